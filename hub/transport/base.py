@@ -1,0 +1,75 @@
+"""The transport protocol: publish with confirm, consume with manual ack, topology owned by the hub."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol, runtime_checkable
+
+from hub.topology import Topology
+
+HeaderValue = str | int | bool
+
+
+@runtime_checkable
+class Delivery(Protocol):
+    """One message taken from a queue; it stays unacknowledged until ``ack`` or ``reject`` is awaited.
+
+    ``delivery_count`` is how many times the broker delivered it before (0 on first delivery), from the
+    quorum queue's ``x-delivery-count``. ``user_id`` is the broker-validated publishing user, if set.
+    """
+
+    body: bytes
+    routing_key: str
+    exchange: str
+    message_id: str | None
+    headers: Mapping[str, object]
+    redelivered: bool
+    delivery_count: int
+    user_id: str | None
+
+    async def ack(self) -> None:
+        """Acknowledge: the work for this message is durable. A stale delivery (from before a
+        reconnect) is not acked and will be redelivered; that is logged, never raised."""
+
+    async def reject(self, *, requeue: bool) -> None:
+        """Give the message back (``requeue=True``) or dead-letter it (``requeue=False``)."""
+
+
+class Transport(Protocol):
+    """What the hub needs from a broker.
+
+    ``publish`` returns only once the broker confirmed the message as persisted (or routed to no queue,
+    in which case it raises ``Unroutable``). It raises ``BrokerUnavailable`` when not connected or when the
+    confirm does not arrive within the publish timeout, and ``BrokerBlocked`` while publishers are blocked.
+    """
+
+    topology: Topology
+
+    async def start(self) -> None:
+        """Connect and declare the topology (exchanges, queues, bindings, policies). Idempotent."""
+
+    async def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        headers: Mapping[str, HeaderValue] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        """Publish one persistent message and wait for the broker's confirm."""
+
+    def consume(self, queue: str, *, prefetch: int) -> AsyncIterator[Delivery]:
+        """Yield deliveries from ``queue`` with at most ``prefetch`` unacknowledged at once.
+
+        The iterator survives reconnects (re-subscribing, re-declaring a deleted queue) and ends only when
+        the transport is closed.
+        """
+
+    @property
+    def ready(self) -> bool:
+        """True while connected for publishing and not blocked by a broker alarm."""
+
+    async def close(self) -> None:
+        """Stop consumers, wait for in-flight confirms up to a timeout, close connections."""
