@@ -1,0 +1,104 @@
+"""A batching consumer: takes deliveries from a queue, hands them to a handler in groups, never drops one.
+
+The handler decides each delivery's fate by calling ``ack`` or ``reject`` itself, after its work is
+durable. If the handler raises, the group is retried one delivery at a time (so one poison message does
+not drag its neighbours towards the delivery limit); a delivery that still fails is requeued, and the
+queue's delivery limit eventually dead-letters it (kept in the dead queue, never dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+
+import structlog
+
+from hub.transport.base import Delivery, Transport
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Sequence[Delivery]], Awaitable[None]]
+
+
+class BatchConsumer:
+    """Runs ``handler`` over groups of up to ``max_messages`` deliveries gathered within ``linger_s``."""
+
+    def __init__(self, transport: Transport, queue: str, handler: Handler, *, name: str, prefetch: int = 64,
+                 max_messages: int = 32, linger_s: float = 0.01) -> None:
+        self._transport = transport
+        self._queue_name = queue
+        self._handler = handler
+        self.name = name
+        self._prefetch = prefetch
+        self._max_messages = max_messages
+        self._linger_s = linger_s
+        self._inbox: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=prefetch)
+        self._pump_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.last_error: str | None = None
+        self.batches = 0
+        self._backoff_s = 0.0
+
+    async def run(self) -> None:
+        """Consume until ``stop``; the group in hand is finished before returning."""
+        self._pump_task = asyncio.create_task(self._pump(), name=f"{self.name}-pump")
+        while not self._stopping.is_set():
+            group = await self._gather()
+            if group:
+                await self._handle(group)
+
+    async def stop(self) -> None:
+        """Stop taking deliveries. Unhandled ones in the inbox stay unacked and are redelivered."""
+        self._stopping.set()
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump_task
+
+    async def _pump(self) -> None:
+        async for delivery in self._transport.consume(self._queue_name, prefetch=self._prefetch):
+            await self._inbox.put(delivery)
+
+    async def _gather(self) -> list[Delivery]:
+        try:
+            first = await asyncio.wait_for(self._inbox.get(), timeout=0.25)
+        except TimeoutError:
+            return []
+        group = [first]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._linger_s
+        while len(group) < self._max_messages:
+            if not self._inbox.empty():
+                group.append(self._inbox.get_nowait())
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                group.append(await asyncio.wait_for(self._inbox.get(), timeout=remaining))
+            except TimeoutError:
+                break
+        return group
+
+    async def _handle(self, group: list[Delivery]) -> None:
+        self.batches += 1
+        try:
+            await self._handler(group)
+            self._backoff_s = 0.0
+            return
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("consumer_batch_failed", consumer=self.name, messages=len(group),
+                        error=type(exc).__name__, detail=str(exc))
+        for delivery in group:  # one at a time, so only the poison message is held back
+            try:
+                await self._handler([delivery])
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("consumer_message_failed", consumer=self.name, message_id=delivery.message_id,
+                          delivery_count=delivery.delivery_count, error=type(exc).__name__, detail=str(exc))
+                await delivery.reject(requeue=True)
+        # A failing sink (database down, disk full) should not spin through the delivery limit.
+        self._backoff_s = min(max(self._backoff_s * 2, 0.1), 5.0)
+        await asyncio.sleep(self._backoff_s)

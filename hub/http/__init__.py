@@ -1,0 +1,1 @@
+"""The hub's HTTP face: record ingest, health and metrics (aiohttp)."""

@@ -1,0 +1,38 @@
+"""The aiohttp application of a node: ingest, health, readiness and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from hub.http.ingest import IngestHandler
+from hub.http.responses import error_middleware, json_response
+from hub.metrics import Metrics
+
+
+def build_app(ingest: IngestHandler, metrics: Metrics, ready: Callable[[], dict[str, bool]],
+              max_body_bytes: int) -> web.Application:
+    """Routes: ``POST /v1/records/{schema}``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics``.
+
+    ``ready`` returns named checks; ``/readyz`` is 200 only when all are true.
+    """
+    app = web.Application(client_max_size=max_body_bytes, middlewares=[error_middleware])
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return json_response({"status": "ok"})
+
+    async def readyz(_request: web.Request) -> web.Response:
+        checks = ready()
+        ok = all(checks.values())
+        return json_response({"ready": ok, "checks": checks}, status=200 if ok else 503)
+
+    async def metrics_handler(_request: web.Request) -> web.Response:
+        metrics.broker_ready.set(1 if ready().get("broker", False) else 0)
+        return web.Response(body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"})
+
+    app.router.add_post("/v1/records/{schema}", ingest.handle)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_handler)
+    return app

@@ -1,0 +1,36 @@
+"""JSON responses and problem bodies. Error bodies name fields and rules, never submitted values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A compact JSON response."""
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json",
+                        headers=headers)
+
+
+def problem(status: int, error: str, message: str, **extra: Any) -> web.Response:
+    """An error response: ``{"error": code, "message": text, ...}``."""
+    headers = {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(int(extra.pop("retry_after")))
+    return json_response({"error": error, "message": message, **extra}, status=status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Turn aiohttp's own HTTP errors (404, 405, 413 ...) into JSON problem bodies."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPRequestEntityTooLarge as exc:
+        return problem(413, "body_too_large", f"the body exceeds the limit of {exc.max_size} bytes")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)

@@ -1,0 +1,140 @@
+"""The batching publisher: records with one routing key share an AMQP message; each waits for its confirm.
+
+``submit`` returns once the broker confirmed the message that carried the record, and raises what the
+transport raised otherwise (the caller decides: 503 for a push, back-off for a pull). Grouping is bounded
+by record count, body size and a short linger; the number of records waiting for a confirm is bounded by
+a semaphore, so a slow or blocked broker turns into backpressure on the sources, never into a buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import structlog
+
+from hub import codec
+from hub.metrics import Metrics
+from hub.transport.base import Transport
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class _Batch:
+    routing_key: str
+    items: list[bytes] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    size: int = 2
+    timer: asyncio.TimerHandle | None = None
+
+
+class BatchingPublisher:
+    """Publishes serialised envelopes to one exchange, grouped per routing key."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        exchange: str,
+        metrics: Metrics,
+        *,
+        max_records: int = 100,
+        max_bytes: int = 512 * 1024,
+        linger_s: float = 0.005,
+        max_pending: int = 20_000,
+    ) -> None:
+        self._transport = transport
+        self._exchange = exchange
+        self._metrics = metrics
+        self._max_records = max_records
+        self._max_bytes = max_bytes
+        self._linger_s = linger_s
+        self._slots = asyncio.Semaphore(max_pending)
+        self._open: dict[str, _Batch] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def submit(self, routing_key: str, item: bytes, message_id: str) -> None:
+        """Publish one serialised envelope; return after the broker confirmed it."""
+        async with self._slots:
+            self._metrics.pending_records.inc()
+            try:
+                waiter = self._add(routing_key, item, message_id)
+                await asyncio.shield(waiter)
+            finally:
+                self._metrics.pending_records.dec()
+
+    def _add(self, routing_key: str, item: bytes, message_id: str) -> asyncio.Future[None]:
+        batch = self._open.get(routing_key)
+        if batch is not None and batch.size + len(item) + 1 > self._max_bytes:
+            self._flush(routing_key)
+            batch = None
+        if batch is None:
+            batch = self._open[routing_key] = _Batch(routing_key)
+            loop = asyncio.get_running_loop()
+            batch.timer = loop.call_later(self._linger_s, self._flush, routing_key)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # A submitter may be cancelled while its record is in flight; retrieve the outcome anyway so a
+        # failure is not reported as "never retrieved" (the record itself is retried by its source).
+        waiter.add_done_callback(_consume_outcome)
+        batch.items.append(item)
+        batch.ids.append(message_id)
+        batch.waiters.append(waiter)
+        batch.size += len(item) + 1
+        if len(batch.items) >= self._max_records:
+            self._flush(routing_key)
+        return waiter
+
+    def _flush(self, routing_key: str) -> None:
+        batch = self._open.pop(routing_key, None)
+        if batch is None:
+            return
+        if batch.timer is not None:
+            batch.timer.cancel()
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: _Batch) -> None:
+        body = codec.join_batch(batch.items)
+        if len(batch.ids) == 1:
+            message_id = batch.ids[0]
+        else:  # deterministic, so a republished identical batch has the same id
+            message_id = hashlib.sha256("|".join(batch.ids).encode()).hexdigest()[:32]
+        started = time.perf_counter()
+        try:
+            await self._transport.publish(
+                self._exchange,
+                batch.routing_key,
+                body,
+                message_id=message_id,
+                headers={codec.FORMAT_HEADER: codec.FORMAT, codec.COUNT_HEADER: len(batch.items)},
+                content_type=codec.CONTENT_TYPE,
+            )
+        except Exception as exc:  # every waiter learns the same failure and decides itself
+            self._metrics.publish_errors.labels(kind=type(exc).__name__).inc()
+            log.warning("publish_failed", routing_key=batch.routing_key, records=len(batch.items),
+                        error=type(exc).__name__, detail=str(exc))
+            for waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        self._metrics.publish_latency.observe(time.perf_counter() - started)
+        self._metrics.batch_records.observe(len(batch.items))
+        for waiter in batch.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def drain(self) -> None:
+        """Send every open batch now and wait until all sends have finished."""
+        for key in list(self._open):
+            self._flush(key)
+        while self._sending:
+            await asyncio.gather(*list(self._sending), return_exceptions=True)
+
+
+def _consume_outcome(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()

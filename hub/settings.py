@@ -1,0 +1,147 @@
+"""Node settings: ``SIMPUL_*`` environment variables over a TOML file over defaults, validated up front.
+
+Nested keys use ``__`` in the environment (``SIMPUL_BROKER__URL``). ``load_settings`` raises
+``ConfigError`` naming the bad key before anything starts.
+"""
+
+from __future__ import annotations
+
+import base64
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from hub.errors import ConfigError
+
+# A fixed development key so the demo and tests run out of the box. A node refuses to start with it
+# unless ``dev_mode`` is on: production keys come from the environment or a secrets file.
+DEV_KEY = base64.b64encode(b"simpul-development-key-not-secret").decode()
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BrokerSettings(_Section):
+    """RabbitMQ connection and publishing limits."""
+
+    url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="AMQP URL, vhost included")
+    management_url: str = Field("http://guest:guest@127.0.0.1:15672", description="Management API base URL")
+    heartbeat_s: int = Field(15, ge=5, le=60, description="AMQP heartbeat; 10-20 s notices a dead peer fast")
+    publish_timeout_s: float = Field(10.0, gt=0, le=120, description="Max wait for a publisher confirm")
+    max_inflight: int = Field(256, ge=1, le=10_000, description="AMQP messages awaiting confirm at once")
+    prefix: str = Field("simpul", pattern=r"^[a-z][a-z0-9_-]{0,30}$", description="Exchange/queue name prefix")
+    delivery_limit: int = Field(10, ge=1, le=1000, description="Deliveries before a message is dead-lettered")
+
+
+class BatchSettings(_Section):
+    """Several records with one routing key travel in one AMQP message; these bound the grouping."""
+
+    max_records: int = Field(100, ge=1, le=5000, description="Records per AMQP message at most")
+    max_bytes: int = Field(512 * 1024, ge=1024, le=900 * 1024, description="Body size per message at most")
+    linger_ms: float = Field(5.0, ge=0, le=1000, description="How long a partial batch waits for company")
+    max_pending_records: int = Field(20_000, ge=1, description="Records accepted but not yet confirmed")
+
+
+class ApiKey(_Section):
+    """What one ingest API key may do: which source system it speaks for and under which region."""
+
+    system: str = Field(min_length=1, max_length=100)
+    office: str = Field(description="Kode wilayah of the sending office; records must lie under it")
+    schemas: list[str] = Field(default_factory=list, description="Allowed schema names; empty = all")
+
+
+class HttpSettings(_Section):
+    """The HTTP face: ingest, health and metrics."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Larger bodies get 413")
+    max_batch_records: int = Field(5000, ge=1, description="Records per request at most")
+    api_keys: dict[str, ApiKey] = Field(default_factory=dict, description="API key -> source identity")
+
+
+class SinkSettings(_Section):
+    """The central warehouse (SQLite, the embedded default)."""
+
+    enabled: bool = True
+    sqlite_path: Path = Path("var/warehouse.sqlite3")
+    prefetch: int = Field(64, ge=1, le=10_000, description="AMQP messages unacked at once")
+    batch_messages: int = Field(32, ge=1, le=10_000, description="AMQP messages per commit at most")
+    linger_ms: float = Field(10.0, ge=0, le=1000)
+
+
+class Settings(BaseSettings):
+    """All settings of one Simpul node."""
+
+    model_config = SettingsConfigDict(env_prefix="SIMPUL_", env_nested_delimiter="__", extra="forbid")
+
+    node: str = Field("pusat", pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="Node name in lineage")
+    level: Literal["kecamatan", "kabkota", "provinsi", "pusat"] = "pusat"
+    dev_mode: bool = Field(False, description="Allows the built-in development keys")
+    state_dir: Path = Field(Path("var"), description="Where SQLite state (quarantine, cursors) lives")
+    token_key: str = Field(DEV_KEY, description="Base64 key for NIK tokens (HMAC-SHA256)")
+    quarantine_key: str = Field(DEV_KEY, description="Base64 32-byte-able key sealing quarantined originals")
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    shutdown_timeout_s: float = Field(15.0, gt=0, le=600)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    sink: SinkSettings = Field(default_factory=SinkSettings)
+
+    @field_validator("token_key", "quarantine_key")
+    @classmethod
+    def _key_is_base64(cls, value: str) -> str:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except ValueError as exc:
+            raise ValueError("must be base64") from exc
+        if len(raw) < 16:
+            raise ValueError("must decode to at least 16 bytes")
+        return value
+
+    def key_bytes(self, name: Literal["token_key", "quarantine_key"]) -> bytes:
+        """The decoded key; refuses the development key outside dev mode."""
+        value = getattr(self, name)
+        if value == DEV_KEY and not self.dev_mode:
+            raise ConfigError("the development key may only be used with dev_mode = true", key=name)
+        return base64.b64decode(value)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file (passed as init kwargs), so an operator can override one key.
+        return (env_settings, init_settings)
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read ``path`` (TOML) if given, apply ``overrides`` and the environment, and validate everything.
+
+    Raises ``ConfigError`` whose message names every bad key, e.g. ``broker.heartbeat_s: ...``.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError("config file not found", key=str(path)) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"not valid TOML ({exc})", key=str(path)) from exc
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_input=False)
+        )
+        raise ConfigError(problems) from None

@@ -1,0 +1,131 @@
+"""Turns a mapped record into a validated, serialised envelope, or a ``RecordError`` saying why not.
+
+Pure and synchronous (no I/O), so it is cheap to test and to call from any source. Checks, in order:
+the schema exists; the payload fits it (pydantic, NIKs tokenized through the validation context); the
+kode wilayah is of a level the schema allows; it lies within the sending office's region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from hub import codec
+from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
+from hub.records import MappedRecord, SourceRecord
+from hub.router import routing_key
+from schemas.catalog import get as get_schema
+from schemas.envelope import (
+    Envelope,
+    make_idempotency_key,
+    make_message_id,
+    make_record_key,
+)
+from schemas.pii import NikTokenizer
+from schemas.regions import REGION_REF, RegionIndex
+from schemas.registry import SchemaSpec
+
+NATIONAL_OFFICE = "pusat"  # an office that may report for any region (ministry systems)
+_LEVEL_NAMES = {1: "provinsi", 2: "kab/kota", 3: "kecamatan", 4: "kelurahan/desa"}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A record ready to publish: its envelope, serialised body, routing key and message id."""
+
+    envelope: Envelope
+    body: bytes
+    routing_key: str
+    message_id: str
+
+
+def issues_from(exc: ValidationError, prefix: str = "") -> list[FieldIssue]:
+    """Field issues from a pydantic error, built without the submitted values."""
+    issues = []
+    for err in exc.errors(include_input=False, include_url=False, include_context=False):
+        loc = ".".join(str(part) for part in err["loc"])
+        issues.append(FieldIssue(f"{prefix}{loc}" if loc else prefix.rstrip(".") or "$", err["type"], err["msg"]))
+    return issues
+
+
+def within_office(kode_wilayah: str, office: str) -> bool:
+    """True if the region is the office's own region or lies below it."""
+    return office == NATIONAL_OFFICE or kode_wilayah == office or kode_wilayah.startswith(office + ".")
+
+
+class Validator:
+    """Validates mapped records and wraps them in envelopes for one node."""
+
+    def __init__(self, regions: RegionIndex, tokenizer: NikTokenizer, *, route_depth: int = 4,
+                 max_record_bytes: int = 512 * 1024) -> None:
+        self._regions = regions
+        self._context = {"nik_tokenizer": tokenizer}
+        self._route_depth = route_depth
+        self._max_record_bytes = max_record_bytes
+
+    def spec_for(self, record: SourceRecord) -> SchemaSpec:
+        """The schema the record targets; raises ``UnknownSchema``."""
+        return get_schema(record.schema)
+
+    def prepare(self, record: SourceRecord, mapped: MappedRecord, spec: SchemaSpec,
+                received_at: datetime) -> Prepared:
+        """Validate ``mapped`` against ``spec`` and build the envelope; raises a ``RecordError``."""
+        try:
+            model = spec.model.model_validate(dict(mapped.payload), context=self._context)
+        except ValidationError as exc:
+            raise ValidationFailed(f"payload does not fit {spec.ref}", issues=issues_from(exc, "data.")) from None
+        kode: str = model.kode_wilayah  # type: ignore[attr-defined]  # every payload schema has it
+        self._check_region(kode, spec, record.source.office)
+        record_key = make_record_key(spec.name, record.source.system, mapped.source_record_id)
+        idempotency_key = make_idempotency_key(record_key, mapped.revision)
+        message_id = make_message_id(idempotency_key)
+        try:
+            envelope = Envelope(
+                message_id=message_id,
+                schema_name=spec.name,
+                schema_version=spec.version,
+                op=mapped.op,
+                source_record_id=mapped.source_record_id,
+                revision=mapped.revision,
+                record_key=record_key,
+                idempotency_key=idempotency_key,
+                source=record.source,
+                kode_wilayah=kode,
+                region_ref=REGION_REF,
+                occurred_at=mapped.occurred_at,
+                reported_at=mapped.reported_at or received_at,
+                received_at=received_at,
+                classification=mapped.classification or spec.default_classification,
+                pii=spec.pii_paths,
+                correlation_id=record.correlation_id,
+                mapping_version=mapped.mapping_version,
+                payload=model.model_dump(mode="json"),
+            )
+        except ValidationError as exc:
+            raise ValidationFailed("record metadata is invalid", issues=issues_from(exc)) from None
+        body = codec.dumps(envelope.model_dump(mode="json"))
+        if len(body) > self._max_record_bytes:
+            raise RecordError(
+                f"record is {len(body)} bytes, over the {self._max_record_bytes}-byte limit",
+                issues=[FieldIssue("data", "too_large", "the record is larger than one message may be")],
+                reason="too_large",
+            )
+        key = routing_key(spec.name, spec.major, kode, self._route_depth)
+        return Prepared(envelope, body, key, message_id)
+
+    def _check_region(self, kode: str, spec: SchemaSpec, office: str) -> None:
+        level = self._regions.level_of(kode)
+        if level not in spec.region_levels:
+            allowed = ", ".join(_LEVEL_NAMES[lv] for lv in sorted(spec.region_levels))
+            raise RegionError(
+                f"{spec.name} records must carry a kode wilayah of level {allowed}",
+                issues=[FieldIssue("data.kode_wilayah", "region_level", f"expected level {allowed}")],
+            )
+        if not within_office(kode, office):
+            raise RegionError(
+                "the record's region lies outside the sending office's region",
+                issues=[FieldIssue("data.kode_wilayah", "region_outside_office",
+                                   f"must be {office} or lie below it")],
+            )
