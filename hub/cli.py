@@ -1,0 +1,121 @@
+"""The ``simpul`` command line: run a node, the demo, and the schema, region and config tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hub.errors import ConfigError, SimpulError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="simpul", description="Simpul, the SPBE interoperability bus")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a node until SIGINT/SIGTERM")
+    run.add_argument("--config", type=Path, help="TOML config file (SIMPUL_* environment overrides it)")
+
+    demo = sub.add_parser("demo", help="simulated regional offices push records through a real broker")
+    demo.add_argument("--offices", type=int, default=24, help="simulated offices (default 24)")
+    demo.add_argument("--records", type=int, default=250, help="good records per office (default 250)")
+    demo.add_argument("--bad-every", type=int, default=20, help="one bad record per this many (default 20)")
+    demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the flow to settle")
+    demo.add_argument("--broker-url", default="amqp://guest:guest@127.0.0.1:5672/")
+    demo.add_argument("--management-url", default="http://guest:guest@127.0.0.1:15672")
+
+    check = sub.add_parser("check-config", help="validate a config file without starting anything")
+    check.add_argument("file", type=Path)
+
+    schemas = sub.add_parser("schemas", help="the shared payload schemas")
+    ssub = schemas.add_subparsers(dest="action", required=True)
+    ssub.add_parser("list", help="every schema with its version")
+    show = ssub.add_parser("show", help="the fields of one schema")
+    show.add_argument("name")
+    export = ssub.add_parser("export", help="write JSON Schema files for non-Python teams")
+    export.add_argument("dir", type=Path)
+
+    regions = sub.add_parser("regions", help="kode wilayah reference data (Kepmendagri 300.2.2-2138/2025)")
+    rsub = regions.add_subparsers(dest="action", required=True)
+    lookup = rsub.add_parser("lookup", help="a code (96.03, 3201) or a name (\"kab bogor\")")
+    lookup.add_argument("query")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``simpul`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except SimpulError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _run(args.config)
+    if args.command == "demo":
+        from hub.demo.main import run_demo
+
+        return asyncio.run(run_demo(offices=args.offices, records=args.records, bad_every=args.bad_every,
+                                    timeout=args.timeout, broker_url=args.broker_url,
+                                    management_url=args.management_url))
+    if args.command == "check-config":
+        from hub.settings import load_settings
+
+        settings = load_settings(args.file)
+        print(f"{args.file}: valid (node {settings.node}, level {settings.level})")
+        return 0
+    if args.command == "schemas":
+        return _schemas(args)
+    if args.command == "regions":
+        from schemas.regions import describe
+
+        lines = describe(args.query)
+        print("\n".join(lines))
+        return 0 if lines else 1
+    raise AssertionError(args.command)
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from schemas import catalog
+
+    if args.action == "list":
+        print("\n".join(catalog.list_lines()))
+    elif args.action == "show":
+        print(catalog.show(args.name))
+    else:
+        paths = catalog.export_json_schema(args.dir)
+        print(f"wrote {len(paths)} JSON Schema files to {args.dir}")
+    return 0
+
+
+def _run(config: Path | None) -> int:
+    from hub.logging import configure_logging
+    from hub.node import Node
+    from hub.settings import load_settings
+
+    settings = load_settings(config)
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with Node(settings):
+            await stop.wait()
+
+    asyncio.run(serve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

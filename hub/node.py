@@ -1,0 +1,152 @@
+"""One Simpul node: transport, pipeline, HTTP face, quarantine filing and the warehouse sink, in order.
+
+Startup validates everything before it opens a port; shutdown runs in the reverse order: stop intake
+(HTTP), drain records awaiting confirms, stop consumers after their current group, close the sink and
+stores, close the transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+
+import structlog
+from aiohttp import web
+
+from hub.consumer import BatchConsumer
+from hub.http.app import build_app
+from hub.http.ingest import IngestHandler
+from hub.metrics import Metrics
+from hub.pipeline import Pipeline
+from hub.publisher import BatchingPublisher
+from hub.quarantine_store import QuarantineStore
+from hub.quarantine_worker import QuarantineWorker
+from hub.quarantiner import Quarantiner
+from hub.sealing import Sealer
+from hub.settings import Settings
+from hub.sink import Sink
+from hub.sink_worker import SinkWorker
+from hub.topology import default_topology
+from hub.transport.base import Transport
+from hub.validation import Validator
+from schemas.pii import NikTokenizer
+from schemas.regions import default_index
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class _Parts:
+    consumers: list[BatchConsumer] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+class Node:
+    """A running node. ``start`` then ``stop``; or ``async with Node(settings):``."""
+
+    def __init__(self, settings: Settings, *, transport: Transport | None = None,
+                 sink: Sink | None = None) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.topology = default_topology(settings.broker.prefix, delivery_limit=settings.broker.delivery_limit)
+        self.transport = transport or _amqp_transport(settings, self.topology)
+        self._sink = sink
+        self._parts = _Parts()
+        self._runner: web.AppRunner | None = None
+        self.http_port: int | None = None
+        state = settings.state_dir
+        state.mkdir(parents=True, exist_ok=True)
+        self.quarantine_store = QuarantineStore(state / "quarantine.sqlite3")
+        tokenizer = NikTokenizer(settings.key_bytes("token_key"))
+        sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
+        b = settings.batch
+        self.publisher = BatchingPublisher(
+            self.transport, self.topology.ingest_exchange, self.metrics, max_records=b.max_records,
+            max_bytes=b.max_bytes, linger_s=b.linger_ms / 1000, max_pending=b.max_pending_records)
+        self.quarantiner = Quarantiner(self.transport, self.topology.quarantine_exchange, sealer,
+                                       settings.node, self.metrics)
+        validator = Validator(default_index(), tokenizer, max_record_bytes=b.max_bytes)
+        self.pipeline = Pipeline(validator, self.publisher, self.quarantiner, self.metrics)
+
+    @property
+    def sink(self) -> Sink | None:
+        return self._sink
+
+    async def start(self) -> None:
+        """Connect, declare topology, start consumers, then open the HTTP port."""
+        await self.transport.start()
+        if self._sink is None and self.settings.sink.enabled:
+            from adapters.sqlite_sink.sink import SqliteSink
+
+            self._sink = SqliteSink(self.settings.sink.sqlite_path)
+        self._consume(self.topology.quarantine_queue, QuarantineWorker(self.quarantine_store), "quarantine")
+        if self._sink is not None:
+            s = self.settings.sink
+            self._consume(self.topology.central_queue, SinkWorker(self._sink, self.quarantiner, self.metrics),
+                          self._sink.name, prefetch=s.prefetch, max_messages=s.batch_messages,
+                          linger_s=s.linger_ms / 1000)
+        await self._start_http()
+        log.info("node_started", node=self.settings.node, level=self.settings.level, http_port=self.http_port)
+
+    def _consume(self, queue: str, handler: SinkWorker | QuarantineWorker, name: str, *, prefetch: int = 64,
+                 max_messages: int = 32, linger_s: float = 0.01) -> None:
+        consumer = BatchConsumer(self.transport, queue, handler, name=name, prefetch=prefetch,
+                                 max_messages=max_messages, linger_s=linger_s)
+        self._parts.consumers.append(consumer)
+        self._parts.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{name}"))
+
+    async def _start_http(self) -> None:
+        h = self.settings.http
+        ingest = IngestHandler(self.pipeline, self.transport, h)
+        app = build_app(ingest, self.metrics, self.readiness, h.max_body_bytes)
+        self._runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, h.host, h.port)
+        await site.start()
+        server = site._server  # aiohttp keeps the bound socket here; needed to learn an ephemeral port
+        sockets = getattr(server, "sockets", None) or []
+        self.http_port = sockets[0].getsockname()[1] if sockets else h.port
+
+    def readiness(self) -> dict[str, bool]:
+        """Named readiness checks: broker connected and unblocked, consumers alive."""
+        checks = {"broker": self.transport.ready}
+        for consumer, task in zip(self._parts.consumers, self._parts.tasks, strict=True):
+            checks[f"consumer:{consumer.name}"] = not task.done()
+        return checks
+
+    async def stop(self) -> None:
+        """Graceful shutdown, bounded by ``shutdown_timeout_s`` per step."""
+        timeout = self.settings.shutdown_timeout_s
+        if self._runner is not None:
+            await self._runner.cleanup()  # stops accepting, lets handlers finish within the timeout
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.publisher.drain(), timeout)
+        for consumer in self._parts.consumers:
+            await consumer.stop()
+        if self._parts.tasks:  # let each finish the group in hand; unacked ones are redelivered anyway
+            _done, pending = await asyncio.wait(self._parts.tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._parts.tasks, return_exceptions=True)
+        if self._sink is not None:
+            await self._sink.close()
+        await asyncio.to_thread(self.quarantine_store.close)
+        await self.transport.close()
+        log.info("node_stopped", node=self.settings.node)
+
+    async def __aenter__(self) -> Node:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+
+def _amqp_transport(settings: Settings, topology: object) -> Transport:
+    from hub.transport.amqp import AmqpTransport
+
+    b = settings.broker
+    return AmqpTransport(b.url, topology, management_url=b.management_url, heartbeat=b.heartbeat_s,
+                         publish_timeout=b.publish_timeout_s, max_inflight=b.max_inflight, name=settings.node)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command 2: set up what is needed, then run lint, type checks and the whole test suite.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+bash "$root/ops/scripts/setup.sh"
+cd "$root"
+.venv/bin/ruff check hub adapters schemas tests bench tools
+.venv/bin/mypy
+exec .venv/bin/python -m pytest -q "$@"
