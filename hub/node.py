@@ -50,8 +50,11 @@ class Node:
                  sink: Sink | None = None) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.topology = default_topology(settings.broker.prefix, delivery_limit=settings.broker.delivery_limit)
-        self.transport = transport or _amqp_transport(settings, self.topology)
+        if transport is None:
+            topology = default_topology(settings.broker.prefix, delivery_limit=settings.broker.delivery_limit)
+            transport = _amqp_transport(settings, topology)
+        self.transport = transport
+        self.topology = transport.topology
         self._sink = sink
         self._parts = _Parts()
         self._runner: web.AppRunner | None = None

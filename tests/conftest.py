@@ -1,0 +1,26 @@
+"""Fixtures shared by all tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hub.node import Node
+from hub.topology import default_topology
+from hub.transport.memory import MemoryTransport
+from tests.helpers import node_settings
+
+
+@pytest.fixture
+async def memory_node(tmp_path: Path) -> AsyncIterator[Node]:
+    """A started node on the in-memory transport, with its HTTP port open."""
+    settings = node_settings(tmp_path)
+    transport = MemoryTransport(default_topology(settings.broker.prefix, delivery_limit=3))
+    node = Node(settings, transport=transport)
+    await node.start()
+    try:
+        yield node
+    finally:
+        await node.stop()

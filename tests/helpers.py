@@ -1,0 +1,50 @@
+"""Shared helpers for tests: example payloads, ingest items and node settings."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from pathlib import Path
+from typing import Any
+
+from hub.settings import Settings, load_settings
+
+OFFICE_BOGOR = "32.01"
+KEY_BOGOR = "key-bogor"
+KEY_PUSAT = "key-pusat"
+
+
+def example(schema: str) -> dict[str, Any]:
+    """A fresh copy of the schema's valid example payload."""
+    return copy.deepcopy(importlib.import_module(f"schemas.payloads.{schema}").EXAMPLE)
+
+
+def item(schema: str, rid: str, revision: int = 1, **data_changes: Any) -> dict[str, Any]:
+    """An ingest item with the schema's example payload (changed by ``data_changes``)."""
+    data = example(schema)
+    data.update(data_changes)
+    return {"id": rid, "revision": revision, "data": data}
+
+
+def node_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for a test node: dev keys, ephemeral HTTP port, state under ``tmp_path``."""
+    base: dict[str, Any] = {
+        "dev_mode": True,
+        "node": "test-node",
+        "state_dir": str(tmp_path / "state"),
+        "http": {
+            "port": 0,
+            "api_keys": {
+                KEY_BOGOR: {"system": "sitimdu-bogor", "office": OFFICE_BOGOR},
+                KEY_PUSAT: {"system": "simpolpum", "office": "pusat"},
+            },
+        },
+        "sink": {"sqlite_path": str(tmp_path / "warehouse.sqlite3"), "linger_ms": 1},
+        "batch": {"linger_ms": 1},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return load_settings(None, **base)

@@ -1,0 +1,95 @@
+"""The batching publisher: grouping by routing key, confirms, failures and backpressure."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hub import codec
+from hub.errors import BrokerUnavailable
+from hub.metrics import Metrics
+from hub.publisher import BatchingPublisher
+from hub.topology import default_topology
+from hub.transport.memory import MemoryTransport
+
+
+async def _transport() -> MemoryTransport:
+    transport = MemoryTransport(default_topology("t"))
+    await transport.start()
+    return transport
+
+
+async def test_records_with_one_key_share_a_message_and_all_are_confirmed() -> None:
+    """250 records on one key with max 100 per message give 3 messages holding all 250, in order."""
+    transport = await _transport()
+    pub = BatchingPublisher(transport, "t.ingest", Metrics(), max_records=100, linger_s=0.01)
+    items = [codec.dumps({"n": i}) for i in range(250)]
+    await asyncio.gather(*(pub.submit("s.v1.32", it, f"id{i}") for i, it in enumerate(items)))
+    bodies = transport.bodies("t.central")
+    assert len(bodies) == 3
+    assert [e["n"] for b in bodies for e in codec.split_batch(b)] == list(range(250))
+
+
+async def test_different_keys_never_share_a_message() -> None:
+    """Records for two routing keys travel in separate messages."""
+    transport = await _transport()
+    pub = BatchingPublisher(transport, "t.ingest", Metrics(), linger_s=0.01)
+    await asyncio.gather(pub.submit("a.v1.32", b'{"k":"a"}', "1"), pub.submit("b.v1.33", b'{"k":"b"}', "2"))
+    keys = sorted(m.routing_key for m in transport.messages("t.central"))
+    assert keys == ["a.v1.32", "b.v1.33"]
+
+
+async def test_byte_limit_splits_batches() -> None:
+    """A batch never exceeds max_bytes (records of 600 bytes, limit 2000 -> at most 3 per message)."""
+    transport = await _transport()
+    pub = BatchingPublisher(transport, "t.ingest", Metrics(), max_bytes=2000, linger_s=0.01)
+    item = codec.dumps({"x": "y" * 590})
+    await asyncio.gather(*(pub.submit("k.v1.32", item, str(i)) for i in range(10)))
+    sizes = [len(b) for b in transport.bodies("t.central")]
+    assert all(size <= 2000 for size in sizes)
+    assert sum(len(codec.split_batch(b)) for b in transport.bodies("t.central")) == 10
+
+
+async def test_failed_publish_reaches_every_waiter() -> None:
+    """When the broker is unavailable every record of the batch sees BrokerUnavailable."""
+    transport = await _transport()
+    transport.set_ready(False)
+    pub = BatchingPublisher(transport, "t.ingest", Metrics(), linger_s=0.01)
+    results = await asyncio.gather(*(pub.submit("k.v1.32", b"{}", str(i)) for i in range(5)),
+                                   return_exceptions=True)
+    assert all(isinstance(r, BrokerUnavailable) for r in results)
+
+
+async def test_pending_records_are_bounded() -> None:
+    """With max_pending=4 and a stalled broker, a fifth submit waits instead of buffering."""
+    transport = await _transport()
+    gate = asyncio.Event()
+    original = transport.publish
+
+    async def slow_publish(*args: object, **kwargs: object) -> None:
+        await gate.wait()
+        await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    transport.publish = slow_publish  # type: ignore[method-assign]
+    metrics = Metrics()
+    pub = BatchingPublisher(transport, "t.ingest", metrics, max_records=1, linger_s=0, max_pending=4)
+    tasks = [asyncio.create_task(pub.submit("k.v1.32", b"{}", str(i))) for i in range(6)]
+    await asyncio.sleep(0.05)
+    assert metrics.pending_records._value.get() == 4
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert metrics.pending_records._value.get() == 0
+    assert len(transport.messages("t.central")) == 6
+
+
+@pytest.mark.parametrize("count", [1, 7])
+async def test_drain_sends_open_batches(count: int) -> None:
+    """drain() flushes a lingering batch at once."""
+    transport = await _transport()
+    pub = BatchingPublisher(transport, "t.ingest", Metrics(), linger_s=60)
+    tasks = [asyncio.create_task(pub.submit("k.v1.32", b"{}", str(i))) for i in range(count)]
+    await asyncio.sleep(0)
+    await pub.drain()
+    await asyncio.gather(*tasks)
+    assert len(transport.messages("t.central")) == 1
