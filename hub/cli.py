@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the flow to settle")
     demo.add_argument("--broker-url", default="amqp://guest:guest@127.0.0.1:5672/")
     demo.add_argument("--management-url", default="http://guest:guest@127.0.0.1:15672")
+    demo.add_argument("--vhost", default="simpul-demo", help="vhost to (re)create for the demo")
 
     check = sub.add_parser("check-config", help="validate a config file without starting anything")
     check.add_argument("file", type=Path)
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     regions = sub.add_parser("regions", help="kode wilayah reference data (Kepmendagri 300.2.2-2138/2025)")
     rsub = regions.add_subparsers(dest="action", required=True)
-    lookup = rsub.add_parser("lookup", help="a code (96.03, 3201) or a name (\"kab bogor\")")
+    lookup = rsub.add_parser("lookup", help='a code (96.03, 3201) or a name ("kab bogor")')
     lookup.add_argument("query")
     return parser
 
@@ -64,9 +65,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from hub.demo.main import run_demo
 
-        return asyncio.run(run_demo(offices=args.offices, records=args.records, bad_every=args.bad_every,
-                                    timeout=args.timeout, broker_url=args.broker_url,
-                                    management_url=args.management_url))
+        return asyncio.run(
+            run_demo(
+                offices=args.offices,
+                records=args.records,
+                bad_every=args.bad_every,
+                timeout=args.timeout,
+                broker_url=args.broker_url,
+                management_url=args.management_url,
+                vhost=args.vhost,
+            )
+        )
     if args.command == "check-config":
         from hub.settings import load_settings
 

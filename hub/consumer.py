@@ -24,8 +24,17 @@ Handler = Callable[[Sequence[Delivery]], Awaitable[None]]
 class BatchConsumer:
     """Runs ``handler`` over groups of up to ``max_messages`` deliveries gathered within ``linger_s``."""
 
-    def __init__(self, transport: Transport, queue: str, handler: Handler, *, name: str, prefetch: int = 64,
-                 max_messages: int = 32, linger_s: float = 0.01) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        queue: str,
+        handler: Handler,
+        *,
+        name: str,
+        prefetch: int = 64,
+        max_messages: int = 32,
+        linger_s: float = 0.01,
+    ) -> None:
         self._transport = transport
         self._queue_name = queue
         self._handler = handler
@@ -89,15 +98,26 @@ class BatchConsumer:
             return
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("consumer_batch_failed", consumer=self.name, messages=len(group),
-                        error=type(exc).__name__, detail=str(exc))
+            log.warning(
+                "consumer_batch_failed",
+                consumer=self.name,
+                messages=len(group),
+                error=type(exc).__name__,
+                detail=str(exc),
+            )
         for delivery in group:  # one at a time, so only the poison message is held back
             try:
                 await self._handler([delivery])
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.error("consumer_message_failed", consumer=self.name, message_id=delivery.message_id,
-                          delivery_count=delivery.delivery_count, error=type(exc).__name__, detail=str(exc))
+                log.error(
+                    "consumer_message_failed",
+                    consumer=self.name,
+                    message_id=delivery.message_id,
+                    delivery_count=delivery.delivery_count,
+                    error=type(exc).__name__,
+                    detail=str(exc),
+                )
                 await delivery.reject(requeue=True)
         # A failing sink (database down, disk full) should not spin through the delivery limit.
         self._backoff_s = min(max(self._backoff_s * 2, 0.1), 5.0)

@@ -28,7 +28,7 @@ from hub.sealing import Sealer
 from hub.settings import Settings
 from hub.sink import Sink
 from hub.sink_worker import SinkWorker
-from hub.topology import default_topology
+from hub.topology import Topology, default_topology
 from hub.transport.base import Transport
 from hub.validation import Validator
 from schemas.pii import NikTokenizer
@@ -46,8 +46,9 @@ class _Parts:
 class Node:
     """A running node. ``start`` then ``stop``; or ``async with Node(settings):``."""
 
-    def __init__(self, settings: Settings, *, transport: Transport | None = None,
-                 sink: Sink | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, transport: Transport | None = None, sink: Sink | None = None
+    ) -> None:
         self.settings = settings
         self.metrics = Metrics()
         if transport is None:
@@ -66,10 +67,17 @@ class Node:
         sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
         b = settings.batch
         self.publisher = BatchingPublisher(
-            self.transport, self.topology.ingest_exchange, self.metrics, max_records=b.max_records,
-            max_bytes=b.max_bytes, linger_s=b.linger_ms / 1000, max_pending=b.max_pending_records)
-        self.quarantiner = Quarantiner(self.transport, self.topology.quarantine_exchange, sealer,
-                                       settings.node, self.metrics)
+            self.transport,
+            self.topology.ingest_exchange,
+            self.metrics,
+            max_records=b.max_records,
+            max_bytes=b.max_bytes,
+            linger_s=b.linger_ms / 1000,
+            max_pending=b.max_pending_records,
+        )
+        self.quarantiner = Quarantiner(
+            self.transport, self.topology.quarantine_exchange, sealer, settings.node, self.metrics
+        )
         validator = Validator(default_index(), tokenizer, max_record_bytes=b.max_bytes)
         self.pipeline = Pipeline(validator, self.publisher, self.quarantiner, self.metrics)
 
@@ -87,16 +95,36 @@ class Node:
         self._consume(self.topology.quarantine_queue, QuarantineWorker(self.quarantine_store), "quarantine")
         if self._sink is not None:
             s = self.settings.sink
-            self._consume(self.topology.central_queue, SinkWorker(self._sink, self.quarantiner, self.metrics),
-                          self._sink.name, prefetch=s.prefetch, max_messages=s.batch_messages,
-                          linger_s=s.linger_ms / 1000)
+            self._consume(
+                self.topology.central_queue,
+                SinkWorker(self._sink, self.quarantiner, self.metrics),
+                self._sink.name,
+                prefetch=s.prefetch,
+                max_messages=s.batch_messages,
+                linger_s=s.linger_ms / 1000,
+            )
         await self._start_http()
         log.info("node_started", node=self.settings.node, level=self.settings.level, http_port=self.http_port)
 
-    def _consume(self, queue: str, handler: SinkWorker | QuarantineWorker, name: str, *, prefetch: int = 64,
-                 max_messages: int = 32, linger_s: float = 0.01) -> None:
-        consumer = BatchConsumer(self.transport, queue, handler, name=name, prefetch=prefetch,
-                                 max_messages=max_messages, linger_s=linger_s)
+    def _consume(
+        self,
+        queue: str,
+        handler: SinkWorker | QuarantineWorker,
+        name: str,
+        *,
+        prefetch: int = 64,
+        max_messages: int = 32,
+        linger_s: float = 0.01,
+    ) -> None:
+        consumer = BatchConsumer(
+            self.transport,
+            queue,
+            handler,
+            name=name,
+            prefetch=prefetch,
+            max_messages=max_messages,
+            linger_s=linger_s,
+        )
         self._parts.consumers.append(consumer)
         self._parts.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{name}"))
 
@@ -147,9 +175,17 @@ class Node:
         await self.stop()
 
 
-def _amqp_transport(settings: Settings, topology: object) -> Transport:
+def _amqp_transport(settings: Settings, topology: Topology) -> Transport:
     from hub.transport.amqp import AmqpTransport
 
     b = settings.broker
-    return AmqpTransport(b.url, topology, management_url=b.management_url, heartbeat=b.heartbeat_s,
-                         publish_timeout=b.publish_timeout_s, max_inflight=b.max_inflight, name=settings.node)
+    transport: Transport = AmqpTransport(
+        b.url,
+        topology,
+        management_url=b.management_url,
+        heartbeat=b.heartbeat_s,
+        publish_timeout=b.publish_timeout_s,
+        max_inflight=b.max_inflight,
+        name=settings.node,
+    )
+    return transport

@@ -31,8 +31,9 @@ log = structlog.get_logger(__name__)
 class Pipeline:
     """Carries records from sources to the broker for one node."""
 
-    def __init__(self, validator: Validator, publisher: BatchingPublisher, quarantiner: Quarantiner,
-                 metrics: Metrics) -> None:
+    def __init__(
+        self, validator: Validator, publisher: BatchingPublisher, quarantiner: Quarantiner, metrics: Metrics
+    ) -> None:
         self._validator = validator
         self._publisher = publisher
         self._quarantiner = quarantiner
@@ -50,11 +51,19 @@ class Pipeline:
         await self._publisher.submit(prepared.routing_key, prepared.body, prepared.message_id)
         env = prepared.envelope
         province = province_of(env.kode_wilayah)
-        self._metrics.records.labels(adapter=record.source.adapter, schema=env.schema_name,
-                                     province=province, outcome="published").inc()
-        log.info("record_published", adapter=record.source.adapter, schema=env.schema_name,
-                 version=env.schema_version, province=province, message_id=env.message_id,
-                 revision=env.revision, op=env.op)
+        self._metrics.records.labels(
+            adapter=record.source.adapter, schema=env.schema_name, province=province, outcome="published"
+        ).inc()
+        log.info(
+            "record_published",
+            adapter=record.source.adapter,
+            schema=env.schema_name,
+            version=env.schema_version,
+            province=province,
+            message_id=env.message_id,
+            revision=env.revision,
+            op=env.op,
+        )
         return Outcome("published", message_id=env.message_id)
 
     async def quarantine(self, record: SourceRecord, err: RecordError) -> Outcome:
@@ -74,8 +83,12 @@ class Pipeline:
             revision=record.revision,
             correlation_id=record.correlation_id,
         )
-        self._metrics.records.labels(adapter=record.source.adapter, schema=record.schema,
-                                     province=province_of(office) or "xx", outcome="quarantined").inc()
+        self._metrics.records.labels(
+            adapter=record.source.adapter,
+            schema=record.schema,
+            province=province_of(office) or "xx",
+            outcome="quarantined",
+        ).inc()
         return Outcome("quarantined", error=err.as_dict())
 
     async def offer(self, record: SourceRecord, mapper: Mapper = passthrough) -> Outcome:
@@ -86,7 +99,9 @@ class Pipeline:
             return await self.quarantine(record, err)
         return await self.publish(record, prepared)
 
-    async def offer_many(self, records: Sequence[SourceRecord], mapper: Mapper = passthrough) -> list[Outcome]:
+    async def offer_many(
+        self, records: Sequence[SourceRecord], mapper: Mapper = passthrough
+    ) -> list[Outcome]:
         """Offer records concurrently (so they share AMQP messages); outcomes in input order.
 
         If any record hits a retriable or fatal error, that error is raised after all have settled.

@@ -115,8 +115,13 @@ class BatchingPublisher:
             )
         except Exception as exc:  # every waiter learns the same failure and decides itself
             self._metrics.publish_errors.labels(kind=type(exc).__name__).inc()
-            log.warning("publish_failed", routing_key=batch.routing_key, records=len(batch.items),
-                        error=type(exc).__name__, detail=str(exc))
+            log.warning(
+                "publish_failed",
+                routing_key=batch.routing_key,
+                records=len(batch.items),
+                error=type(exc).__name__,
+                detail=str(exc),
+            )
             for waiter in batch.waiters:
                 if not waiter.done():
                     waiter.set_exception(exc)

@@ -33,7 +33,9 @@ class BrokerSettings(_Section):
     heartbeat_s: int = Field(15, ge=5, le=60, description="AMQP heartbeat; 10-20 s notices a dead peer fast")
     publish_timeout_s: float = Field(10.0, gt=0, le=120, description="Max wait for a publisher confirm")
     max_inflight: int = Field(256, ge=1, le=10_000, description="AMQP messages awaiting confirm at once")
-    prefix: str = Field("simpul", pattern=r"^[a-z][a-z0-9_-]{0,30}$", description="Exchange/queue name prefix")
+    prefix: str = Field(
+        "simpul", pattern=r"^[a-z][a-z0-9_-]{0,30}$", description="Exchange/queue name prefix"
+    )
     delivery_limit: int = Field(10, ge=1, le=1000, description="Deliveries before a message is dead-lettered")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
+from schemas.catalog import get as get_schema
 
 from hub import codec
 from hub.errors import FieldIssue, RecordError, ValidationFailed
@@ -22,7 +23,6 @@ from hub.quarantiner import Quarantiner
 from hub.sink import CONFLICT, Sink
 from hub.transport.base import Delivery
 from hub.validation import issues_from
-from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)
@@ -43,8 +43,12 @@ class SinkWorker:
             try:
                 items = codec.split_batch(delivery.body)
             except ValueError as exc:
-                log.error("message_dead_lettered", sink=self._sink.name, message_id=delivery.message_id,
-                          reason=str(exc))
+                log.error(
+                    "message_dead_lettered",
+                    sink=self._sink.name,
+                    message_id=delivery.message_id,
+                    reason=str(exc),
+                )
                 await delivery.reject(requeue=False)
                 continue
             keep.append(delivery)
@@ -56,18 +60,31 @@ class SinkWorker:
             results = await self._sink.write(envelopes)
             now = datetime.now(UTC)
             for envelope, result in zip(envelopes, results, strict=True):
-                self._metrics.sink_records.labels(adapter=self._sink.name, schema=envelope.schema_name,
-                                                  outcome=result.status).inc()
+                self._metrics.sink_records.labels(
+                    adapter=self._sink.name, schema=envelope.schema_name, outcome=result.status
+                ).inc()
                 if result.status == CONFLICT:
-                    await self._quarantine(envelope.model_dump(mode="json"), RecordError(
-                        "a different record was already stored under the same revision",
-                        issues=[FieldIssue("revision", "revision_conflict", "bump the revision on change")],
-                        reason="revision_conflict"))
+                    await self._quarantine(
+                        envelope.model_dump(mode="json"),
+                        RecordError(
+                            "a different record was already stored under the same revision",
+                            issues=[
+                                FieldIssue("revision", "revision_conflict", "bump the revision on change")
+                            ],
+                            reason="revision_conflict",
+                        ),
+                    )
                 else:
                     self._metrics.end_to_end_latency.labels(adapter=self._sink.name).observe(
-                        (now - envelope.received_at).total_seconds())
-                log.info("record_applied", sink=self._sink.name, schema=envelope.schema_name,
-                         message_id=envelope.message_id, outcome=result.status)
+                        (now - envelope.received_at).total_seconds()
+                    )
+                log.info(
+                    "record_applied",
+                    sink=self._sink.name,
+                    schema=envelope.schema_name,
+                    message_id=envelope.message_id,
+                    outcome=result.status,
+                )
         for delivery in keep:
             await delivery.ack()
 
@@ -84,8 +101,12 @@ class SinkWorker:
             await self._quarantine(item, err)
             return None
         except ValidationError as exc:
-            await self._quarantine(item, ValidationFailed("payload does not fit its schema at the sink",
-                                                          issues=issues_from(exc, "payload.")))
+            await self._quarantine(
+                item,
+                ValidationFailed(
+                    "payload does not fit its schema at the sink", issues=issues_from(exc, "payload.")
+                ),
+            )
             return None
         return envelope
 
@@ -93,8 +114,9 @@ class SinkWorker:
         source = item.get("source") if isinstance(item.get("source"), dict) else {}
         assert isinstance(source, dict)
         payload = item.get("payload")
-        self._metrics.sink_records.labels(adapter=self._sink.name, schema=str(item.get("schema_name")),
-                                          outcome="quarantined").inc()
+        self._metrics.sink_records.labels(
+            adapter=self._sink.name, schema=str(item.get("schema_name")), outcome="quarantined"
+        ).inc()
         await self._quarantiner.put(
             err,
             stage="consume",

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import ValidationError
+from schemas.catalog import get as get_schema
 
 from hub import codec
 from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
 from hub.records import MappedRecord, SourceRecord
 from hub.router import routing_key
-from schemas.catalog import get as get_schema
 from schemas.envelope import (
     Envelope,
     make_idempotency_key,
@@ -46,7 +46,9 @@ def issues_from(exc: ValidationError, prefix: str = "") -> list[FieldIssue]:
     issues = []
     for err in exc.errors(include_input=False, include_url=False, include_context=False):
         loc = ".".join(str(part) for part in err["loc"])
-        issues.append(FieldIssue(f"{prefix}{loc}" if loc else prefix.rstrip(".") or "$", err["type"], err["msg"]))
+        issues.append(
+            FieldIssue(f"{prefix}{loc}" if loc else prefix.rstrip(".") or "$", err["type"], err["msg"])
+        )
     return issues
 
 
@@ -58,8 +60,14 @@ def within_office(kode_wilayah: str, office: str) -> bool:
 class Validator:
     """Validates mapped records and wraps them in envelopes for one node."""
 
-    def __init__(self, regions: RegionIndex, tokenizer: NikTokenizer, *, route_depth: int = 4,
-                 max_record_bytes: int = 512 * 1024) -> None:
+    def __init__(
+        self,
+        regions: RegionIndex,
+        tokenizer: NikTokenizer,
+        *,
+        route_depth: int = 4,
+        max_record_bytes: int = 512 * 1024,
+    ) -> None:
         self._regions = regions
         self._context = {"nik_tokenizer": tokenizer}
         self._route_depth = route_depth
@@ -69,13 +77,16 @@ class Validator:
         """The schema the record targets; raises ``UnknownSchema``."""
         return get_schema(record.schema)
 
-    def prepare(self, record: SourceRecord, mapped: MappedRecord, spec: SchemaSpec,
-                received_at: datetime) -> Prepared:
+    def prepare(
+        self, record: SourceRecord, mapped: MappedRecord, spec: SchemaSpec, received_at: datetime
+    ) -> Prepared:
         """Validate ``mapped`` against ``spec`` and build the envelope; raises a ``RecordError``."""
         try:
             model = spec.model.model_validate(dict(mapped.payload), context=self._context)
         except ValidationError as exc:
-            raise ValidationFailed(f"payload does not fit {spec.ref}", issues=issues_from(exc, "data.")) from None
+            raise ValidationFailed(
+                f"payload does not fit {spec.ref}", issues=issues_from(exc, "data.")
+            ) from None
         kode: str = model.kode_wilayah  # type: ignore[attr-defined]  # every payload schema has it
         self._check_region(kode, spec, record.source.office)
         record_key = make_record_key(spec.name, record.source.system, mapped.source_record_id)
@@ -126,6 +137,9 @@ class Validator:
         if not within_office(kode, office):
             raise RegionError(
                 "the record's region lies outside the sending office's region",
-                issues=[FieldIssue("data.kode_wilayah", "region_outside_office",
-                                   f"must be {office} or lie below it")],
+                issues=[
+                    FieldIssue(
+                        "data.kode_wilayah", "region_outside_office", f"must be {office} or lie below it"
+                    )
+                ],
             )

@@ -70,7 +70,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    spec: Literal["simpul.envelope/1"] = ENVELOPE_SPEC
+    spec: Literal["simpul.envelope/1"] = "simpul.envelope/1"
     message_id: str
     schema_name: str
     schema_version: str

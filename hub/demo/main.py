@@ -30,26 +30,45 @@ from schemas.regions import default_index
 VHOST = "simpul-demo"
 
 
-async def run_demo(*, offices: int, records: int, bad_every: int, timeout: float, broker_url: str,
-                   management_url: str) -> int:
+async def run_demo(
+    *,
+    offices: int,
+    records: int,
+    bad_every: int,
+    timeout: float,
+    broker_url: str,
+    management_url: str,
+    vhost: str = VHOST,
+) -> int:
     """Run the demo and print its summary; returns the process exit code."""
     configure_logging("warning", "auto")
     async with ManagementClient(management_url) as mgmt:
         await mgmt.wait_until_ready(timeout=30)
-        await mgmt.delete_vhost(VHOST)
-        await mgmt.create_vhost(VHOST, description="simpul demo (recreated by every run)")
-        await mgmt.set_permissions(VHOST, "guest")
+        await mgmt.delete_vhost(vhost)
+        await mgmt.create_vhost(vhost, description="simpul demo (recreated by every run)")
+        await mgmt.set_permissions(vhost, "guest")
     plan, expected = build_plan(default_index(), offices=offices, records=records, bad_every=bad_every)
     state = Path(tempfile.mkdtemp(prefix="simpul-demo-"))
     settings = load_settings(
-        None, dev_mode=True, node="pusat-demo", state_dir=state,
-        broker={"url": broker_url.rstrip("/") + "/" + quote(VHOST, safe=""), "management_url": management_url},
-        http={"port": 0, "api_keys": {o.api_key: {"system": o.system, "office": o.region.code} for o in plan}},
+        None,
+        dev_mode=True,
+        node="pusat-demo",
+        state_dir=state,
+        broker={
+            "url": broker_url.rstrip("/") + "/" + quote(vhost, safe=""),
+            "management_url": management_url,
+        },
+        http={
+            "port": 0,
+            "api_keys": {o.api_key: {"system": o.system, "office": o.region.code} for o in plan},
+        },
         sink={"sqlite_path": str(state / "warehouse.sqlite3")},
     )
     sent = sum(len(v) for o in plan for v in (*o.items.values(), *o.resend.values()))
-    print(f"Simpul demo: {len(plan)} offices push {sent} records (some bad, some resent) through RabbitMQ "
-          f"vhost '{VHOST}' into the central warehouse at {state}")
+    print(
+        f"Simpul demo: {len(plan)} offices push {sent} records (some bad, some resent) through RabbitMQ "
+        f"vhost '{vhost}' into the central warehouse at {state}"
+    )
     async with Node(settings) as node:
         assert isinstance(node.sink, SqliteSink)
         progress = Progress(sent, "pushing ")
@@ -66,8 +85,9 @@ async def run_demo(*, offices: int, records: int, bad_every: int, timeout: float
     return 0 if report.ok else 1
 
 
-async def _settle(node: Node, sink: SqliteSink, plan: list[Office], expected: Expected, timeout: float
-                  ) -> Report:
+async def _settle(
+    node: Node, sink: SqliteSink, plan: list[Office], expected: Expected, timeout: float
+) -> Report:
     deadline = time.monotonic() + timeout
     progress = Progress(len(expected.final) + len(expected.bad), "settling")
     while True:
@@ -100,6 +120,11 @@ def _check(node: Node, sink: SqliteSink, plan: list[Office], expected: Expected)
     report.quarantined = node.quarantine_store.count()
     report.reasons = dict(node.quarantine_store.counts_by_reason())
     report.expected_reasons = dict(Counter(b.reason for b in expected.bad))
-    report.ok = (report.missing == 0 and report.wrong == 0 and report.unexpected == 0
-                 and applied >= want and report.reasons == report.expected_reasons)
+    report.ok = (
+        report.missing == 0
+        and report.wrong == 0
+        and report.unexpected == 0
+        and applied >= want
+        and report.reasons == report.expected_reasons
+    )
     return report

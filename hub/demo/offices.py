@@ -25,8 +25,14 @@ async def push_office(http: aiohttp.ClientSession, base_url: str, office: Office
         await _send_all(http, base_url, office, schema, items, progress)
 
 
-async def _send_all(http: aiohttp.ClientSession, base_url: str, office: Office, schema: str,
-                    items: list[Item], progress: Progress) -> None:
+async def _send_all(
+    http: aiohttp.ClientSession,
+    base_url: str,
+    office: Office,
+    schema: str,
+    items: list[Item],
+    progress: Progress,
+) -> None:
     for start in range(0, len(items), BATCH):
         chunk = items[start : start + BATCH]
         ndjson = (start // BATCH) % 2 == 1
@@ -36,8 +42,9 @@ async def _send_all(http: aiohttp.ClientSession, base_url: str, office: Office, 
         else:
             body = orjson.dumps([i.body for i in chunk])
             ctype = "application/json"
-        result = await _post(http, f"{base_url}/v1/records/{schema}?on_invalid=quarantine", body, ctype,
-                             office.api_key)
+        result = await _post(
+            http, f"{base_url}/v1/records/{schema}?on_invalid=quarantine", body, ctype, office.api_key
+        )
         progress.add("confirmed", result.get("accepted", 0))
         progress.add("quarantined", result.get("quarantined", 0))
 
@@ -49,7 +56,9 @@ async def _post(http: aiohttp.ClientSession, url: str, body: bytes, ctype: str, 
                 data: dict[str, int] = await resp.json()
                 return data
             if resp.status == 503:
-                await asyncio.sleep(min(float(resp.headers.get("Retry-After", "1")), 2.0) * (1 + attempt / 10))
+                await asyncio.sleep(
+                    min(float(resp.headers.get("Retry-After", "1")), 2.0) * (1 + attempt / 10)
+                )
                 continue
             text = await resp.text()
             raise RuntimeError(f"unexpected HTTP {resp.status} from the hub: {text[:300]}")

@@ -15,15 +15,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.catalog import all_specs
+
 from schemas.regions import Region, RegionIndex
 from schemas.registry import SchemaSpec
 
 # A spread of real offices: kab/kota Kesbangpol across the archipelago (incl. the new Papua provinces)
 # and a few provincial ones. Codes per Kepmendagri 300.2.2-2138/2025.
 OFFICE_CODES = (
-    "32.01", "32.71", "31.74", "33.74", "35.78", "11.01", "12.71", "13.71", "16.71", "18.71", "36.03",
-    "51.71", "52.01", "53.71", "61.71", "64.72", "72.01", "73.71", "76.01", "81.71", "82.71", "91.01",
-    "94.01", "96.03", "32", "35", "72", "96",
+    "32.01",
+    "32.71",
+    "31.74",
+    "33.74",
+    "35.78",
+    "11.01",
+    "12.71",
+    "13.71",
+    "16.71",
+    "18.71",
+    "36.03",
+    "51.71",
+    "52.01",
+    "53.71",
+    "61.71",
+    "64.72",
+    "72.01",
+    "73.71",
+    "76.01",
+    "81.71",
+    "82.71",
+    "91.01",
+    "94.01",
+    "96.03",
+    "32",
+    "35",
+    "72",
+    "96",
 )
 
 
@@ -66,7 +92,9 @@ class Expected:
 
 @functools.cache
 def _examples() -> dict[str, dict[str, Any]]:
-    return {spec.name: importlib.import_module(f"schemas.payloads.{spec.name}").EXAMPLE for spec in all_specs()}
+    return {
+        spec.name: importlib.import_module(f"schemas.payloads.{spec.name}").EXAMPLE for spec in all_specs()
+    }
 
 
 def _region_for(spec: SchemaSpec, office: Region, index: RegionIndex, rng: random.Random) -> str | None:
@@ -101,8 +129,9 @@ def _mutations(spec: SchemaSpec, office: Region, index: RegionIndex) -> list[tup
     return kinds
 
 
-def build_plan(index: RegionIndex, *, offices: int, records: int, bad_every: int, seed: int = 2026
-               ) -> tuple[list[Office], Expected]:
+def build_plan(
+    index: RegionIndex, *, offices: int, records: int, bad_every: int, seed: int = 2026
+) -> tuple[list[Office], Expected]:
     """Offices with their items, and the expected end state."""
     rng = random.Random(seed)
     examples = _examples()
@@ -148,8 +177,9 @@ def build_plan(index: RegionIndex, *, offices: int, records: int, bad_every: int
     return result, expected
 
 
-def _mutate(kind: str, body: dict[str, Any], spec: SchemaSpec, office: Region, index: RegionIndex,
-            rng: random.Random) -> dict[str, Any]:
+def _mutate(
+    kind: str, body: dict[str, Any], spec: SchemaSpec, office: Region, index: RegionIndex, rng: random.Random
+) -> dict[str, Any]:
     data: dict[str, Any] = body["data"]
     if kind == "unknown_region":
         data["kode_wilayah"] = f"{office.code.split('.')[0]}.98.99"

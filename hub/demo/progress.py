@@ -30,8 +30,10 @@ class Progress:
         width = 30
         filled = int(width * min(done, self.total) / max(self.total, 1))
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
-        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} ({parts}) " \
-               f"{now - self._started:5.1f}s"
+        line = (
+            f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} ({parts}) "
+            f"{now - self._started:5.1f}s"
+        )
         if self._tty:
             sys.stderr.write("\r" + line)
         else:

@@ -47,6 +47,7 @@ def render(r: Report) -> str:
         f"  elapsed            {r.elapsed_s:7.1f}  s  ({rate:,.0f} confirmed records/s, end to end)",
         "",
         "PASS: every good record applied exactly once at its final revision; every bad record quarantined"
-        if r.ok else "FAIL: the centre does not hold exactly what was sent (see the figures above)",
+        if r.ok
+        else "FAIL: the centre does not hold exactly what was sent (see the figures above)",
     ]
     return "\n".join(lines)

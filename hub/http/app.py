@@ -7,17 +7,19 @@ from collections.abc import Callable
 from aiohttp import web
 
 from hub.http.ingest import IngestHandler
-from hub.http.responses import error_middleware, json_response
+from hub.http.responses import MAX_BODY_KEY, error_middleware, json_response
 from hub.metrics import Metrics
 
 
-def build_app(ingest: IngestHandler, metrics: Metrics, ready: Callable[[], dict[str, bool]],
-              max_body_bytes: int) -> web.Application:
+def build_app(
+    ingest: IngestHandler, metrics: Metrics, ready: Callable[[], dict[str, bool]], max_body_bytes: int
+) -> web.Application:
     """Routes: ``POST /v1/records/{schema}``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics``.
 
     ``ready`` returns named checks; ``/readyz`` is 200 only when all are true.
     """
     app = web.Application(client_max_size=max_body_bytes, middlewares=[error_middleware])
+    app[MAX_BODY_KEY] = max_body_bytes
 
     async def healthz(_request: web.Request) -> web.Response:
         return json_response({"status": "ok"})

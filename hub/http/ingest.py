@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 from pydantic import ValidationError
+from schemas.catalog import get as get_schema
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError, ValidationFailed
 from hub.http.ingest_body import BodyError, IngestItem, parse_body
@@ -26,7 +27,6 @@ from hub.records import SourceRecord
 from hub.settings import ApiKey, HttpSettings
 from hub.transport.base import Transport
 from hub.validation import Prepared, issues_from
-from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity
 
 log = structlog.get_logger(__name__)
@@ -70,25 +70,37 @@ class IngestHandler:
         records, checked = self._check(items, schema_name, source)
         failures = [(i, c) for i, c in enumerate(checked) if isinstance(c, RecordError)]
         if failures and mode == "reject":
-            return problem(422, "validation_failed", f"{len(failures)} of {len(items)} records are invalid; "
-                           "none was accepted", records=[_failure(i, e) for i, e in failures])
+            return problem(
+                422,
+                "validation_failed",
+                f"{len(failures)} of {len(items)} records are invalid; none was accepted",
+                records=[_failure(i, e) for i, e in failures],
+            )
         try:
             outcomes = await self._deliver(records, checked)
         except RetriableError as exc:
-            return problem(503, "broker_unavailable", "the broker did not confirm in time; resend the "
-                           "request (records are deduplicated)", retry_after=exc.retry_after_s)
+            return problem(
+                503,
+                "broker_unavailable",
+                "the broker did not confirm in time; resend the request (records are deduplicated)",
+                retry_after=exc.retry_after_s,
+            )
         except FatalError as exc:
             log.error("ingest_fatal", schema=schema_name, error=type(exc).__name__, detail=str(exc))
             return problem(503, "hub_misconfigured", "the hub cannot route records now", retry_after=60)
         published = sum(1 for o in outcomes if o.status == "published")
         return json_response(
-            {"accepted": published, "quarantined": len(outcomes) - published,
-             "results": [_result(i, o) for i, o in enumerate(outcomes)]},
+            {
+                "accepted": published,
+                "quarantined": len(outcomes) - published,
+                "results": [_result(i, o) for i, o in enumerate(outcomes)],
+            },
             status=202,
         )
 
-    def _check(self, items: list[Any], schema_name: str, source: SourceIdentity
-               ) -> tuple[list[SourceRecord], list[Prepared | RecordError]]:
+    def _check(
+        self, items: list[Any], schema_name: str, source: SourceIdentity
+    ) -> tuple[list[SourceRecord], list[Prepared | RecordError]]:
         records: list[SourceRecord] = []
         checked: list[Prepared | RecordError] = []
         for raw in items:
@@ -103,8 +115,9 @@ class IngestHandler:
                 checked.append(err)
         return records, checked
 
-    async def _deliver(self, records: list[SourceRecord], checked: list[Prepared | RecordError]
-                       ) -> list[Outcome]:
+    async def _deliver(
+        self, records: list[SourceRecord], checked: list[Prepared | RecordError]
+    ) -> list[Outcome]:
         tasks = []
         for record, item in zip(records, checked, strict=True):
             if isinstance(item, RecordError):
@@ -124,19 +137,33 @@ def _to_record(raw: Any, schema_name: str, source: SourceIdentity) -> tuple[Sour
         item = IngestItem.model_validate(raw)
     except ValidationError as exc:
         payload = raw if isinstance(raw, dict) else {"item": raw}
-        return (SourceRecord(schema=schema_name, raw=payload, source=source),
-                ValidationFailed("the item is not a valid ingest record", issues=issues_from(exc)))
+        return (
+            SourceRecord(schema=schema_name, raw=payload, source=source),
+            ValidationFailed("the item is not a valid ingest record", issues=issues_from(exc)),
+        )
     record = SourceRecord(
-        schema=schema_name, raw=item.data, source=source, source_record_id=item.id, revision=item.revision,
-        op=item.op, occurred_at=item.occurred_at, reported_at=item.reported_at,
-        classification=item.classification, correlation_id=item.correlation_id,
+        schema=schema_name,
+        raw=item.data,
+        source=source,
+        source_record_id=item.id,
+        revision=item.revision,
+        op=item.op,
+        occurred_at=item.occurred_at,
+        reported_at=item.reported_at,
+        classification=item.classification,
+        correlation_id=item.correlation_id,
     )
     return record, None
 
 
 def _failure(index: int, err: RecordError) -> dict[str, Any]:
     issues = err.issues or [FieldIssue("$", err.reason, str(err))]
-    return {"index": index, "reason": err.reason, "message": str(err), "issues": [i.as_dict() for i in issues]}
+    return {
+        "index": index,
+        "reason": err.reason,
+        "message": str(err),
+        "issues": [i.as_dict() for i in issues],
+    }
 
 
 def _result(index: int, outcome: Outcome) -> dict[str, Any]:

@@ -65,5 +65,7 @@ def parse_body(body: bytes, content_type: str, max_records: int) -> list[Any]:
     if not items:
         raise BodyError("the body holds no records")
     if len(items) > max_records:
-        raise BodyError(f"{len(items)} records in one request; at most {max_records} are accepted", status=413)
+        raise BodyError(
+            f"{len(items)} records in one request; at most {max_records} are accepted", status=413
+        )
     return items

@@ -8,10 +8,14 @@ import orjson
 from aiohttp import web
 
 
+MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A compact JSON response."""
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json",
-                        headers=headers)
+    return web.Response(
+        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
+    )
 
 
 def problem(status: int, error: str, message: str, **extra: Any) -> web.Response:
@@ -28,8 +32,9 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     try:
         response: web.StreamResponse = await handler(request)
         return response
-    except web.HTTPRequestEntityTooLarge as exc:
-        return problem(413, "body_too_large", f"the body exceeds the limit of {exc.max_size} bytes")
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app.get(MAX_BODY_KEY)
+        return problem(413, "body_too_large", f"the body exceeds the limit of {limit} bytes")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
