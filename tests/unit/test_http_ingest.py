@@ -18,15 +18,26 @@ NIK = "3201010101800099"
 NAME = "Budi Santoso"
 
 
-async def post(node: Node, schema: str, body: Any, *, key: str | None = KEY_BOGOR, query: str = "",
-               raw: bytes | None = None, ctype: str = "application/json") -> tuple[int, dict[str, Any], str]:
+async def post(
+    node: Node,
+    schema: str,
+    body: Any,
+    *,
+    key: str | None = KEY_BOGOR,
+    query: str = "",
+    raw: bytes | None = None,
+    ctype: str = "application/json",
+) -> tuple[int, dict[str, Any], str]:
     headers = {"Content-Type": ctype}
     if key:
         headers["X-API-Key"] = key
     data = raw if raw is not None else orjson.dumps(body)
-    async with aiohttp.ClientSession() as http, http.post(
-        f"http://127.0.0.1:{node.http_port}/v1/records/{schema}{query}", data=data, headers=headers
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{node.http_port}/v1/records/{schema}{query}", data=data, headers=headers
+        ) as resp,
+    ):
         text = await resp.text()
         return resp.status, (orjson.loads(text) if text else {}), text
 
@@ -34,8 +45,12 @@ async def post(node: Node, schema: str, body: Any, *, key: str | None = KEY_BOGO
 def central(node: Node) -> list[dict[str, Any]]:
     transport = node.transport
     assert isinstance(transport, MemoryTransport)
-    return [env for m in transport.published if m.exchange.endswith(".ingest")
-            for env in codec.split_batch(m.body)]
+    return [
+        env
+        for m in transport.published
+        if m.exchange.endswith(".ingest")
+        for env in codec.split_batch(m.body)
+    ]
 
 
 async def test_single_record_accepted_after_confirm(memory_node: Node) -> None:
@@ -54,8 +69,9 @@ async def test_batch_json_and_ndjson(memory_node: Node) -> None:
     status, body, _ = await post(memory_node, "ormas_registration", items)
     assert status == 202 and body["accepted"] == 5
     ndjson = b"\n".join(orjson.dumps(i) for i in items[:3]) + b"\n"
-    status, body, _ = await post(memory_node, "ormas_registration", None, raw=ndjson,
-                                 ctype="application/x-ndjson")
+    status, body, _ = await post(
+        memory_node, "ormas_registration", None, raw=ndjson, ctype="application/x-ndjson"
+    )
     assert status == 202 and body["accepted"] == 3
 
 
@@ -64,8 +80,11 @@ async def test_reject_mode_refuses_the_whole_batch_with_field_details(memory_nod
     bad = item("ormas_registration", "SKT-bad")
     bad["data"]["tanggal_terbit"] = "bukan tanggal"
     bad["data"]["pengurus"][0]["nama"] = NAME
-    status, body, text = await post(memory_node, "ormas_registration",
-                                    [item("ormas_registration", "A"), bad, item("ormas_registration", "B")])
+    status, body, text = await post(
+        memory_node,
+        "ormas_registration",
+        [item("ormas_registration", "A"), bad, item("ormas_registration", "B")],
+    )
     assert status == 422
     assert [r["index"] for r in body["records"]] == [1]
     assert body["records"][0]["issues"][0]["loc"] == "data.tanggal_terbit"
@@ -111,8 +130,12 @@ async def test_quarantine_mode_publishes_good_and_quarantines_bad(memory_node: N
     """on_invalid=quarantine: 202, good published, bad filed in quarantine with the reason, masked."""
     bad = item("ormas_registration", "SKT-bad", kode_wilayah="32.98.99")
     bad["data"]["alamat_sekretariat"] = f"rumah {NAME} NIK {NIK}"
-    status, body, _ = await post(memory_node, "ormas_registration", [item("ormas_registration", "ok"), bad],
-                                 query="?on_invalid=quarantine")
+    status, body, _ = await post(
+        memory_node,
+        "ormas_registration",
+        [item("ormas_registration", "ok"), bad],
+        query="?on_invalid=quarantine",
+    )
     assert status == 202
     assert (body["accepted"], body["quarantined"]) == (1, 1)
     assert body["results"][1]["reason"] == "validation_failed"
@@ -147,11 +170,14 @@ async def test_broker_unavailable_gives_503_with_retry_after(memory_node: Node) 
     transport = memory_node.transport
     assert isinstance(transport, MemoryTransport)
     transport.set_ready(False)
-    async with aiohttp.ClientSession() as http, http.post(
-        f"http://127.0.0.1:{memory_node.http_port}/v1/records/ormas_registration",
-        data=orjson.dumps(item("ormas_registration", "A")),
-        headers={"Content-Type": "application/json", "X-API-Key": KEY_BOGOR},
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{memory_node.http_port}/v1/records/ormas_registration",
+            data=orjson.dumps(item("ormas_registration", "A")),
+            headers={"Content-Type": "application/json", "X-API-Key": KEY_BOGOR},
+        ) as resp,
+    ):
         assert resp.status == 503
         assert int(resp.headers["Retry-After"]) > 0
     assert central(memory_node) == []

@@ -56,8 +56,9 @@ async def test_failed_publish_reaches_every_waiter() -> None:
     transport = await _transport()
     transport.set_ready(False)
     pub = BatchingPublisher(transport, "t.ingest", Metrics(), linger_s=0.01)
-    results = await asyncio.gather(*(pub.submit("k.v1.32", b"{}", str(i)) for i in range(5)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(pub.submit("k.v1.32", b"{}", str(i)) for i in range(5)), return_exceptions=True
+    )
     assert all(isinstance(r, BrokerUnavailable) for r in results)
 
 

@@ -32,7 +32,11 @@ def test_quarantine_key_has_fallbacks() -> None:
 def test_batch_round_trip() -> None:
     """Joined serialised envelopes parse back into the same objects."""
     items = [codec.dumps({"a": i, "s": "é"}) for i in range(3)]
-    assert codec.split_batch(codec.join_batch(items)) == [{"a": 0, "s": "é"}, {"a": 1, "s": "é"}, {"a": 2, "s": "é"}]
+    assert codec.split_batch(codec.join_batch(items)) == [
+        {"a": 0, "s": "é"},
+        {"a": 1, "s": "é"},
+        {"a": 2, "s": "é"},
+    ]
 
 
 @pytest.mark.parametrize("body", [b"not json", b'{"a": 1}', b"[1, 2]", b""])

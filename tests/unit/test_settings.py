@@ -35,7 +35,7 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     """A syntax error says which file is broken."""
     path = tmp_path / "broken.toml"
     path.write_text("node = \n")
-    with pytest.raises(ConfigError, match="broken.toml"):
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
         load_settings(path)
 
 
