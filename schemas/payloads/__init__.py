@@ -1,0 +1,40 @@
+"""The payload schemas, one module per schema; each module has ``SPEC`` (its ``SchemaSpec``), the model
+class and ``EXAMPLE`` (a valid raw record: NIKs in clear, so validate it with a tokenizer in the context).
+
+Use ``schemas.catalog`` to look schemas up; this package only lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.registry import SchemaSpec
+
+from . import (
+    conflict_incident,
+    early_warning,
+    foreign_national_monitoring,
+    ormas_registration,
+    party_financial_aid,
+    periodic_report,
+    political_dynamics,
+    political_education_activity,
+    research_permit,
+    voter_participation,
+)
+
+_MODULES = (
+    ormas_registration,
+    early_warning,
+    conflict_incident,
+    political_dynamics,
+    political_education_activity,
+    voter_participation,
+    research_permit,
+    foreign_national_monitoring,
+    party_financial_aid,
+    periodic_report,
+)
+
+SPECS: tuple[SchemaSpec, ...] = tuple(m.SPEC for m in _MODULES)
+EXAMPLES: dict[str, dict[str, Any]] = {m.SPEC.name: m.EXAMPLE for m in _MODULES}
