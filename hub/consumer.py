@@ -51,11 +51,17 @@ class BatchConsumer:
 
     async def run(self) -> None:
         """Consume until ``stop``; the group in hand is finished before returning."""
-        self._pump_task = asyncio.create_task(self._pump(), name=f"{self.name}-pump")
+        pump = self._pump_task = asyncio.create_task(self._pump(), name=f"{self.name}-pump")
         while not self._stopping.is_set():
             group = await self._gather()
             if group:
                 await self._handle(group)
+            elif pump.done() and self._inbox.empty():
+                break  # the transport ended the subscription (closed) or failed
+        if pump.done() and not pump.cancelled() and (exc := pump.exception()) is not None:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.error("consumer_stopped", consumer=self.name, error=type(exc).__name__, detail=str(exc))
+            raise exc
 
     async def stop(self) -> None:
         """Stop taking deliveries. Unhandled ones in the inbox stay unacked and are redelivered."""
