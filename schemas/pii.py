@@ -16,7 +16,7 @@ import hmac
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -164,7 +164,7 @@ class NikTokenizer:
 
 NIK_PATTERN = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){15}(?!\d)")
 """16 digits, optionally grouped with single spaces, dots or dashes (``3201 0101 0180 0099``)."""
-PHONE_PATTERN = re.compile(r"(?<![\d+])(?:\+62|62|0)[ \-]?\(?8\d\)?(?:[ \-]?\d){6,10}(?!\d)")
+PHONE_PATTERN = re.compile(r"(?<![\d+])(?:\+62|62|0)[ \-]?8\d(?:[ \-]?\d){6,10}(?!\d)")
 """Indonesian mobile numbers: ``08xx``, ``+62 8xx``, ``628xx``, with spaces or dashes between groups."""
 
 
@@ -187,18 +187,22 @@ def _key_is_personal(key: str, path: str, pii_keys: frozenset[str]) -> bool:
     return low in pii_keys or path in pii_keys or any(part in low for part in PERSONAL_KEY_PARTS)
 
 
-def mask_value(value: Any, pii_keys: frozenset[str] = frozenset(), _path: str = "") -> Any:
+def mask_value(value: Any) -> Any:
     """A masked copy of any JSON-like value: strings redacted, 16-digit integers replaced by ``[NIK]``,
-    mappings handled by :func:`mask_mapping`, lists and tuples element by element."""
+    mappings masked as by :func:`mask_mapping` (key-name rules only), lists and tuples item by item."""
+    return _mask_any(value, frozenset(), "")
+
+
+def _mask_any(value: Any, pii_keys: frozenset[str], path: str) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) == 16:
         return "[NIK]"
     if isinstance(value, Mapping):
-        return _mask(value, pii_keys, _path)
+        return _mask(value, pii_keys, path)
     if isinstance(value, list | tuple):
-        step = f"{_path}.*" if _path else "*"
-        return [mask_value(item, pii_keys, step) for item in value]
+        step = f"{path}.*" if path else "*"
+        return [_mask_any(item, pii_keys, step) for item in value]
     return value
 
 
@@ -210,11 +214,11 @@ def _mask(raw: Mapping[Any, Any], pii_keys: frozenset[str], prefix: str) -> dict
         if value not in (None, "") and _key_is_personal(name, path.lower(), pii_keys):
             out[name] = MASK
         else:
-            out[name] = mask_value(value, pii_keys, path)
+            out[name] = _mask_any(value, pii_keys, path)
     return out
 
 
-def mask_mapping(raw: Mapping[Any, Any], pii_keys: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+def mask_mapping(raw: Mapping[Any, Any], pii_keys: Iterable[str] = ()) -> dict[str, Any]:
     """A preview copy of a raw or mapped record for quarantine: values of personal keys become ``***``
     (keys in ``pii_keys`` by name or dotted path such as ``pengurus.*.nik_token``, and any key containing a
     :data:`PERSONAL_KEY_PARTS` part); all other strings are redacted; nesting is followed. Empty values

@@ -5,12 +5,14 @@ using them must still set ``hide_input_in_errors=True`` (see ``schemas.payloads.
 
 ==================  ======================================================================================
 ``KodeWilayah``     Kemendagri region code; dotted or undotted in, dotted out; must exist in the reference
-``Rupiah``          exact money (``Decimal``, >= 0, 2 dp); Python floats refused; JSON as a string
+``Rupiah``          exact money (``Decimal``, >= 0, 2 dp); Python floats refused (unless the context
+                    says they are parsed JSON numbers, :data:`JSON_FLOATS_CONTEXT_KEY`); JSON as a string
 ``Percent``         ``Decimal`` 0-100, 2 dp
 ``NonNegInt``       a count, >= 0
 ``NikToken``        ``nik1_<32 hex>``; a clear NIK only with a tokenizer in the validation context
 ``PasporToken``     ``psp1_<32 hex>``; a clear passport number only with a tokenizer in the context
-``ShortText``       1-200 characters, redacted (NIK, phone)
+``Abbreviation``    1-30 characters (singkatan, units), redacted (NIK, phone)
+``ShortText``       1-200 characters (names, titles, addresses), redacted (NIK, phone)
 ``FreeText``        1-20,000 characters, redacted: the main leak path (kronologi, uraian)
 ``DocNumber``       an identifier such as a nomor SKT; refused when it holds a NIK-like digit run
 ``CountryCode``     ISO 3166-1 alpha-2, upper case
@@ -49,7 +51,10 @@ from schemas.pii import (
 from schemas.regions import REGION_REF, default_index
 
 REGION_DECREE = "Kepmendagri 300.2.2-2138/2025"
-KODE_WILAYAH_PATTERN = r"^\d{2}(\.?\d{2}(\.?\d{2}(\.?[12]\d{3})?)?)?$"
+KODE_WILAYAH_PATTERN = r"^\d{2}(\.?\d{2}(\.?\d{2}(\.?[1-3]\d{3})?)?)?$"  # the loose shape; the index decides
+JSON_FLOATS_CONTEXT_KEY = "floats_from_json"
+"""Validation-context flag: the input's floats are JSON numbers parsed by the caller (orjson), so Rupiah
+treats them as in ``model_validate_json`` (exact below 10^13) instead of refusing them as Python floats."""
 _NIK_TOKEN = re.compile(TOKEN_PATTERN)
 _PASSPORT_TOKEN = re.compile(PASSPORT_TOKEN_PATTERN)
 _RUPIAH_JSON_FLOAT_LIMIT = Decimal(10) ** 13  # below it, a JSON number with 2 dp round-trips exactly
@@ -93,7 +98,8 @@ KodeWilayah = Annotated[
 
 def _refuse_float(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
     if isinstance(value, float):
-        if info.mode == "python":
+        from_json = isinstance(info.context, dict) and info.context.get(JSON_FLOATS_CONTEXT_KEY) is True
+        if info.mode == "python" and not from_json:
             raise PydanticCustomError(
                 "rupiah_float", "money must be given as int, Decimal or string, not float"
             )
@@ -198,6 +204,7 @@ def _refuse_nik(value: str) -> str:
     return value
 
 
+Abbreviation = Annotated[str, StringConstraints(min_length=1, max_length=30), AfterValidator(redact_text)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(redact_text)]
 FreeText = Annotated[
     str,

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.pii import PiiClass, pii_field
-from schemas.types import DocNumber, KodeWilayah, NikToken, ShortText
+from schemas.types import Abbreviation, DocNumber, KodeWilayah, NikToken, ShortText
 
 from ._common import PayloadModel, build_spec, ensure_order
 
@@ -57,7 +57,7 @@ class Pengurus(PayloadModel):
     """One officer of the ormas."""
 
     jabatan: ShortText = Field(description="Position, e.g. ketua, sekretaris, bendahara")
-    nama: str = pii_field(PiiClass.PERSONAL, description="Full name", min_length=1, max_length=200)
+    nama: ShortText = pii_field(PiiClass.PERSONAL, description="Full name")
     nik_token: NikToken | None = pii_field(PiiClass.PERSONAL, default=None, description="Token of the NIK")
 
 
@@ -67,15 +67,12 @@ class OrmasRegistration(PayloadModel):
     nomor_registrasi: DocNumber = Field(description="Nomor SKT or nomor SK AHU")
     jenis_registrasi: JenisRegistrasi = Field(description="SKT or SK AHU")
     nama: ShortText = Field(description="Name of the organisation")
-    singkatan: str | None = Field(default=None, max_length=50, description="Abbreviation")
+    singkatan: Abbreviation | None = Field(default=None, description="Abbreviation")
     bentuk: BentukOrmas = Field(description="Legal form")
     lingkup: LingkupOrmas = Field(description="Territorial scope")
     bidang_kegiatan: list[ShortText] = Field(min_length=1, max_length=20, description="Fields of activity")
-    alamat_sekretariat: str = pii_field(
-        PiiClass.PERSONAL,
-        description="Secretariat address (often an officer's home)",
-        min_length=1,
-        max_length=500,
+    alamat_sekretariat: ShortText = pii_field(
+        PiiClass.PERSONAL, description="Secretariat address (often an officer's home)"
     )
     kode_wilayah: KodeWilayah = Field(description="Where the secretariat is (kab/kota, kecamatan or desa)")
     tanggal_terbit: date = Field(description="Date the registration was issued")

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from schemas.types import DocNumber, KodeWilayah, NonNegInt, Rupiah, ShortText
+from schemas.types import Abbreviation, DocNumber, KodeWilayah, NonNegInt, Rupiah, ShortText
 
 from ._common import PayloadModel, build_spec
 
@@ -53,7 +53,7 @@ class PartyFinancialAid(PayloadModel):
     tahun_anggaran: int = Field(ge=2009, le=2100, description="Budget year")
     kode_wilayah: KodeWilayah = Field(description="The paying government: provinsi or kab/kota")
     nama_partai: ShortText = Field(description="Party name")
-    singkatan_partai: str = Field(min_length=1, max_length=20, description="Party abbreviation")
+    singkatan_partai: Abbreviation = Field(description="Party abbreviation")
     jumlah_kursi: NonNegInt = Field(description="Seats won")
     jumlah_suara_sah: NonNegInt = Field(description="Valid votes won")
     nilai_per_suara: Rupiah = Field(description="Aid per valid vote (PP 1/2018: Rp1.200 / Rp1.500 baseline)")

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import AwareDatetime, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from schemas.types import FreeText, KodeWilayah, NonNegInt, ShortText
+from schemas.types import Abbreviation, FreeText, KodeWilayah, NonNegInt, ShortText
 
 from ._common import PayloadModel, UrusanPasal25, build_spec
 
@@ -56,7 +56,7 @@ class Indikator(PayloadModel):
     """One performance indicator."""
 
     nama: ShortText = Field(description="Indicator, e.g. 'Indeks Demokrasi Indonesia'")
-    satuan: str = Field(min_length=1, max_length=30, description="Unit, e.g. '%', 'kegiatan', 'indeks'")
+    satuan: Abbreviation = Field(description="Unit, e.g. '%', 'kegiatan', 'indeks'")
     target: Decimal | None = Field(default=None, max_digits=18, decimal_places=4, description="Target")
     realisasi: Decimal = Field(max_digits=18, decimal_places=4, description="Achieved value")
 

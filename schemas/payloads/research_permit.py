@@ -52,7 +52,7 @@ class StatusSkp(StrEnum):
 class Pemohon(PayloadModel):
     """The applicant: a NIK token for a citizen (kewarganegaraan ID), a passport token otherwise."""
 
-    nama: str = pii_field(PiiClass.PERSONAL, description="Full name", min_length=1, max_length=200)
+    nama: ShortText = pii_field(PiiClass.PERSONAL, description="Full name")
     kewarganegaraan: CountryCode = Field(default="ID", description="Citizenship, ISO 3166-1 alpha-2")
     nik_token: NikToken | None = pii_field(PiiClass.PERSONAL, default=None, description="Token of the NIK")
     paspor_token: PasporToken | None = pii_field(
