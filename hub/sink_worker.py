@@ -14,7 +14,6 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from schemas.catalog import get as get_schema
 
 from hub import codec
 from hub.errors import FieldIssue, RecordError, ValidationFailed
@@ -23,6 +22,7 @@ from hub.quarantiner import Quarantiner
 from hub.sink import CONFLICT, Sink
 from hub.transport.base import Delivery
 from hub.validation import issues_from
+from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import ValidationError
-from schemas.catalog import get as get_schema
 
 from hub import codec
 from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
 from hub.records import MappedRecord, SourceRecord
 from hub.router import routing_key
+from schemas.catalog import get as get_schema
 from schemas.envelope import (
     Envelope,
     make_idempotency_key,
@@ -69,7 +69,8 @@ class Validator:
         max_record_bytes: int = 512 * 1024,
     ) -> None:
         self._regions = regions
-        self._context = {"nik_tokenizer": tokenizer}
+        # Bodies are parsed with orjson, so JSON numbers arrive as floats: let Rupiah read them exactly.
+        self._context: dict[str, object] = {"nik_tokenizer": tokenizer, "floats_from_json": True}
         self._route_depth = route_depth
         self._max_record_bytes = max_record_bytes
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.catalog import all_specs
-
 from schemas.regions import Region, RegionIndex
 from schemas.registry import SchemaSpec
 

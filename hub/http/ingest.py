@@ -17,7 +17,6 @@ from typing import Any
 import structlog
 from aiohttp import web
 from pydantic import ValidationError
-from schemas.catalog import get as get_schema
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError, ValidationFailed
 from hub.http.ingest_body import BodyError, IngestItem, parse_body
@@ -27,6 +26,7 @@ from hub.records import SourceRecord
 from hub.settings import ApiKey, HttpSettings
 from hub.transport.base import Transport
 from hub.validation import Prepared, issues_from
+from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity
 
 log = structlog.get_logger(__name__)

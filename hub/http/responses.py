@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-
 MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
 
 
