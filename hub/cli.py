@@ -87,7 +87,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "regions":
         from schemas.regions import describe
 
-        lines = describe(args.query)
+        try:
+            lines = describe(args.query)
+        except LookupError as exc:  # RegionNotFound, AmbiguousRegion (their text lists candidates)
+            print(str(exc), file=sys.stderr)
+            return 1
         print("\n".join(lines))
         return 0 if lines else 1
     raise AssertionError(args.command)
