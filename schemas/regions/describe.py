@@ -16,9 +16,12 @@ def describe(code_or_name: str, index: RegionIndex | None = None) -> list[str]:
         96.03  Kabupaten Raja Ampat (kabupaten)
           in 96  Papua Barat Daya (provinsi)
 
-    A well-formed code is looked up; a pre-2022 Papua code that moved in 2022 is described through its current
-    code, after a first line "92.05  pre-2022 code, moved in the 2022 Papua split to 96.03". Anything else is
-    resolved as a name first ("kab bogor" -> 32.01), see ``RegionIndex.resolve``.
+    A well-formed code is looked up; a pre-2022 Papua kab/kota code that moved in 2022 is described through
+    its current code, after a first line "92.05  pre-2022 code, moved in the 2022 Papua split to 96.03". An
+    old kecamatan/desa code under a moved kab/kota is described through that kab/kota, after a first line
+    saying it moved with its kabupaten (or kota) and that the kecamatan number cannot be translated offline
+    (the renumbering is not in the pinned source). Anything else is resolved as a name first ("kab bogor"
+    -> 32.01), see ``RegionIndex.resolve``.
 
     Raises RegionNotFound (unknown code or name) and AmbiguousRegion (name with several matches).
     """
@@ -33,10 +36,20 @@ def describe(code_or_name: str, index: RegionIndex | None = None) -> list[str]:
         found = idx.get(dotted)
         if found is None:
             moved_to = idx.crosswalk(dotted)
-            if moved_to is None:
+            kabkota = idx.crosswalk_kabkota(dotted)
+            if moved_to is not None:
+                lines.append(f"{dotted}  pre-2022 code, moved in the 2022 Papua split to {moved_to}")
+                found = idx.get(moved_to)
+            elif kabkota is not None:
+                found = idx.get(kabkota)
+                kind = found.kind if found is not None else "kabupaten"  # "kota" for Kota Sorong
+                number = "kecamatan number" if dotted.count(".") == 2 else "kecamatan and desa numbers"
+                lines.append(
+                    f"{dotted}  pre-2022 code, moved with its {kind} in the 2022 Papua split to {kabkota};"
+                    f" the {number} cannot be translated offline"
+                )
+            else:
                 raise RegionNotFound(f"no region with code {dotted} in {idx.version}")
-            lines.append(f"{dotted}  pre-2022 code, moved in the 2022 Papua split to {moved_to}")
-            found = idx.get(moved_to)
         if found is None:  # crosswalk targets always exist; kept for the type checker
             raise RegionNotFound(f"no region with code {dotted} in {idx.version}")
         region = found

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from .crosswalk import Papua2022Crosswalk
-from .loader import load_level_4, load_levels_1_3, load_papua2022
+from .loader import load_level_4, load_levels_1_3
 from .model import REGION_REF, Region, level_of_code, make_region, normalize_code
 from .resolver import Resolver
 
@@ -49,7 +49,7 @@ class RegionIndex:
         self._names = names
         self._resolver: Resolver | None = None
         level2 = {c: r.name for c, r in self._regions.items() if r.level == 2}
-        self._crosswalk = Papua2022Crosswalk(level2, load_papua2022)
+        self._crosswalk = Papua2022Crosswalk(level2)
 
     def _load_level_4(self) -> Level4:
         if self._level4 is None:
@@ -141,15 +141,29 @@ class RegionIndex:
         return self._resolver.resolve(name, parent=parent, level=level)
 
     def crosswalk(self, old_code: str) -> str | None:
-        """Current code of a pre-2022 Papua/Papua Barat code (kab/kota, kecamatan or desa) that moved in 2022.
+        """Current code of a pre-2022 Papua/Papua Barat kab/kota code that moved in 2022.
 
-        "91.01" (Kabupaten Merauke) -> "93.01"; "92.05" (Raja Ampat) -> "96.03"; kecamatan and desa codes
-        are mapped through the renumbering ("91.02.03" Kurulu -> "95.01.02"). None if the code did not move
-        (e.g. "91.03" Jayapura, or any code outside 91/92), is malformed, or is a kecamatan/desa under a moved
-        kab/kota with no known counterpart (``was_moved`` then still says True). A returned code exists.
+        "91.01" (Kabupaten Merauke) -> "93.01"; "92.05" (Raja Ampat) -> "96.03". None if the code did not
+        move (e.g. "91.03" Jayapura, or any code outside 91/92) or is malformed. A returned code exists.
+
+        By kabupaten/kota only: inside a moved kab/kota the kecamatan and desa were renumbered, and that
+        renumbering is not in the pinned source, so for an old kecamatan/desa code under a moved kab/kota
+        this gives None rather than guessing by swapping the prefix (``was_moved`` then still says True).
+        Use ``crosswalk_kabkota`` to place such a code (e.g. the PP KK CC of a pre-2022 NIK) in its
+        kabupaten/kota.
         """
         dotted = normalize_code(old_code)
         return self._crosswalk.lookup(dotted) if dotted is not None else None
+
+    def crosswalk_kabkota(self, old_code: str) -> str | None:
+        """Current kab/kota that a pre-2022 code's kab/kota moved to in 2022, for a code of level 2-4.
+
+        "91.01.01" -> "93.01" (Kabupaten Merauke); "92.05" -> "96.03". None if its kab/kota did not move,
+        for a province code, or if the code is malformed. It does not check that the old kecamatan/desa
+        existed. A returned code exists.
+        """
+        dotted = normalize_code(old_code)
+        return self._crosswalk.kabkota_of(dotted) if dotted is not None else None
 
     def was_moved(self, old_code: str) -> bool:
         """True if the code is, or lies under, a pre-2022 kab/kota of Papua or Papua Barat moved to 93-96."""

@@ -3,9 +3,9 @@
 Files, all gzip-compressed JSON objects with a ``ref`` field that must equal ``REGION_REF``:
 
 - ``wilayah.json.gz``: ``{"regions": {code: name}}`` for levels 1-3 (provinsi, kabupaten/kota, kecamatan);
-- ``desa.json.gz``: ``{"desa": {kecamatan_code: {XNNN: name}}}`` for level 4 (kelurahan/desa);
-- ``papua2022.json.gz``: ``{"kecamatan": {old: new}, "desa": {old: new}}``, the 2022 Papua split crosswalk
-  below kab/kota level (the kab/kota level lives in ``crosswalk.py``).
+- ``desa.json.gz``: ``{"desa": {kecamatan_code: {XNNN: name}}}`` for level 4 (kelurahan/desa).
+
+The 2022 Papua split crosswalk is by kab/kota only and lives in ``crosswalk.py``, not in a data file.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from .model import REGION_REF
 
 WILAYAH_FILE = "wilayah.json.gz"
 DESA_FILE = "desa.json.gz"
-PAPUA2022_FILE = "papua2022.json.gz"
 
 
 class RegionDataError(RuntimeError):
@@ -50,9 +49,3 @@ def load_level_4() -> dict[str, dict[str, str]]:
     """Kelurahan/desa grouped by kecamatan code: ``{"32.01.01": {"1001": "Pondok Rajeg", ...}}``."""
     desa: dict[str, dict[str, str]] = read_data_file(DESA_FILE)["desa"]
     return desa
-
-
-def load_papua2022() -> tuple[dict[str, str], dict[str, str]]:
-    """Crosswalk of the 2022 Papua split below kab/kota level: (kecamatan old -> new, desa old -> new)."""
-    doc = read_data_file(PAPUA2022_FILE)
-    return doc["kecamatan"], doc["desa"]

