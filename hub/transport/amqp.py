@@ -1,0 +1,899 @@
+"""The RabbitMQ transport (aio-pika / aiormq). The only module of the hub that imports them.
+
+What it guarantees, and the broker facts behind each choice (see ``/work/shared/RELIABILITY.md``):
+
+- **Publish returns only after the broker's confirm.** The publisher channel has publisher confirms and
+  ``on_return_raises``; messages are persistent, ``mandatory``, carry ``message_id`` and ``user_id`` (the
+  login user, which RabbitMQ validates). A returned message raises :class:`~hub.errors.Unroutable`; a nack,
+  a confirm that does not arrive within ``publish_timeout``, or a connection lost while waiting (aio-pika
+  rejects pending confirms on reconnect) raise :class:`~hub.errors.BrokerUnavailable`, and the caller
+  republishes (the consumer side dedupes; this is at-least-once).
+- **Bounded**: at most ``max_inflight`` publishes wait for confirms at once (a semaphore; waiting for a
+  slot counts against ``publish_timeout``); each consumer buffers at most ``prefetch`` deliveries.
+- **Blocked publishers**: on a memory or disk alarm RabbitMQ sends ``connection.blocked`` and stops reading
+  from publishing connections, so a publish would hang. While blocked, :attr:`AmqpTransport.ready` is
+  False and :meth:`AmqpTransport.publish` raises :class:`~hub.errors.BrokerBlocked` at once; the timeout
+  stays as a backstop for publishes already in flight.
+- **Two connections** (``<name>:publish`` and ``<name>:consume``), both ``connect_robust`` with a 10-20 s
+  heartbeat, so a blocked publisher never stops acks, and a dead peer is noticed in well under a minute.
+- **Consumers are ours, not aio-pika's**: each subscription runs on its own channel of the consume
+  connection, supervised by a task that re-subscribes after a reconnect or a channel error, and re-declares
+  the topology when the broker cancels the consumer because the queue was deleted (aio-pika does not
+  reliably recover a server-side cancel). Deliveries remember their channel: acking one from a channel that
+  has since closed is logged (``stale_ack_skipped``) and skipped, never sent, because delivery tags restart
+  on a new channel and a stale tag would ack a different message. The broker redelivers those messages.
+- **Topology**: :meth:`AmqpTransport.start` PUTs the dead-letter policies through the management API
+  *first*, then declares durable topic exchanges, durable quorum queues and bindings, then checks through
+  the management API that every work queue shows the policy as effective, or raises
+  :class:`~hub.errors.TopologyError`.
+
+Why policies and not queue arguments for the dead-letter exchange and delivery limit: queue arguments are
+fixed when a queue is created (re-declaring with different ones fails with PRECONDITION_FAILED and changing
+them means deleting the queue and its messages), while a policy can be changed at runtime, by the hub or an
+operator, and RabbitMQ applies it to the existing queue at once. The policy is applied before the queues are
+declared so a new queue never exists without dead-lettering, even for a moment.
+
+Message bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import socket
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+import aio_pika
+import aiormq
+import aiormq.abc
+import structlog
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
+    AbstractExchange,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+    FieldValue,
+)
+from aiormq.exceptions import (
+    AMQPError,
+    AuthenticationError,
+    ChannelAccessRefused,
+    ChannelInvalidStateError,
+    ChannelNotFoundEntity,
+    ChannelPreconditionFailed,
+    DeliveryError,
+    ProbableAuthenticationError,
+    PublishError,
+)
+from yarl import URL
+
+from hub.errors import (
+    BrokerBlocked,
+    BrokerUnavailable,
+    ConfigError,
+    FatalError,
+    TopologyError,
+    Unroutable,
+)
+from hub.topology import Topology
+from hub.transport.base import HeaderValue
+from hub.transport.factory import QueuePolicy, check_topology, queue_policies
+from hub.transport.management import DEFAULT_MANAGEMENT_URL, ManagementClient, ManagementError
+from hub.transport.topic import validate_routing_key
+
+__all__ = ["AmqpDelivery", "AmqpTransport"]
+
+log = structlog.get_logger(__name__)
+
+# Errors that mean "the broker or the link is not usable right now"; never programming errors.
+_LINK_ERRORS: tuple[type[BaseException], ...] = (
+    AMQPError,
+    ChannelInvalidStateError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+# Reasons to try a subscription again later; RuntimeError covers aio-pika's "connection was not opened".
+_RESUBSCRIBE_ERRORS: tuple[type[BaseException], ...] = (*_LINK_ERRORS, RuntimeError, BrokerUnavailable)
+
+
+def _is_blocked(connection: AbstractConnection | None) -> bool:
+    """True while the broker has sent ``connection.blocked`` and not yet ``connection.unblocked``.
+
+    aiormq 7 tracks this only in a name-mangled ``asyncio.Event`` (set = unblocked) and exposes it solely
+    through ``await Connection.ready()``, which waits instead of answering. Reading the event is the one
+    way to answer "blocked right now?" without waiting; if a future aiormq renames it, this returns False
+    and the publish timeout remains the backstop (``test_blocked_connection_*`` would then fail).
+    """
+    if connection is None or connection.transport is None:
+        return False
+    event = getattr(connection.transport.connection, "_Connection__connection_unblocked", None)
+    return isinstance(event, asyncio.Event) and not event.is_set()
+
+
+def _is_connected(connection: AbstractConnection | None) -> bool:
+    if connection is None or connection.is_closed or not connection.connected.is_set():
+        return False
+    transport = connection.transport
+    return transport is not None and not transport.connection.is_closed
+
+
+class _Epoch:
+    """One subscription attempt; deliveries from an ended epoch are stale."""
+
+    __slots__ = ("valid",)
+
+    def __init__(self) -> None:
+        self.valid = True
+
+
+@dataclass(eq=False)
+class AmqpDelivery:
+    """One message from a queue; implements :class:`hub.transport.base.Delivery`.
+
+    ``body`` is left out of ``repr``. ``ack``/``reject`` never raise for a delivery whose channel is gone
+    (the broker redelivers it); they log ``stale_ack_skipped`` / ``stale_reject_skipped`` instead.
+    """
+
+    body: bytes = field(repr=False)
+    routing_key: str
+    exchange: str
+    message_id: str | None
+    headers: Mapping[str, object]
+    redelivered: bool
+    delivery_count: int
+    user_id: str | None
+    content_type: str | None
+    persistent: bool
+    queue: str
+    _channel: aiormq.abc.AbstractChannel = field(repr=False)
+    _delivery_tag: int = field(repr=False)
+    _epoch: _Epoch = field(repr=False)
+    _settled: bool = field(default=False, repr=False)
+
+    @property
+    def stale(self) -> bool:
+        """True if the channel that delivered this message has closed or its consumer was cancelled."""
+        return not self._epoch.valid or self._channel.is_closed
+
+    async def ack(self) -> None:
+        """Acknowledge; a stale delivery is logged and skipped (the broker redelivers it)."""
+        if not self._begin("ack"):
+            return
+        try:
+            await self._channel.basic_ack(self._delivery_tag)
+        except _LINK_ERRORS as exc:
+            self._skipped("ack", type(exc).__name__)
+
+    async def reject(self, *, requeue: bool) -> None:
+        """Requeue (``requeue=True``) or dead-letter (``False``); a stale delivery is logged and skipped."""
+        if not self._begin("reject"):
+            return
+        try:
+            await self._channel.basic_reject(self._delivery_tag, requeue=requeue)
+        except _LINK_ERRORS as exc:
+            self._skipped("reject", type(exc).__name__)
+
+    def _begin(self, action: str) -> bool:
+        if self._settled:
+            log.warning(
+                "delivery_already_settled", queue=self.queue, message_id=self.message_id, action=action
+            )
+            return False
+        self._settled = True
+        if self.stale:
+            self._skipped(action, "channel_closed")
+            return False
+        return True
+
+    def _skipped(self, action: str, reason: str) -> None:
+        log.info(f"stale_{action}_skipped", queue=self.queue, message_id=self.message_id, reason=reason)
+
+
+@dataclass(eq=False)
+class _Subscription:
+    queue: str
+    prefetch: int
+    buffer: asyncio.Queue[AmqpDelivery]
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+    def purge_stale(self) -> int:
+        """Drop buffered deliveries from ended epochs, so they can neither be yielded nor fill the buffer."""
+        kept: list[AmqpDelivery] = []
+        dropped = 0
+        while not self.buffer.empty():
+            delivery = self.buffer.get_nowait()
+            if delivery.stale:
+                dropped += 1
+            else:
+                kept.append(delivery)
+        for delivery in kept:
+            self.buffer.put_nowait(delivery)
+        return dropped
+
+
+def _abandon(sub: _Subscription) -> None:
+    with contextlib.suppress(RuntimeError):  # the event loop may already be closed
+        sub.stop.set()
+
+
+class _Consumer:
+    """The async iterator returned by :meth:`AmqpTransport.consume`."""
+
+    def __init__(self, transport: AmqpTransport, subscription: _Subscription) -> None:
+        self._transport = transport
+        self._sub = subscription
+
+    def __aiter__(self) -> _Consumer:
+        return self
+
+    async def __anext__(self) -> AmqpDelivery:
+        sub = self._sub
+        if sub.task is None and not sub.stop.is_set():
+            self._transport._start_subscription(sub)
+        while True:
+            if sub.stop.is_set():
+                raise StopAsyncIteration
+            if sub.buffer.empty():
+                getter = asyncio.ensure_future(sub.buffer.get())
+                stopper = asyncio.ensure_future(sub.stop.wait())
+                try:
+                    await asyncio.wait((getter, stopper), return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    stopper.cancel()
+                    if not getter.done():
+                        getter.cancel()
+                if getter.cancelled() or not getter.done():
+                    continue
+                delivery = getter.result()
+                if sub.stop.is_set():
+                    continue  # not yielded; it stays unacked and returns to the queue on connection close
+            else:
+                delivery = sub.buffer.get_nowait()
+            if delivery.stale:
+                log.info("stale_delivery_dropped", queue=sub.queue, message_id=delivery.message_id)
+                continue
+            return delivery
+
+    async def aclose(self) -> None:
+        """Stop this consumer (cancel its subscription); unacked deliveries go back to the queue."""
+        await self._transport._stop_subscription(self._sub)
+
+
+class AmqpTransport:
+    """RabbitMQ implementation of :class:`hub.transport.base.Transport`.
+
+    :param url: ``amqp://user:password@host:5672/vhost`` (``amqps://`` for TLS). The user becomes every
+        message's ``user_id``.
+    :param topology: what :meth:`start` declares.
+    :param management_url: management API with credentials, for policies and their verification.
+    :param heartbeat: AMQP heartbeat in seconds (10-20 recommended; a dead peer is noticed after ~2x).
+    :param publish_timeout: seconds a publish may take, waiting for a slot and for the confirm included.
+    :param max_inflight: most publishes awaiting a confirm at once.
+    :param name: connection name shown to operators (``<name>:publish`` and ``<name>:consume``);
+        default ``simpul-hub/<hostname>/<pid>``.
+    :param reconnect_interval: seconds between reconnect attempts of the robust connections.
+    :param connect_timeout: seconds for the first connection in :meth:`start`.
+    :param policy_timeout: seconds :meth:`start` waits for policies to show as effective on queues.
+    :param close_timeout: seconds :meth:`close` waits for in-flight publishes (default ``publish_timeout``).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        *,
+        management_url: str = DEFAULT_MANAGEMENT_URL,
+        heartbeat: int = 15,
+        publish_timeout: float = 10.0,
+        max_inflight: int = 256,
+        name: str | None = None,
+        reconnect_interval: float = 1.0,
+        connect_timeout: float = 10.0,
+        policy_timeout: float = 15.0,
+        close_timeout: float | None = None,
+    ) -> None:
+        if heartbeat < 1:
+            raise ConfigError("must be at least 1 s (0 disables dead-peer detection)", key="heartbeat")
+        if publish_timeout <= 0:
+            raise ConfigError("must be positive", key="publish_timeout")
+        if max_inflight < 1:
+            raise ConfigError("must be at least 1", key="max_inflight")
+        self.topology = topology
+        self.name = name or f"simpul-hub/{socket.gethostname()}/{os.getpid()}"
+        self.heartbeat = heartbeat
+        self.publish_timeout = publish_timeout
+        self.max_inflight = max_inflight
+        self.reconnect_interval = reconnect_interval
+        self.connect_timeout = connect_timeout
+        self.policy_timeout = policy_timeout
+        self.close_timeout = publish_timeout if close_timeout is None else close_timeout
+        self._url = URL(url)
+        if self._url.scheme not in ("amqp", "amqps"):
+            raise ConfigError("must be an amqp:// or amqps:// URL", key="broker_url")
+        self.user = self._url.user or "guest"
+        self.vhost = unquote(self._url.raw_path[1:]) or "/"
+        self._management_url = management_url
+        self._pub_conn: AbstractRobustConnection | None = None
+        self._con_conn: AbstractRobustConnection | None = None
+        self._pub_channel: AbstractRobustChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._slots = asyncio.Semaphore(max_inflight)
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._subscriptions: set[_Subscription] = set()
+        self._declare_lock = asyncio.Lock()
+        self._watcher: asyncio.Task[None] | None = None
+        self._started = False
+        self._closing = False
+        self._blocked_logged = False
+        self._lost: set[str] = set()
+
+    # -- Transport protocol ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect both connections, apply the policies, declare the topology and verify the policies.
+
+        Raises :class:`~hub.errors.BrokerUnavailable` if the broker or its management API cannot be
+        reached, :class:`~hub.errors.ConfigError` if the login is refused, and
+        :class:`~hub.errors.TopologyError` if the topology is unsafe, conflicts with existing entities or
+        a work queue does not show its dead-letter policy. Idempotent: calling it again re-applies and
+        re-verifies everything on the existing connections.
+        """
+        if self._closing:
+            raise RuntimeError("transport is closed")
+        check_topology(self.topology)
+        try:
+            if self._pub_conn is None:
+                self._pub_conn = await self._connect("publish")
+            if self._con_conn is None:
+                self._con_conn = await self._connect("consume")
+            if self._pub_channel is None:
+                channel = await self._pub_conn.channel(publisher_confirms=True, on_return_raises=True)
+                self._pub_channel = channel
+            policies = queue_policies(self.topology)
+            await self._apply_policies(policies)
+            await self.declare_topology()
+            await self._verify_policies(policies)
+        except BaseException:
+            await self._close_connections()
+            raise
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(self._watch_blocked(), name=f"{self.name}:blocked-watch")
+        self._started = True
+        log.info(
+            "transport_started",
+            transport="amqp",
+            connection=self.name,
+            vhost=self.vhost,
+            queues=len(self.topology.queues),
+            policies=[p.name for p in policies],
+        )
+
+    async def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        headers: Mapping[str, HeaderValue] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        """Publish one persistent, mandatory message and return once the broker confirmed it.
+
+        Raises ``BrokerBlocked`` at once while the broker blocks publishers, ``BrokerUnavailable`` when not
+        connected, on nack, on a lost confirm or after ``publish_timeout``, ``Unroutable`` when the broker
+        returns the message, ``TopologyError`` when the exchange does not exist, and ``FatalError`` when
+        the broker refuses it (permissions, forged ``user_id``).
+        """
+        validate_routing_key(routing_key)
+        if self._closing or not self._started:
+            raise BrokerUnavailable(
+                "transport is not started" if not self._closing else "transport is closed"
+            )
+        self._refuse_if_blocked(exchange)
+        if not _is_connected(self._pub_conn) or self._pub_channel is None or self._pub_channel.is_closed:
+            raise BrokerUnavailable("not connected to the broker")
+        amqp_headers: dict[str, FieldValue] = dict(headers or {})
+        message = aio_pika.Message(
+            body,
+            headers=amqp_headers,
+            content_type=content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message_id,
+            user_id=self.user,
+            timestamp=datetime.now(UTC),
+            app_id=self.name,
+        )
+        task = asyncio.current_task()
+        cancelling_before = task.cancelling() if task is not None else 0
+        try:
+            async with asyncio.timeout(self.publish_timeout):
+                async with self._slots:
+                    self._refuse_if_blocked(exchange)
+                    self._inflight += 1
+                    self._idle.clear()
+                    try:
+                        exchange_obj = await self._exchange(exchange)
+                        await exchange_obj.publish(message, routing_key, mandatory=True)
+                    finally:
+                        self._inflight -= 1
+                        if self._inflight == 0:
+                            self._idle.set()
+        except TimeoutError:
+            if _is_blocked(self._pub_conn):
+                raise BrokerBlocked("broker blocked publishers; publish not confirmed") from None
+            raise BrokerUnavailable(f"no publisher confirm within {self.publish_timeout:g} s") from None
+        except PublishError:
+            raise Unroutable(
+                f"broker returned the message: no queue bound on {exchange!r} for {routing_key!r}"
+            ) from None
+        except DeliveryError:
+            raise BrokerUnavailable("broker nacked the message (e.g. queue full, reject-publish)") from None
+        except ChannelNotFoundEntity:
+            raise TopologyError(f"exchange {exchange!r} does not exist") from None
+        except (ChannelAccessRefused, ChannelPreconditionFailed) as exc:
+            raise FatalError(f"broker refused the publish on {exchange!r}: {type(exc).__name__}") from None
+        except _LINK_ERRORS as exc:
+            raise BrokerUnavailable(f"connection lost before the confirm ({type(exc).__name__})") from None
+        except asyncio.CancelledError:
+            # aiormq cancels pending confirm futures when its connection dies; that is not *our* cancellation.
+            if task is not None and task.cancelling() > cancelling_before:
+                raise
+            raise BrokerUnavailable("confirm cancelled by a connection loss") from None
+
+    def consume(self, queue: str, *, prefetch: int) -> AsyncIterator[AmqpDelivery]:
+        """Iterate deliveries of ``queue`` with at most ``prefetch`` unacknowledged (``prefetch`` >= 1).
+
+        The subscription starts on the first ``__anext__``; it survives reconnects, channel errors and the
+        queue being deleted (the topology is re-declared), and ends when :meth:`close` is called (or the
+        iterator's ``aclose()``).
+        """
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1 (0 would mean unbounded)")
+        if queue not in {q.name for q in self.topology.queues}:
+            raise TopologyError(f"queue {queue!r} is not part of the topology")
+        sub = _Subscription(queue=queue, prefetch=prefetch, buffer=asyncio.Queue(maxsize=prefetch))
+        if self._closing:
+            sub.stop.set()
+        self._subscriptions.add(sub)
+        consumer = _Consumer(self, sub)
+        # An iterator dropped without close() (e.g. its task was cancelled) must not pin `prefetch`
+        # unacked messages until the transport closes: stopping the subscription closes its channel.
+        weakref.finalize(consumer, _abandon, sub).atexit = False
+        return consumer
+
+    @property
+    def ready(self) -> bool:
+        """True while started, connected for publishing and not blocked by a broker alarm."""
+        return (
+            self._started
+            and not self._closing
+            and _is_connected(self._pub_conn)
+            and self._pub_channel is not None
+            and not self._pub_channel.is_closed
+            and not _is_blocked(self._pub_conn)
+        )
+
+    @property
+    def blocked(self) -> bool:
+        """True while the broker blocks this transport's publishing connection (memory or disk alarm)."""
+        return _is_blocked(self._pub_conn)
+
+    @property
+    def inflight(self) -> int:
+        """Publishes currently holding a slot (written or about to be, awaiting their confirm)."""
+        return self._inflight
+
+    async def close(self) -> None:
+        """Stop consumers, wait up to ``close_timeout`` for in-flight confirms, close both connections."""
+        if self._closing:
+            return
+        self._closing = True
+        for sub in list(self._subscriptions):
+            await self._stop_subscription(sub)
+        if self._inflight:
+            try:
+                async with asyncio.timeout(self.close_timeout):
+                    await self._idle.wait()
+            except TimeoutError:
+                log.warning("close_abandoned_inflight_publishes", connection=self.name, count=self._inflight)
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        await self._close_connections()
+        log.info("transport_closed", transport="amqp", connection=self.name)
+
+    # -- topology ------------------------------------------------------------------------------------------
+
+    async def declare_topology(self, *, on: str = "publish") -> None:
+        """Declare durable exchanges, durable quorum queues and bindings (idempotent), on a short-lived
+        channel of the ``publish`` or ``consume`` connection.
+
+        Raises :class:`~hub.errors.TopologyError` if an entity exists with other settings.
+        """
+        connection = self._pub_conn if on == "publish" else self._con_conn
+        if connection is None:
+            raise BrokerUnavailable("not connected to the broker")
+        async with self._declare_lock:
+            channel = await connection.channel(publisher_confirms=False)
+            entity = ""
+            try:
+                for spec in self.topology.exchanges:
+                    entity = f"exchange {spec.name!r}"
+                    await channel.declare_exchange(spec.name, spec.type, durable=True)
+                queues = {}
+                for q in self.topology.queues:
+                    entity = f"queue {q.name!r}"
+                    queues[q.name] = await channel.declare_queue(
+                        q.name, durable=True, arguments={"x-queue-type": "quorum"}
+                    )
+                for binding in self.topology.bindings:
+                    entity = f"binding {binding.exchange} -> {binding.queue} ({binding.pattern})"
+                    await queues[binding.queue].bind(binding.exchange, binding.pattern)
+            except ChannelPreconditionFailed:
+                raise TopologyError(f"{entity} already exists with different settings") from None
+            except ChannelAccessRefused:
+                raise TopologyError(f"not allowed to declare {entity}") from None
+            finally:
+                with contextlib.suppress(*_LINK_ERRORS):
+                    await asyncio.wait_for(channel.close(), timeout=5)
+        log.info("topology_declared", transport="amqp", vhost=self.vhost, via=on)
+
+    async def _apply_policies(self, policies: list[QueuePolicy]) -> None:
+        if not policies:
+            return
+        try:
+            async with ManagementClient(self._management_url) as api:
+                for policy in policies:
+                    body = policy.as_api_body()
+                    await api.put_policy(
+                        self.vhost,
+                        policy.name,
+                        pattern=body["pattern"],
+                        definition=body["definition"],
+                        apply_to=body["apply-to"],
+                        priority=body["priority"],
+                    )
+                    log.info(
+                        "policy_applied", vhost=self.vhost, policy=policy.name, queues=list(policy.queues)
+                    )
+        except ManagementError as exc:
+            raise self._management_failure(exc, "apply policies") from None
+
+    async def _verify_policies(self, policies: list[QueuePolicy]) -> None:
+        """Check that every work queue has our policy in effect, polling up to ``policy_timeout``.
+
+        The queue's effective ``policy`` name is read from ``GET /api/queues/{vhost}?disable_stats=true``
+        (the queue records: current at once) and the policy's definition from ``GET /api/policies``;
+        when ``GET /api/queues/{vhost}/{name}`` already carries ``effective_policy_definition`` (it comes
+        from the statistics database, which lags 5-10 s behind a new quorum queue) that must match too.
+        """
+        expected = {queue: policy for policy in policies for queue in policy.queues}
+        if not expected:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.policy_timeout
+        pending = dict(expected)
+        seen: dict[str, str | None] = {}
+        try:
+            async with ManagementClient(self._management_url) as api:
+                for policy in policies:
+                    stored = await api.get_policy(self.vhost, policy.name)
+                    if stored is None or stored.get("definition") != dict(policy.definition):
+                        raise TopologyError(f"policy {policy.name!r} is missing or was changed concurrently")
+                while pending:
+                    records = {q.get("name"): q for q in await api.list_queues(self.vhost, stats=False)}
+                    for queue, policy in list(pending.items()):
+                        seen[queue] = (records.get(queue) or {}).get("policy")
+                        if seen[queue] != policy.name:
+                            continue
+                        detail = await api.get_queue(self.vhost, queue) or {}
+                        effective = detail.get("effective_policy_definition")
+                        if effective and any(effective.get(k) != v for k, v in policy.definition.items()):
+                            seen[queue] = f"{policy.name} (effective definition differs)"
+                            continue
+                        del pending[queue]
+                    if not pending:
+                        break
+                    if loop.time() >= deadline:
+                        queue = sorted(pending)[0]
+                        raise TopologyError(
+                            f"queue {queue!r} does not show dead-letter policy {pending[queue].name!r} "
+                            f"as effective (effective policy: {seen.get(queue)!r}); a policy of "
+                            "higher priority may override it"
+                        )
+                    await asyncio.sleep(0.2)
+        except ManagementError as exc:
+            raise self._management_failure(exc, "verify policies") from None
+        log.info("policies_verified", vhost=self.vhost, queues=sorted(expected))
+
+    def _management_failure(self, exc: ManagementError, what: str) -> Exception:
+        if exc.unreachable:
+            return BrokerUnavailable(f"management API unreachable, cannot {what}: {exc}")
+        return TopologyError(f"management API refused to {what}: {exc}")
+
+    # -- connections ---------------------------------------------------------------------------------------
+
+    async def _connect(self, role: str) -> AbstractRobustConnection:
+        url = self._url.update_query(
+            heartbeat=str(self.heartbeat),
+            name=f"{self.name}:{role}",
+            reconnect_interval=f"{self.reconnect_interval:g}",
+        )
+        try:
+            connection = await aio_pika.connect_robust(url, timeout=self.connect_timeout)
+        except (AuthenticationError, ProbableAuthenticationError):
+            raise ConfigError(
+                "broker refused the login (wrong credentials, unknown vhost or no permission)",
+                key="broker_url",
+            ) from None
+        except _LINK_ERRORS as exc:  # AMQPConnectionError is an AMQPError
+            raise BrokerUnavailable(f"cannot connect to the broker ({type(exc).__name__})") from None
+        connection.close_callbacks.add(self._on_connection_closed)
+        connection.reconnect_callbacks.add(self._on_reconnected)
+        log.info("broker_connected", connection=f"{self.name}:{role}", vhost=self.vhost)
+        return connection
+
+    def _on_connection_closed(
+        self, connection: AbstractConnection | None, exc: BaseException | None, /
+    ) -> None:
+        if self._closing:
+            return
+        self._exchanges.clear()
+        role = self._role_of(connection)
+        # aio-pika calls this after every failed reconnect attempt too: warn once per outage.
+        level = log.debug if role in self._lost else log.warning
+        self._lost.add(role)
+        level(
+            "broker_connection_lost", connection=role, error=type(exc).__name__ if exc is not None else None
+        )
+
+    def _on_reconnected(self, connection: AbstractRobustConnection | None, /) -> None:
+        role = self._role_of(connection)
+        self._lost.discard(role)
+        log.info("broker_reconnected", connection=role)
+
+    def _role_of(self, connection: AbstractConnection | None) -> str:
+        role = "publish" if connection is self._pub_conn else "consume"
+        return f"{self.name}:{role}"
+
+    async def _close_connections(self) -> None:
+        self._pub_channel = None
+        self._exchanges.clear()
+        for attr in ("_con_conn", "_pub_conn"):
+            connection: AbstractRobustConnection | None = getattr(self, attr)
+            setattr(self, attr, None)
+            if connection is None:
+                continue
+            try:
+                await asyncio.wait_for(connection.close(), timeout=max(self.close_timeout, 1.0))
+            except _LINK_ERRORS as exc:
+                log.warning("connection_close_failed", connection=self.name, error=type(exc).__name__)
+
+    async def _exchange(self, name: str) -> AbstractExchange:
+        exchange = self._exchanges.get(name)
+        if exchange is None:
+            if self._pub_channel is None:
+                raise ChannelInvalidStateError("publisher channel is not open")
+            # Not declared here (the topology owns exchanges); a missing one fails the publish with 404.
+            exchange = await self._pub_channel.get_exchange(name, ensure=False)
+            self._exchanges[name] = exchange
+        return exchange
+
+    def _refuse_if_blocked(self, exchange: str) -> None:
+        if _is_blocked(self._pub_conn):
+            if not self._blocked_logged:
+                self._blocked_logged = True
+                log.warning("publish_refused_broker_blocked", connection=self.name, exchange=exchange)
+            raise BrokerBlocked("the broker is blocking publishers (memory or disk alarm)")
+
+    async def _watch_blocked(self) -> None:
+        """Log ``broker_blocked`` / ``broker_unblocked`` transitions for operators (polls once a second)."""
+        was_blocked = False
+        while True:
+            await asyncio.sleep(1.0)
+            blocked = _is_blocked(self._pub_conn)
+            if blocked != was_blocked:
+                was_blocked = blocked
+                self._blocked_logged = blocked
+                if blocked:
+                    log.warning("broker_blocked", connection=f"{self.name}:publish")
+                else:
+                    log.info("broker_unblocked", connection=f"{self.name}:publish")
+
+    # -- consumers -----------------------------------------------------------------------------------------
+
+    def _start_subscription(self, sub: _Subscription) -> None:
+        if not self._started:
+            raise RuntimeError("call start() before consuming")
+        sub.task = asyncio.create_task(self._run_subscription(sub), name=f"{self.name}:consume:{sub.queue}")
+
+    async def _stop_subscription(self, sub: _Subscription) -> None:
+        sub.stop.set()
+        self._subscriptions.discard(sub)
+        task = sub.task
+        if task is not None and not task.done():
+            try:
+                async with asyncio.timeout(5):
+                    await asyncio.shield(task)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _run_subscription(self, sub: _Subscription) -> None:
+        """Keep one consumer on ``sub.queue`` alive until ``sub.stop``: one channel per attempt."""
+        backoff = _Backoff()
+        for attempt in itertools.count():
+            if sub.stop.is_set():
+                return
+            connection = self._con_conn
+            if connection is None:
+                return
+            channel: AbstractRobustChannel | None = None
+            try:
+                await _wait_or_stop(connection.ready(), sub.stop)
+                if sub.stop.is_set():
+                    return
+                channel = await connection.channel(publisher_confirms=False)
+                outcome = await self._consume_on(channel, sub, attempt)
+                if outcome == "cancelled":
+                    log.warning("consumer_cancelled_by_broker", queue=sub.queue, action="redeclare_topology")
+                    await self.declare_topology(on="consume")
+                    backoff.reset()
+                elif outcome == "channel_closed":
+                    log.warning("consumer_channel_closed", queue=sub.queue, action="resubscribe")
+                    await backoff.sleep(sub.stop)
+            except ChannelNotFoundEntity:
+                log.warning("consumer_queue_missing", queue=sub.queue, action="redeclare_topology")
+                with contextlib.suppress(*_LINK_ERRORS, TopologyError, BrokerUnavailable):
+                    await self.declare_topology(on="consume")
+                await backoff.sleep(sub.stop)
+            except _RESUBSCRIBE_ERRORS as exc:
+                log.warning("consumer_resubscribe_failed", queue=sub.queue, error=type(exc).__name__)
+                await backoff.sleep(sub.stop)
+            except TopologyError as exc:
+                log.error("consumer_topology_error", queue=sub.queue, error=str(exc))
+                await backoff.sleep(sub.stop)
+            finally:
+                dropped = sub.purge_stale()
+                if dropped:
+                    log.info("stale_deliveries_dropped", queue=sub.queue, count=dropped)
+                # A fresh channel per attempt; closing the old one (unless the whole transport is closing,
+                # which closes the connection) keeps aio-pika from restoring it and returns its unacked
+                # messages to the queue.
+                if channel is not None and not self._closing:
+                    await _close_quietly(channel)
+
+    async def _consume_on(self, channel: AbstractRobustChannel, sub: _Subscription, attempt: int) -> str:
+        """Subscribe on ``channel`` and wait; returns ``stopped``, ``cancelled`` or ``channel_closed``."""
+        underlay = await channel.get_underlay_channel()
+        epoch = _Epoch()
+        cancelled = asyncio.Event()
+        tag_box: list[str] = []
+
+        def on_cancel(frame: aiormq.spec.Basic.Cancel) -> None:
+            if not tag_box or frame.consumer_tag == tag_box[0]:
+                cancelled.set()
+
+        underlay.on_consumer_cancel_callbacks.add(on_cancel)
+        try:
+            await underlay.basic_qos(prefetch_count=sub.prefetch)
+            ok = await underlay.basic_consume(
+                sub.queue, self._deliver_callback(sub, underlay, epoch), no_ack=False
+            )
+            tag = ok.consumer_tag or ""
+            tag_box.append(tag)
+            log.info("consumer_subscribed", queue=sub.queue, prefetch=sub.prefetch, attempt=attempt)
+            closing = underlay.closing
+            waiters = {
+                asyncio.ensure_future(sub.stop.wait()): "stopped",
+                asyncio.ensure_future(cancelled.wait()): "cancelled",
+            }
+            try:
+                done, _ = await asyncio.wait([*waiters, closing], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+                if not closing.done():
+                    closing.cancel()
+            outcome = next((waiters[w] for w in done if w in waiters), "channel_closed")
+            if cancelled.is_set():
+                outcome = "cancelled"
+            if outcome == "stopped":
+                with contextlib.suppress(*_LINK_ERRORS):
+                    await underlay.basic_cancel(tag, timeout=2)
+            else:
+                epoch.valid = False
+            return outcome
+        finally:
+            underlay.on_consumer_cancel_callbacks.discard(on_cancel)
+
+    def _deliver_callback(
+        self, sub: _Subscription, channel: aiormq.abc.AbstractChannel, epoch: _Epoch
+    ) -> Callable[[aiormq.abc.DeliveredMessage], Coroutine[Any, Any, None]]:
+        async def on_message(message: aiormq.abc.DeliveredMessage) -> None:
+            delivery = _to_delivery(message, sub.queue, channel, epoch)
+            if delivery is None:
+                return
+            # Bounded: the broker sends at most `prefetch` unacked, the buffer holds `prefetch`.
+            await sub.buffer.put(delivery)
+
+        return on_message
+
+
+def _to_delivery(
+    message: aiormq.abc.DeliveredMessage, queue: str, channel: aiormq.abc.AbstractChannel, epoch: _Epoch
+) -> AmqpDelivery | None:
+    frame = message.delivery
+    if not isinstance(frame, aiormq.spec.Basic.Deliver) or frame.delivery_tag is None:
+        return None
+    properties = message.header.properties
+    headers: dict[str, object] = dict(properties.headers or {})
+    count = headers.get("x-delivery-count", 0)
+    return AmqpDelivery(
+        body=message.body,
+        routing_key=frame.routing_key or "",
+        exchange=frame.exchange or "",
+        message_id=properties.message_id,
+        headers=headers,
+        redelivered=bool(frame.redelivered),
+        delivery_count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
+        user_id=properties.user_id,
+        content_type=properties.content_type,
+        persistent=properties.delivery_mode == aio_pika.DeliveryMode.PERSISTENT,
+        queue=queue,
+        _channel=channel,
+        _delivery_tag=frame.delivery_tag,
+        _epoch=epoch,
+    )
+
+
+class _Backoff:
+    """0.2 s doubling to 5 s between re-subscribe attempts; wakes early when stopped."""
+
+    def __init__(self) -> None:
+        self.delay = 0.2
+
+    def reset(self) -> None:
+        self.delay = 0.2
+
+    async def sleep(self, stop: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.delay):
+                await stop.wait()
+        self.delay = min(self.delay * 2, 5.0)
+
+
+async def _wait_or_stop(awaitable: Awaitable[Any], stop: asyncio.Event) -> None:
+    waiter = asyncio.ensure_future(awaitable)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait((waiter, stopper), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not waiter.done():
+            waiter.cancel()
+    if waiter.done() and not waiter.cancelled():
+        waiter.result()
+
+
+async def _close_quietly(channel: AbstractChannel) -> None:
+    if channel.is_closed and not isinstance(channel, aio_pika.RobustChannel):
+        return
+    with contextlib.suppress(*_LINK_ERRORS, RuntimeError):
+        await asyncio.wait_for(channel.close(), timeout=5)

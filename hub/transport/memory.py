@@ -1,0 +1,515 @@
+"""An in-memory transport that behaves like the hub's RabbitMQ setup, for unit tests and adapter authors.
+
+:class:`MemoryTransport` implements :class:`hub.transport.base.Transport` with the same rules as the AMQP
+transport on a RabbitMQ quorum-queue topology, so a test written against it means something:
+
+- **routing** is topic routing (``*`` one word, ``#`` zero or more; see :mod:`hub.transport.topic`);
+  a message goes once to every queue with a matching binding;
+- **unroutable** publishes raise :class:`~hub.errors.Unroutable` (the AMQP transport publishes with
+  ``mandatory`` and ``on_return_raises``); publishing to an undeclared exchange raises
+  :class:`~hub.errors.TopologyError`;
+- **bounded queues**: a queue holding ``max_queue_length`` messages refuses more, like
+  ``overflow: reject-publish``, and the publish raises :class:`~hub.errors.BrokerUnavailable`;
+- **ack / reject**: ``reject(requeue=True)`` puts the message back at the head of the queue with
+  ``redelivered=True`` and ``delivery_count`` one higher (the quorum queue's ``x-delivery-count``);
+  once ``delivery_count`` exceeds the queue's ``delivery_limit`` the message is dead-lettered to the
+  queue's ``dead_letter_exchange`` with an ``x-death`` header, as RabbitMQ does.
+  ``reject(requeue=False)`` dead-letters at once (reason ``rejected``);
+- **prefetch**: a consumer holds at most ``prefetch`` unacknowledged deliveries;
+- **faults**: :meth:`MemoryTransport.set_ready` (``False``: publish raises ``BrokerUnavailable``),
+  :meth:`MemoryTransport.set_blocked` (publish raises ``BrokerBlocked``) and
+  :meth:`MemoryTransport.simulate_connection_loss` (unacked deliveries go back to their queues, and
+  acking the stale ones is logged and skipped, exactly like the AMQP transport after a reconnect).
+
+Inspection helpers for assertions: :attr:`~MemoryTransport.declared`, :meth:`~MemoryTransport.messages`,
+:meth:`~MemoryTransport.unacked`, :attr:`~MemoryTransport.published`, :attr:`~MemoryTransport.dropped`.
+
+Example::
+
+    transport = MemoryTransport(default_topology("t", delivery_limit=3))
+    await transport.start()
+    await transport.publish("t.ingest", "3171.ormas", b"{}", message_id="m-1")
+    assert [m.message_id for m in transport.messages("t.central")] == ["m-1"]
+    async for delivery in transport.consume("t.central", prefetch=10):
+        await delivery.ack()
+        break
+    await transport.close()
+
+What it does not model: durability across restarts, publisher confirms timing, permissions, and
+``user_id`` validation (every message carries the transport's ``user_id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import structlog
+
+from hub.errors import BrokerBlocked, BrokerUnavailable, TopologyError, Unroutable
+from hub.topology import BindingSpec, QueueSpec, Topology
+from hub.transport.base import HeaderValue
+from hub.transport.factory import check_topology, queue_policies
+from hub.transport.topic import topic_matches, validate_routing_key
+
+__all__ = ["DeclaredTopology", "MemoryDelivery", "MemoryMessage", "MemoryTransport", "PublishedMessage"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class MemoryMessage:
+    """A message held by a memory queue. ``body`` is left out of ``repr`` so it never reaches a log."""
+
+    body: bytes = field(repr=False)
+    exchange: str
+    routing_key: str
+    message_id: str | None
+    headers: dict[str, object]
+    content_type: str
+    user_id: str | None
+    delivery_count: int = 0
+    redelivered: bool = False
+
+
+@dataclass(frozen=True)
+class PublishedMessage:
+    """One confirmed publish, in order, for assertions: where it went and what it carried."""
+
+    exchange: str
+    routing_key: str
+    body: bytes = field(repr=False)
+    message_id: str
+    headers: Mapping[str, HeaderValue]
+    content_type: str
+    queues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeclaredTopology:
+    """What :meth:`MemoryTransport.start` declared, as a broker would list it."""
+
+    exchanges: frozenset[str]
+    queues: Mapping[str, QueueSpec]
+    bindings: tuple[BindingSpec, ...]
+    policies: Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(eq=False)
+class _QueueState:
+    spec: QueueSpec
+    ready: deque[MemoryMessage] = field(default_factory=deque)
+    returns: deque[MemoryMessage] = field(default_factory=deque)  # delivered before `ready`, like RabbitMQ
+    unacked: dict[int, tuple[MemoryMessage, _ConsumerState]] = field(default_factory=dict)
+
+    def depth(self) -> int:
+        return len(self.ready) + len(self.returns) + len(self.unacked)
+
+    def pop_next(self) -> MemoryMessage | None:
+        if self.returns:
+            return self.returns.popleft()
+        if self.ready:
+            return self.ready.popleft()
+        return None
+
+
+@dataclass(eq=False)
+class _ConsumerState:
+    """One subscription "channel": its deliveries go stale when it ends (close, connection loss)."""
+
+    queue: str
+    prefetch: int
+    tags: set[int] = field(default_factory=set)
+    active: bool = True
+
+
+@dataclass(eq=False)
+class MemoryDelivery:
+    """A delivery from a :class:`MemoryTransport` queue; implements :class:`hub.transport.base.Delivery`."""
+
+    body: bytes = field(repr=False)
+    routing_key: str
+    exchange: str
+    message_id: str | None
+    headers: Mapping[str, object]
+    redelivered: bool
+    delivery_count: int
+    user_id: str | None
+    content_type: str
+    queue: str
+    _transport: MemoryTransport = field(repr=False)
+    _consumer: _ConsumerState = field(repr=False)
+    _tag: int = field(repr=False)
+    _settled: bool = field(default=False, repr=False)
+    persistent: bool = True  # every message the hub publishes is persistent
+
+    @property
+    def stale(self) -> bool:
+        """True once its consumer ended (transport closed, iterator closed, simulated connection loss)."""
+        return not self._consumer.active
+
+    async def ack(self) -> None:
+        """Acknowledge; a stale or already settled delivery is logged and skipped, never raises."""
+        if self._begin("ack"):
+            self._transport._ack(self.queue, self._tag)
+
+    async def reject(self, *, requeue: bool) -> None:
+        """Requeue (counting a delivery attempt) or dead-letter the message."""
+        if self._begin("reject"):
+            self._transport._reject(self.queue, self._tag, requeue=requeue)
+
+    def _begin(self, action: str) -> bool:
+        if self._settled:
+            log.warning(
+                "delivery_already_settled", queue=self.queue, message_id=self.message_id, action=action
+            )
+            return False
+        self._settled = True
+        if self.stale:
+            log.info(f"stale_{action}_skipped", queue=self.queue, message_id=self.message_id, reason="stale")
+            return False
+        return True
+
+
+class MemoryTransport:
+    """In-memory :class:`~hub.transport.base.Transport` with RabbitMQ quorum-queue semantics.
+
+    :param topology: exchanges, queues and bindings to declare on :meth:`start`.
+    :param max_queue_length: per-queue bound (ready plus unacknowledged); beyond it publishes are
+        refused like ``overflow: reject-publish``.
+    :param user_id: the ``user_id`` stamped on every message (the AMQP transport uses its login user).
+    """
+
+    def __init__(self, topology: Topology, *, max_queue_length: int = 10_000, user_id: str | None = "guest"):
+        if max_queue_length < 1:
+            raise ValueError("max_queue_length must be at least 1")
+        self.topology = topology
+        self.max_queue_length = max_queue_length
+        self.user_id = user_id
+        self.published: list[PublishedMessage] = []
+        """Every confirmed publish, in order."""
+        self.dropped: list[tuple[str, MemoryMessage, str]] = []
+        """(queue, message, reason) for messages a broker would discard: rejected without a DLX."""
+        self.stranded: list[tuple[str, MemoryMessage, str]] = []
+        """(queue, message, reason) dead-lettered to a DLX that routes nowhere. RabbitMQ's at-least-once
+        dead-lettering would keep retrying these; here they are parked for the test to look at."""
+        self._exchanges: set[str] = set()
+        self._queues: dict[str, _QueueState] = {}
+        self._bindings: list[BindingSpec] = []
+        self._policies: dict[str, dict[str, Any]] = {}
+        self._consumers: set[_ConsumerState] = set()
+        self._started = False
+        self._closed = False
+        self._ready_flag = True
+        self._blocked = False
+        self._tags = itertools.count(1)
+        self._changed = asyncio.Event()
+
+    # -- Transport protocol ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Declare the topology (idempotent); the policies it implies are listed in :attr:`declared`."""
+        if self._closed:
+            raise RuntimeError("transport is closed")
+        check_topology(self.topology)
+        self._exchanges.update(e.name for e in self.topology.exchanges)
+        for spec in self.topology.queues:
+            state = self._queues.get(spec.name)
+            if state is None:
+                self._queues[spec.name] = _QueueState(spec)
+            else:
+                state.spec = spec
+        for binding in self.topology.bindings:
+            if binding not in self._bindings:
+                self._bindings.append(binding)
+        for policy in queue_policies(self.topology):
+            for queue in policy.queues:
+                self._policies[queue] = dict(policy.definition)
+        self._started = True
+        log.info("topology_declared", transport="memory", queues=len(self._queues))
+
+    async def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        headers: Mapping[str, HeaderValue] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        """Route one message at once; raises where the AMQP transport would (see the module docstring)."""
+        if self._closed or not self._started or not self._ready_flag:
+            raise BrokerUnavailable("memory transport is not ready")
+        if self._blocked:
+            raise BrokerBlocked("memory transport is blocked (simulated broker alarm)")
+        validate_routing_key(routing_key)
+        if exchange not in self._exchanges:
+            raise TopologyError(f"exchange {exchange!r} does not exist")
+        targets = self._route(exchange, routing_key)
+        if not targets:
+            raise Unroutable(
+                f"broker returned the message: no queue bound on {exchange!r} for {routing_key!r}"
+            )
+        for name in targets:
+            if self._queues[name].depth() >= self.max_queue_length:
+                raise BrokerUnavailable(f"queue {name!r} is full (overflow reject-publish)")
+        frozen = dict(headers or {})
+        for name in targets:
+            self._queues[name].ready.append(
+                MemoryMessage(
+                    body=body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    message_id=message_id,
+                    headers=dict(frozen),
+                    content_type=content_type,
+                    user_id=self.user_id,
+                )
+            )
+        self.published.append(
+            PublishedMessage(exchange, routing_key, body, message_id, frozen, content_type, targets)
+        )
+        self._notify()
+
+    def consume(self, queue: str, *, prefetch: int) -> AsyncIterator[MemoryDelivery]:
+        """Iterate deliveries from ``queue``, at most ``prefetch`` unacknowledged at once.
+
+        Survives :meth:`simulate_connection_loss` (like the AMQP consumer re-subscribing) and ends on
+        :meth:`close`. Closing the iterator (``aclose()``) returns its unacknowledged messages to the queue,
+        as closing an AMQP channel does.
+        """
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1 (0 would mean unbounded)")
+        return self._consume(queue, prefetch)
+
+    @property
+    def ready(self) -> bool:
+        """True once started, while not closed, not set unready and not blocked."""
+        return self._started and not self._closed and self._ready_flag and not self._blocked
+
+    async def close(self) -> None:
+        """End every consume iterator; unacknowledged messages go back to their queues, as on a real
+        connection close (``redelivered``, ``delivery_count`` + 1). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._end_consumers()
+        self._notify()
+
+    # -- Test controls ------------------------------------------------------------------------------------
+
+    def set_ready(self, ready: bool) -> None:
+        """Simulate a lost (``False``) or restored (``True``) broker connection for publishing."""
+        self._ready_flag = ready
+        self._notify()
+
+    def set_blocked(self, blocked: bool) -> None:
+        """Simulate a broker memory or disk alarm: publish raises ``BrokerBlocked`` while blocked."""
+        self._blocked = blocked
+        self._notify()
+
+    def simulate_connection_loss(self) -> int:
+        """Return every unacknowledged message to its queue, as RabbitMQ does when the consumer's
+        connection drops (``redelivered=True``, ``delivery_count`` + 1, the delivery limit applies).
+
+        Deliveries handed out before the call become stale: their ``ack``/``reject`` is logged and skipped.
+        Consume iterators carry on, as the AMQP transport's re-subscribe. Returns how many went back.
+        """
+        returned = self._end_consumers()
+        self._notify()
+        return returned
+
+    # -- Inspection ---------------------------------------------------------------------------------------
+
+    @property
+    def declared(self) -> DeclaredTopology:
+        """The exchanges, queues, bindings and per-queue effective policies declared so far."""
+        return DeclaredTopology(
+            exchanges=frozenset(self._exchanges),
+            queues={name: state.spec for name, state in self._queues.items()},
+            bindings=tuple(self._bindings),
+            policies={name: dict(p) for name, p in self._policies.items()},
+        )
+
+    def messages(self, queue: str) -> list[MemoryMessage]:
+        """The messages waiting in ``queue`` (not the unacknowledged ones), in delivery order."""
+        state = self._state(queue)
+        return [*state.returns, *state.ready]
+
+    def unacked(self, queue: str) -> list[MemoryMessage]:
+        """The messages delivered from ``queue`` and not yet acknowledged or rejected."""
+        return [message for message, _ in self._state(queue).unacked.values()]
+
+    def bodies(self, queue: str) -> list[bytes]:
+        """Shortcut: the bodies of :meth:`messages`."""
+        return [m.body for m in self.messages(queue)]
+
+    def depth(self, queue: str) -> int:
+        """Waiting plus unacknowledged messages in ``queue``."""
+        return self._state(queue).depth()
+
+    def purge(self, queue: str) -> int:
+        """Drop the waiting messages of ``queue``; returns how many."""
+        state = self._state(queue)
+        count = len(state.ready) + len(state.returns)
+        state.ready.clear()
+        state.returns.clear()
+        return count
+
+    # -- Internals ----------------------------------------------------------------------------------------
+
+    def _state(self, queue: str) -> _QueueState:
+        try:
+            return self._queues[queue]
+        except KeyError:
+            raise TopologyError(f"queue {queue!r} is not declared") from None
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _route(self, exchange: str, routing_key: str) -> tuple[str, ...]:
+        targets: list[str] = []
+        for binding in self._bindings:
+            if (
+                binding.exchange == exchange
+                and binding.queue not in targets
+                and topic_matches(binding.pattern, routing_key)
+            ):
+                targets.append(binding.queue)
+        return tuple(targets)
+
+    async def _consume(self, queue: str, prefetch: int) -> AsyncIterator[MemoryDelivery]:
+        if not self._started:
+            raise RuntimeError("call start() before consume()")
+        state = self._state(queue)
+        consumer = self._new_consumer(queue, prefetch)
+        try:
+            while True:
+                changed = self._changed
+                if self._closed:
+                    return
+                if not consumer.active:  # "reconnected" after simulate_connection_loss
+                    consumer = self._new_consumer(queue, prefetch)
+                if len(consumer.tags) < prefetch and (message := state.pop_next()) is not None:
+                    tag = next(self._tags)
+                    state.unacked[tag] = (message, consumer)
+                    consumer.tags.add(tag)
+                    headers = dict(message.headers)
+                    if message.delivery_count:
+                        headers["x-delivery-count"] = message.delivery_count  # as a quorum queue adds it
+                    yield MemoryDelivery(
+                        body=message.body,
+                        routing_key=message.routing_key,
+                        exchange=message.exchange,
+                        message_id=message.message_id,
+                        headers=headers,
+                        redelivered=message.redelivered,
+                        delivery_count=message.delivery_count,
+                        user_id=message.user_id,
+                        content_type=message.content_type,
+                        queue=queue,
+                        _transport=self,
+                        _consumer=consumer,
+                        _tag=tag,
+                    )
+                    continue
+                await changed.wait()
+        finally:
+            if consumer.active:
+                self._end_consumer(consumer)
+                self._notify()
+
+    def _new_consumer(self, queue: str, prefetch: int) -> _ConsumerState:
+        consumer = _ConsumerState(queue, prefetch)
+        self._consumers.add(consumer)
+        return consumer
+
+    def _end_consumers(self) -> int:
+        return sum(self._end_consumer(c) for c in list(self._consumers))
+
+    def _end_consumer(self, consumer: _ConsumerState) -> int:
+        """Deactivate ``consumer`` and return its unacked messages in delivery order."""
+        consumer.active = False
+        self._consumers.discard(consumer)
+        state = self._queues[consumer.queue]
+        for tag in sorted(consumer.tags):
+            entry = state.unacked.pop(tag, None)
+            if entry is not None:
+                self._return(consumer.queue, state, entry[0])
+        returned = len(consumer.tags)
+        consumer.tags.clear()
+        return returned
+
+    def _ack(self, queue: str, tag: int) -> None:
+        entry = self._queues[queue].unacked.pop(tag, None)
+        if entry is not None:
+            entry[1].tags.discard(tag)
+        self._notify()
+
+    def _reject(self, queue: str, tag: int, *, requeue: bool) -> None:
+        state = self._queues[queue]
+        entry = state.unacked.pop(tag, None)
+        if entry is None:
+            return
+        message, consumer = entry
+        consumer.tags.discard(tag)
+        if requeue:
+            self._return(queue, state, message)
+        else:
+            self._dead_letter(queue, state, message, "rejected")
+        self._notify()
+
+    def _return(self, queue: str, state: _QueueState, message: MemoryMessage) -> None:
+        """A message comes back unacknowledged: count the attempt, dead-letter beyond the limit."""
+        message.delivery_count += 1
+        message.redelivered = True
+        limit = state.spec.delivery_limit
+        if limit is not None and message.delivery_count > limit:
+            self._dead_letter(queue, state, message, "delivery_limit")
+        else:
+            state.returns.append(message)
+
+    def _dead_letter(self, queue: str, state: _QueueState, message: MemoryMessage, reason: str) -> None:
+        dlx = state.spec.dead_letter_exchange
+        if dlx is None:
+            log.warning("message_dropped", queue=queue, message_id=message.message_id, reason=reason)
+            self.dropped.append((queue, message, reason))
+            return
+        death = {
+            "count": 1,
+            "reason": reason,
+            "queue": queue,
+            "exchange": message.exchange,
+            "routing-keys": [message.routing_key],
+            "time": int(time.time()),
+        }
+        headers = {k: v for k, v in message.headers.items() if k != "x-delivery-count"}
+        previous = headers.get("x-death")
+        headers["x-death"] = [death, *(previous if isinstance(previous, list) else [])]
+        headers.setdefault("x-first-death-queue", queue)
+        headers.setdefault("x-first-death-reason", reason)
+        headers.setdefault("x-first-death-exchange", message.exchange)
+        dead = MemoryMessage(
+            body=message.body,
+            exchange=dlx,
+            routing_key=message.routing_key,
+            message_id=message.message_id,
+            headers=headers,
+            content_type=message.content_type,
+            user_id=message.user_id,
+        )
+        targets = self._route(dlx, message.routing_key)
+        if not targets:
+            log.warning("dead_letter_unroutable", queue=queue, message_id=message.message_id, reason=reason)
+            self.stranded.append((queue, dead, reason))
+            return
+        log.info("message_dead_lettered", queue=queue, message_id=message.message_id, reason=reason)
+        for name in targets:
+            self._queues[name].ready.append(replace(dead, headers=dict(dead.headers)))  # a copy per queue
