@@ -229,3 +229,15 @@ def test_empty_batch_and_missing_record(wh: SqliteWarehouse) -> None:
     """An empty batch is a no-op and an unknown record key reads as None."""
     assert wh.apply([]) == []
     assert wh.get("nope") is None and wh.count() == 0
+
+
+def test_calls_from_worker_threads_are_serialised(wh: SqliteWarehouse) -> None:
+    """Batches applied from several threads at once (as via asyncio.to_thread) each apply exactly once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [[env(f"t{t}-{i}", 1) for i in range(50)] for t in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(wh.apply, batches + batches))
+    flat = [r.status for rs in results for r in rs]
+    assert flat.count("applied") == 400 and flat.count("duplicate") == 400
+    assert wh.count() == 400 and set(wh.delivery_counts().values()) == {2}

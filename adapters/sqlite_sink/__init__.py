@@ -1,0 +1,5 @@
+"""The central warehouse sink on SQLite: idempotent, revision-aware storage of applied envelopes."""
+
+from adapters.sqlite_sink.store import ApplyResult, ApplyStatus, SqliteWarehouse
+
+__all__ = ["ApplyResult", "ApplyStatus", "SqliteWarehouse"]

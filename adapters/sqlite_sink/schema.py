@@ -1,0 +1,127 @@
+"""The warehouse's SQLite schema and connection settings.
+
+Durability contract: WAL with ``synchronous=FULL`` means a ``COMMIT`` that returned has been fsynced, so
+a consumer may ack the deliveries of a batch as soon as ``SqliteWarehouse.apply`` returns.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from hub.errors import FatalError
+
+DDL = """
+CREATE TABLE IF NOT EXISTS records (
+    record_key       TEXT PRIMARY KEY,
+    schema_name      TEXT NOT NULL,
+    schema_version   TEXT NOT NULL,
+    source_system    TEXT NOT NULL,
+    source_record_id TEXT NOT NULL,
+    kode_wilayah     TEXT NOT NULL,
+    province         TEXT,
+    revision         INTEGER NOT NULL,
+    idempotency_key  TEXT NOT NULL,
+    message_id       TEXT NOT NULL,
+    op               TEXT NOT NULL CHECK (op IN ('upsert', 'withdraw')),
+    state            TEXT NOT NULL CHECK (state IN ('active', 'withdrawn')),
+    content_hash     TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    envelope         TEXT NOT NULL,
+    occurred_at      TEXT,
+    received_at      TEXT NOT NULL,
+    applied_at       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_schema_province ON records (schema_name, province);
+CREATE INDEX IF NOT EXISTS records_kode_wilayah ON records (kode_wilayah);
+
+-- One row per idempotency key ever delivered. first_applied_at is NULL for a key that was never applied
+-- (it arrived stale, after a newer revision); deliveries counts every raw delivery of the key, whatever
+-- its outcome, so a ledger can compare raw redeliveries with applied records.
+CREATE TABLE IF NOT EXISTS applied_log (
+    idempotency_key  TEXT PRIMARY KEY,
+    record_key       TEXT NOT NULL,
+    revision         INTEGER NOT NULL,
+    first_applied_at TEXT,
+    deliveries       INTEGER NOT NULL,
+    conflicts        INTEGER NOT NULL,
+    last_status      TEXT NOT NULL
+);
+"""
+
+COLUMNS = (
+    "record_key",
+    "schema_name",
+    "schema_version",
+    "source_system",
+    "source_record_id",
+    "kode_wilayah",
+    "province",
+    "revision",
+    "idempotency_key",
+    "message_id",
+    "op",
+    "state",
+    "content_hash",
+    "payload",
+    "envelope",
+    "occurred_at",
+    "received_at",
+    "applied_at",
+)
+
+# The caller decided (under the write lock) that this row wins, so the conflict branch replaces it whole.
+UPSERT_RECORD = (
+    f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    f"ON CONFLICT (record_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "record_key")
+)
+
+LOG_DELIVERY = """
+INSERT INTO applied_log (idempotency_key, record_key, revision, first_applied_at, deliveries, conflicts,
+                         last_status)
+VALUES (?, ?, ?, ?, 1, ?, ?)
+ON CONFLICT (idempotency_key) DO UPDATE SET
+    deliveries = deliveries + 1,
+    conflicts = conflicts + excluded.conflicts,
+    first_applied_at = COALESCE(first_applied_at, excluded.first_applied_at),
+    last_status = excluded.last_status
+"""
+
+# json_each keeps the statement text constant whatever the batch size, so the statement cache reuses it.
+SELECT_CURRENT = (
+    "SELECT record_key, revision, content_hash FROM records "
+    "WHERE record_key IN (SELECT value FROM json_each(?))"
+)
+
+
+def open_db(
+    path: str | Path, *, busy_timeout_ms: int, cache_mb: int, checkpoint_pages: int
+) -> sqlite3.Connection:
+    """Open (creating if needed) a warehouse database in WAL mode with fsync on every commit.
+
+    The connection is in autocommit mode (``isolation_level=None``): transactions are explicit
+    ``BEGIN IMMEDIATE`` ... ``COMMIT`` so the write lock is held from the first read of a batch.
+    ``check_same_thread`` is off because the owner serialises access with its own lock, which lets a
+    caller use ``asyncio.to_thread`` (any worker thread) safely.
+    """
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal" and str(path) != ":memory:":
+            raise FatalError(f"warehouse database refused WAL journal mode (got {mode!r})")
+        conn.execute("PRAGMA synchronous = FULL")
+        # Record and idempotency keys are hashes, so every batch touches index leaves all over the file:
+        # a page cache far above the 2 MB default keeps them in memory between batches.
+        conn.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
+        # A batch of 500 writes ~1,400 WAL frames, so the default checkpoint every 1,000 frames would run
+        # on nearly every commit. Checkpointing less often lets one checkpoint write a hot page once for
+        # many batches; the WAL file is reused in place (overwriting is cheaper to fsync than growing).
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
+        conn.execute(f"PRAGMA journal_size_limit = {int(checkpoint_pages) * 4096 * 2}")
+        conn.executescript(DDL)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
