@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import os
 import socket
 import weakref
@@ -73,6 +74,7 @@ from aiormq.exceptions import (
     ProbableAuthenticationError,
     PublishError,
 )
+from pamqp.body import ContentBody
 from yarl import URL
 
 from hub.errors import (
@@ -117,6 +119,32 @@ def _is_blocked(connection: AbstractConnection | None) -> bool:
         return False
     event = getattr(connection.transport.connection, "_Connection__connection_unblocked", None)
     return isinstance(event, asyncio.Event) and not event.is_set()
+
+
+class _RedactFrames(logging.Filter):
+    """Replace message bodies (and frames carrying them) in aiormq's log arguments with a type note.
+
+    aiormq logs whole frames at DEBUG ("Received frame ...", "Prepare to send ...") and, at WARNING, a
+    frame sent after close; a content-body frame is the message body (personal data). Simpul never logs
+    bodies, so the arguments are redacted at the source whatever the logging configuration.
+    """
+
+    _types = (bytes, bytearray, memoryview, ContentBody, aiormq.abc.ChannelFrame, aiormq.abc.DeliveredMessage)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(a, self._types) for a in args):
+            record.args = tuple(
+                f"<{type(a).__name__} redacted>" if isinstance(a, self._types) else a for a in args
+            )
+        return True
+
+
+def _install_frame_redaction() -> None:
+    for name in ("aiormq.connection", "aiormq.connection.marshall", "aiormq.channel"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactFrames) for f in logger.filters):
+            logger.addFilter(_RedactFrames())
 
 
 def _is_connected(connection: AbstractConnection | None) -> bool:
@@ -205,6 +233,7 @@ class _Subscription:
     buffer: asyncio.Queue[AmqpDelivery]
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    error: Exception | None = None
 
     def purge_stale(self) -> int:
         """Drop buffered deliveries from ended epochs, so they can neither be yielded nor fill the buffer."""
@@ -242,12 +271,21 @@ class _Consumer:
             self._transport._start_subscription(sub)
         while True:
             if sub.stop.is_set():
+                if sub.error is not None:
+                    raise sub.error
                 raise StopAsyncIteration
             if sub.buffer.empty():
                 getter = asyncio.ensure_future(sub.buffer.get())
                 stopper = asyncio.ensure_future(sub.stop.wait())
                 try:
                     await asyncio.wait((getter, stopper), return_when=asyncio.FIRST_COMPLETED)
+                except asyncio.CancelledError:
+                    # Cancelled just as a delivery arrived: keep it for the next __anext__ instead of
+                    # leaving it unacked and unseen until the channel closes.
+                    if getter.done() and not getter.cancelled():
+                        with contextlib.suppress(asyncio.QueueFull):
+                            sub.buffer.put_nowait(getter.result())
+                    raise
                 finally:
                     stopper.cancel()
                     if not getter.done():
@@ -308,6 +346,7 @@ class AmqpTransport:
             raise ConfigError("must be positive", key="publish_timeout")
         if max_inflight < 1:
             raise ConfigError("must be at least 1", key="max_inflight")
+        _install_frame_redaction()
         self.topology = topology
         self.name = name or f"simpul-hub/{socket.gethostname()}/{os.getpid()}"
         self.heartbeat = heartbeat
@@ -369,7 +408,7 @@ class AmqpTransport:
             await self._close_connections()
             raise
         if self._watcher is None:
-            self._watcher = asyncio.create_task(self._watch_blocked(), name=f"{self.name}:blocked-watch")
+            self._watcher = asyncio.create_task(self._watch(), name=f"{self.name}:watch")
         self._started = True
         log.info(
             "transport_started",
@@ -418,9 +457,11 @@ class AmqpTransport:
         )
         task = asyncio.current_task()
         cancelling_before = task.cancelling() if task is not None else 0
+        got_slot = False
         try:
             async with asyncio.timeout(self.publish_timeout):
                 async with self._slots:
+                    got_slot = True
                     self._refuse_if_blocked(exchange)
                     self._inflight += 1
                     self._idle.clear()
@@ -434,6 +475,10 @@ class AmqpTransport:
         except TimeoutError:
             if _is_blocked(self._pub_conn):
                 raise BrokerBlocked("broker blocked publishers; publish not confirmed") from None
+            if not got_slot:
+                raise BrokerUnavailable(
+                    f"no free publish slot within {self.publish_timeout:g} s ({self.max_inflight} in flight)"
+                ) from None
             raise BrokerUnavailable(f"no publisher confirm within {self.publish_timeout:g} s") from None
         except PublishError:
             raise Unroutable(
@@ -501,8 +546,10 @@ class AmqpTransport:
         if self._closing:
             return
         self._closing = True
-        for sub in list(self._subscriptions):
-            await self._stop_subscription(sub)
+        subscriptions = list(self._subscriptions)
+        for sub in subscriptions:
+            sub.stop.set()  # all at once: each may take a moment to cancel its consumer
+        await asyncio.gather(*(self._stop_subscription(sub) for sub in subscriptions))
         if self._inflight:
             try:
                 async with asyncio.timeout(self.close_timeout):
@@ -701,19 +748,44 @@ class AmqpTransport:
                 log.warning("publish_refused_broker_blocked", connection=self.name, exchange=exchange)
             raise BrokerBlocked("the broker is blocking publishers (memory or disk alarm)")
 
-    async def _watch_blocked(self) -> None:
-        """Log ``broker_blocked`` / ``broker_unblocked`` transitions for operators (polls once a second)."""
+    async def _watch(self) -> None:
+        """Once a second: log ``broker_blocked`` / ``broker_unblocked`` transitions for operators, and
+        replace the publisher channel if it stayed closed for 3 s while the connection is up (aio-pika
+        restores it by itself after a reconnect or a channel error, but a failed restore is final)."""
         was_blocked = False
+        closed_for = 0
         while True:
             await asyncio.sleep(1.0)
-            blocked = _is_blocked(self._pub_conn)
-            if blocked != was_blocked:
-                was_blocked = blocked
-                self._blocked_logged = blocked
-                if blocked:
-                    log.warning("broker_blocked", connection=f"{self.name}:publish")
+            try:
+                blocked = _is_blocked(self._pub_conn)
+                if blocked != was_blocked:
+                    was_blocked = blocked
+                    self._blocked_logged = blocked
+                    if blocked:
+                        log.warning("broker_blocked", connection=f"{self.name}:publish")
+                    else:
+                        log.info("broker_unblocked", connection=f"{self.name}:publish")
+                channel = self._pub_channel
+                if channel is not None and channel.is_closed and _is_connected(self._pub_conn):
+                    closed_for += 1
+                    if closed_for >= 3:
+                        closed_for = 0
+                        await self._replace_publisher_channel()
                 else:
-                    log.info("broker_unblocked", connection=f"{self.name}:publish")
+                    closed_for = 0
+            except Exception as exc:  # the watcher must outlive any single failure
+                log.warning("transport_watch_failed", connection=self.name, error=type(exc).__name__)
+
+    async def _replace_publisher_channel(self) -> None:
+        if self._pub_conn is None or self._closing:
+            return
+        old = self._pub_channel
+        channel = await self._pub_conn.channel(publisher_confirms=True, on_return_raises=True)
+        self._pub_channel = channel
+        self._exchanges.clear()
+        if old is not None:
+            await _close_quietly(old)
+        log.warning("publisher_channel_replaced", connection=f"{self.name}:publish")
 
     # -- consumers -----------------------------------------------------------------------------------------
 
@@ -736,6 +808,18 @@ class AmqpTransport:
                     await task
 
     async def _run_subscription(self, sub: _Subscription) -> None:
+        try:
+            await self._supervise(sub)
+        except Exception as exc:  # a bug, not a broker condition (those are retried): surface it
+            sub.error = exc
+            log.error(
+                "consumer_supervisor_failed", queue=sub.queue, error=type(exc).__name__, detail=str(exc)
+            )
+        finally:
+            self._subscriptions.discard(sub)
+            sub.stop.set()  # whatever ended the supervisor also ends the iterator
+
+    async def _supervise(self, sub: _Subscription) -> None:
         """Keep one consumer on ``sub.queue`` alive until ``sub.stop``: one channel per attempt."""
         backoff = _Backoff()
         for attempt in itertools.count():

@@ -10,19 +10,24 @@ transport on a RabbitMQ quorum-queue topology, so a test written against it mean
   :class:`~hub.errors.TopologyError`;
 - **bounded queues**: a queue holding ``max_queue_length`` messages refuses more, like
   ``overflow: reject-publish``, and the publish raises :class:`~hub.errors.BrokerUnavailable`;
-- **ack / reject**: ``reject(requeue=True)`` puts the message back at the head of the queue with
-  ``redelivered=True`` and ``delivery_count`` one higher (the quorum queue's ``x-delivery-count``);
-  once ``delivery_count`` exceeds the queue's ``delivery_limit`` the message is dead-lettered to the
-  queue's ``dead_letter_exchange`` with an ``x-death`` header, as RabbitMQ does.
-  ``reject(requeue=False)`` dead-letters at once (reason ``rejected``);
+- **ack / reject**: ``reject(requeue=True)`` returns the message ahead of the waiting ones with
+  ``redelivered=True`` and ``delivery_count`` one higher (the quorum queue's ``x-delivery-count``, also
+  set in ``headers``); once ``delivery_count`` exceeds the queue's ``delivery_limit`` the message is
+  dead-lettered to the queue's ``dead_letter_exchange`` with ``x-death`` and ``x-first-death-*``
+  headers, as RabbitMQ 3.10 does. ``reject(requeue=False)`` dead-letters at once (reason ``rejected``);
+  on a queue without a dead-letter exchange the message is dropped, and recorded in ``dropped``;
 - **prefetch**: a consumer holds at most ``prefetch`` unacknowledged deliveries;
-- **faults**: :meth:`MemoryTransport.set_ready` (``False``: publish raises ``BrokerUnavailable``),
-  :meth:`MemoryTransport.set_blocked` (publish raises ``BrokerBlocked``) and
-  :meth:`MemoryTransport.simulate_connection_loss` (unacked deliveries go back to their queues, and
-  acking the stale ones is logged and skipped, exactly like the AMQP transport after a reconnect).
+- **consumer end**: closing a consume iterator, :meth:`~MemoryTransport.close` and
+  :meth:`~MemoryTransport.simulate_connection_loss` return that consumer's unacknowledged messages (a
+  return counts as a delivery attempt, as on a real channel close); acking such a stale delivery is
+  logged (``stale_ack_skipped``) and skipped, exactly like the AMQP transport after a reconnect;
+- **faults**: :meth:`MemoryTransport.set_ready` (``False``: publish raises ``BrokerUnavailable``,
+  ``ready`` is False), :meth:`MemoryTransport.set_blocked` (publish raises ``BrokerBlocked``) and
+  :meth:`MemoryTransport.simulate_connection_loss`.
 
 Inspection helpers for assertions: :attr:`~MemoryTransport.declared`, :meth:`~MemoryTransport.messages`,
-:meth:`~MemoryTransport.unacked`, :attr:`~MemoryTransport.published`, :attr:`~MemoryTransport.dropped`.
+:meth:`~MemoryTransport.unacked`, :meth:`~MemoryTransport.depth`, :attr:`~MemoryTransport.published`,
+:attr:`~MemoryTransport.dropped`, :attr:`~MemoryTransport.stranded`.
 
 Example::
 
@@ -180,7 +185,7 @@ class MemoryTransport:
     """In-memory :class:`~hub.transport.base.Transport` with RabbitMQ quorum-queue semantics.
 
     :param topology: exchanges, queues and bindings to declare on :meth:`start`.
-    :param max_queue_length: per-queue bound (ready plus unacknowledged); beyond it publishes are
+    :param max_queue_length: per-queue bound (waiting plus unacknowledged); beyond it publishes are
         refused like ``overflow: reject-publish``.
     :param user_id: the ``user_id`` stamped on every message (the AMQP transport uses its login user).
     """

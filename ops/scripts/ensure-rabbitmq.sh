@@ -82,7 +82,7 @@ wait_for "AMQP port ${HOST}:${AMQP_PORT}" port_open "${HOST}" "${AMQP_PORT}"
 
 # 3. Plugins. `rabbitmq-plugins enable` against a running node is idempotent and applies at once.
 missing=()
-enabled="$(rabbitmq-plugins list -e -m 2>/dev/null || true)"
+enabled="$(rabbitmq-plugins list -E -m 2>/dev/null || true)"  # explicitly enabled only
 for plugin in ${PLUGINS}; do
     if ! grep -qx "${plugin}" <<<"${enabled}"; then
         missing+=("${plugin}")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+import aio_pika
 import pytest
 import structlog
 from aiormq import spec
@@ -69,10 +72,23 @@ async def _eventually(check: Callable[[], Awaitable[T]], timeout: float = 15.0, 
 
 
 async def _queue_totals(api: ManagementClient, vhost: str) -> dict[str, dict[str, Any]]:
+    """Queue records (type, policy) straight from the broker; their message totals lag by seconds."""
     return {q["name"]: q for q in await api.list_queues(vhost, stats=False)}
 
 
-async def test_publish_confirm_then_consume_and_ack(make_transport, management, broker_vhost) -> None:
+async def _ready_count(amqp_url: str, queue: str) -> int:
+    """Messages ready in ``queue`` right now (a passive declare; management totals lag by seconds)."""
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        count = declared.declaration_result.message_count
+        return int(count or 0)
+    finally:
+        await connection.close()
+
+
+async def test_publish_confirm_then_consume_and_ack(make_transport, amqp_url) -> None:
     """A confirmed publish is consumed with its id, key and headers, and the ack empties the queue."""
     transport: Transport = await make_transport()
     assert transport.ready
@@ -87,12 +103,8 @@ async def test_publish_confirm_then_consume_and_ack(make_transport, management, 
     assert delivery.headers["schema"] == "ormas" and delivery.headers["v"] == 2
     assert (delivery.redelivered, delivery.delivery_count) == (False, 0)
     await delivery.ack()
-
-    async def drained() -> bool:
-        q = (await _queue_totals(management, broker_vhost))["t.central"]
-        return q["messages"] == 0 and q["messages_unacknowledged"] == 0
-
-    await _eventually(drained)
+    await transport.close()  # anything left unacked would now be back in the queue
+    assert await _ready_count(amqp_url, "t.central") == 0
 
 
 async def test_received_message_is_persistent_with_user_id(make_transport) -> None:
@@ -168,7 +180,7 @@ async def test_start_fails_when_a_stronger_policy_overrides(make_transport, mana
         await make_transport(policy_timeout=1.0)
 
 
-async def test_poison_message_lands_in_dead_queue(make_transport, management, broker_vhost) -> None:
+async def test_poison_message_lands_in_dead_queue(make_transport, amqp_url) -> None:
     """A message rejected with requeue beyond the delivery limit is dead-lettered, not dropped."""
     transport = await make_transport(default_topology("t", delivery_limit=2))
     await transport.publish("t.ingest", "3171.poison", b'{"bad": true}', message_id="poison-1")
@@ -184,11 +196,9 @@ async def test_poison_message_lands_in_dead_queue(make_transport, management, br
     assert dead.headers["x-first-death-reason"] == "delivery_limit"
     assert dead.headers["x-first-death-queue"] == "t.central"
     await dead.ack()
-
-    async def central_empty() -> bool:
-        return (await _queue_totals(management, broker_vhost))["t.central"]["messages"] == 0
-
-    await _eventually(central_empty)
+    await transport.close()
+    assert await _ready_count(amqp_url, "t.central") == 0
+    assert await _ready_count(amqp_url, "t.dead") == 0
 
 
 async def test_blocked_connection_refuses_publish_fast(make_transport) -> None:
@@ -239,7 +249,9 @@ async def _transport_connections(api: ManagementClient, vhost: str, name: str, c
     return await _eventually(listed, timeout=20, interval=0.25)
 
 
-async def test_consumer_survives_forced_connection_close(make_transport, management, broker_vhost) -> None:
+async def test_consumer_survives_forced_connection_close(
+    make_transport, management, broker_vhost, amqp_url
+) -> None:
     """After both connections are force-closed: stale ack is skipped, unacked is redelivered, flow resumes."""
     transport = await make_transport(reconnect_interval=0.2)
     consumer = transport.consume("t.central", prefetch=10)
@@ -266,13 +278,9 @@ async def test_consumer_survives_forced_connection_close(make_transport, managem
     assert after.message_id == "m-after"
     await redelivered.ack()
     await after.ack()
-
-    async def drained() -> bool:
-        q = (await _queue_totals(management, broker_vhost))["t.central"]
-        return q["messages"] == 0
-
-    await _eventually(drained)
     assert transport.ready
+    await transport.close()
+    assert await _ready_count(amqp_url, "t.central") == 0
 
 
 async def test_queue_deleted_under_consumer_is_redeclared(make_transport, management, broker_vhost) -> None:
@@ -303,7 +311,7 @@ async def test_queue_deleted_under_consumer_is_redeclared(make_transport, manage
     assert any(e["event"] == "consumer_cancelled_by_broker" for e in logs)
 
 
-async def test_concurrent_publishes_bounded_by_max_inflight(make_transport, management, broker_vhost) -> None:
+async def test_concurrent_publishes_bounded_by_max_inflight(make_transport, amqp_url) -> None:
     """200 concurrent publishes never have more than max_inflight awaiting confirms, and all arrive."""
     transport = await make_transport(max_inflight=4)
     peak = 0
@@ -323,11 +331,7 @@ async def test_concurrent_publishes_bounded_by_max_inflight(make_transport, mana
     await sampler
     assert peak == 4
     assert transport.inflight == 0
-
-    async def all_there() -> bool:
-        return (await _queue_totals(management, broker_vhost))["t.central"]["messages"] == 200
-
-    await _eventually(all_there)
+    assert await _ready_count(amqp_url, "t.central") == 200
 
 
 async def test_close_ends_consumer_iteration(make_transport) -> None:
@@ -341,3 +345,56 @@ async def test_close_ends_consumer_iteration(make_transport) -> None:
     assert not transport.ready
     with pytest.raises(BrokerUnavailable):
         await transport.publish("t.ingest", "3171.a", b"{}", message_id="m-closed")
+
+
+async def test_abandoned_consumer_returns_its_messages(make_transport) -> None:
+    """A consume iterator dropped without close (its task cancelled) releases its unacked messages."""
+    transport = await make_transport()
+    await transport.publish("t.ingest", "3171.a", b"{}", message_id="m-abandoned")
+
+    async def take_one() -> str | None:
+        consumer = transport.consume("t.central", prefetch=5)
+        delivery = await _next(consumer)
+        return delivery.message_id  # neither acked nor rejected; the iterator is dropped on return
+
+    assert await take_one() == "m-abandoned"
+    gc.collect()
+    again = await _next(transport.consume("t.central", prefetch=5), timeout=15)
+    assert again.message_id == "m-abandoned" and again.redelivered
+    await again.ack()
+
+
+async def test_bodies_never_logged_even_at_debug(make_transport, caplog, capsys) -> None:
+    """With aiormq at DEBUG (it logs every frame) a message body still never reaches any log output."""
+    secret = "3171012345678901"  # looks like a NIK
+    caplog.set_level(logging.DEBUG, logger="aiormq")
+    caplog.set_level(logging.DEBUG, logger="aio_pika")
+    transport = await make_transport()
+    await transport.publish("t.ingest", "3171.a", f'{{"nik": "{secret}"}}'.encode(), message_id="m-secret")
+    delivery = await _next(transport.consume("t.central", prefetch=1))
+    assert secret.encode() in delivery.body
+    await delivery.reject(requeue=True)
+    await transport.close()
+    assert any("frame" in r.getMessage() for r in caplog.records)  # the frames were logged...
+    assert secret not in caplog.text  # ...without the body
+    captured = capsys.readouterr()
+    assert secret not in captured.out and secret not in captured.err
+
+
+async def test_publisher_channel_replaced_when_not_restored(make_transport) -> None:
+    """If the publisher channel stays closed while connected, the transport opens a new one by itself."""
+    transport = await make_transport()
+    assert transport._pub_channel is not None
+    await transport._pub_channel.close()  # an explicit close: aio-pika will not restore this channel
+    assert not transport.ready
+    with pytest.raises(BrokerUnavailable):
+        await transport.publish("t.ingest", "3171.a", b"{}", message_id="m-1")
+
+    async def healed() -> bool:
+        return transport.ready
+
+    await _eventually(healed, timeout=10)
+    await transport.publish("t.ingest", "3171.a", b"{}", message_id="m-2")
+    delivery = await _next(transport.consume("t.central", prefetch=1))
+    assert delivery.message_id == "m-2"
+    await delivery.ack()
