@@ -398,3 +398,19 @@ async def test_publisher_channel_replaced_when_not_restored(make_transport) -> N
     delivery = await _next(transport.consume("t.central", prefetch=1))
     assert delivery.message_id == "m-2"
     await delivery.ack()
+
+
+async def test_inflight_publish_caught_by_a_block_times_out_as_blocked(
+    tcp_proxy, make_transport, broker_vhost
+) -> None:
+    """A publish already waiting when the broker blocks ends at publish_timeout with BrokerBlocked."""
+    transport = await make_transport(
+        url=tcp_proxy.url_for(broker_vhost), publish_timeout=0.5, close_timeout=1.0
+    )
+    tcp_proxy.blackhole = True  # the confirm will not come
+    publishing = asyncio.create_task(transport.publish("t.ingest", "3171.b", b"{}", message_id="m-stuck"))
+    await asyncio.sleep(0.1)
+    underlay = transport._pub_conn.transport.connection  # type: ignore[union-attr]
+    await underlay._Connection__handle_connection_blocked(spec.Connection.Blocked(reason="test alarm"))
+    with pytest.raises(BrokerBlocked):
+        await asyncio.wait_for(publishing, 2)
