@@ -20,7 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="TOML config file (SIMPUL_* environment overrides it)")
 
     demo = sub.add_parser("demo", help="simulated regional offices push records through a real broker")
-    demo.add_argument("--offices", type=int, default=24, help="simulated offices (default 24)")
+    demo.add_argument("--offices", type=int, default=28, help="simulated offices, at most 28 (default 28)")
     demo.add_argument("--records", type=int, default=250, help="good records per office (default 250)")
     demo.add_argument("--bad-every", type=int, default=20, help="one bad record per this many (default 20)")
     demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the flow to settle")

@@ -26,6 +26,17 @@ def redact_niks(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mu
     return event
 
 
+class _Stderr:
+    """Writes to whatever ``sys.stderr`` is at the time of writing (it is swapped by test runners and
+    daemon wrappers after configuration; a cached logger must not keep a closed stream)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     """Configure structlog once per process. ``fmt`` is auto, json or console."""
     use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
@@ -40,6 +51,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
+        # No caching: test runners and operators may reconfigure logging after the first log call.
+        cache_logger_on_first_use=False,
     )

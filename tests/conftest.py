@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from hub.node import Node
 from hub.topology import default_topology
 from hub.transport.memory import MemoryTransport
 from tests.helpers import node_settings
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    """Each test starts with structlog's defaults (the demo and the CLI configure it process-wide)."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

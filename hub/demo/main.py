@@ -118,10 +118,15 @@ def _check(node: Node, sink: SqliteSink, plan: list[Office], expected: Expected)
     deliveries = store.delivery_counts()
     report.duplicates = sum(n - 1 for n in deliveries.values() if n > 1)
     report.quarantined = node.quarantine_store.count()
+    filed = {
+        (e.source_record_id, e.reason) for e in node.quarantine_store.list(limit=len(expected.bad) + 1000)
+    }
+    report.bad_missing = sum(1 for b in expected.bad if (b.rid, b.reason) not in filed)
     report.reasons = dict(node.quarantine_store.counts_by_reason())
     report.expected_reasons = dict(Counter(b.reason for b in expected.bad))
     report.ok = (
-        report.missing == 0
+        report.bad_missing == 0
+        and report.missing == 0
         and report.wrong == 0
         and report.unexpected == 0
         and applied >= want

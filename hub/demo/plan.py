@@ -42,7 +42,7 @@ OFFICE_CODES = (
     "76.01",
     "81.71",
     "82.71",
-    "91.01",
+    "91.03",
     "94.01",
     "96.03",
     "32",
@@ -58,6 +58,7 @@ class Bad:
 
     kind: str
     reason: str
+    rid: str = ""
 
 
 @dataclass
@@ -136,6 +137,7 @@ def build_plan(
     examples = _examples()
     specs = all_specs()
     chosen = [index.get(code) for code in OFFICE_CODES[: max(1, offices)]]
+    assert all(chosen), "every demo office code must exist in the reference data"
     expected = Expected()
     result: list[Office] = []
     for n, region in enumerate(r for r in chosen if r is not None):
@@ -170,6 +172,7 @@ def build_plan(
                 kind, bad = kinds[(i // bad_every + n) % len(kinds)]
                 body = _mutate(kind, copy.deepcopy(item.body), spec, region, index, rng)
                 body["id"] = f"{rid}-bad"
+                bad = Bad(bad.kind, bad.reason, body["id"])
                 office.items[spec.name].append(Item(body, spec.name, bad))
                 expected.bad.append(bad)
         result.append(office)

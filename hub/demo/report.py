@@ -22,6 +22,7 @@ class Report:
     wrong: int = 0
     unexpected: int = 0
     quarantined: int = 0
+    bad_missing: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     expected_reasons: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
@@ -38,7 +39,8 @@ def render(r: Report) -> str:
         f"  offices            {r.offices}",
         f"  offered            {r.sent:>7,}  records pushed over HTTP (incl. retries, edits, withdrawals)",
         f"  published          {r.confirmed:>7,}  confirmed by the broker",
-        f"  quarantined        {r.quarantined:>7,}  ({reasons}); expected {r.expected_bad}",
+        f"  quarantined        {r.quarantined:>7,}  ({reasons}); expected {r.expected_bad}, "
+        f"{r.bad_missing} not found by id and reason",
         f"  applied            {r.applied_revisions:>7,}  record revisions applied at the centre",
         f"  warehouse rows     {r.rows:>7,}  ({r.rows - r.withdrawn} active, {r.withdrawn} withdrawn); "
         f"expected {r.expected_good}",

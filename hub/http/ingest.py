@@ -18,6 +18,7 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
+from hub import codec
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError, ValidationFailed
 from hub.http.ingest_body import BodyError, IngestItem, parse_body
 from hub.http.responses import json_response, problem
@@ -138,7 +139,13 @@ def _to_record(raw: Any, schema_name: str, source: SourceIdentity) -> tuple[Sour
     except ValidationError as exc:
         payload = raw if isinstance(raw, dict) else {"item": raw}
         return (
-            SourceRecord(schema=schema_name, raw=payload, source=source),
+            SourceRecord(
+                schema=schema_name,
+                raw=payload,
+                source=source,
+                original=codec.dumps(raw),
+                source_record_id=_id_of(raw),
+            ),
             ValidationFailed("the item is not a valid ingest record", issues=issues_from(exc)),
         )
     record = SourceRecord(
@@ -152,8 +159,17 @@ def _to_record(raw: Any, schema_name: str, source: SourceIdentity) -> tuple[Sour
         reported_at=item.reported_at,
         classification=item.classification,
         correlation_id=item.correlation_id,
+        # The whole item, id and revision included: what a redrive re-offers, and what makes two
+        # quarantined records with equal payloads two entries.
+        original=codec.dumps(raw),
     )
     return record, None
+
+
+def _id_of(raw: Any) -> str | None:
+    """The item's id if it has a usable one (so a quarantined malformed item can still be found by id)."""
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 200 else None
 
 
 def _failure(index: int, err: RecordError) -> dict[str, Any]:
