@@ -62,7 +62,7 @@ mgmt_answers() {
 
 # 1. Install if missing.
 if ! command -v rabbitmq-server >/dev/null 2>&1; then
-    [ "$(id -u)" = 0 ] || die "rabbitmq-server is not installed and this is not root; cannot install"
+    [ "$(id -u)" = 0 ] || die "rabbitmq-server is not installed. Install it as root with: sudo apt-get update && sudo apt-get install -y rabbitmq-server"
     log "installing rabbitmq-server (Debian package)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update

@@ -15,10 +15,14 @@ fi
 stamp=.venv/.simpul-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing Simpul and its dev tools into .venv ..." >&2
-  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install --quiet -e ".[dev]" 2>&1 | grep -v "is ignored" >&2 || true
-  .venv/bin/python -c "import hub, aio_pika, aiohttp, pydantic, structlog, prometheus_client" \
-    || { echo "setup: installing the Python packages failed" >&2; exit 1; }
+  log=.venv/pip-install.log
+  .venv/bin/python -m pip install --quiet --upgrade pip >"$log" 2>&1 || true
+  if ! .venv/bin/python -m pip install --quiet -e ".[dev]" >>"$log" 2>&1 \
+     || ! .venv/bin/python -c "import hub, aio_pika, aiohttp, pydantic, structlog, prometheus_client"; then
+    echo "setup: installing the Python packages failed; pip said:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 bash ops/scripts/ensure-rabbitmq.sh
