@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import structlog
 from aiohttp import web
 
+from hub.adapters.build import build_source, check_sources
+from hub.adapters.runner import SourceRunner
 from hub.consumer import BatchConsumer
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
@@ -28,6 +30,7 @@ from hub.sealing import Sealer
 from hub.settings import Settings
 from hub.sink import Sink
 from hub.sink_worker import SinkWorker
+from hub.state import StateStore
 from hub.topology import Topology, default_topology
 from hub.transport.base import Transport
 from hub.validation import Validator
@@ -62,7 +65,11 @@ class Node:
         self.http_port: int | None = None
         state = settings.state_dir
         state.mkdir(parents=True, exist_ok=True)
+        check_sources(settings.sources)  # every adapter config is valid before anything starts
         self.quarantine_store = QuarantineStore(state / "quarantine.sqlite3")
+        self.source_state = StateStore(state / "sources.sqlite3")
+        self.runners: list[SourceRunner] = []
+        self._runner_tasks: list[asyncio.Task[None]] = []
         tokenizer = NikTokenizer(settings.key_bytes("token_key"))
         sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
         b = settings.batch
@@ -104,7 +111,17 @@ class Node:
                 linger_s=s.linger_ms / 1000,
             )
         await self._start_http()
+        self._start_sources()
         log.info("node_started", node=self.settings.node, level=self.settings.level, http_port=self.http_port)
+
+    def _start_sources(self) -> None:
+        for entry in self.settings.sources:
+            if not entry.enabled:
+                continue
+            adapter, mapper = build_source(entry, self.source_state, self.settings.state_dir, self.metrics)
+            runner = SourceRunner(entry.name, adapter, self.pipeline, mapper)
+            self.runners.append(runner)
+            self._runner_tasks.append(asyncio.create_task(runner.run(), name=f"source-{entry.name}"))
 
     def _consume(
         self,
@@ -150,6 +167,9 @@ class Node:
     async def stop(self) -> None:
         """Graceful shutdown, bounded by ``shutdown_timeout_s`` per step."""
         timeout = self.settings.shutdown_timeout_s
+        for task in self._runner_tasks:  # stop intake: sources first (unconfirmed batches are re-read)
+            task.cancel()
+        await asyncio.gather(*self._runner_tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()  # stops accepting, lets handlers finish within the timeout
         with contextlib.suppress(TimeoutError):
@@ -164,6 +184,7 @@ class Node:
         if self._sink is not None:
             await self._sink.close()
         await asyncio.to_thread(self.quarantine_store.close)
+        await asyncio.to_thread(self.source_state.close)
         await self.transport.close()
         log.info("node_stopped", node=self.settings.node)
 

@@ -66,6 +66,19 @@ class HttpSettings(_Section):
     api_keys: dict[str, ApiKey] = Field(default_factory=dict, description="API key -> source identity")
 
 
+class SourceEntry(_Section):
+    """One configured source adapter instance. ``config`` is checked against the adapter's own model."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="Instance name (logs, metrics)")
+    kind: str = Field(min_length=1, description="Adapter name, as listed by `simpul adapters list`")
+    schema_name: str = Field(alias="schema", description="Target payload schema")
+    system: str = Field(min_length=1, max_length=100, description="Source system id")
+    office: str = Field(description="Kode wilayah of the office that owns the source, or 'pusat'")
+    enabled: bool = True
+    config: dict[str, Any] = Field(default_factory=dict, description="Adapter-specific settings")
+    mapping: dict[str, Any] | None = Field(None, description="Declarative mapping to the schema")
+
+
 class SinkSettings(_Section):
     """The central warehouse (SQLite, the embedded default)."""
 
@@ -94,6 +107,7 @@ class Settings(BaseSettings):
     batch: BatchSettings = Field(default_factory=BatchSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     sink: SinkSettings = Field(default_factory=SinkSettings)
+    sources: list[SourceEntry] = Field(default_factory=list, description="Source adapter instances")
 
     @field_validator("token_key", "quarantine_key")
     @classmethod

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +50,10 @@ def node_settings(tmp_path: Path, **overrides: Any) -> Settings:
         else:
             base[key] = value
     return load_settings(None, **base)
+
+
+async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
+    """Wait until ``check()`` is truthy, polling: the state lives in stores and threads, not in events."""
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.node import Node
 from schemas.envelope import make_record_key
-from tests.helpers import item
+from tests.helpers import item, until
 from tests.unit.test_http_ingest import post
 
 SYSTEM = "sitimdu-bogor"
-
-
-async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 def row(node: Node, rid: str) -> dict[str, object] | None:

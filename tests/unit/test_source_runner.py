@@ -1,0 +1,148 @@
+"""Source adapters run by the node: commit only after confirms, back off on broker loss, stop on fatal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.adapters import registry
+from hub.adapters.runner import Backoff, SourceRunner
+from hub.errors import ConfigError, SourceUnavailable, Unroutable
+from hub.node import Node
+from hub.testing import FakeSink, FakeSource, fake_source_plugin
+from hub.topology import default_topology
+from hub.transport.memory import MemoryTransport
+from tests.helpers import item, node_settings, until
+
+
+def _source_entry(name: str, batches: list[list[dict[str, Any]]], **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "fake_source",
+        "schema": "ormas_registration",
+        "system": f"sys-{name}",
+        "office": "32.01",
+        "config": {"batches": batches},
+        **extra,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fake_plugin() -> None:
+    registry.register(fake_source_plugin)
+
+
+async def _node(tmp_path: Path, sources: list[dict[str, Any]]) -> tuple[Node, MemoryTransport, FakeSink]:
+    settings = node_settings(tmp_path, sources=sources)
+    transport = MemoryTransport(default_topology(settings.broker.prefix))
+    sink = FakeSink()
+    node = Node(settings, transport=transport, sink=sink)
+    return node, transport, sink
+
+
+async def test_batches_are_committed_after_their_records_are_applied(tmp_path: Path) -> None:
+    """Two batches from a source reach the sink; both commits ran, in order."""
+    batches = [
+        [item("ormas_registration", f"A{i}") for i in range(3)],
+        [item("ormas_registration", "B0"), item("ormas_registration", "bad", kode_wilayah="99.99")],
+    ]
+    node, _transport, sink = await _node(tmp_path, [_source_entry("src", batches)])
+    async with node:
+        await until(lambda: node.runners and node.runners[0].state == "stopped")
+        await until(lambda: len(sink.rows) == 4 and node.quarantine_store.count() == 1)
+        source = node.runners[0]._adapter
+        assert isinstance(source, FakeSource)
+        assert source.committed == [0, 1]
+
+
+async def test_no_commit_while_the_broker_is_down_then_recovery(tmp_path: Path) -> None:
+    """With the broker unavailable nothing is committed; when it returns, the batch goes and commits."""
+    node, transport, sink = await _node(tmp_path, [_source_entry("src", [[item("ormas_registration", "X")]])])
+    transport_ready = transport.set_ready
+    async with node:
+        transport_ready(False)
+        runner = node.runners[0]
+        runner._backoff = Backoff(base_s=0.01, cap_s=0.05)
+        await until(lambda: runner.state == "backing_off")
+        source = runner._adapter
+        assert isinstance(source, FakeSource) and source.committed == []
+        transport_ready(True)
+        await until(lambda: source.committed == [0] and len(sink.rows) == 1)
+
+
+class _Flaky:
+    """A source whose system fails twice before answering."""
+
+    def __init__(self, records: list[Any]) -> None:
+        self.failures = 2
+        self.records = records
+        self.committed = False
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def read(self) -> AsyncIterator[Any]:
+        from hub.adapters.model import SourceBatch
+
+        if self.failures:
+            self.failures -= 1
+            raise SourceUnavailable("HTTP 500 from the regional API")
+
+        async def commit() -> None:
+            self.committed = True
+
+        yield SourceBatch(self.records, commit)
+
+
+async def test_flaky_source_is_retried_with_backoff(memory_node: Node) -> None:
+    """SourceUnavailable twice, then data: the runner backs off and delivers."""
+    from hub.records import SourceRecord, passthrough
+    from schemas.envelope import SourceIdentity
+
+    ident = SourceIdentity(system="sipks", office="32.01", adapter="flaky")
+    data = item("ormas_registration", "F1")
+    flaky = _Flaky(
+        [SourceRecord("ormas_registration", data["data"], ident, source_record_id="F1", revision=1)]
+    )
+    runner = SourceRunner("flaky", flaky, memory_node.pipeline, passthrough, Backoff(base_s=0.01, cap_s=0.02))
+    await asyncio.wait_for(runner.run(), 5)
+    assert flaky.failures == 0 and flaky.committed and runner.state == "stopped"
+
+
+async def test_fatal_error_stops_only_that_adapter(memory_node: Node) -> None:
+    """An unroutable publish is fatal: the runner ends as failed with the error recorded, no commit."""
+    from hub.records import SourceRecord, passthrough
+    from schemas.envelope import SourceIdentity
+
+    transport = memory_node.transport
+    assert isinstance(transport, MemoryTransport)
+
+    async def unroutable(*_a: Any, **_k: Any) -> None:
+        raise Unroutable("no queue bound")
+
+    transport.publish = unroutable  # type: ignore[method-assign]
+    ident = SourceIdentity(system="s", office="32.01", adapter="doomed")
+    data = item("ormas_registration", "D1")["data"]
+    flaky = _Flaky([SourceRecord("ormas_registration", data, ident, source_record_id="D1", revision=1)])
+    flaky.failures = 0
+    runner = SourceRunner("doomed", flaky, memory_node.pipeline, passthrough)
+    await asyncio.wait_for(runner.run(), 5)
+    assert runner.state == "failed" and "Unroutable" in (runner.last_error or "")
+    assert not flaky.committed
+
+
+def test_bad_adapter_config_is_named_before_start(tmp_path: Path) -> None:
+    """An unknown adapter key or kind is a ConfigError naming the source and key."""
+    entry = _source_entry("src", [])
+    entry["config"]["surprise"] = 1
+    with pytest.raises(ConfigError, match=r"sources\[src\]\.config\.surprise"):
+        Node(node_settings(tmp_path, sources=[entry]), transport=MemoryTransport(default_topology()))
+    entry = _source_entry("src2", [])
+    entry["kind"] = "no_such_adapter"
+    with pytest.raises(ConfigError, match=r"sources\[src2\]\.kind"):
+        Node(node_settings(tmp_path, sources=[entry]), transport=MemoryTransport(default_topology()))
