@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import structlog
 from aiohttp import web
 
-from hub.adapters.build import build_source, check_sources
+from hub.adapters.build import build_sink, build_source, check_adapters
 from hub.adapters.runner import SourceRunner
 from hub.consumer import BatchConsumer
 from hub.http.app import build_app
@@ -31,7 +31,7 @@ from hub.settings import Settings
 from hub.sink import Sink
 from hub.sink_worker import SinkWorker
 from hub.state import StateStore
-from hub.topology import Topology, default_topology
+from hub.topology import Topology, default_topology, sink_queue, with_sinks
 from hub.transport.base import Transport
 from hub.validation import Validator
 from schemas.pii import NikTokenizer
@@ -54,9 +54,11 @@ class Node:
     ) -> None:
         self.settings = settings
         self.metrics = Metrics()
+        check_adapters(
+            settings.sources, settings.sinks
+        )  # every adapter config is valid before anything starts
         if transport is None:
-            topology = default_topology(settings.broker.prefix, delivery_limit=settings.broker.delivery_limit)
-            transport = _amqp_transport(settings, topology)
+            transport = _amqp_transport(settings, topology_for(settings))
         self.transport = transport
         self.topology = transport.topology
         self._sink = sink
@@ -65,11 +67,11 @@ class Node:
         self.http_port: int | None = None
         state = settings.state_dir
         state.mkdir(parents=True, exist_ok=True)
-        check_sources(settings.sources)  # every adapter config is valid before anything starts
         self.quarantine_store = QuarantineStore(state / "quarantine.sqlite3")
         self.source_state = StateStore(state / "sources.sqlite3")
         self.runners: list[SourceRunner] = []
         self._runner_tasks: list[asyncio.Task[None]] = []
+        self._extra_sinks: list[Sink] = []
         tokenizer = NikTokenizer(settings.key_bytes("token_key"))
         sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
         b = settings.batch
@@ -110,9 +112,25 @@ class Node:
                 max_messages=s.batch_messages,
                 linger_s=s.linger_ms / 1000,
             )
+        await self._start_sinks()
         await self._start_http()
         self._start_sources()
         log.info("node_started", node=self.settings.node, level=self.settings.level, http_port=self.http_port)
+
+    async def _start_sinks(self) -> None:
+        for entry in self.settings.sinks:
+            if not entry.enabled:
+                continue
+            sink = build_sink(
+                entry, self.source_state, self.settings.state_dir, self.metrics, self.settings.node
+            )
+            await sink.start()
+            self._extra_sinks.append(sink)
+            worker = SinkWorker(sink, self.quarantiner, self.metrics)
+            queue = sink_queue(self.topology.prefix, entry.name)
+            self._consume(
+                queue, worker, entry.name, prefetch=entry.prefetch, max_messages=entry.batch_messages
+            )
 
     def _start_sources(self) -> None:
         for entry in self.settings.sources:
@@ -181,8 +199,9 @@ class Node:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*self._parts.tasks, return_exceptions=True)
-        if self._sink is not None:
-            await self._sink.close()
+        for sink in [self._sink, *self._extra_sinks]:
+            if sink is not None:
+                await sink.close()
         await asyncio.to_thread(self.quarantine_store.close)
         await asyncio.to_thread(self.source_state.close)
         await self.transport.close()
@@ -210,3 +229,11 @@ def _amqp_transport(settings: Settings, topology: Topology) -> Transport:
         name=settings.node,
     )
     return transport
+
+
+def topology_for(settings: Settings) -> Topology:
+    """The node's topology: the default one plus a queue per configured sink."""
+    b = settings.broker
+    base = default_topology(b.prefix, delivery_limit=b.delivery_limit)
+    sinks = [(e.name, e.bindings) for e in settings.sinks if e.enabled]
+    return with_sinks(base, sinks, delivery_limit=b.delivery_limit)

@@ -79,6 +79,22 @@ class SourceEntry(_Section):
     mapping: dict[str, Any] | None = Field(None, description="Declarative mapping to the schema")
 
 
+class SinkEntry(_Section):
+    """One configured sink adapter instance, consuming its own queue bound to the ingest exchange."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="Instance name; its queue's suffix")
+    kind: str = Field(min_length=1, description="Adapter name, as listed by `simpul adapters list`")
+    bindings: list[str] = Field(
+        default_factory=lambda: ["#"],
+        min_length=1,
+        description="Topic patterns selecting what this sink receives",
+    )
+    enabled: bool = True
+    prefetch: int = Field(64, ge=1, le=10_000)
+    batch_messages: int = Field(32, ge=1, le=10_000)
+    config: dict[str, Any] = Field(default_factory=dict, description="Adapter-specific settings")
+
+
 class SinkSettings(_Section):
     """The central warehouse (SQLite, the embedded default)."""
 
@@ -108,6 +124,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     sink: SinkSettings = Field(default_factory=SinkSettings)
     sources: list[SourceEntry] = Field(default_factory=list, description="Source adapter instances")
+    sinks: list[SinkEntry] = Field(default_factory=list, description="Extra sink adapter instances")
 
     @field_validator("token_key", "quarantine_key")
     @classmethod

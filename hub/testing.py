@@ -3,7 +3,7 @@
 * ``MemoryTransport``: the broker, in memory, with RabbitMQ's routing, confirm and dead-letter rules;
 * ``FakeSource``: a source adapter that serves given batches and records which were committed;
 * ``FakeSink``: an idempotent in-memory sink with the warehouse's revision rules;
-* ``fake_source_plugin``: an ``AdapterPlugin`` for ``FakeSource`` (register it to use it from a config).
+* ``fake_source_plugin``, ``fake_sink_plugin``: plugins for the fakes (register them to use them in a config).
 
 The adapter contract test kit builds on these.
 """
@@ -23,7 +23,14 @@ from hub.sink import APPLIED, CONFLICT, DUPLICATE, STALE
 from hub.transport.memory import MemoryTransport
 from schemas.envelope import Envelope
 
-__all__ = ["FakeSink", "FakeSource", "FakeSourceConfig", "MemoryTransport", "fake_source_plugin"]
+__all__ = [
+    "FakeSink",
+    "FakeSource",
+    "FakeSourceConfig",
+    "MemoryTransport",
+    "fake_sink_plugin",
+    "fake_source_plugin",
+]
 
 
 class FakeSourceConfig(BaseModel):
@@ -121,3 +128,22 @@ class FakeSink:
 
     async def close(self) -> None:
         return None
+
+
+class FakeSinkConfig(BaseModel):
+    """Config of ``FakeSink`` (it needs none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _make_fake_sink(_config: Any, _context: AdapterContext) -> FakeSink:
+    return FakeSink()
+
+
+fake_sink_plugin = AdapterPlugin(
+    name="fake_sink",
+    role="sink",
+    summary="Keeps records in memory with the warehouse's revision rules (tests)",
+    config_model=FakeSinkConfig,
+    factory=_make_fake_sink,
+)

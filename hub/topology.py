@@ -71,6 +71,29 @@ class Topology:
         return f"{self.prefix}.dead"
 
 
+def sink_queue(prefix: str, sink_name: str) -> str:
+    """The queue a configured sink consumes."""
+    return f"{prefix}.sink.{sink_name}"
+
+
+def with_sinks(
+    topology: Topology, sinks: list[tuple[str, list[str]]], *, delivery_limit: int = 10
+) -> Topology:
+    """``topology`` plus one quorum queue per sink, bound to the ingest exchange by the sink's patterns."""
+    prefix = topology.prefix
+    queues = list(topology.queues)
+    bindings = list(topology.bindings)
+    for name, patterns in sinks:
+        queue = sink_queue(prefix, name)
+        queues.append(
+            QueueSpec(
+                queue, dead_letter_exchange=topology.dead_letter_exchange, delivery_limit=delivery_limit
+            )
+        )
+        bindings.extend(BindingSpec(topology.ingest_exchange, queue, p) for p in patterns)
+    return Topology(prefix, topology.exchanges, tuple(queues), tuple(bindings), topology.policy_name)
+
+
 def default_topology(prefix: str = "simpul", *, delivery_limit: int = 10) -> Topology:
     """The single-node topology: ingest -> central queue, quarantine -> quarantine queue, dlx -> dead.
 

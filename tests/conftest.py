@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from hub.node import Node
-from hub.topology import default_topology
+from hub.node import Node, topology_for
 from hub.transport.memory import MemoryTransport
 from tests.helpers import node_settings
 
@@ -25,7 +24,7 @@ def _reset_structlog() -> Iterator[None]:
 async def memory_node(tmp_path: Path) -> AsyncIterator[Node]:
     """A started node on the in-memory transport, with its HTTP port open."""
     settings = node_settings(tmp_path)
-    transport = MemoryTransport(default_topology(settings.broker.prefix, delivery_limit=3))
+    transport = MemoryTransport(topology_for(settings))
     node = Node(settings, transport=transport)
     await node.start()
     try:

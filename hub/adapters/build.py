@@ -1,6 +1,6 @@
 """Building configured adapter instances: validate every config first, then construct.
 
-``check_sources`` validates without constructing anything (``simpul check-config``); errors name the
+``check_adapters`` validates without constructing anything (``simpul check-config``); errors name the
 instance and the key, e.g. ``sources[sitimdu-bogor].config.page_size: ...``.
 """
 
@@ -11,28 +11,33 @@ from typing import cast
 
 from pydantic import BaseModel, ValidationError
 
-from hub.adapters.model import AdapterContext, AdapterPlugin, SourceAdapter
+from hub.adapters.model import AdapterContext, AdapterPlugin, Role, SinkAdapter, SourceAdapter
 from hub.adapters.registry import get
 from hub.errors import ConfigError
 from hub.metrics import Metrics
 from hub.records import Mapper, passthrough
-from hub.settings import SourceEntry
+from hub.settings import SinkEntry, SourceEntry
 from hub.state import StateStore
 from schemas.envelope import SourceIdentity
 
-
-def _where(entry: SourceEntry) -> str:
-    return f"sources[{entry.name}]"
+Entry = SourceEntry | SinkEntry
 
 
-def validate_config(entry: SourceEntry) -> tuple[AdapterPlugin, BaseModel]:
+def _where(entry: Entry) -> str:
+    return f"{'sources' if isinstance(entry, SourceEntry) else 'sinks'}[{entry.name}]"
+
+
+def validate_config(entry: Entry) -> tuple[AdapterPlugin, BaseModel]:
     """The entry's plugin and its validated config; ``ConfigError`` naming every bad key."""
+    role: Role = "source" if isinstance(entry, SourceEntry) else "sink"
     try:
         plugin = get(entry.kind)
     except ConfigError as exc:
         raise ConfigError(str(exc), key=f"{_where(entry)}.kind") from None
-    if plugin.role != "source":
-        raise ConfigError(f"{entry.kind} is a {plugin.role} adapter", key=f"{_where(entry)}.kind")
+    if plugin.role != role:
+        raise ConfigError(
+            f"{entry.kind} is a {plugin.role} adapter, not a {role}", key=f"{_where(entry)}.kind"
+        )
     try:
         config = plugin.config_model.model_validate(entry.config)
     except ValidationError as exc:
@@ -56,33 +61,59 @@ def mapper_for(entry: SourceEntry) -> Mapper:
         raise ConfigError(str(exc), key=f"{_where(entry)}.mapping") from None
 
 
-def check_sources(entries: list[SourceEntry]) -> None:
-    """Validate every source's config and mapping; nothing is started."""
-    names = [e.name for e in entries]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ConfigError(f"source names must be unique: {', '.join(duplicates)}", key="sources")
-    for entry in entries:
-        validate_config(entry)
-        mapper_for(entry)
+def check_adapters(sources: list[SourceEntry], sinks: list[SinkEntry]) -> None:
+    """Validate every adapter's config (and every source's mapping); nothing is started."""
+    for kind, entries in (("source", sources), ("sink", sinks)):
+        names = [e.name for e in entries]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ConfigError(f"{kind} names must be unique: {', '.join(duplicates)}", key=f"{kind}s")
+    for source in sources:
+        validate_config(source)
+        mapper_for(source)
+    for sink in sinks:
+        validate_config(sink)
 
 
-def build_source(
-    entry: SourceEntry, state: StateStore, state_dir: Path, metrics: Metrics
-) -> tuple[SourceAdapter, Mapper]:
-    """Construct one source adapter (its config already validated by ``check_sources``)."""
-    plugin, config = validate_config(entry)
-    mapper = mapper_for(entry)
+def _context(
+    entry: Entry,
+    state: StateStore,
+    state_dir: Path,
+    metrics: Metrics,
+    schema: str,
+    identity: SourceIdentity,
+    mapper: Mapper,
+) -> AdapterContext:
     folder = state_dir / "adapters" / entry.name
     folder.mkdir(parents=True, exist_ok=True)
-    context = AdapterContext(
+    return AdapterContext(
         name=entry.name,
-        schema=entry.schema_name,
-        identity=SourceIdentity(system=entry.system, office=entry.office, adapter=entry.name),
+        schema=schema,
+        identity=identity,
         state=state,
         state_dir=folder,
         metrics=metrics,
         mapper=mapper,
     )
-    # The role was checked above, so this factory builds a source.
+
+
+def build_source(
+    entry: SourceEntry, state: StateStore, state_dir: Path, metrics: Metrics
+) -> tuple[SourceAdapter, Mapper]:
+    """Construct one source adapter (its config already validated by ``check_adapters``)."""
+    plugin, config = validate_config(entry)
+    mapper = mapper_for(entry)
+    identity = SourceIdentity(system=entry.system, office=entry.office, adapter=entry.name)
+    context = _context(entry, state, state_dir, metrics, entry.schema_name, identity, mapper)
+    # The role was checked in validate_config, so this factory builds a source.
     return cast(SourceAdapter, plugin.factory(config, context)), mapper
+
+
+def build_sink(
+    entry: SinkEntry, state: StateStore, state_dir: Path, metrics: Metrics, node: str
+) -> SinkAdapter:
+    """Construct one sink adapter (its config already validated by ``check_adapters``)."""
+    plugin, config = validate_config(entry)
+    identity = SourceIdentity(system=node, office="pusat", adapter=entry.name)
+    context = _context(entry, state, state_dir, metrics, "*", identity, passthrough)
+    return cast(SinkAdapter, plugin.factory(config, context))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from hub.quarantine import QuarantineEntry, make_entry_id
 from hub.quarantine_store import QuarantineStore
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+WIB = timezone(timedelta(hours=7))  # Western Indonesia Time
 
 
 def entry(
@@ -106,12 +107,11 @@ def test_region_prefix_matches_whole_segments(store: QuarantineStore) -> None:
 
 def test_time_window_and_paging(store: QuarantineStore) -> None:
     """``since`` is inclusive, ``until`` exclusive, results come oldest first and page with limit/offset."""
-    wib = timezone_wib()
     store.add([entry(i, at=T0 + timedelta(hours=i)) for i in range(5)])
     window = store.list(since=T0 + timedelta(hours=1), until=T0 + timedelta(hours=3))
     assert [e.quarantined_at for e in window] == [T0 + timedelta(hours=1), T0 + timedelta(hours=2)]
     # Another time zone for the bound gives the same instant.
-    assert store.count(since=(T0 + timedelta(hours=4)).astimezone(wib)) == 1
+    assert store.count(since=(T0 + timedelta(hours=4)).astimezone(WIB)) == 1
     page = store.list(limit=2, offset=2)
     assert [e.quarantined_at for e in page] == [T0 + timedelta(hours=2), T0 + timedelta(hours=3)]
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -147,10 +147,3 @@ def test_counts_by_reason(store: QuarantineStore) -> None:
     assert store.counts_by_reason() == {"validation_failed": 2, "region_invalid": 1}
     assert store.counts_by_reason(status="discarded") == {"revision_conflict": 1}
     assert sum(store.counts_by_reason(status=None).values()) == 4
-
-
-def timezone_wib():
-    """UTC+7 (Western Indonesia Time)."""
-    from datetime import timezone
-
-    return timezone(timedelta(hours=7))

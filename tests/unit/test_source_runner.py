@@ -146,3 +146,37 @@ def test_bad_adapter_config_is_named_before_start(tmp_path: Path) -> None:
     entry["kind"] = "no_such_adapter"
     with pytest.raises(ConfigError, match=r"sources\[src2\]\.kind"):
         Node(node_settings(tmp_path, sources=[entry]), transport=MemoryTransport(default_topology()))
+
+
+async def test_configured_sink_gets_its_own_queue_and_records(tmp_path: Path) -> None:
+    """A [[sinks]] entry bound to Jawa Barat receives those records only, via its own queue."""
+    from hub.adapters import registry
+    from hub.node import topology_for
+    from hub.testing import fake_sink_plugin
+
+    registry.register(fake_sink_plugin)
+    settings = node_settings(
+        tmp_path,
+        sinks=[{"name": "jabar", "kind": "fake_sink", "bindings": ["*.*.32.#"]}],
+        http={"api_keys": {"k": {"system": "s", "office": "pusat"}}},
+    )
+    transport = MemoryTransport(topology_for(settings))
+    node = Node(settings, transport=transport)
+    async with node:
+        jabar = item("ormas_registration", "J1")
+        aceh = item("ormas_registration", "A1", kode_wilayah="11.01.01")
+        for rec in (jabar, aceh):
+            records = [node.pipeline.prepare(r) for r in [_as_record(rec)]]
+            await node.pipeline.publish(_as_record(rec), records[0])
+        sink = node._extra_sinks[0]
+        assert isinstance(sink, FakeSink)
+        await until(lambda: len(sink.rows) == 1)
+        assert "sink.jabar" in " ".join(q.name for q in transport.topology.queues)
+
+
+def _as_record(body: dict[str, Any]) -> Any:
+    from hub.records import SourceRecord
+    from schemas.envelope import SourceIdentity
+
+    ident = SourceIdentity(system="s", office="pusat", adapter="t")
+    return SourceRecord("ormas_registration", body["data"], ident, source_record_id=body["id"], revision=1)

@@ -137,6 +137,17 @@ def test_key_order_does_not_change_content_hash(wh: SqliteWarehouse) -> None:
     assert statuses(wh.apply([env(payload={"b": {"d": 2, "c": 1}, "a": 1})])) == ["duplicate"]
 
 
+def test_python_and_json_forms_of_a_payload_hash_alike(wh: SqliteWarehouse) -> None:
+    """A payload holding a date equals its JSON-parsed form (a string), and huge integers still store."""
+    from datetime import date
+    from decimal import Decimal
+
+    wh.apply([env(payload={"tgl": date(2001, 5, 17), "uang": Decimal("1500.50"), "big": 2**70})])
+    parsed = {"tgl": "2001-05-17", "uang": "1500.50", "big": 2**70}
+    assert statuses(wh.apply([env(payload=parsed)])) == ["duplicate"]
+    assert wh.get(env().record_key)["payload"] == parsed  # type: ignore[index]
+
+
 def test_same_record_twice_in_one_batch_is_handled_in_order(wh: SqliteWarehouse) -> None:
     """Repeats inside a batch are classified against the state left by the earlier ones."""
     batch = [env(revision=1), env(revision=2), env(revision=2), env(revision=1), env("r2", 1)]
