@@ -1,4 +1,4 @@
-"""Throughput of ``SqliteWarehouse.apply``: fresh inserts, then a full redelivery, in batches of 500.
+"""Throughput of ``SqliteWarehouse.apply`` in batches: inserts, a full redelivery, then newer revisions.
 
 Run: ``.venv/bin/python bench/sqlite_apply.py [total] [batch]`` (defaults 50000 and 500). Envelopes are
 built up front so only ``apply`` (serialisation, decisions, one fsynced commit per batch) is timed.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.sqlite_sink import SqliteWarehouse  # noqa: E402
-from schemas.envelope import (  # noqa: E402
+from adapters.sqlite_sink import SqliteWarehouse
+from schemas.envelope import (
     Envelope,
     SourceIdentity,
     make_idempotency_key,
@@ -24,20 +24,20 @@ from schemas.envelope import (  # noqa: E402
 )
 
 
-def build(n: int) -> list[Envelope]:
+def build(n: int, revision: int = 1) -> list[Envelope]:
     """``n`` distinct envelopes with a payload of realistic size (about 400 bytes of JSON)."""
     now = datetime.now(UTC)
     out = []
     for i in range(n):
         kode = f"32.{i % 27 + 1:02d}.{i % 40 + 1:02d}"
         rk = make_record_key("ormas", "bench", f"rec-{i}")
-        idem = make_idempotency_key(rk, 1)
+        idem = make_idempotency_key(rk, revision)
         payload = {
             "nama": f"Organisasi Kemasyarakatan Nomor {i}",
             "alamat": {"jalan": f"Jl. Merdeka {i}", "kode_wilayah": kode, "kode_pos": "16111"},
             "bidang": ["sosial", "pendidikan"],
             "tanggal_berdiri": "2001-05-17",
-            "jumlah_anggota": i % 1000,
+            "jumlah_anggota": i % 1000 + revision,
             "status": "aktif",
             "npwp": None,
             "pengurus": [{"jabatan": "ketua", "nama": "X"}, {"jabatan": "sekretaris", "nama": "Y"}],
@@ -48,7 +48,7 @@ def build(n: int) -> list[Envelope]:
                 schema_name="ormas",
                 schema_version="1.0",
                 source_record_id=f"rec-{i}",
-                revision=1,
+                revision=revision,
                 record_key=rk,
                 idempotency_key=idem,
                 source=SourceIdentity(system="bench", office=kode, adapter="bench"),
@@ -73,18 +73,20 @@ def run(wh: SqliteWarehouse, envs: list[Envelope], batch: int) -> float:
 def main() -> None:
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 500
-    envs = build(total)
+    envs, newer = build(total), build(total, revision=2)
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         wh = SqliteWarehouse(Path(tmp) / "bench.db")
         try:
             inserts = run(wh, envs, batch)
             redelivery = run(wh, envs, batch)
-            assert wh.count() == total
+            updates = run(wh, newer, batch)
+            assert wh.count() == total and len(wh.applied_keys()) == 2 * total
         finally:
             wh.close()
     print(f"batch={batch} total={total} synchronous=FULL (one fsynced commit per batch)")
     print(f"inserts:    {inserts:,.0f} envelopes/s")
     print(f"duplicates: {redelivery:,.0f} envelopes/s")
+    print(f"updates:    {updates:,.0f} envelopes/s (revision 2 of every record)")
 
 
 if __name__ == "__main__":

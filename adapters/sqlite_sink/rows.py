@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +13,15 @@ from hub.quarantine import province_of
 from schemas.envelope import Envelope
 
 _CANON = orjson.OPT_SORT_KEYS
+# The fast path serialises the payload as it is, but refuses (TypeError) anything whose JSON form
+# pydantic defines differently from orjson (dates, dataclasses, str/int subclasses...), so both paths
+# give the same bytes, and so the same hash, for the same content.
+_FAST = (
+    _CANON
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +49,27 @@ def _utc_iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat()
 
 
+def canonical_payload(envelope: Envelope) -> bytes:
+    """The payload as canonical JSON: keys sorted, no whitespace, in pydantic's JSON mode.
+
+    A payload parsed from JSON (the consumer's case) takes the fast path. Other payloads go through
+    ``model_dump(mode="json")``; integers beyond 64 bits, which orjson refuses, fall back to the standard
+    library so that such a record is stored rather than failing its whole batch forever.
+    """
+    try:
+        return orjson.dumps(envelope.payload, option=_FAST)
+    except TypeError:
+        pass
+    payload = envelope.model_dump(mode="json", include={"payload"})["payload"]
+    try:
+        return orjson.dumps(payload, option=_CANON)
+    except TypeError:
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def prepare(envelope: Envelope) -> PreparedRow:
-    """Serialise one envelope. Raises (pydantic/orjson errors) if the payload is not JSON-able."""
-    meta = envelope.model_dump(mode="json")
-    payload_json = orjson.dumps(meta.pop("payload"), option=_CANON)
+    """Serialise one envelope. Raises (pydantic errors) only if the payload is not JSON-able at all."""
+    payload_json = canonical_payload(envelope)
     digest = content_hash(envelope.op, payload_json)
     state = "withdrawn" if envelope.op == "withdraw" else "active"
     values = (
@@ -60,7 +87,7 @@ def prepare(envelope: Envelope) -> PreparedRow:
         state,
         digest,
         payload_json.decode(),
-        orjson.dumps(meta, option=_CANON).decode(),
+        envelope.model_dump_json(exclude={"payload"}),
         _utc_iso(envelope.occurred_at),
         _utc_iso(envelope.received_at),
     )

@@ -42,7 +42,11 @@ class SqliteWarehouse:
 
     Rules per record (``record_key``): a higher revision replaces the row; a ``withdraw`` op stores the
     row as ``withdrawn`` at its revision, so an older upsert arriving later is ``stale`` and cannot
-    resurrect it (a newer upsert does re-activate it: the newest revision always wins).
+    resurrect it (a newer upsert does re-activate it: the newest revision always wins). The stored row is
+    always the winning envelope, a withdrawal's own payload included.
+
+    ``cache_mb`` is SQLite's page cache and ``checkpoint_pages`` the WAL size (in 4 KiB pages) that
+    triggers a checkpoint; both are tuned for throughput (see ``schema.open_db``).
     """
 
     def __init__(
@@ -51,7 +55,7 @@ class SqliteWarehouse:
         *,
         busy_timeout_ms: int = 5000,
         cache_mb: int = 64,
-        checkpoint_pages: int = 10_000,
+        checkpoint_pages: int = 20_000,
     ) -> None:
         self._conn = schema.open_db(
             path, busy_timeout_ms=busy_timeout_ms, cache_mb=cache_mb, checkpoint_pages=checkpoint_pages
