@@ -15,7 +15,10 @@ What the pipeline does with an error depends only on its class::
     │   └── SourceUnavailable        the regional system did not answer properly
     ├── FatalError                   stop the adapter with a clear log line
     │   └── TopologyError            the broker's topology is missing or unsafe (e.g. no dead-letter policy)
-    └── Unroutable                   the broker returned a publish: no queue is bound for its key (fatal)
+    ├── Unroutable                   the broker returned a publish: no queue is bound for its key (fatal)
+    └── RequestError                 an operator's request cannot be done (carries an HTTP status)
+        ├── NotFound                 no such quarantine entry, adapter, ...
+        └── Conflict                 the thing is not in a state that allows it (e.g. already redriven)
 
 Every error message is safe to log: it never contains a submitted value (NIKs, names, free text).
 """
@@ -128,6 +131,24 @@ class Unroutable(FatalError):
     """The broker returned a mandatory publish: no queue is bound for the routing key."""
 
 
+class RequestError(SimpulError):
+    """An operator's request cannot be carried out; ``status`` is the HTTP status to answer with."""
+
+    status = 400
+
+
+class NotFound(RequestError):
+    """The named thing does not exist."""
+
+    status = 404
+
+
+class Conflict(RequestError):
+    """The thing exists but its state does not allow the request."""
+
+    status = 409
+
+
 @dataclass
 class Outcome:
     """What happened to one offered record. ``status`` is published, quarantined or rejected."""
@@ -135,3 +156,4 @@ class Outcome:
     status: str
     message_id: str | None = None
     error: dict[str, Any] | None = field(default=None)
+    entry_id: str | None = None  # the quarantine entry, when status is quarantined

@@ -11,13 +11,17 @@ import asyncio
 import contextlib
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from aiohttp import web
 
 from hub.adapters.build import build_sink, build_source, check_adapters
 from hub.adapters.runner import SourceRunner
+from hub.audit import AdminAudit
 from hub.consumer import BatchConsumer
+from hub.errors import NotFound
+from hub.http.admin import AdminApi
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
 from hub.metrics import Metrics
@@ -26,8 +30,10 @@ from hub.publisher import BatchingPublisher
 from hub.quarantine_store import QuarantineStore
 from hub.quarantine_worker import QuarantineWorker
 from hub.quarantiner import Quarantiner
+from hub.records import Mapper
+from hub.redrive import Redriver
 from hub.sealing import Sealer
-from hub.settings import Settings
+from hub.settings import Settings, SourceEntry
 from hub.sink import Sink
 from hub.sink_worker import SinkWorker
 from hub.state import StateStore
@@ -54,9 +60,8 @@ class Node:
     ) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        check_adapters(
-            settings.sources, settings.sinks
-        )  # every adapter config is valid before anything starts
+        # Every adapter config is valid before anything starts.
+        check_adapters(settings.sources, settings.sinks)
         if transport is None:
             transport = _amqp_transport(settings, topology_for(settings))
         self.transport = transport
@@ -69,8 +74,10 @@ class Node:
         state.mkdir(parents=True, exist_ok=True)
         self.quarantine_store = QuarantineStore(state / "quarantine.sqlite3")
         self.source_state = StateStore(state / "sources.sqlite3")
+        self.audit = AdminAudit(state / "admin-audit.sqlite3")
         self.runners: list[SourceRunner] = []
-        self._runner_tasks: list[asyncio.Task[None]] = []
+        self._runner_tasks: dict[str, asyncio.Task[None]] = {}
+        self._mappers: dict[str, Mapper] = {}
         self._extra_sinks: list[Sink] = []
         tokenizer = NikTokenizer(settings.key_bytes("token_key"))
         sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
@@ -89,6 +96,7 @@ class Node:
         )
         validator = Validator(default_index(), tokenizer, max_record_bytes=b.max_bytes)
         self.pipeline = Pipeline(validator, self.publisher, self.quarantiner, self.metrics)
+        self.redriver = Redriver(self.quarantine_store, sealer, self.pipeline, self.publisher, self._mappers)
 
     @property
     def sink(self) -> Sink | None:
@@ -134,12 +142,37 @@ class Node:
 
     def _start_sources(self) -> None:
         for entry in self.settings.sources:
-            if not entry.enabled:
-                continue
-            adapter, mapper = build_source(entry, self.source_state, self.settings.state_dir, self.metrics)
-            runner = SourceRunner(entry.name, adapter, self.pipeline, mapper)
-            self.runners.append(runner)
-            self._runner_tasks.append(asyncio.create_task(runner.run(), name=f"source-{entry.name}"))
+            if entry.enabled:
+                self._launch(entry)
+
+    def _launch(self, entry: SourceEntry) -> SourceRunner:
+        adapter, mapper = build_source(entry, self.source_state, self.settings.state_dir, self.metrics)
+        self._mappers[entry.name] = mapper
+        runner = SourceRunner(entry.name, adapter, self.pipeline, mapper)
+        self.runners = [r for r in self.runners if r.name != entry.name] + [runner]
+        self._runner_tasks[entry.name] = asyncio.create_task(runner.run(), name=f"source-{entry.name}")
+        return runner
+
+    async def restart_source(self, name: str) -> None:
+        """Stop one source adapter (its unconfirmed batch is re-read) and start a fresh instance."""
+        entry = next((e for e in self.settings.sources if e.name == name), None)
+        if entry is None:
+            raise NotFound(f"no source adapter named {name!r}")
+        task = self._runner_tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._launch(entry)
+
+    def status(self) -> dict[str, Any]:
+        """A summary for operators: identity, readiness and quarantine counts."""
+        return {
+            "node": self.settings.node,
+            "level": self.settings.level,
+            "ready": self.readiness(),
+            "quarantine_open": self.quarantine_store.count(),
+            "quarantine_by_reason": self.quarantine_store.counts_by_reason(),
+        }
 
     def _consume(
         self,
@@ -166,7 +199,16 @@ class Node:
     async def _start_http(self) -> None:
         h = self.settings.http
         ingest = IngestHandler(self.pipeline, self.transport, h)
-        app = build_app(ingest, self.metrics, self.readiness, h.max_body_bytes)
+        admin = AdminApi(
+            self.settings.admin_tokens,
+            lambda: self.runners,
+            self.restart_source,
+            self.status,
+            self.quarantine_store,
+            self.redriver,
+            self.audit,
+        )
+        app = build_app(ingest, self.metrics, self.readiness, h.max_body_bytes, admin)
         self._runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, h.host, h.port)
@@ -185,9 +227,9 @@ class Node:
     async def stop(self) -> None:
         """Graceful shutdown, bounded by ``shutdown_timeout_s`` per step."""
         timeout = self.settings.shutdown_timeout_s
-        for task in self._runner_tasks:  # stop intake: sources first (unconfirmed batches are re-read)
+        for task in self._runner_tasks.values():  # stop intake: sources first (unconfirmed batches re-read)
             task.cancel()
-        await asyncio.gather(*self._runner_tasks, return_exceptions=True)
+        await asyncio.gather(*self._runner_tasks.values(), return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()  # stops accepting, lets handlers finish within the timeout
         with contextlib.suppress(TimeoutError):
@@ -204,6 +246,7 @@ class Node:
                 await sink.close()
         await asyncio.to_thread(self.quarantine_store.close)
         await asyncio.to_thread(self.source_state.close)
+        await asyncio.to_thread(self.audit.close)
         await self.transport.close()
         log.info("node_stopped", node=self.settings.node)
 

@@ -69,11 +69,12 @@ class Pipeline:
     async def quarantine(self, record: SourceRecord, err: RecordError) -> Outcome:
         """File a record that failed ``prepare``; returns after the entry is confirmed."""
         office = record.source.office
-        await self._quarantiner.put(
+        entry = await self._quarantiner.put(
             err,
             stage="ingest",
             adapter=record.source.adapter,
             source_system=record.source.system,
+            office=office,
             raw=record.raw,
             original=record.original or codec.dumps(dict(record.raw)),
             schema_name=record.schema,
@@ -89,7 +90,7 @@ class Pipeline:
             province=province_of(office) or "xx",
             outcome="quarantined",
         ).inc()
-        return Outcome("quarantined", error=err.as_dict())
+        return Outcome("quarantined", error=err.as_dict(), entry_id=entry.entry_id)
 
     async def offer(self, record: SourceRecord, mapper: Mapper = passthrough) -> Outcome:
         """Carry one record to the broker; see the module docstring for what is raised."""

@@ -26,6 +26,7 @@ class QuarantineEntry(BaseModel):
     node: str
     adapter: str
     source_system: str
+    office: str | None = Field(None, description="Kode wilayah of the sending office, or 'pusat'")
     schema_name: str | None = None
     schema_version: str | None = None
     kode_wilayah: str | None = None

@@ -66,6 +66,13 @@ class HttpSettings(_Section):
     api_keys: dict[str, ApiKey] = Field(default_factory=dict, description="API key -> source identity")
 
 
+class AdminToken(_Section):
+    """An operator credential for the admin API: ``read`` may look, ``act`` may also change things."""
+
+    name: str = Field(min_length=1, max_length=100, description="Who holds it (goes into the audit log)")
+    role: Literal["read", "act"] = "read"
+
+
 class SourceEntry(_Section):
     """One configured source adapter instance. ``config`` is checked against the adapter's own model."""
 
@@ -125,6 +132,7 @@ class Settings(BaseSettings):
     sink: SinkSettings = Field(default_factory=SinkSettings)
     sources: list[SourceEntry] = Field(default_factory=list, description="Source adapter instances")
     sinks: list[SinkEntry] = Field(default_factory=list, description="Extra sink adapter instances")
+    admin_tokens: dict[str, AdminToken] = Field(default_factory=dict, description="Admin API token -> holder")
 
     @field_validator("token_key", "quarantine_key")
     @classmethod

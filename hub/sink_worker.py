@@ -122,6 +122,7 @@ class SinkWorker:
             stage="consume",
             adapter=self._sink.name,
             source_system=str(source.get("system", "unknown")),
+            office=_str_or_none(source.get("office")),
             raw=payload if isinstance(payload, dict) else {},
             original=codec.dumps(item),
             schema_name=_str_or_none(item.get("schema_name")),

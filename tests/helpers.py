@@ -14,6 +14,8 @@ from hub.settings import Settings, load_settings
 OFFICE_BOGOR = "32.01"
 KEY_BOGOR = "key-bogor"
 KEY_PUSAT = "key-pusat"
+TOKEN_READ = "admin-read-token"
+TOKEN_ACT = "admin-act-token"
 
 
 def example(schema: str) -> dict[str, Any]:
@@ -43,6 +45,10 @@ def node_settings(tmp_path: Path, **overrides: Any) -> Settings:
         },
         "sink": {"sqlite_path": str(tmp_path / "warehouse.sqlite3"), "linger_ms": 1},
         "batch": {"linger_ms": 1},
+        "admin_tokens": {
+            TOKEN_READ: {"name": "ops-reader", "role": "read"},
+            TOKEN_ACT: {"name": "ops-jabar", "role": "act"},
+        },
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

@@ -24,7 +24,7 @@ from hub.records import Mapper
 
 log = structlog.get_logger(__name__)
 
-State = Literal["created", "running", "backing_off", "stopped", "failed"]
+State = Literal["created", "running", "paused", "backing_off", "stopped", "failed"]
 
 
 @dataclass
@@ -57,6 +57,24 @@ class SourceRunner:
         self.state: State = "created"
         self.last_error: str | None = None
         self.records_offered = 0
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+
+    def pause(self) -> None:
+        """Stop taking new batches after the one in hand (its records are still delivered and committed)."""
+        self._resumed.clear()
+        if self.state in ("running", "backing_off"):
+            self.state = "paused"
+
+    def resume(self) -> None:
+        """Take batches again."""
+        self._resumed.set()
+        if self.state == "paused":
+            self.state = "running"
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
 
     async def run(self) -> None:
         """Run until the source ends, ``stop`` is called, or a fatal error."""
@@ -64,6 +82,7 @@ class SourceRunner:
         self.state = "running"
         try:
             async for batch in self._read():
+                await self._resumed.wait()
                 await self._deliver(batch)
                 await batch.commit()
                 self.records_offered += len(batch.records)
@@ -94,7 +113,7 @@ class SourceRunner:
         while True:
             try:
                 await self._pipeline.offer_many(batch.records, self._mapper)
-                self.state = "running"
+                self.state = "paused" if self.paused else "running"
                 return
             except RetriableError as exc:
                 await self._pause(exc, attempt)

@@ -6,13 +6,18 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from hub.http.admin import AdminApi
 from hub.http.ingest import IngestHandler
 from hub.http.responses import MAX_BODY_KEY, error_middleware, json_response
 from hub.metrics import Metrics
 
 
 def build_app(
-    ingest: IngestHandler, metrics: Metrics, ready: Callable[[], dict[str, bool]], max_body_bytes: int
+    ingest: IngestHandler,
+    metrics: Metrics,
+    ready: Callable[[], dict[str, bool]],
+    max_body_bytes: int,
+    admin: AdminApi | None = None,
 ) -> web.Application:
     """Routes: ``POST /v1/records/{schema}``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics``.
 
@@ -37,4 +42,6 @@ def build_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
+    if admin is not None:
+        app.router.add_routes(admin.routes())
     return app

@@ -16,17 +16,15 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
 
-from hub import codec
-from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError, ValidationFailed
-from hub.http.ingest_body import BodyError, IngestItem, parse_body
+from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
+from hub.http.ingest_body import BodyError, parse_body, to_source_record
 from hub.http.responses import json_response, problem
 from hub.pipeline import Pipeline
 from hub.records import SourceRecord
 from hub.settings import ApiKey, HttpSettings
 from hub.transport.base import Transport
-from hub.validation import Prepared, issues_from
+from hub.validation import Prepared
 from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity
 
@@ -105,7 +103,7 @@ class IngestHandler:
         records: list[SourceRecord] = []
         checked: list[Prepared | RecordError] = []
         for raw in items:
-            record, error = _to_record(raw, schema_name, source)
+            record, error = to_source_record(raw, schema_name, source)
             records.append(record)
             if error is not None:
                 checked.append(error)
@@ -130,46 +128,6 @@ class IngestHandler:
             if isinstance(result, BaseException):
                 raise result
         return [r for r in results if isinstance(r, Outcome)]
-
-
-def _to_record(raw: Any, schema_name: str, source: SourceIdentity) -> tuple[SourceRecord, RecordError | None]:
-    """Wrap a raw item; an item that is not a valid ingest item still becomes a record (for quarantine)."""
-    try:
-        item = IngestItem.model_validate(raw)
-    except ValidationError as exc:
-        payload = raw if isinstance(raw, dict) else {"item": raw}
-        return (
-            SourceRecord(
-                schema=schema_name,
-                raw=payload,
-                source=source,
-                original=codec.dumps(raw),
-                source_record_id=_id_of(raw),
-            ),
-            ValidationFailed("the item is not a valid ingest record", issues=issues_from(exc)),
-        )
-    record = SourceRecord(
-        schema=schema_name,
-        raw=item.data,
-        source=source,
-        source_record_id=item.id,
-        revision=item.revision,
-        op=item.op,
-        occurred_at=item.occurred_at,
-        reported_at=item.reported_at,
-        classification=item.classification,
-        correlation_id=item.correlation_id,
-        # The whole item, id and revision included: what a redrive re-offers, and what makes two
-        # quarantined records with equal payloads two entries.
-        original=codec.dumps(raw),
-    )
-    return record, None
-
-
-def _id_of(raw: Any) -> str | None:
-    """The item's id if it has a usable one (so a quarantined malformed item can still be found by id)."""
-    rid = raw.get("id") if isinstance(raw, dict) else None
-    return rid if isinstance(rid, str) and 0 < len(rid) <= 200 else None
 
 
 def _failure(index: int, err: RecordError) -> dict[str, Any]:

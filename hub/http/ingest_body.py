@@ -9,10 +9,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from hub.errors import SimpulError
+from hub import codec
+from hub.errors import RecordError, SimpulError, ValidationFailed
+from hub.records import SourceRecord
+from hub.validation import issues_from
 from schemas.classification import Classification
+from schemas.envelope import SourceIdentity
 
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 JSON_TYPES = frozenset({"application/json"})
@@ -69,3 +73,46 @@ def parse_body(body: bytes, content_type: str, max_records: int) -> list[Any]:
             f"{len(items)} records in one request; at most {max_records} are accepted", status=413
         )
     return items
+
+
+def to_source_record(
+    raw: Any, schema_name: str, source: SourceIdentity
+) -> tuple[SourceRecord, RecordError | None]:
+    """Wrap a raw item as a ``SourceRecord``; an item that is not a valid ingest item still becomes a record
+    (with the error), so that it can be quarantined and found by its id."""
+    try:
+        item = IngestItem.model_validate(raw)
+    except ValidationError as exc:
+        payload = raw if isinstance(raw, dict) else {"item": raw}
+        return (
+            SourceRecord(
+                schema=schema_name,
+                raw=payload,
+                source=source,
+                original=codec.dumps(raw),
+                source_record_id=_id_of(raw),
+            ),
+            ValidationFailed("the item is not a valid ingest record", issues=issues_from(exc)),
+        )
+    record = SourceRecord(
+        schema=schema_name,
+        raw=item.data,
+        source=source,
+        source_record_id=item.id,
+        revision=item.revision,
+        op=item.op,
+        occurred_at=item.occurred_at,
+        reported_at=item.reported_at,
+        classification=item.classification,
+        correlation_id=item.correlation_id,
+        # The whole item, id and revision included: what a redrive re-offers, and what makes two
+        # quarantined records with equal payloads two entries.
+        original=codec.dumps(raw),
+    )
+    return record, None
+
+
+def _id_of(raw: Any) -> str | None:
+    """The item's id if it has a usable one (so a quarantined malformed item can still be found by id)."""
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 200 else None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import orjson
 from aiohttp import web
+
+from hub.errors import RequestError
 
 MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
 
@@ -37,4 +40,7 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        code = HTTPStatus(exc.status).phrase.lower().replace(" ", "_")
+        return problem(exc.status, code, exc.reason)
+    except RequestError as exc:
+        return problem(exc.status, HTTPStatus(exc.status).phrase.lower().replace(" ", "_"), str(exc))

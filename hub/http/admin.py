@@ -1,0 +1,246 @@
+"""The admin API (Kafka Connect style): adapters, quarantine, audit. Read role looks; act role changes.
+
+Every action (not every read) is written to the admin audit log with who, what, target and result.
+Responses never carry a sealed original; ``GET .../original`` (act role, audited) is the one way to see an
+unmasked quarantined record, for correcting it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from aiohttp import web
+
+from hub.adapters.runner import SourceRunner
+from hub.audit import AdminAudit
+from hub.errors import RequestError
+from hub.http.responses import json_response, problem
+from hub.quarantine import QuarantineEntry
+from hub.quarantine_store import STATUSES, QuarantineStore
+from hub.redrive import Redriver
+from hub.settings import AdminToken
+
+Role = Literal["read", "act"]
+BULK_LIMIT = 10_000
+
+
+def entry_view(entry: QuarantineEntry) -> dict[str, Any]:
+    """An entry as shown to operators: everything but the sealed original."""
+    return entry.model_dump(mode="json", exclude={"sealed_original"})
+
+
+class AdminApi:
+    """Handlers of ``/v1/admin/*`` for one node."""
+
+    def __init__(
+        self,
+        tokens: dict[str, AdminToken],
+        runners: Callable[[], Sequence[SourceRunner]],
+        restart: Callable[[str], Awaitable[None]],
+        status: Callable[[], dict[str, Any]],
+        store: QuarantineStore,
+        redriver: Redriver,
+        audit: AdminAudit,
+    ) -> None:
+        self._tokens = tokens
+        self._runners = runners
+        self._restart = restart
+        self._status = status
+        self._store = store
+        self._redriver = redriver
+        self._audit = audit
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/v1/admin/status", self.status),
+            web.get("/v1/admin/adapters", self.adapters),
+            web.post("/v1/admin/adapters/{name}/{action}", self.adapter_action),
+            web.get("/v1/admin/quarantine", self.quarantine_list),
+            web.post("/v1/admin/quarantine/redrive", self.quarantine_bulk_redrive),
+            web.get("/v1/admin/quarantine/{entry_id}", self.quarantine_show),
+            web.get("/v1/admin/quarantine/{entry_id}/original", self.quarantine_original),
+            web.post("/v1/admin/quarantine/{entry_id}/redrive", self.quarantine_redrive),
+            web.post("/v1/admin/quarantine/{entry_id}/discard", self.quarantine_discard),
+            web.get("/v1/admin/audit", self.audit),
+        ]
+
+    def _caller(self, request: web.Request, need: Role) -> AdminToken:
+        auth = request.headers.get("Authorization", "")
+        token = self._tokens.get(auth[7:].strip()) if auth.lower().startswith("bearer ") else None
+        if token is None:
+            raise web.HTTPUnauthorized(reason="an admin token is required")
+        if need == "act" and token.role != "act":
+            raise web.HTTPForbidden(reason="this token may read but not act")
+        return token
+
+    def _log(self, who: AdminToken, action: str, target: str, result: str, **detail: Any) -> None:
+        self._audit.record(
+            actor=who.name, role=who.role, action=action, target=target, result=result, detail=detail
+        )
+
+    async def status(self, request: web.Request) -> web.Response:
+        self._caller(request, "read")
+        return json_response({**self._status(), "adapters": [_runner_view(r) for r in self._runners()]})
+
+    async def adapters(self, request: web.Request) -> web.Response:
+        self._caller(request, "read")
+        return json_response([_runner_view(r) for r in self._runners()])
+
+    async def adapter_action(self, request: web.Request) -> web.Response:
+        who = self._caller(request, "act")
+        name, action = request.match_info["name"], request.match_info["action"]
+        runner = next((r for r in self._runners() if r.name == name), None)
+        if runner is None:
+            return problem(404, "not_found", f"no source adapter named {name!r}")
+        if action == "pause":
+            runner.pause()
+        elif action == "resume":
+            runner.resume()
+        elif action == "restart":
+            await self._restart(name)
+        else:
+            return problem(404, "not_found", "actions are pause, resume and restart")
+        self._log(who, f"adapter.{action}", name, "ok")
+        current = next((r for r in self._runners() if r.name == name), runner)
+        return json_response(_runner_view(current))
+
+    async def quarantine_list(self, request: web.Request) -> web.Response:
+        self._caller(request, "read")
+        filters = _filters(request.query)
+        entries = self._store.list(
+            **filters,
+            limit=_int(request.query, "limit", 100, 1000),
+            offset=_int(request.query, "offset", 0, 10**9),
+        )
+        return json_response(
+            {
+                "total": self._store.count(**filters),
+                "entries": [entry_view(e) for e in entries],
+                "by_reason": self._store.counts_by_reason(filters.get("status", "open")),
+            }
+        )
+
+    async def quarantine_show(self, request: web.Request) -> web.Response:
+        self._caller(request, "read")
+        entry = await self._redriver.entry(request.match_info["entry_id"])
+        status = self._store.status_of(entry.entry_id)
+        return json_response(
+            {
+                **entry_view(entry),
+                "status": status[0] if status else None,
+                "attempts": status[1] if status else 0,
+            }
+        )
+
+    async def quarantine_original(self, request: web.Request) -> web.Response:
+        who = self._caller(request, "act")
+        entry_id = request.match_info["entry_id"]
+        original = await self._redriver.original(entry_id)
+        self._log(who, "quarantine.view_original", entry_id, "ok")
+        return json_response({"entry_id": entry_id, "original": original})
+
+    async def quarantine_redrive(self, request: web.Request) -> web.Response:
+        who = self._caller(request, "act")
+        entry_id = request.match_info["entry_id"]
+        body = await request.json() if request.can_read_body else {}
+        replacement = body.get("replacement") if isinstance(body, dict) else None
+        try:
+            outcome = await self._redriver.redrive(entry_id, replacement)
+        except RequestError as exc:
+            self._log(who, "quarantine.redrive", entry_id, f"refused: {type(exc).__name__}")
+            raise
+        self._log(
+            who,
+            "quarantine.redrive",
+            entry_id,
+            outcome.status,
+            corrected=replacement is not None,
+            new_entry=outcome.entry_id,
+        )
+        return json_response(
+            {
+                "entry_id": entry_id,
+                "status": outcome.status,
+                "message_id": outcome.message_id,
+                "new_entry_id": outcome.entry_id,
+                "error": outcome.error,
+            }
+        )
+
+    async def quarantine_bulk_redrive(self, request: web.Request) -> web.Response:
+        who = self._caller(request, "act")
+        body = await request.json() if request.can_read_body else {}
+        filters = _filters(body if isinstance(body, dict) else {})
+        filters["status"] = "open"
+        entries = self._store.list(**filters, limit=BULK_LIMIT)
+        counts: dict[str, int] = {}
+        for entry in entries:
+            try:
+                outcome = await self._redriver.redrive(entry.entry_id)
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            except RequestError:
+                counts["refused"] = counts.get("refused", 0) + 1
+        self._log(who, "quarantine.bulk_redrive", _describe(filters), "ok", counts=counts)
+        return json_response({"matched": len(entries), "outcomes": counts})
+
+    async def quarantine_discard(self, request: web.Request) -> web.Response:
+        who = self._caller(request, "act")
+        entry_id = request.match_info["entry_id"]
+        await self._redriver.discard(entry_id)
+        self._log(who, "quarantine.discard", entry_id, "ok")
+        return json_response({"entry_id": entry_id, "status": "discarded"})
+
+    async def audit(self, request: web.Request) -> web.Response:
+        self._caller(request, "read")
+        return json_response(self._audit.recent(_int(request.query, "limit", 100, 1000)))
+
+
+def _runner_view(runner: SourceRunner) -> dict[str, Any]:
+    return {
+        "name": runner.name,
+        "state": runner.state,
+        "last_error": runner.last_error,
+        "records_offered": runner.records_offered,
+    }
+
+
+def _filters(query: Any) -> dict[str, Any]:
+    """Quarantine filters from a query or JSON body: schema, region, adapter, reason, since, until, status."""
+    filters: dict[str, Any] = {}
+    for key, target in (
+        ("schema", "schema"),
+        ("region", "region_prefix"),
+        ("adapter", "adapter"),
+        ("reason", "reason"),
+    ):
+        if query.get(key):
+            filters[target] = str(query[key])
+    for key in ("since", "until"):
+        if query.get(key):
+            try:
+                filters[key] = datetime.fromisoformat(str(query[key]))
+            except ValueError:
+                raise RequestError(f"{key} must be an ISO 8601 time with an offset") from None
+            if filters[key].tzinfo is None:
+                raise RequestError(f"{key} must carry a UTC offset")
+    status = query.get("status", "open")
+    if status not in STATUSES:
+        raise RequestError(f"status must be one of {', '.join(STATUSES)}")
+    filters["status"] = status
+    return filters
+
+
+def _int(query: Any, key: str, default: int, most: int) -> int:
+    try:
+        value = int(query.get(key, default))
+    except ValueError:
+        raise RequestError(f"{key} must be a whole number") from None
+    return max(0, min(value, most))
+
+
+def _describe(filters: dict[str, Any]) -> str:
+    return ",".join(
+        f"{k}={v.isoformat() if isinstance(v, datetime) else v}" for k, v in sorted(filters.items())
+    )

@@ -1,0 +1,125 @@
+"""Redrive: give a quarantined record another go, as it was or as an operator corrected it.
+
+An ``ingest`` entry is re-offered through the pipeline with its original identity (source system, office,
+adapter) and, for adapters with a mapping, that adapter's mapper. A ``consume`` entry (an envelope the sink
+refused) is re-validated and republished. The entry is marked ``redriven`` when the record was published,
+or when it failed again under a *different* entry (the correction changed it); if the very same bytes fail
+again for the same reason, the entry stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import structlog
+from pydantic import ValidationError
+
+from hub import codec
+from hub.errors import Conflict, NotFound, Outcome, RequestError
+from hub.http.ingest_body import to_source_record
+from hub.pipeline import Pipeline
+from hub.publisher import BatchingPublisher
+from hub.quarantine import QuarantineEntry
+from hub.quarantine_store import QuarantineStore
+from hub.records import Mapper, SourceRecord, passthrough
+from hub.router import routing_key
+from hub.sealing import Sealer
+from hub.validation import issues_from
+from schemas.envelope import Envelope, SourceIdentity
+
+log = structlog.get_logger(__name__)
+HTTP_INGEST = "http_ingest"
+
+
+class Redriver:
+    """Redrives quarantine entries of one node."""
+
+    def __init__(
+        self,
+        store: QuarantineStore,
+        sealer: Sealer,
+        pipeline: Pipeline,
+        publisher: BatchingPublisher,
+        mappers: Mapping[str, Mapper],
+    ) -> None:
+        self._store = store
+        self._sealer = sealer
+        self._pipeline = pipeline
+        self._publisher = publisher
+        self._mappers = mappers
+
+    async def entry(self, entry_id: str) -> QuarantineEntry:
+        """The entry, or ``NotFound``."""
+        entry = await asyncio.to_thread(self._store.get, entry_id)
+        if entry is None:
+            raise NotFound(f"no quarantine entry {entry_id}")
+        return entry
+
+    async def original(self, entry_id: str) -> Any:
+        """The unsealed original of an entry (personal data in the clear: callers must be authorised)."""
+        entry = await self.entry(entry_id)
+        return orjson.loads(self._sealer.unseal(entry.sealed_original))
+
+    async def redrive(self, entry_id: str, replacement: Any = None) -> Outcome:
+        """Re-offer one open entry (``replacement`` is the corrected original, same shape)."""
+        entry = await self.entry(entry_id)
+        status = await asyncio.to_thread(self._store.status_of, entry_id)
+        if status is None or status[0] != "open":
+            raise Conflict(f"entry {entry_id} is {status[0] if status else 'unknown'}, not open")
+        original = replacement if replacement is not None else await self.original(entry_id)
+        if entry.stage == "ingest":
+            outcome = await self._reoffer(entry, original)
+        else:
+            outcome = await self._republish(original)
+        if outcome.status == "published" or (outcome.entry_id and outcome.entry_id != entry_id):
+            await asyncio.to_thread(self._store.mark, entry_id, "redriven")
+        log.info(
+            "quarantine_redriven",
+            entry_id=entry_id,
+            outcome=outcome.status,
+            corrected=replacement is not None,
+            new_entry=outcome.entry_id,
+        )
+        return outcome
+
+    async def discard(self, entry_id: str) -> None:
+        """Mark an open entry as discarded (an operator's decision; the entry itself is kept)."""
+        await self.entry(entry_id)
+        await asyncio.to_thread(self._store.mark, entry_id, "discarded")
+
+    async def _reoffer(self, entry: QuarantineEntry, original: Any) -> Outcome:
+        if entry.schema_name is None:
+            raise RequestError("the entry names no schema; it cannot be re-offered")
+        identity = SourceIdentity(
+            system=entry.source_system, office=entry.office or "pusat", adapter=entry.adapter
+        )
+        if entry.adapter == HTTP_INGEST:
+            record, error = to_source_record(original, entry.schema_name, identity)
+            if error is not None:
+                return await self._pipeline.quarantine(record, error)
+            return await self._pipeline.offer(record)
+        if not isinstance(original, dict):
+            raise RequestError("the original of a source record must be a JSON object")
+        record = SourceRecord(
+            schema=entry.schema_name,
+            raw=original,
+            source=identity,
+            source_record_id=entry.source_record_id,
+            revision=entry.revision,
+            original=codec.dumps(original),
+        )
+        return await self._pipeline.offer(record, self._mappers.get(entry.adapter, passthrough))
+
+    async def _republish(self, original: Any) -> Outcome:
+        try:
+            envelope = Envelope.model_validate(original)
+        except ValidationError as exc:
+            issues = "; ".join(f"{i.loc}: {i.rule}" for i in issues_from(exc))
+            raise RequestError(f"the corrected envelope is invalid ({issues})") from None
+        body = codec.dumps(envelope.model_dump(mode="json"))
+        key = routing_key(envelope.schema_name, envelope.schema_major, envelope.kode_wilayah)
+        await self._publisher.submit(key, body, envelope.message_id)
+        return Outcome("published", message_id=envelope.message_id)
