@@ -123,7 +123,7 @@ class Node:
         await self._start_sinks()
         await self._start_http()
         self._start_sources()
-        log.info("node_started", node=self.settings.node, level=self.settings.level, http_port=self.http_port)
+        log.info("node_started", node=self.settings.node, node_level=self.settings.level, http_port=self.http_port)
 
     async def _start_sinks(self) -> None:
         for entry in self.settings.sinks:
