@@ -57,6 +57,29 @@ class Metrics:
         self.broker_ready = Gauge(
             "simpul_broker_ready", "1 while connected and not blocked, else 0", registry=r
         )
+        self.broker_blocked = Gauge(
+            "simpul_broker_blocked", "1 while the broker blocks publishers (memory or disk alarm)", registry=r
+        )
+        self.inflight_confirms = Gauge(
+            "simpul_inflight_confirms",
+            "AMQP messages published and awaiting the broker's confirm",
+            registry=r,
+        )
+        self.last_record = Gauge(
+            "simpul_last_record_timestamp_seconds",
+            "Unix time of the last record published, per adapter and province (for silence alerts)",
+            ["adapter", "province"],
+            registry=r,
+        )
+        self.quarantine_open = Gauge(
+            "simpul_quarantine_open_records", "Open quarantine entries by reason", ["reason"], registry=r
+        )
+        self.adapter_up = Gauge(
+            "simpul_adapter_up",
+            "1 while a source adapter is running (not failed, stopped or paused)",
+            ["adapter"],
+            registry=r,
+        )
         self.publish_errors = Counter(
             "simpul_publish_errors", "Failed publishes by kind", ["kind"], registry=r
         )

@@ -123,7 +123,9 @@ class Node:
         await self._start_sinks()
         await self._start_http()
         self._start_sources()
-        log.info("node_started", node=self.settings.node, node_level=self.settings.level, http_port=self.http_port)
+        log.info(
+            "node_started", node=self.settings.node, node_level=self.settings.level, http_port=self.http_port
+        )
 
     async def _start_sinks(self) -> None:
         for entry in self.settings.sinks:
@@ -208,7 +210,7 @@ class Node:
             self.redriver,
             self.audit,
         )
-        app = build_app(ingest, self.metrics, self.readiness, h.max_body_bytes, admin)
+        app = build_app(ingest, self.metrics, self.readiness, h.max_body_bytes, admin, self.refresh_metrics)
         self._runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, h.host, h.port)
@@ -216,6 +218,20 @@ class Node:
         server = site._server  # aiohttp keeps the bound socket here; needed to learn an ephemeral port
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else h.port
+
+    def refresh_metrics(self) -> None:
+        """Set the gauges that describe current state, just before a scrape."""
+        m = self.metrics
+        m.broker_ready.set(1 if self.transport.ready else 0)
+        m.broker_blocked.set(1 if getattr(self.transport, "blocked", False) else 0)
+        m.inflight_confirms.set(getattr(self.transport, "inflight", 0))
+        m.quarantine_open.clear()
+        for reason, count in self.quarantine_store.counts_by_reason().items():
+            m.quarantine_open.labels(reason=reason).set(count)
+        for runner in self.runners:
+            m.adapter_up.labels(adapter=runner.name).set(
+                1 if runner.state in ("running", "backing_off") else 0
+            )
 
     def readiness(self) -> dict[str, bool]:
         """Named readiness checks: broker connected and unblocked, consumers alive."""

@@ -54,6 +54,9 @@ class Pipeline:
         self._metrics.records.labels(
             adapter=record.source.adapter, schema=env.schema_name, province=province, outcome="published"
         ).inc()
+        self._metrics.last_record.labels(
+            adapter=record.source.adapter, province=province
+        ).set_to_current_time()
         log.info(
             "record_published",
             adapter=record.source.adapter,

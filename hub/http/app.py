@@ -18,6 +18,7 @@ def build_app(
     ready: Callable[[], dict[str, bool]],
     max_body_bytes: int,
     admin: AdminApi | None = None,
+    before_scrape: Callable[[], None] | None = None,
 ) -> web.Application:
     """Routes: ``POST /v1/records/{schema}``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics``.
 
@@ -35,7 +36,8 @@ def build_app(
         return json_response({"ready": ok, "checks": checks}, status=200 if ok else 503)
 
     async def metrics_handler(_request: web.Request) -> web.Response:
-        metrics.broker_ready.set(1 if ready().get("broker", False) else 0)
+        if before_scrape is not None:
+            before_scrape()
         return web.Response(body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"})
 
     app.router.add_post("/v1/records/{schema}", ingest.handle)
