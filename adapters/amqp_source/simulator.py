@@ -1,0 +1,115 @@
+"""A simulated source system for the ``amqp_source``: an early-warning app (SIDINI style, Kab. Banggai)
+that publishes its reports to an exchange on **its own** RabbitMQ vhost.
+
+Every message is ``{"event", "event_id", "versi", "dikirim", "laporan": <early_warning payload>}``;
+``per_message`` > 1 sends a JSON array of such events in one message. Publishes are persistent and
+confirmed (the app is a well-behaved publisher; what Simpul must prove is its own side).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import aio_pika
+import orjson
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+
+from schemas.payloads.early_warning import EXAMPLE
+
+EXCHANGE = "sidini.events"
+ROUTING_KEY = "laporan.dibuat"
+OFFICE = "72.01"  # Kab. Banggai, Sulawesi Tengah
+WITA = timezone(timedelta(hours=8))
+_KATEGORI = ["Potensi Konflik SARA", "Sengketa Lahan", "Unjuk Rasa", "Konflik Antarwarga"]
+_KELURAHAN = ["72.01.04.1031", "72.01.04.1009", "72.01.04.1011"]  # Karaton, Luwuk, Soho
+
+
+def event_id(i: int) -> str:
+    """The deterministic id of report ``i`` (a UUID, as the app generates them)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sidini-banggai/{i}"))
+
+
+def early_warning_event(i: int, versi: int = 1) -> dict[str, Any]:
+    """Report ``i`` at version ``versi``: an event around a valid ``early_warning`` payload."""
+    sent = datetime(2024, 2, 10, 21, 14, 3, tzinfo=WITA) + timedelta(minutes=i)
+    laporan = copy.deepcopy(EXAMPLE)
+    laporan.update(
+        sumber_id=event_id(i),
+        waktu_laporan=sent.isoformat(),
+        kode_wilayah=_KELURAHAN[i % len(_KELURAHAN)],
+        kategori=_KATEGORI[i % len(_KATEGORI)],
+        tingkat=["rendah", "sedang", "tinggi"][(i + versi) % 3],
+    )
+    return {
+        "event": "laporan.dibuat" if versi == 1 else "laporan.diperbarui",
+        "event_id": event_id(i),
+        "versi": versi,
+        "dikirim": sent.isoformat(),
+        "laporan": laporan,
+    }
+
+
+class EarlyWarningApp:
+    """The app's publisher. ``await start()``, ``publish(events)``, ``close()``."""
+
+    def __init__(self, url: str, exchange: str = EXCHANGE) -> None:
+        self._url = url
+        self._exchange_name = exchange
+        self._connection: AbstractConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+
+    async def start(self) -> None:
+        """Connect and declare the app's durable topic exchange."""
+        self._connection = await aio_pika.connect(self._url)
+        self._channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await self._channel.declare_exchange(
+            self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+    async def publish(self, events: list[dict[str, Any]], per_message: int = 1) -> int:
+        """Publish ``events``, ``per_message`` to a message (1 = an object, more = an array); returns
+        the number of messages."""
+        assert self._exchange is not None, "start() first"
+        count = 0
+        for i in range(0, len(events), per_message):
+            chunk = events[i : i + per_message]
+            body = orjson.dumps(chunk[0] if per_message == 1 else chunk)
+            message = aio_pika.Message(
+                body,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=chunk[0]["event_id"] if per_message == 1 else None,
+            )
+            await self._exchange.publish(message, ROUTING_KEY)
+            count += 1
+        return count
+
+    async def publish_raw(self, body: bytes) -> None:
+        """Publish any body (for poison-message tests)."""
+        assert self._exchange is not None, "start() first"
+        await self._exchange.publish(
+            aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), ROUTING_KEY
+        )
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+
+def source_config(url: str, **changes: Any) -> dict[str, Any]:
+    """An ``amqp_source`` config for this app: Simpul's own queue bound to the app's exchange."""
+    config: dict[str, Any] = {
+        "url": url,
+        "exchange": EXCHANGE,
+        "binding_keys": ["laporan.#"],
+        "id_path": "event_id",
+        "revision_path": "versi",
+        "payload_path": "laporan",
+    }
+    config.update(changes)
+    return config
