@@ -1,0 +1,225 @@
+"""A compiled mapping: raw ``SourceRecord`` -> ``MappedRecord`` (payload + identity), or ``MappingError``.
+
+Compilation checks everything that can be checked without data (unknown keys, parsers, time zones, region
+scopes, python functions, target paths that collide, fields that read a dropped source field). Evaluation
+never stops at the first problem: every field is tried and every issue collected, each with its target
+path and rule name but never the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hub.errors import ConfigError, FieldIssue, MappingError
+from hub.mapping.paths import overlaps, path_forms, set_path, uncovered
+from hub.mapping.python_ref import call_function, load_function
+from hub.mapping.rules import Context, Evaluator, compile_rule, guarded, norm
+from hub.mapping.scope import Scope, ZoneRule
+from hub.mapping.spec import FieldRule, MappingSpec
+from hub.records import MappedRecord, Op, SourceRecord
+from schemas.classification import Classification
+from schemas.pii import redact_text
+
+REGION_FIELD = "kode_wilayah"  # evaluated first: ``timezone = "auto"`` uses the record's own province
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything a mapping made of one record: the (possibly partial) payload, the issues, and the
+    ``MappedRecord`` when there were none. ``simpul mapping test`` shows all three."""
+
+    payload: dict[str, Any]
+    issues: list[FieldIssue]
+    mapped: MappedRecord | None
+
+
+class DeclarativeMapper:
+    """A ``hub.records.Mapper`` built from a mapping spec (see ``docs/adapters.md``)."""
+
+    def __init__(self, spec: MappingSpec) -> None:
+        self.spec = spec
+        ctx = Context(ZoneRule.of(spec.timezone), frozenset(v.casefold() for v in spec.none_values))
+        _check_targets(list(spec.fields))
+        order = sorted(spec.fields, key=lambda name: name != REGION_FIELD)
+        self._fields = [(n, compile_rule(spec.fields[n], ctx, f"fields.{n}")) for n in order]
+        self._targets = list(spec.fields)
+        meta = {
+            k: getattr(spec, k) for k in ("id", "revision", "occurred_at", "reported_at", "classification")
+        }
+        self._meta: dict[str, Evaluator | None] = {
+            k: compile_rule(r, ctx, k) if isinstance(r, FieldRule) else None for k, r in meta.items()
+        }
+        if spec.op is not None:
+            ctx.read("op", spec.op.withdraw_when_set or spec.op.path or "")
+        self._post = load_function(spec.python, "python") if spec.python else None
+        self._none_values = ctx.none_values
+        dropped = {form for d in spec.drop for form in path_forms(d)}
+        for key, path in ctx.reads:
+            if any(overlaps(form, d) for form in path_forms(path) for d in dropped):
+                raise ConfigError("reads a source field listed in drop", key=key)
+        self._known = ctx.used_paths() | dropped | {form for i in spec.ignore for form in path_forms(i)}
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    def __call__(self, record: SourceRecord) -> MappedRecord:
+        """Map one record; ``MappingError`` listing every field issue otherwise."""
+        result = self.evaluate(record)
+        if result.mapped is None:
+            raise MappingError(f"{len(result.issues)} mapping issue(s)", issues=result.issues)
+        return result.mapped
+
+    def evaluate(self, record: SourceRecord) -> Evaluation:
+        """Map one record without raising: payload (partial on errors), issues, and the result."""
+        scope = Scope(record, record.raw, record.raw, self._none_values)
+        values: dict[str, Any] = {}
+        for name, evaluate in self._fields:
+            values[name] = guarded(evaluate, scope, name)
+            if name == REGION_FIELD and isinstance(values[name], str):
+                scope.region_code = values[name]
+        payload: dict[str, Any] = {}
+        for name in self._targets:
+            if values[name] is not None:
+                set_path(payload, name, values[name])
+        if self._post is not None:
+            payload = self._post_process(payload, scope)
+        if self.spec.strict:
+            self._check_strict(scope)
+        ident = self._identity(scope)
+        if scope.issues or ident is None:
+            return Evaluation(payload, scope.issues, None)
+        source_record_id, revision, op, occurred_at, reported_at, classification = ident
+        mapped = MappedRecord(
+            payload=payload,
+            source_record_id=source_record_id,
+            revision=revision,
+            op=op,
+            occurred_at=occurred_at,
+            reported_at=reported_at,
+            classification=classification,
+            mapping_version=self.spec.version,
+        )
+        return Evaluation(payload, [], mapped)
+
+    def _post_process(self, payload: dict[str, Any], scope: Scope) -> dict[str, Any]:
+        assert self._post is not None
+        ref = self.spec.python or ""
+        try:
+            result = call_function(self._post, ref, payload, scope.root)
+        except MappingError as exc:
+            scope.issues.extend(i if i.loc else FieldIssue("$python", i.rule, i.message) for i in exc.issues)
+            return payload
+        return result if isinstance(result, dict) else payload
+
+    def _check_strict(self, scope: Scope) -> None:
+        for path in uncovered(scope.root, self._known):
+            scope.issues.append(
+                FieldIssue(
+                    f"$source.{redact_text(path)}",
+                    "unmapped_source_field",
+                    "strict mapping: this source field is neither mapped nor listed in ignore or drop",
+                )
+            )
+
+    def _meta_value(self, name: str, scope: Scope, fallback: Any) -> Any:
+        evaluate = self._meta[name]
+        return fallback if evaluate is None else guarded(evaluate, scope, f"${name}")
+
+    def _identity(
+        self, scope: Scope
+    ) -> tuple[str, int, Op, datetime | None, datetime | None, Classification | None] | None:
+        record = scope.record
+        issues_before = len(scope.issues)
+        rid = self._meta_value("id", scope, record.source_record_id)
+        source_record_id = _record_id(rid, scope)
+        revision = _revision(self._meta_value("revision", scope, record.revision), scope)
+        occurred = _instant(self._meta_value("occurred_at", scope, record.occurred_at), "occurred_at", scope)
+        reported = _instant(self._meta_value("reported_at", scope, record.reported_at), "reported_at", scope)
+        classification = _classification(
+            self._meta_value("classification", scope, record.classification), scope
+        )
+        op = self._op(scope)
+        if len(scope.issues) > issues_before or source_record_id is None or revision is None:
+            return None
+        return source_record_id, revision, op, occurred, reported, classification
+
+    def _op(self, scope: Scope) -> Op:
+        rule = self.spec.op
+        if rule is None:
+            return scope.record.op
+        if rule.withdraw_when_set is not None:
+            return "withdraw" if scope.value(rule.withdraw_when_set) is not None else "upsert"
+        status = scope.value(rule.path or "")
+        return (
+            "withdraw"
+            if status is not None and norm(status) in {norm(w) for w in rule.withdraw}
+            else "upsert"
+        )
+
+
+def _issue(scope: Scope, loc: str, rule: str, message: str) -> None:
+    scope.issues.append(FieldIssue(loc, rule, message))
+
+
+def _record_id(value: Any, scope: Scope) -> str | None:
+    if value is None or str(value).strip() == "":
+        _issue(scope, "$id", "missing", "no source record id (from the source or the mapping's id rule)")
+        return None
+    text = format(value, "f") if not isinstance(value, str | int) else str(value).strip()
+    if len(text) > 200:
+        _issue(scope, "$id", "id_too_long", "the source record id is longer than 200 characters")
+        return None
+    return text
+
+
+def _revision(value: Any, scope: Scope) -> int | None:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        from hub.mapping.dates import epoch_ms
+
+        value = epoch_ms(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if value is None:
+        _issue(scope, "$revision", "missing", "no revision (from the source or the mapping's revision rule)")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        _issue(scope, "$revision", "revision_type", "a revision is a non-negative integer (or a datetime)")
+        return None
+    return value
+
+
+def _instant(value: Any, name: str, scope: Scope) -> datetime | None:
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
+    _issue(
+        scope, f"${name}", "datetime_expected", f"{name} must be a datetime with a zone (parse = datetime)"
+    )
+    return None
+
+
+def _classification(value: Any, scope: Scope) -> Classification | None:
+    if value is None or isinstance(value, Classification):
+        return value
+    try:
+        return Classification(str(value).strip().upper().replace(" ", "_"))
+    except ValueError:
+        _issue(
+            scope,
+            "$classification",
+            "classification",
+            "not a classification level (BIASA ... SANGAT_RAHASIA)",
+        )
+        return None
+
+
+def _check_targets(targets: list[str]) -> None:
+    """Target paths are dotted names; one may not be inside another (``korban`` and ``korban.luka``)."""
+    for target in targets:
+        if not all(part.isidentifier() for part in target.split(".")):
+            raise ConfigError("a target path is dotted names (letters, digits, _)", key=f"fields.{target}")
+        for other in targets:
+            if other.startswith(target + "."):
+                raise ConfigError(f"collides with fields.{other}", key=f"fields.{target}")
