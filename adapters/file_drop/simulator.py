@@ -49,6 +49,7 @@ def test_nik(kecamatan_code: str, birth: date, female: bool = False) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)

@@ -64,12 +64,16 @@ class FileDropSource:
         cfg = self._config
         while not self._stopping.is_set():
             files = await asyncio.to_thread(folder.ready_files, cfg.path, cfg.patterns, cfg.settle_s)
+            progressed = False
             for path in files:
                 if self._stopping.is_set():
                     return
                 async for batch in self._file(path):
                     yield batch
-            if not files and cfg.stop_when_idle:
+                progressed = progressed or not path.exists()
+            if progressed:
+                continue  # rescan at once: more may have arrived while these were read
+            if cfg.stop_when_idle:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), cfg.poll_interval_s)
@@ -80,9 +84,15 @@ class FileDropSource:
             data, digest, st = await asyncio.to_thread(_read, path, cfg.max_file_bytes)
         except FileNotFoundError:
             return  # taken away between the scan and the read
+        except OSError as exc:  # e.g. no read permission: retried on the next scan, after a pause
+            log.warning("file_not_readable", adapter=name, file=path.name, error=exc.strerror)
+            return
         if await asyncio.to_thread(state.is_processed, name, digest):
-            await asyncio.to_thread(folder.move, path, cfg.done_path, digest)
             log.info("file_already_processed", adapter=name, file=path.name, sha256=digest[:16])
+            try:
+                await asyncio.to_thread(folder.move, path, cfg.done_path, digest)
+            except OSError as err:
+                log.error("file_move_failed", adapter=name, file=path.name, error=err.strerror)
             return
         try:
             if data is None:
@@ -90,10 +100,13 @@ class FileDropSource:
             parsed = await asyncio.to_thread(read_file, data, path.name, cfg)
             check_columns(parsed, cfg)
         except UnreadableFile as exc:
-            await asyncio.to_thread(
-                folder.fail, path, cfg.failed_path, digest, st.st_size, exc.reason, str(exc), name
-            )
             log.warning("file_failed", adapter=name, file=path.name, reason=exc.reason, detail=str(exc))
+            try:
+                await asyncio.to_thread(
+                    folder.fail, path, cfg.failed_path, digest, st.st_size, exc.reason, str(exc), name
+                )
+            except OSError as err:
+                log.error("file_move_failed", adapter=name, file=path.name, error=err.strerror)
             return
         progress = await asyncio.to_thread(state.get, name, f"file:{digest}")
         saved = orjson.loads(progress) if progress else {}
@@ -140,7 +153,11 @@ class FileDropSource:
         if (now.st_size, now.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
             log.warning("file_changed_while_read", adapter=name, file=path.name)
             return
-        moved = await asyncio.to_thread(folder.move, path, self._config.done_path, digest)
+        try:
+            moved = await asyncio.to_thread(folder.move, path, self._config.done_path, digest)
+        except OSError as err:  # the digest is processed: the next scan retries only the move
+            log.error("file_move_failed", adapter=name, file=path.name, error=err.strerror)
+            return
         log.info("file_done", adapter=name, file=path.name, moved_to=moved.name, rows=upto)
 
 

@@ -3,9 +3,10 @@
 Rules, in the order they apply to a sheet (a CSV file is one sheet):
 
 1. **Header row**: the first of the top ``header_search_rows`` rows with at least ``min_header_cells``
-   non-empty cells, all of them text (not numbers or dates), at least half as wide as the widest of the
-   five rows below it (so a title or "Periode: Januari 2024" line above the table is passed over), and,
-   if ``required_columns`` are configured, yielding all of them. ``header_row`` forces the row.
+   non-empty cells, all of them text (not numbers or dates), more than half as wide as the widest of the
+   five rows below it, a merged cell counting for each column it spans (so a title line or a
+   "Kabupaten: | Bogor | Jawa Barat" line above the table is passed over), and, if
+   ``required_columns`` are configured, yielding all of them. ``header_row`` forces the row.
 2. **Second header row**: the next row is a sub-header when all its cells are text and at least one of
    them sits under a blank or horizontally merged header cell ("KORBAN" over "MD" | "LUKA"). Names are
    combined group-first: ``KORBAN MD``, ``KORBAN LUKA``; a column without a sub-label keeps its own name.
@@ -133,9 +134,11 @@ def _find_header(
         cells = filled(grid[top])
         if len(cells) < rules.min_header_cells or not all(is_text(grid[top][j]) for j in cells):
             continue
+        # Merged header cells count for every column they span (a group label over three sub-columns).
+        spread = {col for col, first in _merged_across(merges, top + 1).items() if first in cells}
         below = [len(filled(r)) for r in grid[top + 1 : top + 6]]
-        if len(cells) * 2 < max(below, default=0):
-            continue  # a title or "Periode: ..." line above a wider table
+        if len(set(cells) | spread) * 2 <= max(below, default=0):
+            continue  # a title or "Kabupaten: | Bogor | Jawa Barat" line above a wider table
         height = rules.header_rows or _header_height(grid, top, merges, footer)
         if required and not required <= {normalise(n) for n in _combine(grid, top, height, merges) if n}:
             continue
