@@ -2,8 +2,8 @@
 
 Pages become batches; an ``updated_since`` cursor (with tie-breaking on the record id) advances only after
 the broker confirmed a page. Retries with back-off and jitter, a rate limit and timeouts protect both
-sides; refused credentials stop the adapter. ``simulator`` imitates such an API for tests and the demo;
-``conflict_mapping`` maps the legacy conflict app's records to ``conflict_incident``.
+sides; refused credentials stop the adapter. ``simulator`` imitates such an API for tests and the demo
+(its records fit the example mapping ``ops/examples/sitimdu_conflict.toml``).
 """
 
 from __future__ import annotations

@@ -16,12 +16,13 @@ from schemas.regions import default_index
 
 KABUPATEN = ("32.01", "KAB. BOGOR")
 TEST_NIKS = ("3201010101800099", "3201011203850099", "3201014507900099")
+# The app's own labels (those the example mapping ops/examples/sitimdu_conflict.toml knows).
 _JENIS = (
     ("Sengketa Lahan", "Warga RW {rw:02d} vs PT Maju Properti"),
     ("Antar Kelompok Pemuda", "Pemuda Kp. {a} vs Pemuda Kp. {b}"),
     ("Sengketa Batas Desa", "Warga Desa {a} vs Warga Desa {b}"),
-    ("Penolakan Tambang", "Warga RW {rw:02d} vs CV Batu Alam"),
-    ("Perselisihan Pilkades", "Pendukung Calon {n} vs Pendukung Calon {m}"),
+    ("Pilkada", "Pendukung Paslon {n} vs Pendukung Paslon {m}"),
+    ("Perselisihan Antarumat Beragama", "Jemaah Masjid {a} vs Panitia Pembangunan Gereja"),
 )
 _KRONOLOGI = (
     "Sdr. Budi Santoso (NIK {nik}) melaporkan pemagaran lahan warga oleh pengembang.",

@@ -2,8 +2,8 @@
 
 Every push is verified (HMAC-SHA256 over the raw body), deduplicated by event id, and answered 202 only
 after the broker confirmed its record; under backpressure or while the broker is away it answers 503 with
-Retry-After. ``simulator`` is a sender that signs and retries like the early-warning app;
-``early_warning_mapping`` maps its events to ``early_warning``.
+Retry-After. ``simulator`` is a sender that signs and retries like the early-warning app (its events fit
+the example mapping ``ops/examples/sidini_early_warning.toml``).
 """
 
 from __future__ import annotations

@@ -24,12 +24,14 @@ from adapters.webhook.signature import sign
 from schemas.regions import default_index
 
 WITA = timezone(timedelta(hours=8))
+# The app's categories (those the example mapping ops/examples/sidini_early_warning.toml knows).
 _KATEGORI = (
     ("Potensi Konflik SARA", "Penolakan pembangunan rumah ibadah"),
-    ("Unjuk Rasa", "Rencana aksi massa menolak hasil seleksi perangkat desa"),
-    ("Sengketa Lahan", "Klaim lahan perkebunan sawit oleh dua kelompok warga"),
-    ("Radikalisme", "Penyebaran selebaran bernada intoleran di sekitar pasar"),
-    ("Gangguan Kamtibmas", "Perkelahian antarkelompok pemuda setelah pesta panen"),
+    ("Potensi Kerawanan Pilkada", "Rencana aksi massa menolak hasil rekapitulasi suara"),
+    ("Hambatan Ekonomi: Kenaikan Harga", "Antrean panjang dan keributan kecil di pangkalan elpiji"),
+    ("Potensi Radikalisme", "Penyebaran selebaran bernada intoleran di sekitar pasar"),
+    ("Gangguan Keamanan", "Perkelahian antarkelompok pemuda setelah pesta panen"),
+    ("Gangguan Adat dan Budaya", "Sengketa penggunaan tanah ulayat untuk pesta adat"),
 )
 
 
