@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     rsub = regions.add_subparsers(dest="action", required=True)
     lookup = rsub.add_parser("lookup", help='a code (96.03, 3201) or a name ("kab bogor")')
     lookup.add_argument("query")
+
+    from hub.kit.cli import add_commands
+
+    add_commands(sub)  # mapping test, adapters list|show|new
     return parser
 
 
@@ -84,6 +88,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "schemas":
         return _schemas(args)
+    if args.command in ("mapping", "adapters"):
+        from hub.kit.cli import dispatch
+
+        return dispatch(args)
     if args.command == "regions":
         from schemas.regions import describe
 

@@ -1,0 +1,10 @@
+"""The adapter kit: what ``simpul mapping test`` and ``simpul adapters list|show|new`` run.
+
+* ``samples``: reading sample files (JSON, NDJSON, CSV, XLSX) into raw records;
+* ``config_file``: a node config from TOML or YAML;
+* ``mapping_test``: a source's mapping over a sample, validated as the hub would;
+* ``adapters_cmd``: installed adapters and their config reference;
+* ``scaffold`` (with ``templates``): a new adapter package whose tests pass as generated.
+
+The contract test kit for adapter authors is ``hub.testing_contract``.
+"""
