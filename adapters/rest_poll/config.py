@@ -140,7 +140,9 @@ class RestPollConfig(BaseModel):
     )
     poll_interval_s: float = Field(60.0, gt=0, le=86_400, description="Pause between poll cycles")
     once: bool = Field(False, description="Run one cycle, then end (tests, demo, cron-style runs)")
-    max_pages_per_cycle: int = Field(1000, ge=1, description="Pages read in one cycle at most")
+    max_pages_per_cycle: int = Field(
+        1000, ge=1, description="Pages with new records read in one cycle at most (already seen ones: 10x)"
+    )
     timeout_s: float = Field(30.0, gt=0, le=600, description="Total time per request")
     connect_timeout_s: float = Field(10.0, gt=0, le=120, description="Time to connect per request")
     retries: int = Field(4, ge=0, le=20, description="Retries of a failed request before giving up")

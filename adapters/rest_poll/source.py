@@ -30,6 +30,8 @@ from hub.records import SourceRecord
 log = structlog.get_logger(__name__)
 # A page asked for this many times in one cycle means the server's paging does not advance.
 _MAX_SAME_PAGE = 3
+# Pages without new records may be walked past up to this many times max_pages_per_cycle.
+_SEEN_PAGES_FACTOR = 10
 
 
 class RestPollSource:
@@ -67,31 +69,37 @@ class RestPollSource:
             await asyncio.sleep(self.config.poll_interval_s)
 
     async def _cycle(self) -> AsyncIterator[SourceBatch]:
+        """One sweep from the committed cursor. Pages holding only records confirmed before (the overlap
+        window, a big group sharing one timestamp) do not count towards ``max_pages_per_cycle`` (up to
+        ten times it), so a cycle always makes progress past such a group."""
         start = await asyncio.to_thread(self._cursor.load)
         url, params = self._url, self._first_params(start)
         seen: dict[str, int] = {}
-        for number in range(self.config.max_pages_per_cycle):
+        limit, useful, fetched = self.config.max_pages_per_cycle, 0, 0
+        while useful < limit and fetched < limit * _SEEN_PAGES_FACTOR:
             where = str(url.with_query(params)) if params else str(url)
             seen[where] = seen.get(where, 0) + 1
             if seen[where] > _MAX_SAME_PAGE:
                 raise SourceUnavailable(f"paging does not advance: a page was asked {_MAX_SAME_PAGE} times")
             page = await self._client.get(url, params, check=self._check)
+            fetched += 1
             raw_records = self._records_of(page)
             records, newest = self._new_records(raw_records, start)
             log.info(
                 "poll_page_fetched",
                 adapter=self._context.name,
-                page=number + 1,
+                page=fetched,
                 received=len(raw_records),
                 new=len(records),
             )
             if records:
+                useful += 1
                 yield SourceBatch(records, self._committer(newest))
             following = self._next(page, params, len(raw_records))
             if following is None:
                 return
             url, params = following
-        log.info("poll_cycle_capped", adapter=self._context.name, pages=self.config.max_pages_per_cycle)
+        log.info("poll_cycle_capped", adapter=self._context.name, pages=fetched, pages_with_new=useful)
 
     def _first_params(self, cursor: CursorKey | None) -> dict[str, str]:
         cfg = self.config
