@@ -1,0 +1,30 @@
+"""``postgres``: the central warehouse sink on PostgreSQL (asyncpg).
+
+One ``records`` row per record with typed columns for consumers (schema, region, period, status, times)
+and the JSONB payload, plus an ``applied_log`` with delivery counts per idempotency key. The revision
+rules are those of the SQLite warehouse (``adapters.sqlite_sink``), whose canonical payload and content
+hash it shares. See ``adapters.postgres_sink.sink`` for the write contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.postgres_sink.config import PostgresSinkConfig
+from adapters.postgres_sink.sink import PostgresSink
+from hub.adapters.model import AdapterContext, AdapterPlugin
+
+
+def _make(config: Any, context: AdapterContext) -> PostgresSink:
+    return PostgresSink(config, name=context.name)
+
+
+PLUGIN = AdapterPlugin(
+    name="postgres",
+    role="sink",
+    summary="PostgreSQL warehouse: idempotent revision-aware upserts, JSONB payload, typed columns",
+    config_model=PostgresSinkConfig,
+    factory=_make,
+)
+
+__all__ = ["PLUGIN", "PostgresSink", "PostgresSinkConfig"]

@@ -1,0 +1,78 @@
+"""The warehouse schema, created or upgraded at start, under an advisory lock so parallel starts agree.
+
+``records`` holds one row per ``record_key`` (the winning revision) with typed columns consumers query
+(schema, region, period, status, times) beside the JSONB payload; ``applied_log`` holds one row per
+idempotency key ever delivered, with delivery and conflict counts (the ledger's evidence). Migrations are
+numbered and recorded in ``schema_migrations``; the pending ones run in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+CREATE TABLE {s}.records (
+    record_key       text PRIMARY KEY,
+    schema_name      text NOT NULL,
+    schema_version   text NOT NULL,
+    source_system    text NOT NULL,
+    source_record_id text NOT NULL,
+    kode_wilayah     text NOT NULL,
+    province         text,
+    kab_kota         text,
+    period           text,
+    period_start     date,
+    period_end       date,
+    status           text,
+    revision         bigint NOT NULL,
+    idempotency_key  text NOT NULL,
+    message_id       text NOT NULL,
+    op               text NOT NULL CHECK (op IN ('upsert', 'withdraw')),
+    state            text NOT NULL CHECK (state IN ('active', 'withdrawn')),
+    content_hash     text NOT NULL,
+    payload          jsonb NOT NULL,
+    envelope         jsonb NOT NULL,
+    occurred_at      timestamptz,
+    received_at      timestamptz NOT NULL,
+    applied_at       timestamptz NOT NULL
+);
+CREATE INDEX records_schema_province ON {s}.records (schema_name, province);
+CREATE INDEX records_kode_wilayah ON {s}.records (kode_wilayah text_pattern_ops);
+CREATE INDEX records_schema_period ON {s}.records (schema_name, period_start);
+CREATE TABLE {s}.applied_log (
+    idempotency_key   text PRIMARY KEY,
+    record_key        text NOT NULL,
+    revision          bigint NOT NULL,
+    first_applied_at  timestamptz,
+    last_delivered_at timestamptz NOT NULL,
+    deliveries        integer NOT NULL,
+    conflicts         integer NOT NULL,
+    last_status       text NOT NULL
+);
+""",
+    ),
+]
+
+
+async def migrate(conn: Any, schema: str) -> list[int]:
+    """Bring ``schema`` up to date on ``conn`` (asyncpg); returns the versions applied now."""
+    applied: list[int] = []
+    async with conn.transaction():
+        # One lock per schema: a second node starting at the same time waits, then finds the work done.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"simpul-migrate:{schema}")
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        await conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {schema}.schema_migrations "
+            "(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch(f"SELECT version FROM {schema}.schema_migrations")}
+        for version, ddl in MIGRATIONS:
+            if version in done:
+                continue
+            await conn.execute(ddl.format(s=schema))
+            await conn.execute(f"INSERT INTO {schema}.schema_migrations (version) VALUES ($1)", version)
+            applied.append(version)
+    return applied
