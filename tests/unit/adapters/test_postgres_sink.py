@@ -1,0 +1,123 @@
+"""postgres sink, the pure parts: typed columns, jsonb-safe text, the decision rules and the SQL shape
+(the revision rules against the real server are in tests/integration/test_postgres_sink.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from adapters.postgres_sink import PLUGIN, PostgresSinkConfig
+from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, period_of, prepare, status_of
+from adapters.postgres_sink.sink import _decide, _log_columns
+from adapters.postgres_sink.statements import build, lock_id
+from adapters.sqlite_sink.rows import prepare as sqlite_prepare
+from tests.helpers import example
+from tests.unit.test_sqlite_store import env
+
+
+def test_config_is_strict_and_described() -> None:
+    """Unknown keys and unsafe schema names are refused; every field is described."""
+    assert PLUGIN.name == "postgres" and PLUGIN.role == "sink"
+    assert all(f.description for f in PostgresSinkConfig.model_fields.values())
+    for bad in ({"surprise": 1}, {"db_schema": "simpul; DROP TABLE x"}, {"db_schema": "Simpul"}):
+        with pytest.raises(ValueError):
+            PostgresSinkConfig(user="u", database="d", **bad)
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"periode_mulai": "2024-02-01", "periode_selesai": "2024-02-07"},
+         ("2024-02-01/2024-02-07", date(2024, 2, 1), date(2024, 2, 7))),
+        ({"periode_mulai": "2024-04-02", "periode_selesai": None}, ("2024-04-02/..", date(2024, 4, 2), None)),
+        ({"tanggal_mulai": "2024-03-09", "tanggal_selesai": "2024-03-10"},
+         ("2024-03-09/2024-03-10", date(2024, 3, 9), date(2024, 3, 10))),
+        ({"tahun": 2024, "jenis_periode": "triwulan", "periode_ke": 1},
+         ("2024-T1", date(2024, 1, 1), date(2024, 3, 31))),
+        ({"tahun": 2024, "jenis_periode": "semester", "periode_ke": 2},
+         ("2024-S2", date(2024, 7, 1), date(2024, 12, 31))),
+        ({"tahun": 2024, "jenis_periode": "tahunan", "periode_ke": 1},
+         ("2024", date(2024, 1, 1), date(2024, 12, 31))),
+        ({"tahun_anggaran": 2023}, ("2023", date(2023, 1, 1), date(2023, 12, 31))),
+        ({"nomor_laporan": "LK/117/I/2024"}, (None, None, None)),
+        ({"periode_mulai": "bukan tanggal"}, (None, None, None)),
+    ],
+)  # fmt: skip
+def test_period_of_payloads(payload: dict[str, Any], expected: tuple[Any, ...]) -> None:
+    """Periods from date ranges, report periods and budget years; none otherwise."""
+    assert period_of(payload) == expected
+
+
+def test_period_and_status_of_every_example_payload() -> None:
+    """Each schema's example yields the period and status a consumer expects (or none)."""
+    got = {s: (period_of(example(s))[0], status_of(example(s))) for s in (
+        "party_financial_aid", "periodic_report", "political_dynamics", "conflict_incident",
+        "ormas_registration", "foreign_national_monitoring")}  # fmt: skip
+    assert got["party_financial_aid"] == ("2024", "diaudit_bpk")
+    assert got["periodic_report"][0] == "2024-T1"
+    assert got["political_dynamics"][0] == "2024-02-01/2024-02-07"
+    assert got["conflict_incident"] == (None, "proses")
+    assert got["ormas_registration"] == (None, "aktif")
+    assert got["foreign_national_monitoring"][0] is not None and got["foreign_national_monitoring"][1]
+
+
+def test_kab_kota_of_codes() -> None:
+    """A province has no kab/kota; anything below names its kab/kota."""
+    assert kab_kota_of("32") is None and kab_kota_of("32.01") == "32.01"
+    assert kab_kota_of("32.01.01.1010") == "32.01"
+
+
+def test_nul_escapes_are_made_jsonb_safe_without_touching_literal_backslashes() -> None:
+    """\\u0000 (refused by jsonb) becomes \\ufffd; an escaped backslash before 'u0000' is left alone."""
+    assert jsonb_text('{"a":"x\\u0000y"}') == '{"a":"x\\ufffdy"}'
+    assert jsonb_text('{"a":"\\\\u0000"}') == '{"a":"\\\\u0000"}'
+    assert jsonb_text('{"a":"\\\\\\u0000"}') == '{"a":"\\\\\\ufffd"}'
+
+
+def test_content_hash_matches_the_sqlite_warehouse() -> None:
+    """Both warehouses agree on what 'the same content' is (same canonical payload, same hash)."""
+    e = env("r1", 3, {"nama": "Ormas A", "jumlah": 7})
+    row = prepare(e)
+    assert row.content_hash == sqlite_prepare(e).content_hash
+    assert len(row.values) == len(COLUMNS) and row.values[16] == "active"
+    assert prepare(env("r1", 4, op="withdraw")).values[16] == "withdrawn"
+
+
+def test_decide_follows_the_revision_rules_within_a_batch() -> None:
+    """New: applied; same again: duplicate; other content: conflict; older: stale; newer: applied."""
+    rows = [prepare(e) for e in (env("a", 2), env("a", 2), env("a", 2, {"x": 1}), env("a", 1), env("a", 3))]
+    results, winners = _decide(rows, {})
+    assert [r.status for r in results] == ["applied", "duplicate", "conflict", "stale", "applied"]
+    assert winners[rows[0].record_key].revision == 3
+
+
+def test_decide_against_stored_state() -> None:
+    """The stored revision and hash decide: equal hash duplicate, lower stale."""
+    stored = prepare(env("a", 5))
+    results, winners = _decide(
+        [prepare(env("a", 5)), prepare(env("a", 4))], {stored.record_key: (5, stored.content_hash)}
+    )
+    assert [r.status for r in results] == ["duplicate", "stale"] and winners == {}
+
+
+def test_log_rows_are_aggregated_per_idempotency_key() -> None:
+    """A key delivered three times in one batch is one log row with deliveries=3 (one upsert per key)."""
+    rows = [prepare(e) for e in (env("a", 1), env("a", 1), env("a", 1, {"y": 2}), env("b", 1))]
+    results, _ = _decide(rows, {})
+    keys, _record_keys, revisions, applied, counts, conflicts, last = _log_columns(rows, results)
+    assert len(keys) == 2 and counts == [3, 1] and conflicts == [1, 0]
+    assert applied == [True, True] and last == ["conflict", "applied"] and revisions == [1, 1]
+
+
+def test_statements_are_schema_qualified_and_constant() -> None:
+    """Every statement names the configured schema; lock ids are signed 32-bit."""
+    sql = build("kesbang")
+    assert (
+        "INSERT INTO kesbang.records" in sql.upsert
+        and "kesbang.records.revision < excluded.revision" in sql.upsert
+    )
+    assert "kesbang.applied_log" in sql.log and "ORDER BY k" in sql.lock
+    assert sql.upsert.count("$") == len(COLUMNS)
+    assert lock_id("ffffffff" + "0" * 24) == 2**31 - 1 and lock_id("0" * 32) == -(2**31)
