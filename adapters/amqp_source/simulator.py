@@ -18,6 +18,7 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from schemas.payloads.early_warning import EXAMPLE
+from schemas.pii import NIK_PATTERN
 
 EXCHANGE = "sidini.events"
 ROUTING_KEY = "laporan.dibuat"
@@ -28,8 +29,14 @@ _KELURAHAN = ["72.01.04.1031", "72.01.04.1009", "72.01.04.1011"]  # Karaton, Luw
 
 
 def event_id(i: int) -> str:
-    """The deterministic id of report ``i`` (a UUID, as the app generates them)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sidini-banggai/{i}"))
+    """The deterministic id of report ``i`` (a UUID, as the app generates them). A UUID whose digits
+    happen to form a NIK-shaped run is skipped: the schema rightly refuses such an id."""
+    salt = 0
+    while True:
+        candidate = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sidini-banggai/{i}/{salt}"))
+        if not NIK_PATTERN.search(candidate):
+            return candidate
+        salt += 1
 
 
 def early_warning_event(i: int, versi: int = 1) -> dict[str, Any]:

@@ -130,7 +130,9 @@ class PikaUpstream:
             return
         c = self._config
         url = URL(c.url.get_secret_value()).update_query(
-            heartbeat=str(c.heartbeat_s), name=f"simpul:{self._name}:upstream"
+            heartbeat=str(c.heartbeat_s),
+            name=f"simpul:{self._name}:upstream",
+            reconnect_interval="1",  # aio-pika waits 5 s by default; a source should resume quickly
         )
         try:
             self._connection = await aio_pika.connect_robust(url, timeout=c.connect_timeout_s)
