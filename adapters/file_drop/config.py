@@ -110,7 +110,11 @@ class FileDropConfig(BaseModel):
         description="Normalised column holding the row's revision (an integer, or a date/time read as "
         "YYYYMMDDhhmmss); default: the file's modification time in ms, fixed per file digest",
     )
-    meta_keys: bool = Field(True, description="Add _file, _sheet and _row to every raw record")
+    meta_keys: bool = Field(
+        False,
+        description="Add _file, _sheet and _row to every raw record (e.g. the month from the sheet name; "
+        "a strict mapping must then map or ignore them)",
+    )
     stop_when_idle: bool = Field(
         False, description="End after a scan finds nothing to do (one-shot runs, tests)"
     )

@@ -370,10 +370,11 @@ def test_record_ids_from_columns_digest_and_sheet(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     common: dict[str, Any] = {"filename": "a.csv", "digest": "ab" * 32, "revision": 7, "modified_at": now,
                               "make": ctx.record}  # fmt: skip
-    by_col = to_records(parsed, config=cfg(tmp_path, id_columns=["no_skt"]), **common)
+    by_col = to_records(parsed, config=cfg(tmp_path, id_columns=["no_skt"], meta_keys=True), **common)
     assert [r.source_record_id for r in by_col] == ["01-00-00/0123/VI/2021", None]
     assert by_col[0].revision == 7 and by_col[0].raw["_row"] == 2 and by_col[0].raw["_file"] == "a.csv"
     default = to_records(parsed, config=cfg(tmp_path), **common)
+    assert "_row" not in default[0].raw  # off by default: strict mappings see only the columns
     assert [r.source_record_id for r in default] == ["abababababababab/2", "abababababababab/3"]
     assert orjson.loads(default[0].original or b"")["status"] == "AKTIF"
     with pytest.raises(UnreadableFile) as info:
@@ -450,7 +451,7 @@ async def test_crash_between_confirm_and_move_does_not_resend(tmp_path: Path) ->
 async def test_restart_resumes_after_the_committed_batches(tmp_path: Path) -> None:
     """After 1 of 3 batches committed (then a crash), a new source offers only the remaining rows,
     with the same revision as the first run."""
-    config = cfg(tmp_path, batch_size=2, id_columns=["no_skt_sk_ahu"])
+    config = cfg(tmp_path, batch_size=2, id_columns=["no_skt_sk_ahu"], meta_keys=True)
     ctx = _ctx(tmp_path)
     path = write_ormas_csv(config.path, "ormas.csv", ormas_rows(5))
     first = FileDropSource(config, ctx)
