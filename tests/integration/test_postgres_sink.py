@@ -1,0 +1,191 @@
+"""The postgres warehouse sink against the real PostgreSQL on 127.0.0.1:5432 (database ``test``).
+
+Every test gets its own schema (``simpul_t_<random>``), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from adapters.postgres_sink import PostgresSink, PostgresSinkConfig
+from tests.helpers import example
+from tests.unit.test_sqlite_store import env
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
+
+
+@pytest.fixture
+async def schema() -> AsyncIterator[str]:
+    """A unique schema name, dropped (with everything in it) after the test."""
+    name = f"simpul_t_{uuid.uuid4().hex[:10]}"
+    try:
+        yield name
+    finally:
+        conn = await asyncpg.connect(**PG)
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        await conn.close()
+
+
+@pytest.fixture
+async def sink(schema: str) -> AsyncIterator[PostgresSink]:
+    """A started sink on the test schema."""
+    s = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema))
+    await s.start()
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+async def _fetch(schema: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(**PG)
+    try:
+        return list(await conn.fetch(sql.format(s=schema), *args))
+    finally:
+        await conn.close()
+
+
+async def test_revision_rules_across_writes(sink: PostgresSink) -> None:
+    """applied, duplicate, conflict, stale, newer applied: each as its own committed write."""
+    statuses = []
+    for e in (env("r1", 2), env("r1", 2), env("r1", 2, {"nama": "lain"}), env("r1", 1), env("r1", 3)):
+        statuses += [r.status for r in await sink.write([e])]
+    assert statuses == ["applied", "duplicate", "conflict", "stale", "applied"]
+    row = await sink.get(env("r1").record_key)
+    assert row is not None and row["revision"] == 3 and row["payload"] == {"nama": "Ormas A", "n": 3}
+    counts = await sink.delivery_counts()
+    assert counts[env("r1", 2).idempotency_key] == 3 and counts[env("r1", 1).idempotency_key] == 1
+    assert await sink.applied_keys() == {env("r1", 2).idempotency_key, env("r1", 3).idempotency_key}
+
+
+async def test_withdrawal_is_not_resurrected_by_an_older_upsert(sink: PostgresSink) -> None:
+    """withdraw at 2, then upsert 1 arrives late: stale; upsert 3 re-activates."""
+    await sink.write([env("w", 1)])
+    assert [r.status for r in await sink.write([env("w", 2, op="withdraw")])] == ["applied"]
+    assert [r.status for r in await sink.write([env("w", 1)])] == ["stale"]
+    assert await sink.count(state="withdrawn") == 1
+    await sink.write([env("w", 3)])
+    row = await sink.get(env("w").record_key)
+    assert row is not None and row["state"] == "active" and row["op"] == "upsert"
+
+
+async def test_results_in_order_in_one_mixed_batch(sink: PostgresSink) -> None:
+    """One write with repeats of a record: results follow input order, the newest stored."""
+    batch = [env("a", 1), env("b", 1), env("a", 2), env("a", 1), env("b", 1), env("b", 1, {"x": 1})]
+    assert [r.status for r in await sink.write(batch)] == [
+        "applied", "applied", "applied", "stale", "duplicate", "conflict"]  # fmt: skip
+    keys = [r.idempotency_key for r in await sink.write(batch[:2])]
+    assert keys == [batch[0].idempotency_key, batch[1].idempotency_key]
+
+
+async def test_a_failing_batch_stores_nothing(sink: PostgresSink, schema: str) -> None:
+    """The applied_log insert fails after the records were upserted: the whole write rolls back."""
+    poison = env("poison", 1)
+    conn = await asyncpg.connect(**PG)
+    try:
+        await conn.execute(
+            f"CREATE FUNCTION {schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.record_key = '{poison.record_key}' THEN RAISE EXCEPTION 'refused by test'; END IF; "
+            f"RETURN NEW; END $$; CREATE TRIGGER refuse BEFORE INSERT ON {schema}.applied_log "
+            f"FOR EACH ROW EXECUTE FUNCTION {schema}.refuse()"
+        )
+    finally:
+        await conn.close()
+    good = env("g", 1)
+    with pytest.raises(asyncpg.RaiseError):
+        await sink.write([good, poison])
+    assert await sink.count() == 0 and await sink.delivery_counts() == {}
+    assert [r.status for r in await sink.write([good])] == ["applied"]
+    with pytest.raises(asyncpg.DataError):  # a revision beyond bigint fails before the statement runs
+        await sink.write([env("g", 2), env("h", 2**63)])
+    row = await sink.get(good.record_key)
+    assert row is not None and row["revision"] == 1
+
+
+async def test_typed_columns_for_consumers(sink: PostgresSink, schema: str) -> None:
+    """province, kab_kota, period and status are queryable columns; the payload is JSONB, exact."""
+    aid = env("bankeu-2024-PCN", 1, example("party_financial_aid"), schema="party_financial_aid", kode="32")
+    ormas = env("skt-1", 1, example("ormas_registration"), schema="ormas_registration", kode="32.01.01")
+    await sink.write([aid, ormas])
+    sql = (
+        "SELECT schema_name, province, kab_kota, period, period_start, period_end, status, "
+        "payload->>'total_bantuan' AS total, received_at FROM {s}.records ORDER BY schema_name"
+    )
+    rows = await _fetch(schema, sql)
+    assert [(r["schema_name"], r["province"], r["kab_kota"], r["period"], r["status"]) for r in rows] == [
+        ("ormas_registration", "32", "32.01", None, "aktif"),
+        ("party_financial_aid", "32", None, "2024", "diaudit_bpk"),
+    ]
+    assert rows[1]["total"] == "1851852000.00" and str(rows[1]["period_start"]) == "2024-01-01"
+    assert rows[1]["received_at"].tzinfo is not None
+    found = await _fetch(schema, "SELECT count(*) FROM {s}.records WHERE kode_wilayah LIKE '32.01%'")
+    assert found[0][0] == 1
+
+
+async def test_nul_character_in_a_payload_is_stored(sink: PostgresSink) -> None:
+    """jsonb refuses \\u0000: the stored copy carries U+FFFD instead, the batch is not poisoned."""
+    result = await sink.write([env("nul", 1, {"nama": "Ormas\x00A"}), env("ok", 1)])
+    assert [r.status for r in result] == ["applied", "applied"]
+    row = await sink.get(env("nul").record_key)
+    assert row is not None and row["payload"]["nama"] == "Ormas\ufffdA"
+    assert [r.status for r in await sink.write([env("nul", 1, {"nama": "Ormas\x00A"})])] == ["duplicate"]
+
+
+async def test_concurrent_writers_on_overlapping_records(schema: str) -> None:
+    """Eight writers send shuffled revisions 1..6 of the same 200 records at once: no deadlock, and every
+    record ends at revision 6 with each revision applied at most once."""
+    s = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema, pool_max=8))
+    await s.start()
+    try:
+        envs = [env(f"c{i}", rev) for i in range(200) for rev in range(1, 7)]
+        rnd = random.Random(5)
+        lanes = []
+        for _ in range(8):
+            lane = list(envs)
+            rnd.shuffle(lane)
+            lanes.append(lane)
+
+        async def writer(lane: list[Any]) -> list[str]:
+            out = []
+            for i in range(0, len(lane), 150):
+                out += [r.status for r in await s.write(lane[i : i + 150])]
+            return out
+
+        results = await asyncio.wait_for(asyncio.gather(*(writer(lane) for lane in lanes)), 120)
+        assert await s.count() == 200
+        revisions = await _fetch(schema, "SELECT DISTINCT revision FROM {s}.records")
+        assert [r[0] for r in revisions] == [6]
+        applied = sum(status == "applied" for statuses in results for status in statuses)
+        assert applied == len(await s.applied_keys()) <= len(envs)
+        assert "conflict" not in {status for statuses in results for status in statuses}
+        assert sum((await s.delivery_counts()).values()) == 8 * len(envs)
+    finally:
+        await s.close()
+
+
+async def test_parallel_starts_migrate_once(schema: str) -> None:
+    """Three sinks starting at once on a new schema: one set of tables, migration 1 recorded once."""
+    sinks = [PostgresSink(PostgresSinkConfig(**PG, db_schema=schema)) for _ in range(3)]
+    await asyncio.gather(*(s.start() for s in sinks))
+    try:
+        versions = await _fetch(schema, "SELECT version FROM {s}.schema_migrations")
+        assert [r[0] for r in versions] == [1]
+        await sinks[0].write([env("m", 1)])
+        assert await sinks[2].count() == 1
+    finally:
+        for s in sinks:
+            await s.close()
+
+
+async def test_write_returns_after_commit(sink: PostgresSink, schema: str) -> None:
+    """Once write returns, another connection sees the rows (committed, not just sent)."""
+    await sink.write([env(f"d{i}", 1) for i in range(50)])
+    rows = await _fetch(schema, "SELECT count(*) FROM {s}.records")
+    assert rows[0][0] == 50
