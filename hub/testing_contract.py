@@ -30,7 +30,7 @@ from typing import Any, cast
 
 from hub.adapters.model import AdapterContext, AdapterPlugin, SinkAdapter, SourceAdapter
 from hub.errors import MappingError
-from hub.kit.contract_source import SOURCE_NAME, reread_count, source_context, through_node
+from hub.kit.contract_source import SOURCE_NAME, Expected, reread_count, source_context, through_node
 from hub.kit.contract_support import (
     SpyStateStore,
     Violations,
@@ -121,12 +121,14 @@ async def check_source_contract(
             out.check(
                 len(records) == expect_records, f"read {len(records)} record(s), expected {expect_records}"
             )
-        ids = _check_records(records, schema, identity, mapper, out)
+        ids, unmappable = _check_records(records, schema, identity, mapper, out)
         out.raise_if_any()
+        rows = len(ids) - max(0, expect_quarantined - unmappable)  # assumes quarantined ids are distinct
+        expect = Expected(len(records), rows, expect_quarantined, len(ids) + unmappable)
+        node_dir = work / "node"
         applied, quarantined = await through_node(
-            plugin, config, schema, system, office, mapping, work / "node", len(ids), expect_quarantined,
-            timeout_s, out,
-        )  # fmt: skip
+            plugin, config, schema, system, office, mapping, node_dir, expect, timeout_s, out
+        )
         out.raise_if_any()
         reread = None
         if cursor_based:
@@ -140,9 +142,11 @@ async def check_source_contract(
 
 def _check_records(
     records: list[SourceRecord], schema: str, identity: SourceIdentity, mapper: Mapper, out: Violations
-) -> set[str]:
-    """Every record is a SourceRecord of the schema and identity, and maps to an id and a revision."""
+) -> tuple[set[str], int]:
+    """Every record is a SourceRecord of the schema and identity, and maps to an id and a revision.
+    Returns the distinct ids and how many records failed their mapping otherwise (quarantined later)."""
     ids: set[str] = set()
+    unmappable = 0
     for n, record in enumerate(records, start=1):
         if not isinstance(record, SourceRecord):
             out.check(False, f"record {n} is a {type(record).__name__}, not a SourceRecord")
@@ -154,9 +158,10 @@ def _check_records(
         except MappingError as exc:
             missing = [i.loc for i in exc.issues if i.loc.lstrip("$") in ("id", "revision")]
             out.check(not missing, f"record {n} has no {' or '.join(missing)} (set it, or map it)")
+            unmappable += 1
             continue
         ids.add(mapped.source_record_id)
-    return ids
+    return ids, unmappable
 
 
 async def check_sink_contract(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,6 +20,17 @@ from hub.testing import FakeSink, MemoryTransport
 from schemas.envelope import SourceIdentity
 
 SOURCE_NAME = "contract-source"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a node run must show: records the source offers, rows in the sink, quarantined records, and
+    distinct outcomes (rows + quarantined) after which the run has settled."""
+
+    total: int
+    rows: int
+    quarantined: int
+    outcomes: int
 
 
 def source_context(
@@ -37,8 +49,7 @@ async def through_node(
     office: str,
     mapping: dict[str, Any] | None,
     state_dir: Path,
-    distinct: int,
-    expect_quarantined: int,
+    expect: Expected,
     timeout_s: float,
     out: Violations,
 ) -> tuple[int, int]:
@@ -51,24 +62,24 @@ async def through_node(
     )
     sink = FakeSink()
     node = Node(settings, transport=MemoryTransport(topology_for(settings)), sink=sink)
-    want_applied = distinct - expect_quarantined
     async with node:
         runner = node.runners[0]
 
         def settled() -> bool:
-            done = len(sink.rows) >= want_applied and node.quarantine_store.count() >= expect_quarantined
-            return runner.state == "failed" or (done and runner.records_offered >= distinct)
+            # Every record committed by the source and accounted for: in the sink or in quarantine.
+            landed = len(sink.rows) + node.quarantine_store.count() >= expect.outcomes
+            return runner.state == "failed" or (landed and runner.records_offered >= expect.total)
 
         await until(settled, timeout_s)
         out.check(runner.state != "failed", f"the source failed in the node: {runner.last_error}")
         quarantined = node.quarantine_store.count()
     out.check(
-        len(sink.rows) == want_applied,
-        f"{len(sink.rows)} record(s) reached the sink, expected {want_applied}",
+        len(sink.rows) == expect.rows,
+        f"{len(sink.rows)} record(s) reached the sink, expected {expect.rows}",
     )
     out.check(
-        quarantined == expect_quarantined,
-        f"{quarantined} record(s) quarantined, expected {expect_quarantined}",
+        quarantined == expect.quarantined,
+        f"{quarantined} record(s) quarantined, expected {expect.quarantined}",
     )
     for _revision, _digest, env in sink.rows.values():
         out.check(
