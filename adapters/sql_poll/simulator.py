@@ -11,6 +11,7 @@ writes them. Amounts are exact: ``total_bantuan = jml_suara_sah x nilai_per_suar
 from __future__ import annotations
 
 import random
+import warnings
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -85,7 +86,7 @@ class BankeuTable:
 
     async def create(self) -> None:
         """Create the table (dropping an old one of the same name)."""
-        await self._exec(f"DROP TABLE IF EXISTS {self.table}")
+        await self.drop()
         await self._exec((_PG_DDL if self._pg else _MY_DDL).format(t=self.table))
 
     async def insert(self, rows: list[tuple[Any, ...]]) -> None:
@@ -117,5 +118,7 @@ class BankeuTable:
             )
 
     async def drop(self) -> None:
-        """Drop the table."""
-        await self._exec(f"DROP TABLE IF EXISTS {self.table}")
+        """Drop the table if it exists."""
+        with warnings.catch_warnings():  # MariaDB notes a missing table as a warning; nothing to report
+            warnings.simplefilter("ignore")
+            await self._exec(f"DROP TABLE IF EXISTS {self.table}")
