@@ -38,7 +38,6 @@ from schemas.pii import NIK_PATTERN
 from tests.helpers import node_settings, until
 
 ROOT = Path(__file__).parents[3]
-FIXTURES = ROOT / "tests" / "fixtures" / "rest_poll"
 SYSTEM = "sitimdu-bogor"
 NAME = "sitimdu-bogor"
 WIB = timezone(timedelta(hours=7))
@@ -241,9 +240,7 @@ async def test_next_cycle_reads_only_changed_records(api: ConflictApi, tmp_path:
 async def test_records_sharing_the_cursor_timestamp_are_neither_skipped_nor_repeated(
     tmp_path: Path, inclusive: bool, overlap_s: float
 ) -> None:
-    """Five records share one updated_at across page boundaries and cycles capped at one page stop inside
-    the group: later cycles deliver the rest exactly once, then nothing, whether the server compares
-    updated_since with >= or (given the overlap) with >."""
+    """Ties on updated_at across pages and capped cycles: each record offered exactly once, then nothing."""
     api = ConflictApi(since_inclusive=inclusive)
     api.records["6"] = {"id_laporan": "6", "updated_at": "2024-02-01 09:00:00"}
     for rid in ("7", "8", "9", "10", "11"):
@@ -264,8 +261,7 @@ async def test_records_sharing_the_cursor_timestamp_are_neither_skipped_nor_repe
 async def test_max_pages_per_cycle_caps_a_cycle_and_the_next_resumes(
     api: ConflictApi, tmp_path: Path
 ) -> None:
-    """With two pages per cycle, each cycle offers at most ten records and the next one continues after
-    them: together they offer every record exactly once, then nothing."""
+    """Two pages per cycle: at most ten records a cycle, the next resumes, all offered once, then nothing."""
     context = _context(tmp_path)
     config = _config(api, max_pages_per_cycle=2)
     cycles = [_ids(await _poll(RestPollSource(config, context))) for _ in range(5)]
@@ -332,6 +328,28 @@ async def test_a_record_without_identity_is_still_offered_and_does_not_move_the_
         await api.close()
 
 
+async def test_the_captured_sample_response_is_read_as_is(tmp_path: Path) -> None:
+    """The sample answer in ../shared/samples, served verbatim: two records with ids and WIB revisions."""
+    sample = (ROOT.parent / "shared" / "samples" / "rest_conflict_api.json").read_bytes()
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.Response(body=sample, content_type="application/json")
+
+    runner, url = await _serve(handler)
+    try:
+        api = ConflictApi()
+        api.port = int(url.rsplit(":", 1)[1])
+        records = await _poll(RestPollSource(_config(api), _context(tmp_path)))
+        assert _ids(records) == ["117", "118"]
+        assert [r.revision for r in records] == [
+            _wib_ms("2024-01-25 16:02:11"),
+            _wib_ms("2024-01-27 11:40:00"),
+        ]
+        assert records[0].raw["kerugian"] == "Rp 15.000.000,-"  # raw as served; the mapping parses it
+    finally:
+        await runner.cleanup()
+
+
 # --- faults -------------------------------------------------------------------------------------------
 
 
@@ -373,8 +391,7 @@ async def test_truncated_json_is_retried_then_source_unavailable(api: ConflictAp
 async def test_duplicate_pages_are_harmless_and_the_cursor_never_goes_backwards(
     api: ConflictApi, tmp_path: Path
 ) -> None:
-    """Every second page is served twice: its records are offered again (deduped downstream by revision),
-    every record arrives, and the stored cursor only ever rises."""
+    """Pages served twice are offered again (deduped downstream); all arrive; the cursor only rises."""
     api.faults = Faults(duplicate_every=2)
     cursors: list[Any] = []
     records = await _poll(RestPollSource(_config(api), _context(tmp_path)), cursors=cursors)
@@ -577,8 +594,7 @@ def source_entry(api: ConflictApi, key: str | None = None, **config: Any) -> dic
 async def test_contract_with_the_hub_fakes_commit_only_after_confirm(
     api: ConflictApi, tmp_path: Path
 ) -> None:
-    """Through a node on MemoryTransport + FakeSink: nothing is committed while the broker is down; once
-    it is back, every record lands in the sink with the simulator's id and revision, and the cursor moves."""
+    """MemoryTransport + FakeSink: no cursor while the broker is down; then every record and the cursor."""
     registry.register(PLUGIN)
     settings = node_settings(tmp_path, sources=[source_entry(api)])
     transport = MemoryTransport(default_topology(settings.broker.prefix))
@@ -618,8 +634,7 @@ async def _node_run(
 async def test_a_cycle_broken_by_source_unavailable_resumes_from_the_cursor(
     api: ConflictApi, tmp_path: Path
 ) -> None:
-    """Every third request fails with no retries left: the runner backs off, reads again from the committed
-    cursor, and in the end every record is in the sink."""
+    """Requests failing past their retries: the runner backs off, resumes from the cursor, all land."""
     api.faults = Faults(error_every=3)
     node, sink = await _node_run(api, tmp_path, retries=0)
     try:

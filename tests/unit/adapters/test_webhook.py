@@ -166,8 +166,7 @@ def test_signatures_verify_only_the_exact_body_and_secret() -> None:
 
 
 async def test_intake_is_bounded_hands_out_batches_and_answers_on_close() -> None:
-    """max_pending bounds queued + in flight; take() hands out up to n; abandon drops a queued one; close
-    fails every waiting future with IntakeClosed."""
+    """The intake bounds pending requests, hands out batches, drops abandoned ones, fails all on close."""
     ident = SourceIdentity(system=SYSTEM, office=OFFICE, adapter=NAME)
     record = SourceRecord("early_warning", {}, ident)
     intake = Intake(max_pending=3)
@@ -281,8 +280,7 @@ async def test_oversize_bodies_are_413_with_or_without_a_length(tmp_path: Path) 
 
 
 async def test_an_already_processed_event_is_200_duplicate_also_after_a_restart(tmp_path: Path) -> None:
-    """A repeated event id gets 200 "duplicate" and is not published again, also by a fresh node
-    on the same state (the processed set is durable)."""
+    """A processed event id gets 200 duplicate, is not republished, and stays processed across a restart."""
     (event_id, body) = events(1)[0]
     async with rig(tmp_path) as r:
         assert (await r.post(body, event_id))[0] == 202
@@ -294,8 +292,7 @@ async def test_an_already_processed_event_is_200_duplicate_also_after_a_restart(
 
 
 async def test_no_202_before_the_broker_confirms(tmp_path: Path) -> None:
-    """With the confirm held back the request stays open (no answer, not marked processed); the 202
-    comes only after the broker confirmed, and by then the message is published and the id processed."""
+    """With the confirm held back the request stays unanswered; the 202 comes only after the confirm."""
     (event_id, body) = events(1)[0]
     async with rig(tmp_path, GatedTransport, confirm_timeout_s=5.0) as r:
         assert isinstance(r.transport, GatedTransport)
@@ -323,9 +320,7 @@ async def test_the_same_event_while_in_flight_is_409(tmp_path: Path) -> None:
 
 
 async def test_a_broker_that_is_not_ready_gets_503_in_bounded_time_and_never_a_202(tmp_path: Path) -> None:
-    """MemoryTransport not ready: the push gets 503 + Retry-After within the confirm timeout, the next one
-    at once; nothing is published. When the broker returns, the held record goes through, and the
-    sender's retries get 200 (already processed) and 202."""
+    """Broker not ready: 503 + Retry-After within the confirm timeout, then at once; retries succeed later."""
     (first_id, first), (second_id, second) = events(2)
     async with rig(tmp_path, confirm_timeout_s=0.5) as r:
         r.transport.set_ready(False)
@@ -447,8 +442,7 @@ async def test_an_unmappable_event_is_quarantined_and_still_acknowledged(tmp_pat
 
 
 async def test_the_simulated_app_delivers_every_event_through_a_flapping_broker(tmp_path: Path) -> None:
-    """40 events pushed 8 at a time while the broker goes away three times: the app's retries get every
-    event a 2xx, and each event is in the sink exactly once (or quarantined for an id the schema refuses)."""
+    """The simulated app's retries get 40 events through a flapping broker, each in the sink exactly once."""
     async with rig(tmp_path, confirm_timeout_s=0.3) as r:
         app = EarlyWarningApp(r.url, SECRET, seed=5, max_attempts=40, backoff_s=0.05, retry_after_cap_s=0.2)
 
