@@ -103,10 +103,10 @@ def run_mapping_test(
     print(f"mapping {mapping} -> {spec.ref}; sample {sample.name}: {len(rows)} record(s)", file=out)
     missing = [k for k in ("id", "revision") if k not in (entry.mapping or {})]
     if missing:
-        what = " and ".join(missing)
-        verb = "come" if len(missing) > 1 else "comes"
+        stand_in = {"id": "the row number", "revision": "revision 1"}
+        used = ", ".join(stand_in[k] for k in missing)
         print(
-            f"note: the record {what} {verb} from the source adapter; here: row number, revision 1", file=out
+            f"note: the adapter supplies the record {' and '.join(missing)}; this run uses {used}", file=out
         )
     for result in results:
         _print_result(result, spec, out, quiet)

@@ -14,6 +14,7 @@ Errors name the level, the source field and the scope code, never the name itsel
 from __future__ import annotations
 
 from collections.abc import Callable
+from difflib import get_close_matches
 from typing import Any
 
 from hub.mapping.issues import fail
@@ -26,6 +27,17 @@ _NAMES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "kelurahan/desa
 
 def _norm(name: str) -> str:
     return " ".join(name.casefold().split())
+
+
+def _closest(name: str, parent: str | None, level: int) -> str:
+    """Reference names close to ``name`` among the scope's children (a hint for an alias), or "".
+
+    Only official names from the reference data are shown, never the submitted one."""
+    if parent is None or parent.count(".") + 2 != level:
+        return ""
+    children = {r.name.casefold(): r.name for r in default_index().children(parent)}
+    close = get_close_matches(name.casefold(), list(children), n=3, cutoff=0.6)
+    return f" (closest in the reference: {', '.join(children[c] for c in close)})" if close else ""
 
 
 def _known_code(text: str) -> str | None:
@@ -117,7 +129,8 @@ class RegionResolver:
         except AmbiguousRegion as exc:
             return [r.code for r in exc.candidates]
         except RegionNotFound:
+            hint = _closest(name, parent, level)
             fail(
                 "region_unknown",
-                f"the {key} name in source field {path!r} matches no {_NAMES[level]} in {where}",
+                f"the {key} name in source field {path!r} matches no {_NAMES[level]} in {where}{hint}",
             )

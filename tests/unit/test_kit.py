@@ -230,6 +230,20 @@ def test_mapping_test_config_problems(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "0 record(s)" in capsys.readouterr().out
 
 
+def test_the_bahasa_walkthrough_in_the_docs_works(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Panduan singkat mapping in docs/adapters.md passes on the shared ormas CSV, as the docs promise."""
+    sample = Path("/work/shared/samples/ormas_register.csv")
+    if not sample.exists():
+        pytest.skip("shared sample not on this machine")
+    docs = (ROOT / "docs" / "adapters.md").read_text(encoding="utf-8")
+    walkthrough = docs[docs.index("## Panduan singkat") :]
+    block = re.findall(r"```toml\n(.*?)```", walkthrough, re.S)[0]
+    (tmp_path / "node.toml").write_text("dev_mode = true\n" + block, encoding="utf-8")
+    args = ["mapping", "test", "--config", str(tmp_path / "node.toml"), "--adapter", "ormas-bogor"]
+    assert main([*args, "--sample", str(sample)]) == 0
+    assert "3 record(s): 3 valid, 0 invalid" in capsys.readouterr().out
+
+
 # --- simpul adapters list | show ---------------------------------------------------------------------
 
 

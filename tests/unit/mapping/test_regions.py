@@ -57,6 +57,13 @@ def test_unknown_and_ambiguous_names() -> None:
     assert ambiguous[0].rule == "region_ambiguous" and "2 regions" in ambiguous[0].message
 
 
+def test_unknown_name_suggests_official_spellings_only() -> None:
+    """region_unknown lists the closest official names in the scope, never the submitted one."""
+    raw = {"kab": "Kab. Banggai", "kec": "Luwuk", "desa": "Keraton"}
+    issue = issues_of({"k": {"region": NAMES}}, raw, office="72.01")[0]
+    assert issue.message.endswith("(closest in the reference: Karaton)") and "Keraton" not in issue.message
+
+
 def test_aliases_fix_spellings_and_pin_codes() -> None:
     """The app's "Keraton" is the reference's "Karaton"; an alias may also give the code."""
     raw = {"kab": "Kab. Banggai", "kec": "Luwuk", "desa": "Keraton"}
