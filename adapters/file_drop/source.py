@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,7 +60,7 @@ class FileDropSource:
     async def stop(self) -> None:
         self._stopping.set()
 
-    async def read(self) -> AsyncIterator[SourceBatch]:
+    async def read(self) -> AsyncGenerator[SourceBatch, None]:
         cfg = self._config
         while not self._stopping.is_set():
             files = await asyncio.to_thread(folder.ready_files, cfg.path, cfg.patterns, cfg.settle_s)

@@ -57,6 +57,7 @@ class _Postgres:
     async def open(cls, config: SqlPollConfig) -> _Postgres:
         import asyncpg
 
+        conn = None
         try:
             conn = await asyncpg.connect(
                 host=config.host,
@@ -73,6 +74,8 @@ class _Postgres:
                 " SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
             )
         except BaseException as exc:
+            if conn is not None:
+                conn.terminate()
             raise _pg_error(exc) from None
         return cls(conn, config.query_timeout_s)
 
@@ -123,6 +126,7 @@ class _Mysql:
     async def open(cls, config: SqlPollConfig) -> _Mysql:
         import aiomysql
 
+        conn = None
         try:
             conn = await asyncio.wait_for(
                 aiomysql.connect(
@@ -141,6 +145,8 @@ class _Mysql:
                 await cur.execute(f"SET time_zone = '{offset_text(config.tz)}'")
                 await cur.execute("SET SESSION TRANSACTION READ ONLY")
         except BaseException as exc:
+            if conn is not None:
+                conn.close()
             raise _mysql_error(exc) from None
         return cls(conn, config.query_timeout_s)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
 
@@ -78,7 +78,7 @@ class SqlPollSource:
             await self._disconnect()  # a broken or timed-out connection is not reused
             raise
 
-    async def read(self) -> AsyncIterator[SourceBatch]:
+    async def read(self) -> AsyncGenerator[SourceBatch, None]:
         cfg, name, state = self._config, self._context.name, self._context.state
         cursor = load_cursor(await asyncio.to_thread(state.get, name, _KEY))
         while not self._stopping.is_set():

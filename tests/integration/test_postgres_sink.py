@@ -153,7 +153,7 @@ async def test_concurrent_writers_on_overlapping_records(schema: str) -> None:
             lanes.append(lane)
 
         async def writer(lane: list[Any]) -> list[str]:
-            out = []
+            out: list[str] = []
             for i in range(0, len(lane), 150):
                 out += [r.status for r in await s.write(lane[i : i + 150])]
             return out

@@ -280,7 +280,7 @@ async def test_node_restart_sends_only_changes(
     try:
         async with Node(settings) as node:
             await reader.start()
-            sqlite = node.sink
+            sqlite: Any = node.sink
             assert isinstance(sqlite, SqliteSink)
             await until(lambda: node.runners[0].state == "stopped" and sqlite.store.count() == 43, timeout=30)
             await _async_until(lambda: _count_is(reader, 43))
@@ -291,7 +291,7 @@ async def test_node_restart_sends_only_changes(
                                for i, r in enumerate(generated_rows(2, seed=9))])  # fmt: skip
         async with Node(settings) as node:
             sqlite = node.sink
-            assert isinstance(sqlite, SqliteSink)
+            assert isinstance(sqlite, SqliteSink)  # the default warehouse
             await until(lambda: node.runners[0].state == "stopped" and sqlite.store.count() == 45, timeout=30)
             assert node.runners[0].records_offered == 7
             await until(lambda: len(sqlite.store.applied_keys()) == 50, timeout=30)

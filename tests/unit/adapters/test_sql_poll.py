@@ -12,7 +12,6 @@ import pymysql
 import pytest
 
 from adapters.sql_poll import PLUGIN, clients
-from adapters.sql_poll import source as source_module
 from adapters.sql_poll.config import SqlPollConfig
 from adapters.sql_poll.query import CHANGED, build
 from adapters.sql_poll.source import SqlPollSource, dump_cursor, load_cursor
@@ -189,9 +188,9 @@ def _row(i: int, updated: datetime | None, deleted: datetime | None = None) -> d
 
 
 async def _poll(source: SqlPollSource, commit: bool = True) -> list[list[Any]]:
-    pages = []
+    pages: list[list[Any]] = []
     async for batch in source.read():
-        pages.append(batch.records)
+        pages.append(list(batch.records))
         if commit:
             await batch.commit()
     return pages
@@ -204,7 +203,7 @@ def fake_db(monkeypatch: pytest.MonkeyPatch) -> FakeDb:
     async def connect(_config: SqlPollConfig) -> FakeDb:
         return db
 
-    monkeypatch.setattr(source_module.clients, "connect", connect)
+    monkeypatch.setattr(clients, "connect", connect)
     return db
 
 
