@@ -42,11 +42,13 @@ class Appender:
         """Place ``line`` in the right file (rotating as needed); returns that file's relative path."""
         key = (schema_name, fmt)
         state = self._files.get(self._current[key]) if key in self._current else None
+        fresh = False
         if state is None:
             state = self._index.latest_file(schema_name, fmt)
             if state is not None:
                 self._committed[state.path] = state.bytes
-        if state is None or self._must_rotate(state, day, len(line)):
+                fresh = self._gone(state)
+        if state is None or fresh or self._must_rotate(state, day, len(line)):
             seq = state.seq + 1 if state is not None and state.day == day else 1
             path = f"{schema_name}/{schema_name}.{day}.{seq:04d}.{fmt}"
             state = FileState(path, schema_name, fmt, day, seq, 0, 0)
@@ -59,6 +61,15 @@ class Appender:
         self._current[key] = state.path
         self._buffers.setdefault(state.path, bytearray()).extend(line)
         return state.path
+
+    def _gone(self, state: FileState) -> bool:
+        """True if the file was moved away or shortened by someone else (e.g. an archiver): it is left
+        alone and a new file is started, rather than padding it back to its committed size."""
+        path = self._root / state.path
+        if path.exists() and path.stat().st_size >= state.bytes:
+            return False
+        log.warning("files_sink_file_changed_outside", file=str(path), action="new_file")
+        return True
 
     def _must_rotate(self, state: FileState, day: str, size: int) -> bool:
         c = self._config

@@ -244,6 +244,20 @@ async def test_start_repairs_tails_and_sets_aside_uncommitted_files(tmp_path: Pa
     await restarted.close()
 
 
+async def test_a_file_moved_away_is_not_recreated_with_padding(tmp_path: Path) -> None:
+    """An archiver moved the current file away: the next line starts a new file, no zero bytes."""
+    sink = _sink(tmp_path)
+    await sink.start()
+    await sink.write([envelope("M1")])
+    (first,) = _files(tmp_path)
+    first.rename(tmp_path / "archived.ndjson")
+    await sink.write([envelope("M2")])
+    (second,) = _files(tmp_path)
+    assert second.name.endswith(".0002.ndjson") and b"\0" not in second.read_bytes()
+    assert [line["source_record_id"] for line in _lines(tmp_path)] == ["M2"]
+    await sink.close()
+
+
 def test_config_is_checked() -> None:
     """Repeated formats, unknown zones and unknown keys are refused; every field is described."""
     for bad in ({"formats": ["csv", "csv"]}, {"timezone": "WIB"}, {"fsync": False}, {"formats": []}):
