@@ -189,3 +189,13 @@ async def test_write_returns_after_commit(sink: PostgresSink, schema: str) -> No
     await sink.write([env(f"d{i}", 1) for i in range(50)])
     rows = await _fetch(schema, "SELECT count(*) FROM {s}.records")
     assert rows[0][0] == 50
+
+
+async def test_adapter_contract_kit(schema: str) -> None:
+    """The hub's sink contract kit passes against the reference rules, including after reopening."""
+    from adapters.postgres_sink import PLUGIN
+    from hub.testing_contract import check_sink_contract, example_envelopes
+
+    envelopes = [*example_envelopes("party_financial_aid"), *example_envelopes("ormas_registration", 2)]
+    report = await check_sink_contract(PLUGIN, {**PG, "db_schema": schema}, envelopes, durable=True)
+    assert report.rounds["redelivery"] == ["duplicate"] * 5

@@ -315,3 +315,21 @@ async def _count_is(sink: PostgresSink, n: int) -> bool:
 
 async def _applied_is(sink: PostgresSink, n: int) -> bool:
     return len(await sink.applied_keys()) == n
+
+
+async def test_adapter_contract_kit(db: Db) -> None:
+    """The hub's source contract kit passes on both engines: 3 sample + 5 rows through a node (one of them a
+    withdrawal), cursor state only in commits, nothing re-emitted once committed."""
+    from hub.testing_contract import check_source_contract
+
+    await db.table.seed(5)
+    report = await check_source_contract(
+        SQL_POLL_PLUGIN,
+        {**db.config, "settle_s": 0, "stop_when_idle": True, "batch_size": 3},
+        schema="party_financial_aid",
+        expect_records=8,
+        mapping=tomllib.loads(MAPPING.read_text()),
+        system="bankeu-jabar",
+        office="32",
+    )
+    assert report.records_read == 8 and report.reread == 0

@@ -505,3 +505,25 @@ async def test_same_name_in_done_gets_the_digest(tmp_path: Path) -> None:
     write_ormas_csv(config.path, "ormas.csv", ormas_rows(2))
     await _drain(FileDropSource(config, _ctx(tmp_path)))
     assert len(list(config.done_path.glob("ormas*.csv"))) == 2
+
+
+async def test_adapter_contract_kit(tmp_path: Path) -> None:
+    """The hub's source contract kit passes: the shared sample through a node, state only in commits,
+    nothing again once committed."""
+    import tomllib
+
+    from hub.testing_contract import check_source_contract
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "ormas_register.csv").write_bytes((FIXTURES / "ormas_register.csv").read_bytes())
+    mapping = tomllib.loads((FIXTURES / "ormas_mapping.toml").read_text())
+    report = await check_source_contract(
+        PLUGIN,
+        {"path": str(inbox), "settle_s": 0, "stop_when_idle": True, "id_columns": ["no_skt_sk_ahu"]},
+        schema="ormas_registration",
+        expect_records=3,
+        mapping=mapping,
+        office="32.01",
+    )
+    assert report.records_read == 3 and report.applied == 3 and report.reread == 0
