@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from hub.errors import ConfigError
-from hub.kit import templates
+from hub.kit import templates, templates_tests
 from schemas.catalog import get as get_schema
 from schemas.payloads import EXAMPLES
 
@@ -51,7 +51,7 @@ def scaffold(name: str, directory: Path, schema: str = "ormas_registration") -> 
         f"{name}/config.py": templates.CONFIG,
         f"{name}/source.py": templates.SOURCE,
         f"{name}/mapping.example.toml": templates.MAPPING.replace("__FIELDS__", _fields(spec.name)),
-        f"tests/test_{name}.py": templates.TESTS,
+        f"tests/test_{name}.py": templates_tests.TESTS,
     }
     written = []
     for relative, text in files.items():

@@ -8,6 +8,7 @@ tries, in order: the key exactly; for the first step, the whole path as one key 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,7 +21,12 @@ _LOOSE = re.compile(r"[^0-9a-z]+")
 
 def loose_key(key: object) -> str:
     """The loose form of a key: lower case, every run of other characters one ``_``, trimmed."""
-    return _LOOSE.sub("_", str(key).casefold()).strip("_")
+    return _loose(key if isinstance(key, str) else str(key))
+
+
+@functools.lru_cache(maxsize=8192)  # the same headers come with every row
+def _loose(text: str) -> str:
+    return _LOOSE.sub("_", text.casefold()).strip("_")
 
 
 def _step(container: Any, key: str) -> Any:

@@ -17,10 +17,12 @@ from collections.abc import Callable
 from difflib import get_close_matches
 from typing import Any
 
+from hub.errors import MappingError
 from hub.mapping.issues import fail
 from hub.mapping.spec import RegionRule
 from schemas.regions import REGION_REF, AmbiguousRegion, RegionNotFound, default_index
 
+_CACHE_SIZE = 20_000
 _LEVELS = (("provinsi", 1), ("kabkota", 2), ("kecamatan", 3), ("desa", 4))
 _NAMES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "kelurahan/desa"}
 
@@ -53,6 +55,8 @@ class RegionResolver:
         self.rule = rule
         self._aliases = {_norm(k): v for k, v in rule.aliases.items()}
         self._within: str | None = None
+        # Names repeat across records (a kabupaten has a few hundred desa): remember each step's outcome.
+        self._cache: dict[tuple[str, str, int, str | None], str | MappingError] = {}
         if rule.within not in ("office", "none"):
             self._within = _known_code(rule.within)
             if self._within is None:
@@ -93,6 +97,21 @@ class RegionResolver:
         return self._within
 
     def _descend(self, name: str, key: str, path: str, level: int, scope: str | None) -> str:
+        cache_key = (name, key, level, scope)
+        known = self._cache.get(cache_key)
+        if known is None:
+            try:
+                known = self._resolve_step(name, key, path, level, scope)
+            except MappingError as exc:
+                known = exc
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[cache_key] = known
+        if isinstance(known, MappingError):
+            raise MappingError(str(known), issues=known.issues)
+        return known
+
+    def _resolve_step(self, name: str, key: str, path: str, level: int, scope: str | None) -> str:
         alias = self._aliases.get(_norm(name))
         if alias is not None:
             code = _known_code(alias)

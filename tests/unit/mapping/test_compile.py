@@ -11,7 +11,7 @@ import pytest
 from hub.errors import ConfigError, MappingError
 from hub.mapping import compile_mapping
 from schemas.classification import Classification
-from tests.unit.mapping.conftest import issues_of, mapping, record
+from tests.unit.mapping.support import issues_of, mapping, record
 
 TEST_NIK = "3201010101800099"
 

@@ -6,7 +6,7 @@ import pytest
 
 from hub.errors import ConfigError
 from hub.mapping import compile_mapping
-from tests.unit.mapping.conftest import issues_of, map_one, mapping
+from tests.unit.mapping.support import issues_of, map_one, mapping
 
 NAMES = {"kabkota": "kab", "kecamatan": "kec", "desa": "desa"}
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.mapping.conftest import issues_of, map_one
+from tests.unit.mapping.support import issues_of, map_one
 
 TEST_NIK = "3201010101800099"
 
