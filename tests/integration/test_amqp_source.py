@@ -242,3 +242,20 @@ async def _close_connections(vhost: str, marker: str) -> bool:
         )
         await closer.wait()
     return bool(pids)
+
+
+async def test_amqp_source_passes_the_contract_kit_on_the_real_broker(
+    upstream_url: str, app: EarlyWarningApp
+) -> None:
+    """The kit reads without acking (messages come back), runs the source in a node (acks), and a fresh
+    instance then finds nothing left: the queue is the cursor."""
+    from hub.testing_contract import check_source_contract
+
+    await _declare_upstream_queue(upstream_url)
+    await app.publish([early_warning_event(i) for i in range(30)], per_message=3)
+    config = source_config(upstream_url, queue=QUEUE, exchange=None, prefetch=20, batch_messages=5)
+    report = await check_source_contract(
+        PLUGIN, config, schema="early_warning", expect_records=30, system=SYSTEM, office=OFFICE, timeout_s=20
+    )
+    assert report.records_read == 30 and report.applied == 30 and report.reread == 0
+    assert await _ready_is(upstream_url, 0)

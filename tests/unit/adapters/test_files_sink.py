@@ -293,3 +293,13 @@ async def test_configured_as_a_node_sink_it_receives_the_bound_records(tmp_path:
     lines = [orjson.loads(x) for x in files()[0].read_bytes().splitlines()]
     assert sorted(line["source_record_id"] for line in lines) == ["S0", "S1", "S2"]
     assert all("3201010101800099" not in str(line) for line in lines)  # the NIK arrived as a token
+
+
+async def test_files_sink_passes_the_sink_contract_kit(tmp_path: Path) -> None:
+    """The kit's revision rules (duplicate, newer, stale, conflict) hold, also after reopening."""
+    from hub.testing_contract import check_sink_contract, example_envelopes
+
+    envelopes = example_envelopes("research_permit", 3) + example_envelopes("ormas_registration", 2)
+    report = await check_sink_contract(PLUGIN, {"directory": str(tmp_path / "kit")}, envelopes, durable=True)
+    assert report.rounds["redelivery"] == ["duplicate"] * 5
+    assert report.rounds["redelivery after reopening"] == ["duplicate"] * 5

@@ -489,3 +489,56 @@ def test_plugin_declares_a_source() -> None:
     """The package exports a source plugin named soap that the registry can hold."""
     registry.register(PLUGIN)
     assert registry.get("soap").role == "source" and PLUGIN.config_model is SoapSourceConfig
+
+
+# --- the adapter contract kit, with a declarative mapping -------------------------------------------------
+
+
+def lokasi_codes(_value: Any, raw: Any) -> list[str]:
+    """Mapping hook: the research locations' kecamatan names -> Kemendagri codes within Kab. Bogor."""
+    index = default_index()
+    return [index.resolve(loc["Kecamatan"], parent="32.01", level=3).code for loc in raw.get("Lokasi", [])]
+
+
+SKP_MAPPING: dict[str, Any] = {
+    "version": "sicantik-bogor/1",
+    "fields": {
+        "nomor_skp": "NomorSKP",
+        "kode_wilayah": {"const": "32.01"},
+        "tanggal_pengajuan": {"path": "TglPengajuan", "parse": "date"},
+        "tanggal_terbit": {"path": "TglTerbit", "parse": "date"},
+        "status": {"path": "Status", "case": "lower"},
+        "pemohon.nama": "Pemohon.Nama",
+        "pemohon.kewarganegaraan": "Pemohon.Kewarganegaraan",
+        "pemohon.nik_token": {"path": "Pemohon.NIK", "pii": "nik"},
+        "pemohon.paspor_token": {"path": "Pemohon.Paspor", "pii": "passport"},
+        "pemohon.kategori": {"path": "Pemohon.WNA", "map": {"Y": "dosen_peneliti", "N": "mahasiswa"}},
+        "pemohon.institusi": "Pemohon.Institusi",
+        "judul": "JudulPenelitian",
+        "lingkup": {"const": "kabupaten_kota"},
+        "lokasi": {"python": "tests.unit.adapters.test_soap:lokasi_codes"},
+        "periode_mulai": {"path": "PeriodeMulai", "parse": "date"},
+        "periode_selesai": {"path": "PeriodeSelesai", "parse": "date"},
+    },
+}
+
+
+async def test_soap_source_passes_the_contract_kit_with_a_declarative_mapping(
+    skp: tuple[SkpService, str],
+) -> None:
+    """The kit's checks: config model, identity on every record, no state before commit, through a node
+    into the sink with the mapping (Y/N and nil handled there), and nothing re-read after the commit."""
+    from hub.testing_contract import check_source_contract
+
+    service, url = skp
+    config = _config(url, window_days=366).model_dump(mode="json")
+    report = await check_source_contract(
+        PLUGIN,
+        config,
+        schema="research_permit",
+        expect_records=len(service.permits),
+        mapping=SKP_MAPPING,
+        system=SYSTEM,
+        office="32.01",
+    )
+    assert report.applied == 40 and report.quarantined == 0 and report.reread == 0
