@@ -168,9 +168,32 @@ PHONE_PATTERN = re.compile(r"(?<![\d+])(?:\+62|62|0)[ \-]?8\d(?:[ \-]?\d){6,10}(
 """Indonesian mobile numbers: ``08xx``, ``+62 8xx``, ``628xx``, with spaces or dashes between groups."""
 
 
+UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+"""A UUID: its dash-separated hex groups can hold 16 digits in a row, which is not a NIK."""
+
+
+def _outside_uuids(pattern: re.Pattern[str], replacement: str, text: str) -> str:
+    """``pattern.sub`` applied only to the parts of ``text`` that are not UUIDs."""
+    if "-" not in text or not UUID_PATTERN.search(text):
+        return pattern.sub(replacement, text)
+    out, last = [], 0
+    for match in UUID_PATTERN.finditer(text):
+        out.append(pattern.sub(replacement, text[last : match.start()]))
+        out.append(match.group())
+        last = match.end()
+    out.append(pattern.sub(replacement, text[last:]))
+    return "".join(out)
+
+
+def contains_nik(text: str) -> bool:
+    """True if ``text`` holds a NIK-like digit run outside any UUID."""
+    return _outside_uuids(NIK_PATTERN, "", text) != text if NIK_PATTERN.search(text) else False
+
+
 def redact_text(text: str) -> str:
-    """``text`` with NIK-like digit runs replaced by ``[NIK]`` and phone numbers by ``[TELEPON]``."""
-    return PHONE_PATTERN.sub("[TELEPON]", NIK_PATTERN.sub("[NIK]", text))
+    """``text`` with NIK-like digit runs replaced by ``[NIK]`` and phone numbers by ``[TELEPON]``
+    (UUIDs are left whole: their digit groups are not NIKs)."""
+    return PHONE_PATTERN.sub("[TELEPON]", _outside_uuids(NIK_PATTERN, "[NIK]", text))
 
 
 PERSONAL_KEY_PARTS: tuple[str, ...] = (

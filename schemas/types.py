@@ -40,12 +40,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from schemas.pii import (
-    NIK_PATTERN,
     PASSPORT_TOKEN_PATTERN,
     TOKEN_PATTERN,
     TOKENIZER_CONTEXT_KEY,
     NikTokenizer,
     check_nik_structure,
+    contains_nik,
     redact_text,
 )
 from schemas.regions import REGION_REF, default_index
@@ -199,7 +199,7 @@ PasporToken = Annotated[
 
 
 def _refuse_nik(value: str) -> str:
-    if NIK_PATTERN.search(value):
+    if contains_nik(value):
         raise PydanticCustomError("looks_like_nik", "an identifier must not contain a NIK")
     return value
 

@@ -217,3 +217,15 @@ def test_pii_field_marks_json_schema() -> None:
     assert schema["properties"]["nama"]["x-pii"] == "personal"
     assert "x-pii" not in schema["properties"]["jabatan"]
     assert _Anggota(jabatan="ketua", nama="x").nik_token is None
+
+
+def test_uuids_are_not_niks() -> None:
+    """A UUID whose hex groups hold 16 digits in a row is neither redacted nor refused; a NIK next to it is."""
+    from schemas.pii import contains_nik, redact_text
+
+    uuid_text = "event 74ba91b8-fb69-4672-9807-536648dcca70 diterima"
+    assert redact_text(uuid_text) == uuid_text
+    assert not contains_nik(uuid_text)
+    mixed = uuid_text + " pelapor 3201010101800099"
+    assert contains_nik(mixed)
+    assert redact_text(mixed) == uuid_text + " pelapor [NIK]"
