@@ -51,7 +51,8 @@ def _default(info: Any) -> str:
         return "-"
     else:
         value = info.default
-    return json.dumps(value, default=str, ensure_ascii=False)
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:36] + " ..."  # long lists of patterns: see the model
 
 
 def _rows(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, str, str, str, str]]:

@@ -60,7 +60,8 @@ def validate_config(model: type[BaseModel], config: dict[str, Any], out: Violati
         parsed = model.model_validate(config)
     except ValidationError as exc:
         for err in exc.errors(include_input=False):
-            out.check(False, f"config.{'.'.join(map(str, err['loc']))}: {err['msg']}")
+            where = ".".join(["config", *map(str, err["loc"])])
+            out.check(False, f"{where}: {err['msg']}")
         return None
     with contextlib.suppress(ValidationError):
         model.model_validate({**config, "__contract_unknown_key__": 1})

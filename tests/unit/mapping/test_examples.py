@@ -118,3 +118,62 @@ async def test_party_aid_soft_delete_is_a_withdrawal(memory_node: Node) -> None:
     active = sink.store.get(make_record_key("party_financial_aid", "bankeu-jabar", "2024/32/PRS"))
     assert active is not None and active["state"] == "active"
     assert active["payload"]["total_bantuan"] == "961346400.00"
+
+
+async def test_ormas_mapping_with_the_file_drop_adapter(tmp_path: Path) -> None:
+    """The real file_drop adapter reads the CSV; with the example mapping it passes the contract kit."""
+    import os
+    import shutil
+    import time
+    import tomllib
+
+    from hub.testing_contract import check_source_contract
+
+    file_drop = pytest.importorskip("adapters.file_drop")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(sample_path(EXAMPLES[1][2]), inbox / "ormas_register.csv")
+    old = time.time() - 60
+    os.utime(inbox / "ormas_register.csv", (old, old))  # settled: not being copied any more
+    entry = tomllib.loads((ROOT / "ops/examples/ormas_register.toml").read_text(encoding="utf-8"))["sources"][
+        0
+    ]
+    config = {"path": str(inbox), "stop_when_idle": True, "settle_s": 0.1, "poll_interval_s": 0.1}
+    report = await check_source_contract(
+        file_drop.PLUGIN, config, schema="ormas_registration", expect_records=3, mapping=entry["mapping"],
+        office=entry["office"], system=entry["system"],
+    )  # fmt: skip
+    assert (report.applied, report.quarantined, report.reread) == (3, 0, 0)
+    assert (inbox / "done" / "ormas_register.csv").exists()
+
+
+async def test_conflict_mapping_with_the_rest_poll_adapter_and_its_simulator() -> None:
+    """The real rest_poll adapter against the simulated PHP app: 40 generated reports all map and apply."""
+    import tomllib
+
+    from hub.testing_contract import check_source_contract
+
+    rest_poll = pytest.importorskip("adapters.rest_poll")
+    simulator = pytest.importorskip("adapters.rest_poll.simulator")
+    entry = tomllib.loads((ROOT / "ops/examples/sitimdu_conflict.toml").read_text(encoding="utf-8"))[
+        "sources"
+    ][0]
+    api = simulator.ConflictApi.seeded(40)
+    url = await api.start()
+    try:
+        config = {
+            "base_url": url,
+            "path": api.path,
+            "auth": {"type": "api_key", "value": api.api_key},
+            "cursor": {"param": "updated_since"},
+            "id_path": "id_laporan",
+            "updated_at_path": "updated_at",
+            "once": True,
+        }
+        report = await check_source_contract(
+            rest_poll.PLUGIN, config, schema="conflict_incident", expect_records=40, mapping=entry["mapping"],
+            office=entry["office"], system=entry["system"],
+        )  # fmt: skip
+    finally:
+        await api.close()
+    assert (report.applied, report.quarantined, report.reread) == (40, 0, 0)
