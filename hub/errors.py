@@ -12,7 +12,8 @@ What the pipeline does with an error depends only on its class::
     ├── RetriableError               a passing condition: back off and try the same record again
     │   ├── BrokerUnavailable        not connected, or the publish/confirm timed out
     │   ├── BrokerBlocked            the broker raised a memory or disk alarm
-    │   └── SourceUnavailable        the regional system did not answer properly
+    │   ├── SourceUnavailable        the regional system did not answer properly
+    │   └── SinkUnavailable          a sink's target (database, receiver) did not take the write
     ├── FatalError                   stop the adapter with a clear log line
     │   └── TopologyError            the broker's topology is missing or unsafe (e.g. no dead-letter policy)
     ├── Unroutable                   the broker returned a publish: no queue is bound for its key (fatal)
@@ -117,6 +118,10 @@ class BrokerBlocked(BrokerUnavailable):
 
 class SourceUnavailable(RetriableError):
     """A regional source system did not answer, or answered with a server error."""
+
+
+class SinkUnavailable(RetriableError):
+    """A sink's target (a database, a receiving system) did not take the write; it is retried later."""
 
 
 class FatalError(SimpulError):

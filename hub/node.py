@@ -148,7 +148,9 @@ class Node:
                 self._launch(entry)
 
     def _launch(self, entry: SourceEntry) -> SourceRunner:
-        adapter, mapper = build_source(entry, self.source_state, self.settings.state_dir, self.metrics)
+        adapter, mapper = build_source(
+            entry, self.source_state, self.settings.state_dir, self.metrics, lambda: self.transport.ready
+        )
         self._mappers[entry.name] = mapper
         runner = SourceRunner(entry.name, adapter, self.pipeline, mapper)
         self.runners = [r for r in self.runners if r.name != entry.name] + [runner]

@@ -5,7 +5,7 @@ per group of waiting requests (up to ``coalesce_max``; with 1, one per request),
 marks the event ids processed in ``context.state`` and then resolves the requests' futures, so the 202
 goes out only after the broker's confirm. ``stop`` answers every waiting request 503 and closes the port.
 
-``context.extras["ready"]``, if the node provides it, is a ``() -> bool`` readiness check (broker up):
+``context.ready`` is the node's ``() -> bool`` readiness check (broker up):
 while it is False pushes get 503 at once instead of waiting for the confirm timeout.
 """
 
@@ -44,7 +44,7 @@ class WebhookSource:
     async def start(self) -> None:
         cfg = self.config
         self._intake = Intake(cfg.max_pending)
-        ready = self._context.extras.get("ready")
+        ready = self._context.ready
         handler = WebhookHandler(cfg, cfg.secret_bytes(), self._intake, self._context, ready)
         app = web.Application(client_max_size=cfg.max_body_bytes)
         app.router.add_post(cfg.path, handler.handle)

@@ -45,7 +45,7 @@ from adapters.webhook_sink.signing import (
 )
 from hub import codec
 from hub.adapters.model import AdapterContext
-from hub.errors import FatalError, RetriableError
+from hub.errors import FatalError, SinkUnavailable
 from hub.sink import APPLIED
 from schemas.envelope import Envelope
 
@@ -128,7 +128,7 @@ class WebhookSink:
             )
             if attempt < c.max_attempts:
                 await asyncio.sleep(delay)
-        raise RetriableError(
+        raise SinkUnavailable(
             f"webhook receiver did not accept the batch after {c.max_attempts} attempts ({last})"
         )
 

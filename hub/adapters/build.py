@@ -6,6 +6,7 @@ instance and the key, e.g. ``sources[sitimdu-bogor].config.page_size: ...``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -83,6 +84,7 @@ def _context(
     schema: str,
     identity: SourceIdentity,
     mapper: Mapper,
+    ready: Callable[[], bool],
 ) -> AdapterContext:
     folder = state_dir / "adapters" / entry.name
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,26 +96,36 @@ def _context(
         state_dir=folder,
         metrics=metrics,
         mapper=mapper,
+        ready=ready,
     )
 
 
 def build_source(
-    entry: SourceEntry, state: StateStore, state_dir: Path, metrics: Metrics
+    entry: SourceEntry,
+    state: StateStore,
+    state_dir: Path,
+    metrics: Metrics,
+    ready: Callable[[], bool] = lambda: True,
 ) -> tuple[SourceAdapter, Mapper]:
     """Construct one source adapter (its config already validated by ``check_adapters``)."""
     plugin, config = validate_config(entry)
     mapper = mapper_for(entry)
     identity = SourceIdentity(system=entry.system, office=entry.office, adapter=entry.name)
-    context = _context(entry, state, state_dir, metrics, entry.schema_name, identity, mapper)
+    context = _context(entry, state, state_dir, metrics, entry.schema_name, identity, mapper, ready)
     # The role was checked in validate_config, so this factory builds a source.
     return cast(SourceAdapter, plugin.factory(config, context)), mapper
 
 
 def build_sink(
-    entry: SinkEntry, state: StateStore, state_dir: Path, metrics: Metrics, node: str
+    entry: SinkEntry,
+    state: StateStore,
+    state_dir: Path,
+    metrics: Metrics,
+    node: str,
+    ready: Callable[[], bool] = lambda: True,
 ) -> SinkAdapter:
     """Construct one sink adapter (its config already validated by ``check_adapters``)."""
     plugin, config = validate_config(entry)
     identity = SourceIdentity(system=node, office="pusat", adapter=entry.name)
-    context = _context(entry, state, state_dir, metrics, "*", identity, passthrough)
+    context = _context(entry, state, state_dir, metrics, "*", identity, passthrough, ready)
     return cast(SinkAdapter, plugin.factory(config, context))

@@ -42,7 +42,9 @@ class AdapterContext:
     """What the hub hands an adapter instance.
 
     ``schema`` and ``identity`` are what a source puts on every ``SourceRecord`` it makes; ``state`` is
-    where it keeps cursors (written only from ``SourceBatch.commit``); ``state_dir`` is a private folder.
+    where it keeps cursors (written only from ``SourceBatch.commit``); ``state_dir`` is a private folder;
+    ``ready()`` says whether the hub can take records now (broker connected and unblocked), so a push
+    source can answer 503 at once instead of queueing.
     """
 
     name: str
@@ -52,6 +54,7 @@ class AdapterContext:
     state_dir: Path
     metrics: Metrics
     mapper: Mapper = passthrough
+    ready: Callable[[], bool] = field(default=lambda: True)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def record(self, raw: Mapping[str, Any], **meta: Any) -> SourceRecord:

@@ -78,9 +78,9 @@ class SourceRunner:
 
     async def run(self) -> None:
         """Run until the source ends, ``stop`` is called, or a fatal error."""
-        await self._adapter.start()
-        self.state = "running"
         try:
+            await self._start_adapter()
+            self.state = "running"
             async for batch in self._read():
                 await self._resumed.wait()
                 await self._deliver(batch)
@@ -94,6 +94,17 @@ class SourceRunner:
         finally:
             await self._adapter.stop()
         self.state = "stopped"
+
+    async def _start_adapter(self) -> None:
+        """Start the adapter; a source system that is down at start is waited for, like during reads."""
+        attempt = 0
+        while True:
+            try:
+                await self._adapter.start()
+                return
+            except SourceUnavailable as exc:
+                await self._pause(exc, attempt)
+                attempt += 1
 
     async def _read(self) -> AsyncIterator[SourceBatch]:
         """The adapter's batches; a source that fails to answer is retried with back-off, not fatal."""

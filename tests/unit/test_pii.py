@@ -220,7 +220,7 @@ def test_pii_field_marks_json_schema() -> None:
 
 
 def test_uuids_are_not_niks() -> None:
-    """A UUID whose hex groups hold 16 digits in a row is neither redacted nor refused; a NIK next to it is."""
+    """A UUID whose hex groups hold 16 digits in a row is not redacted or refused; a NIK next to it is."""
     from schemas.pii import contains_nik, redact_text
 
     uuid_text = "event 74ba91b8-fb69-4672-9807-536648dcca70 diterima"

@@ -180,3 +180,30 @@ def _as_record(body: dict[str, Any]) -> Any:
 
     ident = SourceIdentity(system="s", office="pusat", adapter="t")
     return SourceRecord("ormas_registration", body["data"], ident, source_record_id=body["id"], revision=1)
+
+
+class _SlowToStart(_Flaky):
+    """A source whose system is down for the first two start attempts."""
+
+    def __init__(self, records: list[Any]) -> None:
+        super().__init__(records)
+        self.failures = 0
+        self.start_failures = 2
+
+    async def start(self) -> None:
+        if self.start_failures:
+            self.start_failures -= 1
+            raise SourceUnavailable("the regional database is not up yet")
+
+
+async def test_source_down_at_start_is_waited_for(memory_node: Node) -> None:
+    """SourceUnavailable from start() is retried with back-off, then the data flows."""
+    from hub.records import SourceRecord, passthrough
+    from schemas.envelope import SourceIdentity
+
+    ident = SourceIdentity(system="s", office="32.01", adapter="late")
+    data = item("ormas_registration", "L1")["data"]
+    late = _SlowToStart([SourceRecord("ormas_registration", data, ident, source_record_id="L1", revision=1)])
+    runner = SourceRunner("late", late, memory_node.pipeline, passthrough, Backoff(base_s=0.01, cap_s=0.02))
+    await asyncio.wait_for(runner.run(), 10)
+    assert late.start_failures == 0 and late.committed and runner.state == "stopped"
