@@ -6,7 +6,10 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from adapters.sqlite_sink.store import ApplyResult, SqliteWarehouse
+from hub.adapters.model import AdapterContext, AdapterPlugin
 from schemas.envelope import Envelope
 
 
@@ -19,8 +22,33 @@ class SqliteSink:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.store = SqliteWarehouse(path)
 
+    async def start(self) -> None:
+        return None
+
     async def write(self, envelopes: Sequence[Envelope]) -> Sequence[ApplyResult]:
         return await asyncio.to_thread(self.store.apply, envelopes)
 
     async def close(self) -> None:
         await asyncio.to_thread(self.store.close)
+
+
+class SqliteSinkConfig(BaseModel):
+    """Config of the ``sqlite`` sink adapter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path = Field(description="The warehouse database file (created with its schema if missing)")
+
+
+def _make(config: SqliteSinkConfig, context: AdapterContext) -> SqliteSink:
+    path = config.path if config.path.is_absolute() else context.state_dir / config.path
+    return SqliteSink(path)
+
+
+PLUGIN = AdapterPlugin(
+    name="sqlite",
+    role="sink",
+    summary="A warehouse in one SQLite file: idempotent, newest revision wins, ack after fsync",
+    config_model=SqliteSinkConfig,
+    factory=_make,
+)
