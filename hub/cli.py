@@ -46,7 +46,10 @@ def _parser() -> argparse.ArgumentParser:
 
     from hub.kit.cli import add_commands
 
-    add_commands(sub)  # mapping test, adapters list|show|new
+    add_commands(sub)  # mapping test, adapters list|show|new (+ pause|resume|restart)
+    from hub.admin_cli import add_commands as add_operator_commands
+
+    add_operator_commands(sub)  # status, quarantine ..., audit
     return parser
 
 
@@ -81,13 +84,22 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
         )
     if args.command == "check-config":
+        from hub.adapters.build import check_adapters
         from hub.settings import load_settings
 
         settings = load_settings(args.file)
-        print(f"{args.file}: valid (node {settings.node}, level {settings.level})")
+        check_adapters(settings.sources, settings.sinks)  # adapter configs and mappings too
+        print(
+            f"{args.file}: valid (node {settings.node}, level {settings.level}, "
+            f"{len(settings.sources)} sources, {len(settings.sinks)} sinks)"
+        )
         return 0
     if args.command == "schemas":
         return _schemas(args)
+    if args.command in ("status", "quarantine", "audit"):
+        from hub.admin_cli import dispatch as operator
+
+        return operator(args)
     if args.command in ("mapping", "adapters"):
         from hub.kit.cli import dispatch
 

@@ -29,6 +29,9 @@ def add_commands(sub: Any) -> None:
     new.add_argument("name", help="package name (lower case, digits, _)")
     new.add_argument("--dir", type=Path, default=Path("."), help="where to create it (default: here)")
     new.add_argument("--schema", default="ormas_registration", help="target schema of the example")
+    from hub.admin_cli import add_adapter_actions
+
+    add_adapter_actions(asub)  # pause | resume | restart, spoken to a running node
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -45,6 +48,12 @@ def dispatch(args: argparse.Namespace) -> int:
             sheet=args.sheet,
             quiet=args.quiet,
         )
+    from hub.admin_cli import ADAPTER_ACTIONS
+
+    if args.action in ADAPTER_ACTIONS:
+        from hub.admin_cli import dispatch as operator
+
+        return operator(args)
     from hub.kit import adapters_cmd
 
     if args.action == "list":
