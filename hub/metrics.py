@@ -6,7 +6,15 @@ gets its own ``Metrics`` with its own registry, so nothing leaks between them.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import NamedTuple
+
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+log = structlog.get_logger(__name__)
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -83,7 +91,88 @@ class Metrics:
         self.publish_errors = Counter(
             "simpul_publish_errors", "Failed publishes by kind", ["kind"], registry=r
         )
+        # Operations (issue 5): broker-side queue figures, adapter pause/lag, scrape-time freshness.
+        self.adapter_paused = Gauge(
+            "simpul_adapter_paused",
+            "1 while an operator has paused a source adapter (so a paused adapter is not 'down')",
+            ["adapter"],
+            registry=r,
+        )
+        self.adapter_cursor_lag = Gauge(
+            "simpul_adapter_cursor_lag_seconds",
+            "How far a source adapter's committed cursor is behind its source, where the adapter can tell",
+            ["adapter"],
+            registry=r,
+        )
+        self.queue_messages = Gauge(
+            "simpul_queue_messages",
+            "Messages in a broker queue (ready + unacknowledged), by the adapter consuming it",
+            ["adapter"],
+            registry=r,
+        )
+        self.queue_consumers = Gauge(
+            "simpul_queue_consumers",
+            "Consumers attached to a broker queue, by the adapter consuming it",
+            ["adapter"],
+            registry=r,
+        )
+        self.queue_stats_up = Gauge(
+            "simpul_queue_stats_up",
+            "1 if the last poll of the broker's queue figures (management API) succeeded, else 0",
+            registry=r,
+        )
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""
         return generate_latest(self.registry)
+
+
+class QueueStats(NamedTuple):
+    """One broker queue's figures: messages (ready + unacknowledged) and consumers."""
+
+    messages: int
+    consumers: int
+
+
+class QueueStatsPoller:
+    """Queue figures fetched at scrape time and cached for ``ttl_s``, so scrapes never hammer the broker.
+
+    Concurrent scrapes share one fetch; a fetch slower than ``timeout_s`` or failing yields None (the
+    caller keeps the last figures and reports them stale). ``last`` is the last good answer.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[Mapping[str, QueueStats]]],
+        *,
+        ttl_s: float = 5.0,
+        timeout_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._ttl_s = ttl_s
+        self._timeout_s = timeout_s
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._at: float | None = None
+        self._ok = False
+        self.last: dict[str, QueueStats] | None = None
+        self.fetches = 0
+
+    async def get(self) -> dict[str, QueueStats] | None:
+        """The cached figures if fresh, else fetch; None when the latest fetch failed."""
+        async with self._lock:
+            now = self._clock()
+            if self._at is not None and now - self._at < self._ttl_s:
+                return self.last if self._ok else None
+            self._at = now
+            self.fetches += 1
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    self.last = dict(await self._fetch())
+                self._ok = True
+            except Exception as exc:  # the broker's API being down must not break /metrics
+                self._ok = False
+                log.warning("queue_stats_unavailable", error=type(exc).__name__, detail=str(exc))
+                return None
+            return self.last

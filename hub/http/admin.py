@@ -7,6 +7,8 @@ unmasked quarantined record, for correcting it.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -43,6 +45,8 @@ class AdminApi:
         store: QuarantineStore,
         redriver: Redriver,
         audit: AdminAudit,
+        *,
+        overview: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self._tokens = tokens
         self._runners = runners
@@ -51,11 +55,15 @@ class AdminApi:
         self._store = store
         self._redriver = redriver
         self._audit = audit
+        self._overview = overview
+        self._throughput = Throughput()
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/v1/admin/status", self.status),
             web.get("/v1/admin/adapters", self.adapters),
+            web.get("/v1/admin/overview", self.overview),
+            web.get("/v1/admin/whoami", self.whoami),
             web.post("/v1/admin/adapters/{name}/{action}", self.adapter_action),
             web.get("/v1/admin/quarantine", self.quarantine_list),
             web.post("/v1/admin/quarantine/redrive", self.quarantine_bulk_redrive),
@@ -83,6 +91,28 @@ class AdminApi:
     async def status(self, request: web.Request) -> web.Response:
         self._caller(request, "read")
         return json_response({**self._status(), "adapters": [_runner_view(r) for r in self._runners()]})
+
+    async def whoami(self, request: web.Request) -> web.Response:
+        """The caller's name and role (the status page shows act buttons only to the act role)."""
+        who = self._caller(request, "read")
+        return json_response({"name": who.name, "role": who.role})
+
+    async def overview(self, request: web.Request) -> web.Response:
+        """Everything the status page shows in one read: adapters, throughput, quarantine, provinces."""
+        self._caller(request, "read")
+        body = self._overview() if self._overview is not None else self._status()
+        totals = body.get("totals", {})
+        reasons: dict[str, int] = body.get("quarantine_by_reason", {})
+        top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        return json_response(
+            {
+                **body,
+                "adapters": [_runner_view(r) for r in self._runners()],
+                "throughput": self._throughput.rates(totals),
+                "quarantine_top_reasons": [{"reason": k, "count": v} for k, v in top],
+                "now": time.time(),
+            }
+        )
 
     async def adapters(self, request: web.Request) -> web.Response:
         self._caller(request, "read")
@@ -197,10 +227,32 @@ class AdminApi:
         return json_response(self._audit.recent(_int(request.query, "limit", 100, 1000)))
 
 
+class Throughput:
+    """Records per second by outcome over the last ``window_s``, from totals sampled at each read."""
+
+    def __init__(self, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._window_s = window_s
+        self._clock = clock
+        self._started = clock()
+        self._samples: deque[tuple[float, dict[str, float]]] = deque()
+
+    def rates(self, totals: dict[str, float]) -> dict[str, float]:
+        """Per-second rates since the oldest sample within the window (since start on the first read)."""
+        now = self._clock()
+        self._samples.append((now, dict(totals)))
+        # Keep one sample at or beyond the window's start as the base; none yet: count from the start.
+        while len(self._samples) > 2 and now - self._samples[1][0] >= self._window_s:
+            self._samples.popleft()
+        then, before = self._samples[0] if len(self._samples) > 1 else (self._started, {})
+        span = max(now - then, 1e-6)
+        return {k: round(max(v - before.get(k, 0.0), 0.0) / span, 3) for k, v in totals.items()}
+
+
 def _runner_view(runner: SourceRunner) -> dict[str, Any]:
     return {
         "name": runner.name,
         "state": runner.state,
+        "paused": runner.paused,
         "last_error": runner.last_error,
         "records_offered": runner.records_offered,
     }

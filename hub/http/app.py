@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
@@ -19,10 +19,14 @@ def build_app(
     max_body_bytes: int,
     admin: AdminApi | None = None,
     before_scrape: Callable[[], None] | None = None,
+    *,
+    extra_routes: Iterable[web.AbstractRouteDef] = (),
+    before_scrape_async: Callable[[], Awaitable[None]] | None = None,
 ) -> web.Application:
     """Routes: ``POST /v1/records/{schema}``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics``.
 
-    ``ready`` returns named checks; ``/readyz`` is 200 only when all are true.
+    ``ready`` returns named checks; ``/readyz`` is 200 only when all are true. ``extra_routes`` adds
+    routes such as the status page; ``before_scrape_async`` runs before each scrape (broker figures).
     """
     app = web.Application(client_max_size=max_body_bytes, middlewares=[error_middleware])
     app[MAX_BODY_KEY] = max_body_bytes
@@ -38,6 +42,8 @@ def build_app(
     async def metrics_handler(_request: web.Request) -> web.Response:
         if before_scrape is not None:
             before_scrape()
+        if before_scrape_async is not None:
+            await before_scrape_async()
         return web.Response(body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"})
 
     app.router.add_post("/v1/records/{schema}", ingest.handle)
@@ -46,4 +52,5 @@ def build_app(
     app.router.add_get("/metrics", metrics_handler)
     if admin is not None:
         app.router.add_routes(admin.routes())
+    app.router.add_routes(list(extra_routes))
     return app
