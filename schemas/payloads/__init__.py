@@ -1,5 +1,7 @@
 """The payload schemas, one module per schema; each module has ``SPEC`` (its ``SchemaSpec``), the model
 class and ``EXAMPLE`` (a valid raw record: NIKs in clear, so validate it with a tokenizer in the context).
+``SPECS``/``EXAMPLES`` are the first version of each schema; further versions (``NAME_v2`` modules, drafts
+included) are in ``VERSIONS``, and ``VERSION_EXAMPLES`` has an example per ``name@version``.
 
 Use ``schemas.catalog`` to look schemas up; this package only lists them.
 """
@@ -15,6 +17,7 @@ from . import (
     early_warning,
     foreign_national_monitoring,
     ormas_registration,
+    ormas_registration_v2,
     party_financial_aid,
     periodic_report,
     political_dynamics,
@@ -38,3 +41,7 @@ _MODULES = (
 
 SPECS: tuple[SchemaSpec, ...] = tuple(m.SPEC for m in _MODULES)
 EXAMPLES: dict[str, dict[str, Any]] = {m.SPEC.name: m.EXAMPLE for m in _MODULES}
+
+_LATER_VERSIONS = (ormas_registration_v2,)
+VERSIONS: tuple[SchemaSpec, ...] = SPECS + tuple(m.SPEC for m in _LATER_VERSIONS)
+VERSION_EXAMPLES: dict[str, dict[str, Any]] = {m.SPEC.ref: m.EXAMPLE for m in (*_MODULES, *_LATER_VERSIONS)}

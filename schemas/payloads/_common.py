@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from schemas.classification import Classification
+from schemas.metadata import SCHEMA_DOCS
 from schemas.pii import pii_paths
-from schemas.registry import SchemaSpec
+from schemas.registry import SchemaSpec, Status
 
 PAYLOAD_CONFIG = ConfigDict(extra="forbid", hide_input_in_errors=True, str_strip_whitespace=True)
 
@@ -88,8 +89,12 @@ def build_spec(
     identity: tuple[str, ...],
     classification: Classification = Classification.TERBATAS,
     version: str = "1.0.0",
+    status: Status = "published",
+    deprecated_after: date | None = None,
+    changes: str = "",
 ) -> SchemaSpec:
-    """A ``SchemaSpec`` for ``model``, with its PII paths computed from the field marks."""
+    """A ``SchemaSpec`` for ``model``, with its PII paths computed from the field marks and its owner and
+    Indonesian texts from ``schemas.metadata.SCHEMA_DOCS``."""
     missing = [f for f in identity if f not in model.model_fields]
     if missing:
         raise ValueError(f"{name}: identity fields not in the model: {missing}")
@@ -103,4 +108,10 @@ def build_spec(
         identity=identity,
         default_classification=classification,
         pii_paths=pii_paths(model),
+        owner=SCHEMA_DOCS[name].owner,
+        title_id=SCHEMA_DOCS[name].title_id,
+        description_id=SCHEMA_DOCS[name].description_id,
+        status=status,
+        deprecated_after=deprecated_after,
+        changes=changes,
     )
