@@ -19,6 +19,7 @@ from aiohttp import web
 from hub.adapters.build import build_sink, build_source, check_adapters
 from hub.adapters.runner import SourceRunner
 from hub.audit import AdminAudit
+from hub.catalog.http import CatalogApi
 from hub.consumer import BatchConsumer
 from hub.errors import NotFound
 from hub.http.admin import AdminApi
@@ -229,6 +230,7 @@ class Node:
             self.refresh_metrics,
             extra_routes=status_page_routes(),
             before_scrape_async=self.refresh_broker_metrics,
+            catalog=CatalogApi(self.settings, self.topology),
         )
         self._runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
         await self._runner.setup()
@@ -317,9 +319,10 @@ class Node:
             m.queue_messages.labels(adapter=role).set(figures.messages)
             m.queue_consumers.labels(adapter=role).set(figures.consumers)
 
-    def overview(self) -> dict[str, Any]:
+    async def overview(self) -> dict[str, Any]:
         """What the status page shows: adapters, throughput totals, quarantine, and silence per province."""
         self.refresh_metrics()
+        await self.refresh_broker_metrics()
         return {
             **self.status(),
             "quarantine_by_reason": self.quarantine_store.counts_by_reason(),

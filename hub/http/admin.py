@@ -46,7 +46,7 @@ class AdminApi:
         redriver: Redriver,
         audit: AdminAudit,
         *,
-        overview: Callable[[], dict[str, Any]] | None = None,
+        overview: Callable[[], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
         self._tokens = tokens
         self._runners = runners
@@ -100,7 +100,7 @@ class AdminApi:
     async def overview(self, request: web.Request) -> web.Response:
         """Everything the status page shows in one read: adapters, throughput, quarantine, provinces."""
         self._caller(request, "read")
-        body = self._overview() if self._overview is not None else self._status()
+        body = await self._overview() if self._overview is not None else self._status()
         totals = body.get("totals", {})
         reasons: dict[str, int] = body.get("quarantine_by_reason", {})
         top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:5]

@@ -153,6 +153,7 @@ async def test_overview_shows_adapters_throughput_quarantine_and_38_provinces(ti
     for code in TICK_PROVINCES:
         assert o["now"] - 60 < provinces[code]["last_record"] <= o["now"] + 1
     assert provinces["33"]["last_record"] is None
+    assert o["queues"]["quarantine"]["consumers"] == 1 and o["queues"]["dead_letter"]["messages"] == 0
 
 
 async def test_metrics_carry_queue_figures_lag_and_pause(ticking_node: Node) -> None:

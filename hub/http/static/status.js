@@ -8,7 +8,7 @@ const FRESH_S = 6 * 3600;   // keep in step with docs/operations.md
 const SILENT_S = 24 * 3600; // and with the SimpulRegionSilent alert (ops/prometheus/simpul-alerts.yml)
 const TOKEN_KEY = "simpul-admin-token";
 
-const page = { token: "", role: "", timer: null, busy: false };
+const page = { token: "", role: "", timer: null, busy: false, notice: "" };
 
 function $(id) { return document.getElementById(id); }
 
@@ -169,10 +169,11 @@ async function refresh() {
     $("content").hidden = false;
     $("updated").textContent = new Date(o.now * 1000).toLocaleTimeString();
     document.body.setAttribute("data-loaded", "true");
-    say("");
+    say(page.notice);  // the outcome of the last action stays; a load error is cleared
   } catch (e) {
     if (e.status === 401) {
       page.role = "";
+      $("role").textContent = "";
       sessionStorage.removeItem(TOKEN_KEY);
       $("content").hidden = true;
       say("That token was not accepted (401). Type a valid admin token.");
@@ -187,11 +188,12 @@ async function refresh() {
 async function act(name, action) {
   try {
     await api("POST", "/v1/admin/adapters/" + encodeURIComponent(name) + "/" + action);
-    say(name + ": " + action + " done");
+    page.notice = name + ": " + action + " done";
   } catch (e) {
-    say(name + ": " + action + " failed (" + e.message + ")");
+    page.notice = name + ": " + action + " failed (" + e.message + ")";
   }
   await refresh();
+  say(page.notice);
 }
 
 function useToken(token) {
@@ -208,6 +210,10 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     useToken($("token-input").value.trim());
     $("token-input").value = "";
+  });
+  window.addEventListener("hashchange", () => {  // a new #token=... on an open page
+    const fresh = tokenFromFragment();
+    if (fresh) useToken(fresh);
   });
   const token = tokenFromFragment() || sessionStorage.getItem(TOKEN_KEY) || "";
   if (token) useToken(token);
