@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a node until SIGINT/SIGTERM")
     run.add_argument("--config", type=Path, help="TOML config file (SIMPUL_* environment overrides it)")
 
-    demo = sub.add_parser("demo", help="simulated regional offices push records through a real broker")
+    demo = sub.add_parser("demo", help="simulated regional systems feed records through a real broker")
     demo.add_argument("--offices", type=int, default=28, help="simulated offices, at most 28 (default 28)")
     demo.add_argument("--records", type=int, default=250, help="good records per office (default 250)")
     demo.add_argument("--bad-every", type=int, default=20, help="one bad record per this many (default 20)")
@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--broker-url", default="amqp://guest:guest@127.0.0.1:5672/")
     demo.add_argument("--management-url", default="http://guest:guest@127.0.0.1:15672")
     demo.add_argument("--vhost", default="simpul-demo", help="vhost to (re)create for the demo")
+    demo.add_argument(
+        "--only", help="source kinds to run, comma-separated: http,rest,webhook,files,sql (default all)"
+    )
+    demo.add_argument(
+        "--source-records", type=int, default=300, help="records per simulated rest/webhook/files/sql source"
+    )
 
     check = sub.add_parser("check-config", help="validate a config file without starting anything")
     check.add_argument("file", type=Path)
@@ -38,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("name")
     export = ssub.add_parser("export", help="write JSON Schema files for non-Python teams")
     export.add_argument("dir", type=Path)
+    from hub.catalog.cli import add_catalog_commands, add_schema_commands
+
+    add_schema_commands(ssub)  # schemas diff|usage
+    add_catalog_commands(sub)  # catalog export
 
     regions = sub.add_parser("regions", help="kode wilayah reference data (Kepmendagri 300.2.2-2138/2025)")
     rsub = regions.add_subparsers(dest="action", required=True)
@@ -81,6 +91,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 broker_url=args.broker_url,
                 management_url=args.management_url,
                 vhost=args.vhost,
+                only=args.only,
+                source_records=args.source_records,
             )
         )
     if args.command == "check-config":
@@ -96,6 +108,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "schemas":
         return _schemas(args)
+    if args.command == "catalog":
+        from hub.catalog.cli import dispatch_catalog
+
+        return dispatch_catalog(args)
     if args.command in ("status", "quarantine", "audit"):
         from hub.admin_cli import dispatch as operator
 
@@ -120,6 +136,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _schemas(args: argparse.Namespace) -> int:
     from schemas import catalog
 
+    if args.action in ("diff", "usage"):
+        from hub.catalog.cli import dispatch_schemas
+
+        return dispatch_schemas(args)
     if args.action == "list":
         print("\n".join(catalog.list_lines()))
     elif args.action == "show":

@@ -16,6 +16,7 @@ import structlog
 from pydantic import ValidationError
 
 from hub import codec
+from hub.catalog.upcast import upcast_for_sink
 from hub.errors import FieldIssue, RecordError, ValidationFailed
 from hub.metrics import Metrics
 from hub.quarantiner import Quarantiner
@@ -95,6 +96,7 @@ class SinkWorker:
             await self._quarantine(item, ValidationFailed("not a valid envelope", issues=issues_from(exc)))
             return None
         try:
+            envelope = upcast_for_sink(envelope, self._metrics)  # sinks see the current version only
             spec = get_schema(envelope.schema_name)
             spec.model.model_validate(envelope.payload)
         except RecordError as err:

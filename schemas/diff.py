@@ -353,13 +353,13 @@ def diff_specs(old: SchemaSpec, new: SchemaSpec, renames: Mapping[str, str] | No
     """All changes from ``old`` to ``new`` (two versions of one schema), field and schema level.
 
     Without ``renames``, the renames declared by the upcasters between the two majors are used."""
-    from schemas.catalog import json_schema
-
     if renames is None:
         from schemas.evolution import declared_renames
 
         renames = declared_renames(old.name, old.major, new.major)
-    changes = compare_shapes(shapes(json_schema(old)), shapes(json_schema(new)), renames)
+    changes = compare_shapes(
+        shapes(old.model.model_json_schema()), shapes(new.model.model_json_schema()), renames
+    )
     changes.extend(_schema_level(old, new))
     return DiffResult(old.name, old.version, new.version, changes)
 

@@ -59,6 +59,7 @@ class ConflictApi:
     seed: int = 11
     log: list[tuple[float, dict[str, str]]] = field(default_factory=list)
     answers: dict[int, int] = field(default_factory=dict)
+    repeated_pages: int = 0  # pages whose next_page pointed at themselves (the duplicate-page fault)
     _pages: int = 0
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -140,6 +141,7 @@ class ConflictApi:
         following: int | None = page + 1 if page * limit < len(rows) else None
         if following is not None and Faults.hit(self.faults.duplicate_every, self._pages):
             following = page  # the app's off-by-one: the same page once more
+            self.repeated_pages += 1
         if self.faults.shuffle:
             chunk = list(chunk)
             random.Random(self.seed + self._pages).shuffle(chunk)

@@ -1,7 +1,12 @@
-"""The demo's run: a fresh vhost, a node, offices pushing concurrently, then a record-by-record check.
+"""The demo's run: a fresh vhost, one node fed by several kinds of source at once, a record-by-record check.
 
-Exits 0 only if every good record was applied exactly once at its final revision and state, nothing
-unexpected reached the warehouse, and every bad record is in quarantine with the expected reason.
+Kinds (``--only`` picks some): ``http`` (offices pushing over HTTP ingest), ``rest`` (rest_poll against
+the SITIMDU simulator with faults), ``webhook`` (signed pushes from the early-warning simulator),
+``files`` (file_drop on a folder receiving register CSVs and a recap workbook), ``sql`` (sql_poll on a
+PostgreSQL table made for the run; skipped, saying so, without PostgreSQL). Exits 0 only if, for every
+kind that ran, every good record was applied exactly once at its final revision and state, nothing
+unexpected reached the warehouse or the quarantine, and every bad record is in quarantine with the
+expected reason.
 """
 
 from __future__ import annotations
@@ -9,25 +14,44 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
+from adapters.file_drop import PLUGIN as FILE_DROP
+from adapters.rest_poll import PLUGIN as REST_POLL
+from adapters.sql_poll import PLUGIN as SQL_POLL
 from adapters.sqlite_sink.sink import SqliteSink
-from hub.demo.offices import push_office
-from hub.demo.plan import Expected, Office, build_plan
+from adapters.webhook import PLUGIN as WEBHOOK
+from hub.adapters import registry
+from hub.demo.check import check, settled
+from hub.demo.expect import KindExpect
+from hub.demo.files import FilesDemo
+from hub.demo.ingest import HttpDemo
 from hub.demo.progress import Progress
-from hub.demo.report import Report, render
+from hub.demo.report import KindFigures, Report, render
+from hub.demo.rest import RestDemo
+from hub.demo.sources import KINDS, DemoSource, Skipped
+from hub.demo.sql import SqlDemo
+from hub.demo.webhook import WebhookDemo
+from hub.errors import ConfigError
 from hub.logging import configure_logging
 from hub.node import Node
-from hub.settings import load_settings
+from hub.settings import Settings, load_settings
 from hub.transport.management import ManagementClient
-from schemas.envelope import make_idempotency_key, make_record_key
-from schemas.regions import default_index
 
 VHOST = "simpul-demo"
+
+
+def parse_only(only: str | None) -> list[str]:
+    """The kinds named in ``--only`` (comma-separated), in the demo's order; all when None."""
+    if not only:
+        return list(KINDS)
+    names = {n.strip() for n in only.split(",") if n.strip()}
+    unknown = sorted(names - set(KINDS))
+    if unknown or not names:
+        raise ConfigError(f"unknown source kinds {unknown}; choose from {', '.join(KINDS)}", key="--only")
+    return [k for k in KINDS if k in names]
 
 
 async def run_demo(
@@ -39,17 +63,64 @@ async def run_demo(
     broker_url: str,
     management_url: str,
     vhost: str = VHOST,
+    only: str | None = None,
+    source_records: int = 300,
 ) -> int:
     """Run the demo and print its summary; returns the process exit code."""
-    configure_logging("warning", "auto")
+    kinds = parse_only(only)
+    configure_logging("error", "auto")  # faults are switched on purpose: their warnings would be noise
+    for plugin in (REST_POLL, WEBHOOK, FILE_DROP, SQL_POLL):
+        registry.register(plugin)
     async with ManagementClient(management_url) as mgmt:
         await mgmt.wait_until_ready(timeout=30)
         await mgmt.delete_vhost(vhost)
         await mgmt.create_vhost(vhost, description="simpul demo (recreated by every run)")
         await mgmt.set_permissions(vhost, "guest")
-    plan, expected = build_plan(default_index(), offices=offices, records=records, bad_every=bad_every)
     state = Path(tempfile.mkdtemp(prefix="simpul-demo-"))
-    settings = load_settings(
+    started = time.monotonic()
+    sources: list[DemoSource] = []
+    for kind in kinds:
+        if kind == "http":
+            sources.append(HttpDemo(records, state, offices=offices, bad_every=bad_every))
+        else:
+            kinds_by_name = {"rest": RestDemo, "webhook": WebhookDemo, "files": FilesDemo, "sql": SqlDemo}
+            sources.append(kinds_by_name[kind](source_records, state))
+    try:
+        running, skipped = await _prepare(sources)
+        report = await _run(running, _settings(running, state, broker_url, management_url, vhost), timeout)
+    finally:
+        for source in sources:
+            await source.close()
+    for figures in report.kinds:  # notes again: closing tells more (e.g. the SQL schema dropped)
+        figures.notes = next(s for s in running if s.kind == figures.kind).notes()
+    report.kinds = sorted(report.kinds + skipped, key=lambda k: KINDS.index(k.kind))
+    report.elapsed_s, report.vhost = time.monotonic() - started, vhost
+    print(render(report))
+    return 0 if report.ok else 1
+
+
+async def _prepare(sources: list[DemoSource]) -> tuple[list[DemoSource], list[KindFigures]]:
+    """Start the simulators; a kind that cannot run here is reported as skipped, with its reason."""
+    running: list[DemoSource] = []
+    skipped: list[KindFigures] = []
+    for source in sources:
+        try:
+            await source.prepare()
+        except Skipped as exc:
+            skipped.append(KindFigures(source.kind, source.title, skipped=str(exc)))
+            print(f"  {source.kind}: skipped ({exc})")
+            continue
+        running.append(source)
+    return running, skipped
+
+
+def _settings(
+    sources: list[DemoSource], state: Path, broker_url: str, management_url: str, vhost: str
+) -> Settings:
+    keys: dict[str, Any] = {}
+    for source in sources:
+        keys.update(source.api_keys())
+    return load_settings(
         None,
         dev_mode=True,
         node="pusat-demo",
@@ -58,78 +129,73 @@ async def run_demo(
             "url": broker_url.rstrip("/") + "/" + quote(vhost, safe=""),
             "management_url": management_url,
         },
-        http={
-            "port": 0,
-            "api_keys": {o.api_key: {"system": o.system, "office": o.region.code} for o in plan},
-        },
+        http={"port": 0, "api_keys": keys},
         sink={"sqlite_path": str(state / "warehouse.sqlite3")},
+        sources=[entry for source in sources for entry in source.entries()],
     )
-    sent = sum(len(v) for o in plan for v in (*o.items.values(), *o.resend.values()))
+
+
+async def _run(sources: list[DemoSource], settings: Settings, timeout: float) -> Report:
     print(
-        f"Simpul demo: {len(plan)} offices push {sent} records (some bad, some resent) through RabbitMQ "
-        f"vhost '{vhost}' into the central warehouse at {state}"
+        f"Simpul demo: {len(sources)} kinds of source ({', '.join(s.kind for s in sources)}) feed one node "
+        f"through RabbitMQ into the central warehouse at {settings.state_dir}"
     )
+    deadline = time.monotonic() + timeout
     async with Node(settings) as node:
-        assert isinstance(node.sink, SqliteSink)
-        progress = Progress(sent, "pushing ")
-        started = time.monotonic()
-        async with aiohttp.ClientSession() as http:
-            base = f"http://127.0.0.1:{node.http_port}"
-            await asyncio.gather(*(push_office(http, base, office, progress) for office in plan))
+        sink = node.sink
+        assert isinstance(sink, SqliteSink)
+        progress = Progress(sum(s.planned() for s in sources), "flowing ")
+        ticker = asyncio.create_task(_tick(node, sources, progress))
+        try:
+            await asyncio.gather(*(_drive(s, node, deadline) for s in sources))
+        finally:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
         progress.done()
-        report = await _settle(node, node.sink, plan, expected, timeout)
-        report.elapsed_s = time.monotonic() - started
-        report.sent = sent
-        report.confirmed = progress.counts.get("confirmed", 0)
-    print(render(report))
-    return 0 if report.ok else 1
+        ledgers = [s.expected() for s in sources]
+        return await _settle(node, sink, sources, ledgers, deadline)
+
+
+async def _drive(source: DemoSource, node: Node, deadline: float) -> None:
+    """Run one kind; an error there is one of its problems, not the end of the demo."""
+    try:
+        await source.drive(node, deadline)
+    except Exception as exc:
+        source.problems.append(f"{type(exc).__name__}: {exc}")
+
+
+async def _tick(node: Node, sources: list[DemoSource], progress: Progress) -> None:
+    """Redraw the progress line: records confirmed (published or quarantined) per kind."""
+    while True:
+        confirmed: dict[str, int] = {}
+        for metric in node.metrics.records.collect():
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    adapter = sample.labels["adapter"]
+                    for s in sources:
+                        if adapter in s.adapters:
+                            confirmed[s.kind] = confirmed.get(s.kind, 0) + int(sample.value)
+        progress.counts = confirmed
+        progress.show()
+        await asyncio.sleep(0.2)
 
 
 async def _settle(
-    node: Node, sink: SqliteSink, plan: list[Office], expected: Expected, timeout: float
+    node: Node, sink: SqliteSink, sources: list[DemoSource], ledgers: list[KindExpect], deadline: float
 ) -> Report:
-    deadline = time.monotonic() + timeout
-    progress = Progress(len(expected.final) + len(expected.bad), "settling")
+    """Check until everything is where it belongs, or the deadline; the last check is the report."""
+    store, quarantine = sink.store, node.quarantine_store
+    deadline = max(deadline, time.monotonic() + 10)  # a slow source must not leave no time to settle
+    total = sum(len(ledger.final) for ledger in ledgers)
+    progress = Progress(total + sum(len(ledger.bad) for ledger in ledgers), "settling")
     while True:
-        report = await asyncio.to_thread(_check, node, sink, plan, expected)
-        progress.counts = {"applied": report.rows, "quarantined": report.quarantined}
+        late = time.monotonic() > deadline
+        if late or await asyncio.to_thread(settled, store, quarantine, ledgers):
+            report = await asyncio.to_thread(check, store, quarantine, node.metrics, sources, ledgers)
+            if report.ok or late:
+                progress.counts = {"rows": report.rows, "quarantined": report.quarantine_entries}
+                progress.done()
+                return report
+        progress.counts = {"rows": store.count(), "quarantined": quarantine.count()}
         progress.show()
-        if report.ok or time.monotonic() > deadline:
-            progress.done()
-            return report
         await asyncio.sleep(0.25)
-
-
-def _check(node: Node, sink: SqliteSink, plan: list[Office], expected: Expected) -> Report:
-    store = sink.store
-    report = Report(offices=len(plan), expected_good=len(expected.final), expected_bad=len(expected.bad))
-    report.rows = store.count()
-    report.withdrawn = store.count(state="withdrawn")
-    for (system, schema, rid), (revision, state) in expected.final.items():
-        row = store.get(make_record_key(schema, system, rid))
-        if row is None:
-            report.missing += 1
-        elif (row["revision"], row["state"]) != (revision, state):
-            report.wrong += 1
-    want = {make_idempotency_key(make_record_key(s, sy, r), rev) for sy, s, r, rev in expected.revisions_sent}
-    applied = store.applied_keys()
-    report.applied_revisions = len(applied)
-    report.unexpected = len(applied - want) + max(0, report.rows - len(expected.final))
-    deliveries = store.delivery_counts()
-    report.duplicates = sum(n - 1 for n in deliveries.values() if n > 1)
-    report.quarantined = node.quarantine_store.count()
-    filed = {
-        (e.source_record_id, e.reason) for e in node.quarantine_store.list(limit=len(expected.bad) + 1000)
-    }
-    report.bad_missing = sum(1 for b in expected.bad if (b.rid, b.reason) not in filed)
-    report.reasons = dict(node.quarantine_store.counts_by_reason())
-    report.expected_reasons = dict(Counter(b.reason for b in expected.bad))
-    report.ok = (
-        report.bad_missing == 0
-        and report.missing == 0
-        and report.wrong == 0
-        and report.unexpected == 0
-        and applied >= want
-        and report.reasons == report.expected_reasons
-    )
-    return report

@@ -7,22 +7,24 @@ Batches alternate between a JSON array and NDJSON; bad records ride in the same 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 import aiohttp
 import orjson
 
 from hub.demo.plan import Item, Office
-from hub.demo.progress import Progress
 
 BATCH = 50
 
 
-async def push_office(http: aiohttp.ClientSession, base_url: str, office: Office, progress: Progress) -> None:
+async def push_office(
+    http: aiohttp.ClientSession, base_url: str, office: Office, counts: Counter[str]
+) -> None:
     """Send every item of one office, then its resends (retries, new revisions, withdrawals)."""
     for schema, items in office.items.items():
-        await _send_all(http, base_url, office, schema, items, progress)
+        await _send_all(http, base_url, office, schema, items, counts)
     for schema, items in office.resend.items():
-        await _send_all(http, base_url, office, schema, items, progress)
+        await _send_all(http, base_url, office, schema, items, counts)
 
 
 async def _send_all(
@@ -31,7 +33,7 @@ async def _send_all(
     office: Office,
     schema: str,
     items: list[Item],
-    progress: Progress,
+    counts: Counter[str],
 ) -> None:
     for start in range(0, len(items), BATCH):
         chunk = items[start : start + BATCH]
@@ -45,8 +47,8 @@ async def _send_all(
         result = await _post(
             http, f"{base_url}/v1/records/{schema}?on_invalid=quarantine", body, ctype, office.api_key
         )
-        progress.add("confirmed", result.get("accepted", 0))
-        progress.add("quarantined", result.get("quarantined", 0))
+        counts["confirmed"] += result.get("accepted", 0)
+        counts["quarantined"] += result.get("quarantined", 0)
 
 
 async def _post(http: aiohttp.ClientSession, url: str, body: bytes, ctype: str, key: str) -> dict[str, int]:

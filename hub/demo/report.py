@@ -1,55 +1,123 @@
-"""The demo's summary: what was offered, confirmed, quarantined (by reason) and applied, and the verdict."""
+"""The demo's summary: per source kind offered / published / quarantined / applied, and the verdict.
+
+Figures only: no payload, name or NIK is ever printed.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 
 @dataclass
-class Report:
-    """Figures of one demo run; ``ok`` is the verdict."""
+class KindFigures:
+    """One source kind's figures. ``ok`` needs every count of a mismatch at zero and no problems."""
 
-    offices: int
-    expected_good: int
-    expected_bad: int
-    sent: int = 0
-    confirmed: int = 0
+    kind: str
+    title: str
+    skipped: str = ""
+    offered: int = 0  # records handed to the hub (re-offers after faults and duplicate pages included)
+    published: int = 0  # confirmed by the broker
+    quarantined: int = 0  # confirmed into quarantine at ingest
+    applied: int = 0  # revisions of this kind's records applied at the centre
+    good: int = 0  # records expected at the centre
+    bad: int = 0  # records expected in quarantine
+    missing: int = 0  # final revision not at the centre
+    wrong: int = 0  # at the centre at another revision or state
+    bad_missing: int = 0  # expected in quarantine, not found by id, reason and rule
+    bad_unexpected: int = 0  # in quarantine from this kind's adapters, not expected
+    problems: list[str] = field(default_factory=list)
+    notes: str = ""
+
+    @property
+    def ok(self) -> bool:
+        mismatches = self.missing + self.wrong + self.bad_missing + self.bad_unexpected
+        return bool(self.skipped) or (mismatches == 0 and not self.problems)
+
+
+@dataclass
+class Report:
+    """The figures of one run; ``ok`` is the verdict."""
+
+    kinds: list[KindFigures] = field(default_factory=list)
     rows: int = 0
     withdrawn: int = 0
-    applied_revisions: int = 0
+    expected_rows: int = 0
+    unexpected: int = 0  # applied revisions no source served, plus rows beyond the expected ones
+    stray_quarantine: int = 0  # quarantine entries of no demo source (e.g. a sink-side conflict)
+    quarantine_entries: int = 0
     duplicates: int = 0
-    missing: int = 0
-    wrong: int = 0
-    unexpected: int = 0
-    quarantined: int = 0
-    bad_missing: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
-    expected_reasons: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
-    ok: bool = False
+    vhost: str = ""
+
+    @property
+    def ok(self) -> bool:
+        ran = [k for k in self.kinds if not k.skipped]
+        clean = self.unexpected == 0 and self.stray_quarantine == 0 and self.rows == self.expected_rows
+        return bool(ran) and clean and all(k.ok for k in self.kinds)
+
+    def total(self, name: str) -> int:
+        """The sum of one figure over the kinds that ran."""
+        return sum(int(getattr(k, name)) for k in self.kinds if not k.skipped)
+
+
+_HEAD = (
+    f"  {'kind':<8} {'offered':>8} {'published':>10} {'quarantined':>12} {'applied':>8} "
+    f"{'expected good/bad':>18}   check"
+)
+
+
+def _check(k: KindFigures) -> str:
+    if k.ok:
+        return "ok"
+    counts = {
+        "missing": k.missing,
+        "wrong revision/state": k.wrong,
+        "bad not quarantined": k.bad_missing,
+        "quarantined unexpectedly": k.bad_unexpected,
+    }
+    return "FAIL: " + (", ".join(f"{v} {n}" for n, v in counts.items() if v) or "see problems")
 
 
 def render(r: Report) -> str:
     """The summary as aligned lines."""
+    lines = ["", f"Simpul demo summary (RabbitMQ vhost '{r.vhost}', one node, one central warehouse)", _HEAD]
+    for k in r.kinds:
+        if k.skipped:
+            lines.append(
+                f"  {k.kind:<8} {'-':>8} {'-':>10} {'-':>12} {'-':>8} {'-':>18}   skipped: {k.skipped}"
+            )
+            continue
+        expected = f"{k.good:,}/{k.bad:,}"
+        lines.append(
+            f"  {k.kind:<8} {k.offered:>8,} {k.published:>10,} {k.quarantined:>12,} {k.applied:>8,} "
+            f"{expected:>18}   {_check(k)}"
+        )
+    lines.append(
+        f"  {'total':<8} {r.total('offered'):>8,} {r.total('published'):>10,} "
+        f"{r.total('quarantined'):>12,} {r.total('applied'):>8,}"
+    )
+    lines.append("")
+    for k in r.kinds:
+        if not k.skipped:
+            lines.append(f"  {k.kind:<8} {k.title}")
+            if k.notes:
+                lines.extend(f"  {'':<8} {line}" for line in textwrap.wrap(k.notes, 96))
+            lines.extend(f"  {'':<8} PROBLEM: {p}" for p in k.problems)
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(r.reasons.items())) or "none"
-    rate = r.confirmed / r.elapsed_s if r.elapsed_s else 0.0
-    lines = [
+    lines += [
         "",
-        "Simpul demo summary",
-        f"  offices            {r.offices}",
-        f"  offered            {r.sent:>7,}  records pushed over HTTP (incl. retries, edits, withdrawals)",
-        f"  published          {r.confirmed:>7,}  confirmed by the broker",
-        f"  quarantined        {r.quarantined:>7,}  ({reasons}); expected {r.expected_bad}, "
-        f"{r.bad_missing} not found by id and reason",
-        f"  applied            {r.applied_revisions:>7,}  record revisions applied at the centre",
-        f"  warehouse rows     {r.rows:>7,}  ({r.rows - r.withdrawn} active, {r.withdrawn} withdrawn); "
-        f"expected {r.expected_good}",
-        f"  duplicates         {r.duplicates:>7,}  resent or redelivered, recognised and not re-applied",
-        f"  missing/wrong/unexpected  {r.missing}/{r.wrong}/{r.unexpected}",
-        f"  elapsed            {r.elapsed_s:7.1f}  s  ({rate:,.0f} confirmed records/s, end to end)",
+        f"  quarantine         {r.quarantine_entries:>7,}  entries, {r.stray_quarantine} from no demo source",
+        f"  {'':<18} {'':>7}  ({reasons})",
+        f"  warehouse rows     {r.rows:>7,}  ({r.rows - r.withdrawn:,} active, {r.withdrawn:,} withdrawn); "
+        f"expected {r.expected_rows:,}",
+        f"  duplicates         {r.duplicates:>7,}  resent, re-polled or redelivered: recognised, not applied",
+        f"  missing/wrong/unexpected  {r.total('missing')}/{r.total('wrong')}/{r.unexpected}",
+        f"  elapsed            {r.elapsed_s:7.1f}  s",
         "",
         "PASS: every good record applied exactly once at its final revision; every bad record quarantined"
         if r.ok
-        else "FAIL: the centre does not hold exactly what was sent (see the figures above)",
+        else "FAIL: the centre does not hold exactly what the sources served (see the figures above)",
     ]
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
+from hub.catalog.http import CatalogApi
 from hub.http.admin import AdminApi
 from hub.http.ingest import IngestHandler
 from hub.http.responses import MAX_BODY_KEY, error_middleware, json_response
@@ -22,11 +23,13 @@ def build_app(
     *,
     extra_routes: Iterable[web.AbstractRouteDef] = (),
     before_scrape_async: Callable[[], Awaitable[None]] | None = None,
+    catalog: CatalogApi | None = None,
 ) -> web.Application:
     """Routes: ``POST /v1/records/{schema}``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics``.
 
     ``ready`` returns named checks; ``/readyz`` is 200 only when all are true. ``extra_routes`` adds
-    routes such as the status page; ``before_scrape_async`` runs before each scrape (broker figures).
+    routes such as the status page; ``before_scrape_async`` runs before each scrape (broker figures);
+    ``catalog`` adds ``/v1/catalog`` and ``/v1/openapi.json``.
     """
     app = web.Application(client_max_size=max_body_bytes, middlewares=[error_middleware])
     app[MAX_BODY_KEY] = max_body_bytes
@@ -53,4 +56,6 @@ def build_app(
     if admin is not None:
         app.router.add_routes(admin.routes())
     app.router.add_routes(list(extra_routes))
+    if catalog is not None:
+        app.router.add_routes(catalog.routes())
     return app

@@ -25,4 +25,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+bash ops/scripts/install-validators.sh
 bash ops/scripts/ensure-rabbitmq.sh

@@ -1,0 +1,370 @@
+"""The OpenAPI 3.1 document of a node's HTTP API, written by hand from the routes ``hub.http.app`` registers:
+ingest, health, readiness, metrics, the admin API and the catalogue. ``tests/unit/catalog/test_openapi.py``
+compares its paths with the router of a real app, so a new route without documentation fails the suite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.catalog.jsonschema import hoist
+from hub.http.ingest_body import IngestItem
+from schemas import catalog
+
+OPENAPI_VERSION = "3.1.0"
+_REF = "#/components/schemas/"
+
+
+def _problem(description: str, **extra: Any) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": _REF + "Problem"}}},
+    }
+    response.update(extra)
+    return response
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
+}
+_ANY_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+
+
+def _admin(summary: str, *, act: bool = False, params: list[Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "tags": ["admin"],
+        "summary": summary,
+        "description": (
+            "Needs an admin token with role act." if act else "Needs an admin token (read or act)."
+        )
+        + " Every call is written to the audit log.",
+        "security": [{"adminToken": []}],
+        "responses": {
+            "200": _json(_ANY_OBJECT, "The result"),
+            "401": _problem("No valid admin token"),
+            **({"403": _problem("The token may read but not act")} if act else {}),
+            "404": _problem("No such thing"),
+        },
+    }
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}  # fmt: skip
+
+
+def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "0.1.0") -> dict[str, Any]:
+    """The OpenAPI document of one node's HTTP API."""
+    components: dict[str, Any] = {}
+    item = hoist(IngestItem.model_json_schema(), "IngestItem", components, _REF)
+    current = [s for s in catalog.all_versions() if s.status != "draft"]
+    payload_refs = []
+    for spec in catalog.all_versions():
+        key = f"{spec.name}_{spec.version}"
+        components[key] = hoist(catalog.json_schema(spec), key, components, _REF)
+        if spec in current:
+            payload_refs.append({"$ref": _REF + key})
+    item["properties"]["data"] = {
+        "description": "The payload, in the shape of the schema named in the path (its current version, or "
+        "the version given as name@version)",
+        "anyOf": payload_refs,
+    }
+    components["IngestItem"] = item
+    components["Problem"] = {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "Stable error code"},
+            "message": {"type": "string", "description": "Explanation; never contains submitted values"},
+            "records": {
+                "type": "array",
+                "description": "Per-record failures (422)",
+                "items": {"$ref": _REF + "RecordFailure"},
+            },
+        },
+    }
+    issue = {
+        "type": "object",
+        "required": ["loc", "rule", "message"],
+        "properties": {"loc": {"type": "string"}, "rule": {"type": "string"}, "message": {"type": "string"}},
+    }
+    components["FieldIssue"] = issue
+    components["RecordFailure"] = {
+        "type": "object",
+        "required": ["index", "reason", "message", "issues"],
+        "properties": {
+            "index": {"type": "integer"},
+            "reason": {"type": "string"},
+            "message": {"type": "string"},
+            "issues": {"type": "array", "items": {"$ref": _REF + "FieldIssue"}},
+        },
+    }
+    components["IngestResult"] = {
+        "type": "object",
+        "required": ["accepted", "quarantined", "results"],
+        "properties": {
+            "accepted": {"type": "integer", "description": "Records published (broker-confirmed)"},
+            "quarantined": {"type": "integer", "description": "Records quarantined (on_invalid=quarantine)"},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "status"],
+                    "properties": {
+                        "index": {"type": "integer"},
+                        "status": {"type": "string", "enum": ["published", "quarantined"]},
+                        "message_id": {"type": "string"},
+                        "reason": {"type": "string"},
+                        "issues": {"type": "array", "items": {"$ref": _REF + "FieldIssue"}},
+                    },
+                },
+            },
+        },
+    }
+    names = sorted({s.name for s in catalog.all_versions()})
+    refs = [s.ref for s in catalog.all_versions()]
+    ingest = {
+        "post": {
+            "tags": ["ingest"],
+            "operationId": "ingestRecords",
+            "summary": "Send records of one schema",
+            "description": "One JSON object, a JSON array or NDJSON lines of ingest items. 202 is answered "
+            "only after the broker confirmed every published record. Records must lie within the API key's "
+            "office.",
+            "security": [{"ingestBearer": []}, {"ingestApiKey": []}],
+            "parameters": [
+                {
+                    "name": "schema",
+                    "in": "path",
+                    "required": True,
+                    "description": "Schema name (its current version) or name@version",
+                    "schema": {"type": "string", "enum": names + refs},
+                },
+                _query(
+                    "on_invalid",
+                    "reject (default): 422 and nothing published; quarantine: publish the good ones",
+                    {"type": "string", "enum": ["reject", "quarantine"], "default": "reject"},
+                ),
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": _REF + "IngestItem"},
+                                {"type": "array", "items": {"$ref": _REF + "IngestItem"}},
+                            ]
+                        }
+                    },
+                    "application/x-ndjson": {
+                        "schema": {"type": "string", "description": "One item per line"}
+                    },
+                },
+            },
+            "responses": {
+                "202": _json(
+                    {"$ref": _REF + "IngestResult"}, "Accepted: every record published or quarantined"
+                ),
+                "400": _problem("The body cannot be read"),
+                "401": _problem("No valid API key"),
+                "403": _problem("This key may not send this schema"),
+                "404": _problem("Unknown schema"),
+                "413": _problem("Body too large"),
+                "415": _problem("Unsupported content type"),
+                "422": _problem("Some records are invalid; none was accepted (on_invalid=reject)"),
+                "503": _problem("Broker unavailable or hub misconfigured; retry", headers=_RETRY_AFTER),
+            },
+        }
+    }
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    paths: dict[str, Any] = {
+        "/v1/records/{schema}": ingest,
+        "/healthz": {
+            "get": {
+                "tags": ["operations"],
+                "operationId": "healthz",
+                "summary": "Liveness",
+                "responses": {"200": _json(_ANY_OBJECT, "The process is alive")},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "tags": ["operations"],
+                "operationId": "readyz",
+                "summary": "Readiness: broker connected and consumers alive",
+                "responses": {
+                    "200": _json(_ANY_OBJECT, "Ready; named checks"),
+                    "503": _json(_ANY_OBJECT, "Not ready; named checks"),
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "tags": ["operations"],
+                "operationId": "metrics",
+                "summary": "Prometheus metrics (text exposition 0.0.4)",
+                "responses": {"200": {"description": "Metrics", "content": text}},
+            }
+        },
+        "/status": {
+            "get": {
+                "tags": ["operations"],
+                "operationId": "statusPage",
+                "summary": "The operators' status page (HTML; reads /v1/admin/overview with an admin token)",
+                "responses": {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}}},
+            }
+        },
+        "/status/{asset}": {
+            "get": {
+                "tags": ["operations"],
+                "operationId": "statusAsset",
+                "summary": "A static asset of the status page (script, style sheet)",
+                "parameters": [_path_param("asset", "File name")],
+                "responses": {
+                    "200": {"description": "The asset", "content": {"*/*": {"schema": {}}}},
+                    "404": _problem("No such asset"),
+                },
+            }
+        },
+        "/v1/catalog": {
+            "get": {
+                "tags": ["catalog"],
+                "operationId": "catalogIndex",
+                "summary": "The schema catalogue: schema versions with status and deprecation, documents",
+                "responses": {"200": _json(_ANY_OBJECT, "The catalogue index")},
+            }
+        },
+        "/v1/catalog/{document}": {
+            "get": {
+                "tags": ["catalog"],
+                "operationId": "catalogDocument",
+                "summary": "One catalogue document as listed by the index, e.g. asyncapi.json",
+                "parameters": [_path_param("document", "Path of the document as listed in the index")],
+                "responses": {
+                    "200": {"description": "The document", "content": {"*/*": {"schema": {}}}},
+                    "404": _problem("No such document"),
+                },
+            }
+        },
+        "/v1/openapi.json": {
+            "get": {
+                "tags": ["catalog"],
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": _json(_ANY_OBJECT, "OpenAPI 3.1 document")},
+            }
+        },
+        "/v1/admin/status": {"get": _admin("Node identity, readiness, adapters and quarantine counts")},
+        "/v1/admin/adapters": {"get": _admin("Source adapters and their state")},
+        "/v1/admin/overview": {"get": _admin("What the status page shows: adapters, throughput, quarantine")},
+        "/v1/admin/whoami": {"get": _admin("The caller's name and role")},
+        "/v1/admin/adapters/{name}/{action}": {
+            "post": _admin(
+                "Pause, resume or restart a source adapter",
+                act=True,
+                params=[
+                    _path_param("name", "Source adapter instance"),
+                    {
+                        "name": "action",
+                        "in": "path",
+                        "required": True,
+                        "description": "What to do",
+                        "schema": {"type": "string", "enum": ["pause", "resume", "restart"]},
+                    },
+                ],
+            )
+        },
+        "/v1/admin/quarantine": {
+            "get": _admin(
+                "List quarantine entries (masked previews only)",
+                params=[
+                    _query("schema", "Schema name"),
+                    _query("province", "Province code"),
+                    _query("adapter", "Adapter instance"),
+                    _query("reason", "Reason code"),
+                    _query("status", "open (default), redriven or discarded"),
+                    _query("limit", "At most this many (1-1000)", {"type": "integer"}),
+                    _query("offset", "Skip this many", {"type": "integer"}),
+                ],
+            )
+        },
+        "/v1/admin/quarantine/redrive": {
+            "post": _admin("Redrive every entry matching the filters", act=True)
+        },
+        "/v1/admin/quarantine/{entry_id}": {
+            "get": _admin("One quarantine entry", params=[_path_param("entry_id", "Entry id")])
+        },
+        "/v1/admin/quarantine/{entry_id}/original": {
+            "get": _admin(
+                "The sealed original of an entry, unsealed (audited)",
+                act=True,
+                params=[_path_param("entry_id", "Entry id")],
+            )
+        },
+        "/v1/admin/quarantine/{entry_id}/redrive": {
+            "post": _admin(
+                "Validate an entry again and publish it",
+                act=True,
+                params=[_path_param("entry_id", "Entry id")],
+            )
+        },
+        "/v1/admin/quarantine/{entry_id}/discard": {
+            "post": _admin("Discard an entry", act=True, params=[_path_param("entry_id", "Entry id")])
+        },
+        "/v1/admin/audit": {
+            "get": _admin("Recent admin actions", params=[_query("limit", "At most this many")])
+        },
+    }
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Simpul node HTTP API",
+            "version": version,
+            "description": "Ingest for regional systems (REST/JSON, per-system API keys), health and metrics "
+            "for operators, the admin API and the schema catalogue of Simpul, the SPBE interoperability bus "
+            "of Kemendagri Ditjen Polpum.",
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "servers": [{"url": server_url}],
+        "tags": [
+            {"name": "ingest", "description": "Regional systems send records"},
+            {"name": "operations", "description": "Health, readiness and metrics"},
+            {"name": "admin", "description": "Operators: adapters, quarantine, audit"},
+            {"name": "catalog", "description": "Schema catalogue and API documents"},
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "ingestBearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Ingest API key as bearer",
+                },
+                "ingestApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "adminToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Admin token (read or act)",
+                },
+            },
+        },
+    }
