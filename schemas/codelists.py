@@ -32,7 +32,8 @@ _CLASSIFICATION_ID = {
 _PII_ID = {
     "none": "Bukan data pribadi",
     "personal": "Data pribadi umum (UU 27/2022 Pasal 4(3))",
-    "specific": "Data pribadi spesifik (UU 27/2022 Pasal 4(2)) atau teks yang mengaitkan orang dengan konflik",
+    "specific": "Data pribadi spesifik (UU 27/2022 Pasal 4(2)) atau teks yang mengaitkan orang dengan "
+    "konflik",
 }
 
 
@@ -104,7 +105,10 @@ def classifications() -> CodeList:
         "Simpul (default TERBATAS)",
         "1",
         ("code", "label", "rank"),
-        [{"code": c.value, "label": _CLASSIFICATION_ID[c.value], "rank": str(c.rank)} for c in Classification],
+        [
+            {"code": c.value, "label": _CLASSIFICATION_ID[c.value], "rank": str(c.rank)}
+            for c in Classification
+        ],
     )
 
 

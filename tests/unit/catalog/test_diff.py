@@ -105,8 +105,9 @@ CASES: list[tuple[str, type[PayloadModel], dict[str, Any], dict[str, str] | None
      ("breaking", "tanggal", "field removed")),
     ("enum value removed", _variant(tahap=(TahapMinus, Field(description="Stage"))), {}, None,
      ("breaking", "tahap", "enum value removed: pencegahan")),
-    ("type narrowed: length", _variant(nomor_laporan=(str, Field(max_length=50, description="Report number"))),
-     {}, None, ("breaking", "nomor_laporan", "type narrowed: maxLength 100 -> 50")),
+    ("type narrowed: length",
+     _variant(nomor_laporan=(str, Field(max_length=50, description="Report number"))), {}, None,
+     ("breaking", "nomor_laporan", "type narrowed: maxLength 100 -> 50")),
     ("type narrowed: type", _variant(kerugian=(bool | None, Field(None, description="Loss"))), {}, None,
      ("breaking", "kerugian", "type narrowed integer|null -> boolean|null")),
     ("type widened", _variant(korban_luka=(int | str, Field(description="Injured"))), {}, None,
@@ -130,7 +131,9 @@ CASES: list[tuple[str, type[PayloadModel], dict[str, Any], dict[str, str] | None
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "model", "overrides", "renames", "expected"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "model", "overrides", "renames", "expected"), CASES, ids=[c[0] for c in CASES]
+)
 def test_change_is_classified(
     case: str,
     model: type[PayloadModel],
@@ -170,7 +173,8 @@ def test_bump_between() -> None:
 
 def test_ormas_registration_v2_diff() -> None:
     """The 2.0.0 draft: rename and narrowed list breaking, new field and enum value compatible."""
-    result = diff_specs(catalog.get("ormas_registration", "1.0.0"), catalog.get("ormas_registration", "2.0.0"))
+    old, new = catalog.get("ormas_registration", "1.0.0"), catalog.get("ormas_registration", "2.0.0")
+    result = diff_specs(old, new)
     got = {(c.kind, c.path, c.change) for c in result.changes}
     assert ("breaking", "tanggal_terbit", "renamed to tanggal_registrasi") in got
     assert ("breaking", "bidang_kegiatan", "type narrowed: maxItems 20 -> 10") in got
