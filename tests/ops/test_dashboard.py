@@ -118,3 +118,18 @@ def test_name_extraction_catches_unknown_metrics() -> None:
     names = metric_names('sum by (adapter) (rate(simpul_record_total{outcome="published"}[5m]))')
     assert names == {"simpul_record_total"}
     assert not names <= exposed_names()
+
+
+def test_every_alert_has_a_runbook_section() -> None:
+    """Each alert's runbook anchor is a heading in docs/operations.md."""
+    rules = (ROOT / "ops" / "prometheus" / "simpul-alerts.yml").read_text()
+    alerts = re.findall(r"- alert: (\w+)", rules)
+    anchors = re.findall(r'runbook: "docs/operations\.md#(\w+)"', rules)
+    assert len(alerts) == len(anchors) == 13
+    headings = {
+        line[4:].strip().lower()
+        for line in (ROOT / "docs" / "operations.md").read_text().splitlines()
+        if line.startswith("### ")
+    }
+    assert [a.lower() for a in alerts] == anchors
+    assert set(anchors) <= headings, set(anchors) - headings
