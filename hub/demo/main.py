@@ -41,6 +41,12 @@ from hub.settings import Settings, load_settings
 from hub.transport.management import ManagementClient
 
 VHOST = "simpul-demo"
+_PULLED: dict[str, type[DemoSource]] = {
+    "rest": RestDemo,
+    "webhook": WebhookDemo,
+    "files": FilesDemo,
+    "sql": SqlDemo,
+}
 
 
 def parse_only(only: str | None) -> list[str]:
@@ -78,13 +84,12 @@ async def run_demo(
         await mgmt.set_permissions(vhost, "guest")
     state = Path(tempfile.mkdtemp(prefix="simpul-demo-"))
     started = time.monotonic()
-    sources: list[DemoSource] = []
-    for kind in kinds:
-        if kind == "http":
-            sources.append(HttpDemo(records, state, offices=offices, bad_every=bad_every))
-        else:
-            kinds_by_name = {"rest": RestDemo, "webhook": WebhookDemo, "files": FilesDemo, "sql": SqlDemo}
-            sources.append(kinds_by_name[kind](source_records, state))
+    sources = [
+        HttpDemo(records, state, offices=offices, bad_every=bad_every)
+        if kind == "http"
+        else _PULLED[kind](source_records, state)
+        for kind in kinds
+    ]
     try:
         running, skipped = await _prepare(sources)
         report = await _run(running, _settings(running, state, broker_url, management_url, vhost), timeout)
@@ -108,7 +113,7 @@ async def _prepare(sources: list[DemoSource]) -> tuple[list[DemoSource], list[Ki
             await source.prepare()
         except Skipped as exc:
             skipped.append(KindFigures(source.kind, source.title, skipped=str(exc)))
-            print(f"  {source.kind}: skipped ({exc})")
+            print(f"{source.kind}: skipped: {exc}")
             continue
         running.append(source)
     return running, skipped
@@ -137,8 +142,8 @@ def _settings(
 
 async def _run(sources: list[DemoSource], settings: Settings, timeout: float) -> Report:
     print(
-        f"Simpul demo: {len(sources)} kinds of source ({', '.join(s.kind for s in sources)}) feed one node "
-        f"through RabbitMQ into the central warehouse at {settings.state_dir}"
+        f"Simpul demo: sources {', '.join(s.kind for s in sources)} feed one node through RabbitMQ into "
+        f"the central warehouse at {settings.state_dir}"
     )
     deadline = time.monotonic() + timeout
     async with Node(settings) as node:

@@ -116,8 +116,16 @@ def render(r: Report) -> str:
         f"  missing/wrong/unexpected  {r.total('missing')}/{r.total('wrong')}/{r.unexpected}",
         f"  elapsed            {r.elapsed_s:7.1f}  s",
         "",
-        "PASS: every good record applied exactly once at its final revision; every bad record quarantined"
-        if r.ok
-        else "FAIL: the centre does not hold exactly what the sources served (see the figures above)",
+        _verdict(r),
     ]
     return "\n".join(lines)
+
+
+def _verdict(r: Report) -> str:
+    if r.ok:
+        return (
+            "PASS: every good record applied exactly once at its final revision; every bad record quarantined"
+        )
+    if not any(not k.skipped for k in r.kinds):
+        return "FAIL: no source kind could run (see the skipped lines above)"
+    return "FAIL: the centre does not hold exactly what the sources served (see the figures above)"

@@ -58,17 +58,19 @@ class SqlDemo(DemoSource):
         self.adapters = [self._entry["name"]]
         try:
             self._conn = await asyncio.wait_for(asyncpg.connect(**PG), 5)
+            await self._conn.execute(f"CREATE SCHEMA {self.schema}")
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
             raise Skipped(
-                f"PostgreSQL not reachable at {PG['host']}:{PG['port']} ({type(exc).__name__})"
+                f"PostgreSQL not reachable or not usable at {PG['host']}:{PG['port']} "
+                f"(database {PG['database']}: {type(exc).__name__})"
             ) from None
-        await self._conn.execute(f"CREATE SCHEMA {self.schema}")
         self._table = BankeuTable("postgresql", self._conn, f"{self.schema}.bankeu_parpol")
         await self._table.seed(self.records)
-        start = len(await self._rows()) + 1
         bad_rows = [_bad_row(j) for j in range(max(len(BAD), self.records // 40))]
         await self._table.insert([row for row, _why in bad_rows])
-        self._bad = {start + j: why for j, (_row, why) in enumerate(bad_rows)}
+        why = {row[COLUMNS.index("singkatan")]: reason for row, reason in bad_rows}
+        # The serial ids the database gave the bad rows: the id the source files them under.
+        self._bad = {r["id"]: why[r["singkatan"]] for r in await self._rows() if r["singkatan"] in why}
 
     def entries(self) -> list[dict[str, Any]]:
         assert self._table is not None

@@ -129,7 +129,7 @@ async def test_unreachable_postgresql_skips_sql_with_a_clear_line(
     code = await _demo(vhost, only="rest,sql")
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "skipped: PostgreSQL not reachable at 127.0.0.1:1" in _row(out, "sql")
+    assert "skipped: PostgreSQL not reachable or not usable at 127.0.0.1:1 " in _row(out, "sql")
     assert _row(out, "rest").rstrip().endswith("ok")
 
 
