@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext, AdapterPlugin, SourceBatch
@@ -37,9 +37,9 @@ class TickerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    provinces: list[str] = list(TICK_PROVINCES)
-    interval_s: float = 0.05
-    lag_s: float | None = 42.0
+    provinces: list[str] = Field(default=list(TICK_PROVINCES), description="Two-digit province codes")
+    interval_s: float = Field(0.05, description="Seconds between batches")
+    lag_s: float | None = Field(42.0, description="What cursor_lag_seconds() reports")
 
 
 class TickerSource:
@@ -93,9 +93,9 @@ def ticker_entry(name: str = "ticker-jabar", **config: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def ticking_node(tmp_path: Path) -> AsyncIterator[Node]:
-    """A memory-transport node with one running ticker source adapter."""
-    registry.register(TICKER_PLUGIN)
+async def ticking_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Node]:
+    """A memory-transport node with one running ticker source adapter (registered for this test only)."""
+    monkeypatch.setitem(registry._registered, TICKER_PLUGIN.name, TICKER_PLUGIN)
     settings = node_settings(tmp_path, sources=[ticker_entry()])
     node = Node(settings, transport=MemoryTransport(topology_for(settings)))
     await node.start()
