@@ -55,7 +55,7 @@ class WebhookDemo(DemoSource):
         self.adapters = [self._entry["name"]]
 
     def entries(self) -> list[dict[str, Any]]:
-        config = {"secret": SECRET.decode(), "port": 0, "confirm_timeout_s": 5.0, "retry_after_s": 1}
+        config = {"secret": SECRET.decode(), "port": 0, "confirm_timeout_s": 10.0, "retry_after_s": 1}
         return [{**self._entry, "config": config}]
 
     def planned(self) -> int:
@@ -70,7 +70,7 @@ class WebhookDemo(DemoSource):
         events = [self._maybe_bad(n, *app.event()) for n in range(self.records)]
         raced = [app.event() for _ in range(max(2, self.records // 50))]
         forged = [app.event() for _ in range(2)]
-        gate = asyncio.Semaphore(8)
+        gate = asyncio.Semaphore(16)  # pushes in flight at once, as a busy app has
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
 
             async def push(event_id: str, body: bytes) -> Delivery:
