@@ -21,6 +21,13 @@ STATUS_FILE = ROOT / "var" / "ops-tools.status"
 _script_output: list[str] = []
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``ops`` marker here, so tests/ops needs nothing from pyproject.toml."""
+    config.addinivalue_line(
+        "markers", "ops: needs promtool or chromium (installed by ops/scripts/install-ops-tools.sh)"
+    )
+
+
 def _run_install_script() -> str:
     """Run the install script once per session; its stderr tail (for a skip reason)."""
     if not _script_output:

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from hub.node import Node
 from tests.helpers import item, until
@@ -15,6 +16,8 @@ from tests.unit.test_http_ingest import post
 RULES = ROOT / "ops" / "prometheus" / "simpul-alerts.yml"
 RULE_TESTS = ROOT / "ops" / "prometheus" / "tests" / "simpul-alerts.test.yml"
 PROMETHEUS_EXAMPLE = ROOT / "ops" / "prometheus" / "prometheus.example.yml"
+
+pytestmark = pytest.mark.ops
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

@@ -6,6 +6,8 @@ import struct
 import time
 from pathlib import Path
 
+import pytest
+
 from hub.node import Node
 from tests.helpers import TOKEN_ACT, TOKEN_READ, item, until
 from tests.ops.cdp import Browser
@@ -14,6 +16,8 @@ from tests.unit.test_status_page import TICK_PROVINCES
 
 TILE_STATES = "Object.fromEntries([...document.querySelectorAll('#provinces .tile')].map(t => [t.dataset.province, t.dataset.silence]))"  # noqa: E501
 ADAPTER_ROW = "document.querySelector('#adapters tr[data-adapter=\"ticker-jabar\"]')"
+
+pytestmark = pytest.mark.ops
 
 
 async def prepare(node: Node) -> None:
