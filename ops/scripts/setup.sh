@@ -25,5 +25,4 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
-bash ops/scripts/install-validators.sh
 bash ops/scripts/ensure-rabbitmq.sh

@@ -4,6 +4,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bash "$root/ops/scripts/setup.sh"
 cd "$root"
+# Test-only tools: independent catalogue validators (pip, npm) and promtool + chromium (Debian).
+bash ops/scripts/install-validators.sh
+bash ops/scripts/install-ops-tools.sh
 .venv/bin/ruff check hub adapters schemas tests bench tools
 .venv/bin/mypy
 exec .venv/bin/python -m pytest -q "$@"
