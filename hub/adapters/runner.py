@@ -73,6 +73,11 @@ class SourceRunner:
             self.state = "running"
 
     @property
+    def adapter(self) -> SourceAdapter:
+        """The adapter instance this runner drives (for operators and tests)."""
+        return self._adapter
+
+    @property
     def paused(self) -> bool:
         return not self._resumed.is_set()
 

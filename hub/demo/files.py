@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import os
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,9 @@ from adapters.file_drop.simulator import (
     write_ormas_csv,
 )
 from hub.demo.expect import KindExpect
-from hub.demo.sources import EXAMPLES, DemoSource, example_source, until
+from hub.demo.sources import DemoSource, example_source, until
 from hub.node import Node
 
-# The recap's mapping: an example if one was added, else the one the file_drop tests use.
-REKAP_MAPPINGS = (
-    EXAMPLES / "rekap_konflik.toml",
-    EXAMPLES.parents[1] / "tests" / "fixtures" / "file_drop" / "rekap_konflik_mapping.toml",
-)
 # (cell index, bad value, reason, field rule)
 ORMAS_BAD = (
     (8, "Antah Berantah", "mapping_failed", "region_unknown"),  # KECAMATAN
@@ -80,11 +74,7 @@ class FilesDemo(DemoSource):
                 row.cells[cell] = value
                 self._bad[n] = (reason, rule)
         self._write_csv("ormas_terdaftar_januari.csv", self._rows, "cp1252", title=True, age_s=120)
-        mapping = next((p for p in REKAP_MAPPINGS if p.exists()), None)
-        if mapping is None:
-            self.skipped_xlsx = "no mapping for the recap workbook: XLSX not dropped"
-            return
-        self._rekap = _rekap_entry(tomllib.loads(mapping.read_text(encoding="utf-8")))
+        self._rekap = _rekap_entry(example_source("rekap_konflik")["mapping"])
         self.adapters.append(self._rekap["name"])
         self._write_workbook(max(2, self.records // 6))
 

@@ -553,10 +553,11 @@ async def test_backoff_doubles_per_retry_with_full_jitter(
 
 
 async def test_rate_limit_spaces_requests(api: ConflictApi, tmp_path: Path) -> None:
-    """At 20 requests/s the five page requests are at least 50 ms apart."""
+    """At 20 requests/s five page requests span at least four intervals of 50 ms (a late request may be
+    followed by an early one, so the spacing is checked over the run, which load cannot shorten)."""
     await _poll(RestPollSource(_config(api, rate_limit_per_s=20), _context(tmp_path)))
     at = [t for t, _ in api.log]
-    assert len(at) == 5 and min(b - a for a, b in itertools.pairwise(at)) >= 0.045
+    assert len(at) == 5 and at[-1] - at[0] >= 4 * 0.05 * 0.95
 
 
 async def test_rate_limiter_without_a_limit_does_not_wait() -> None:
