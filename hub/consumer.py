@@ -3,7 +3,9 @@
 The handler decides each delivery's fate by calling ``ack`` or ``reject`` itself, after its work is
 durable. If the handler raises, the group is retried one delivery at a time (so one poison message does
 not drag its neighbours towards the delivery limit); a delivery that still fails is requeued, and the
-queue's delivery limit eventually dead-letters it (kept in the dead queue, never dropped).
+queue's delivery limit eventually dead-letters it (kept in the dead queue, never dropped). A
+``RetriableError`` (the sink or the next hop is unavailable) is not the messages' fault: the group is held
+and retried with back-off, so an outage does not push healthy messages into the dead queue.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
+from hub.errors import RetriableError
 from hub.transport.base import Delivery, Transport
 
 log = structlog.get_logger(__name__)
@@ -99,9 +102,17 @@ class BatchConsumer:
     async def _handle(self, group: list[Delivery]) -> None:
         self.batches += 1
         try:
-            await self._handler(group)
-            self._backoff_s = 0.0
-            return
+            while True:
+                try:
+                    await self._handler(group)
+                    self._backoff_s = 0.0
+                    return
+                except RetriableError as exc:
+                    # The sink or the next hop is down: not these messages' fault. Hold the group and
+                    # retry it; rejecting would count towards the delivery limit and park healthy
+                    # messages in the dead queue during an outage.
+                    if not await self._hold(group, exc):
+                        return
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.warning(
@@ -128,3 +139,20 @@ class BatchConsumer:
         # A failing sink (database down, disk full) should not spin through the delivery limit.
         self._backoff_s = min(max(self._backoff_s * 2, 0.1), 5.0)
         await asyncio.sleep(self._backoff_s)
+
+    async def _hold(self, group: list[Delivery], exc: RetriableError) -> bool:
+        """Back off before retrying ``group``; False if it should be given up (stopping, or every
+        delivery is stale after a reconnect: the broker redelivers them, unacked, either way)."""
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self._backoff_s = min(max(self._backoff_s * 2, 0.1), 5.0)
+        log.warning(
+            "consumer_sink_unavailable",
+            consumer=self.name,
+            messages=len(group),
+            error=type(exc).__name__,
+            detail=str(exc),
+            retry_in_s=self._backoff_s,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=self._backoff_s)
+        return not self._stopping.is_set() and not all(getattr(d, "stale", False) for d in group)

@@ -223,11 +223,7 @@ class Ledger:
 
         def superseded(ik: str) -> bool:
             key = self.keys.get(ik)
-            return (
-                key is not None
-                and ik in deliveries
-                and best.get(key.record_key, -1) > key.revision
-            )
+            return key is not None and ik in deliveries and best.get(key.record_key, -1) > key.revision
 
         stale = {ik for ik in (self.offered | self.confirmed) if superseded(ik)} - set(applied)
         covered = set(applied) | stale | self.parked

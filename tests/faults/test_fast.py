@@ -453,4 +453,3 @@ async def test_sink_killed_around_its_commit(
     if point == "after_commit":
         assert report.redeliveries > 0  # the committed but unacked group came again, as duplicates
     assert_ok(report)
-

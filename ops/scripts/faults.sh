@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The slow fault suite (issue 7): starts a separate RabbitMQ node of its own (ops/scripts/rabbit-node.sh,
+# simpul-faults@localhost on 5682/15682, data under /tmp), runs every scenario marked `slow`, prints the
+# results table (scenario, how injected, lost, duplicates applied, recovery time), then stops and wipes
+# that node. The machine's main broker (5672) is only used through fresh vhosts, never reconfigured.
+#
+#   ops/scripts/faults.sh                      the slow set (about 10-15 minutes)
+#   ops/scripts/faults.sh --all                fast and slow scenarios
+#   ops/scripts/faults.sh --markdown out.md    also write the table as Markdown
+#   ops/scripts/faults.sh -- -k alarm          pass arguments to pytest
+#
+# The fast scenarios run with the normal test command (ops/scripts/test.sh).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+[ -x .venv/bin/python ] || bash ops/scripts/setup.sh
+bash ops/scripts/ensure-rabbitmq.sh
+bash ops/scripts/rabbit-node.sh start
+status=0
+.venv/bin/python -m tests.faults.run "$@" || status=$?
+bash ops/scripts/rabbit-node.sh wipe || true
+exit "$status"
