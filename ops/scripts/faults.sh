@@ -4,7 +4,7 @@
 # results table (scenario, how injected, lost, duplicates applied, recovery time), then stops and wipes
 # that node. The machine's main broker (5672) is only used through fresh vhosts, never reconfigured.
 #
-#   ops/scripts/faults.sh                      the slow set (about 10-15 minutes)
+#   ops/scripts/faults.sh                      the slow set (about 5 minutes on 2 CPUs)
 #   ops/scripts/faults.sh --all                fast and slow scenarios
 #   ops/scripts/faults.sh --markdown out.md    also write the table as Markdown
 #   ops/scripts/faults.sh -- -k alarm          pass arguments to pytest
