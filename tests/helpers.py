@@ -63,3 +63,30 @@ async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+async def close_vhost_connections(vhost: str) -> int:
+    """Close every connection into ``vhost`` with rabbitmqctl (the management API's listing lags seconds)."""
+    proc = await asyncio.create_subprocess_exec(
+        "rabbitmqctl",
+        "list_connections",
+        "-q",
+        "--no-table-headers",
+        "name",
+        "vhost",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await proc.communicate()
+    names = [line.rsplit("\t", 1)[0] for line in out.decode().splitlines() if line.endswith("\t" + vhost)]
+    for name in names:
+        closer = await asyncio.create_subprocess_exec(
+            "rabbitmqctl",
+            "close_connection",
+            name,
+            "simpul test: forced close",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await closer.wait()
+    return len(names)

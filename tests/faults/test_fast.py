@@ -26,7 +26,7 @@ from hub.transport.management import ManagementClient
 from schemas.envelope import Envelope
 from tests.faults import harness as h
 from tests.faults.ledger import Ledger, assert_ok, key_for
-from tests.helpers import KEY_BOGOR, item, node_settings
+from tests.helpers import KEY_BOGOR, close_vhost_connections, item, node_settings
 
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).parents[2]
@@ -52,23 +52,6 @@ async def _finish(config: Settings, ledger: Ledger, timeout: float = 30) -> Node
     store = h.warehouse(node)
     await h.wait_for(lambda: h.covered(ledger, store) and node.runners[0].state == "stopped", timeout)
     return node
-
-
-async def _close_vhost_connections(vhost: str) -> int:
-    """Close every connection into ``vhost`` with rabbitmqctl; returns how many were closed."""
-    proc = await asyncio.create_subprocess_exec(
-        "rabbitmqctl", "list_connections", "-q", "--no-table-headers", "name", "vhost",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    out, _ = await proc.communicate()
-    names = [line.rsplit("\t", 1)[0] for line in out.decode().splitlines() if line.endswith("\t" + vhost)]
-    for name in names:
-        closer = await asyncio.create_subprocess_exec(
-            "rabbitmqctl", "close_connection", name, "simpul fault suite: forced close",
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        await closer.wait()
-    return len(names)
 
 
 @pytest.mark.fault("none")
@@ -108,7 +91,7 @@ async def test_connections_force_closed_repeatedly(
         for _ in range(4):
             await asyncio.sleep(0.4)
             ledger.fault()
-            closed += await _close_vhost_connections(broker_vhost)
+            closed += await close_vhost_connections(broker_vhost)
         ledger.healed()
         assert await h.wait_for(lambda: h.done(node, ledger, store), timeout=45)
     assert closed >= 4, "the fault must really have closed connections"

@@ -13,7 +13,7 @@ import pytest
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.node import Node
 from schemas.envelope import make_record_key
-from tests.helpers import KEY_BOGOR, item, node_settings, until
+from tests.helpers import KEY_BOGOR, close_vhost_connections, item, node_settings, until
 
 pytestmark = pytest.mark.broker
 SYSTEM = "sitimdu-bogor"
@@ -64,33 +64,6 @@ async def test_records_flow_to_the_warehouse_through_the_real_broker(
         assert len(store.applied_keys()) == 500
 
 
-async def _close_vhost_connections(vhost: str) -> int:
-    """Close every connection into ``vhost`` with rabbitmqctl (the management API's listing lags seconds)."""
-    proc = await asyncio.create_subprocess_exec(
-        "rabbitmqctl",
-        "list_connections",
-        "-q",
-        "--no-table-headers",
-        "name",
-        "vhost",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await proc.communicate()
-    names = [line.rsplit("\t", 1)[0] for line in out.decode().splitlines() if line.endswith("\t" + vhost)]
-    for name in names:
-        closer = await asyncio.create_subprocess_exec(
-            "rabbitmqctl",
-            "close_connection",
-            name,
-            "simpul test: forced close",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await closer.wait()
-    return len(names)
-
-
 async def test_forced_connection_closes_lose_nothing_and_apply_nothing_twice(
     tmp_path: Path, amqp_url: str, management_url: str, broker_vhost: str
 ) -> None:
@@ -114,7 +87,7 @@ async def test_forced_connection_closes_lose_nothing_and_apply_nothing_twice(
             nonlocal closed
             for _ in range(3):
                 await asyncio.sleep(0.3)
-                closed += await _close_vhost_connections(broker_vhost)
+                closed += await close_vhost_connections(broker_vhost)
             disrupted.set()
 
         await asyncio.gather(producer(), disrupt())

@@ -19,7 +19,7 @@ from hub.adapters import registry
 from hub.node import Node
 from schemas.envelope import make_record_key
 from schemas.pii import NIK_PATTERN
-from tests.helpers import node_settings, until
+from tests.helpers import close_vhost_connections, node_settings, until
 
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).parents[2]
@@ -120,33 +120,6 @@ async def test_a_faulty_legacy_api_reaches_the_warehouse_record_by_record(
         await api.close()
 
 
-async def _close_vhost_connections(vhost: str) -> int:
-    """Close every connection into ``vhost`` with rabbitmqctl (the management API's listing lags seconds)."""
-    proc = await asyncio.create_subprocess_exec(
-        "rabbitmqctl",
-        "list_connections",
-        "-q",
-        "--no-table-headers",
-        "name",
-        "vhost",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await proc.communicate()
-    names = [line.rsplit("\t", 1)[0] for line in out.decode().splitlines() if line.endswith("\t" + vhost)]
-    for name in names:
-        closer = await asyncio.create_subprocess_exec(
-            "rabbitmqctl",
-            "close_connection",
-            name,
-            "simpul test: forced close",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await closer.wait()
-    return len(names)
-
-
 async def test_broker_connections_closed_mid_poll_lose_nothing(
     tmp_path: Path, amqp_url: str, management_url: str, broker_vhost: str
 ) -> None:
@@ -164,7 +137,7 @@ async def test_broker_connections_closed_mid_poll_lose_nothing(
             closed = 0
             for _ in range(2):
                 await asyncio.sleep(0.6)
-                closed += await _close_vhost_connections(broker_vhost)
+                closed += await close_vhost_connections(broker_vhost)
             assert closed >= 2, "the disruption must really have closed the node's connections"
             await until(lambda: node.runners[0].state == "stopped", timeout=90)
             await until(lambda: sink.store.count() == 400, timeout=30)

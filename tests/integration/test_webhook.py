@@ -19,7 +19,7 @@ from hub.adapters import registry
 from hub.node import Node
 from schemas.envelope import make_record_key
 from schemas.pii import contains_nik
-from tests.helpers import node_settings, until
+from tests.helpers import close_vhost_connections, node_settings, until
 
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).parents[2]
@@ -84,33 +84,6 @@ def _check_warehouse(sink: SqliteSink, deliveries: list[Delivery]) -> list[str]:
     return refused
 
 
-async def _close_vhost_connections(vhost: str) -> int:
-    """Close every connection into ``vhost`` with rabbitmqctl (the management API's listing lags seconds)."""
-    proc = await asyncio.create_subprocess_exec(
-        "rabbitmqctl",
-        "list_connections",
-        "-q",
-        "--no-table-headers",
-        "name",
-        "vhost",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await proc.communicate()
-    names = [line.rsplit("\t", 1)[0] for line in out.decode().splitlines() if line.endswith("\t" + vhost)]
-    for name in names:
-        closer = await asyncio.create_subprocess_exec(
-            "rabbitmqctl",
-            "close_connection",
-            name,
-            "simpul test: forced close",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await closer.wait()
-    return len(names)
-
-
 async def test_pushed_events_reach_the_warehouse_once_and_repeats_are_answered_200(
     tmp_path: Path, amqp_url: str, management_url: str
 ) -> None:
@@ -155,7 +128,7 @@ async def test_closed_broker_connections_mean_503s_and_retries_not_losses(
             closed = 0
             for _ in range(3):
                 await asyncio.sleep(0.3)
-                closed += await _close_vhost_connections(broker_vhost)
+                closed += await close_vhost_connections(broker_vhost)
             return closed
 
         deliveries, closed = await asyncio.gather(app.run(400, concurrency=8), disrupt())
