@@ -14,12 +14,12 @@ receiver answers                        what happens
 other 4xx, 3xx                          the receiver refuses: the write raises ``FatalError`` at once
 =====================================  ===========================================================
 
-The chain after a failed write (nothing is lost): the node's consumer does not ack; it retries the group
-one message at a time (so one refused message does not hold back its neighbours) and requeues what still
-fails, with a back-off; every requeue counts a delivery, and after the queue's ``delivery_limit`` the
-broker dead-letters the message into ``<prefix>.dead``, where it waits for an operator. A receiver down
-for long therefore sees ``max_attempts`` POSTs per delivery attempt, ``delivery_limit`` times, before
-its messages are parked; size ``max_attempts`` and the back-off for the outages you want to ride out.
+The chain after a failed write (nothing is lost): the node's consumer does not ack. A ``RetriableError``
+(``SinkUnavailable``: the receiver is down) is not the messages' fault, so the consumer holds the group
+and retries it with back-off for as long as the outage lasts (until the broker's consumer timeout, which
+redelivers it); a ``FatalError`` (the receiver refuses) is retried one message at a time, so a refused
+message does not hold back its neighbours, and after the queue's ``delivery_limit`` the broker
+dead-letters it into ``<prefix>.dead``, where it waits for an operator.
 
 A redelivered envelope is POSTed again with the same ``X-Simpul-Message-Id`` (for a batch of one) and
 the same envelope ``message_id`` / ``idempotency_key`` inside: the receiver must dedupe on them.
