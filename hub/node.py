@@ -26,7 +26,8 @@ from hub.http.admin import AdminApi
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
 from hub.http.status_page import status_page_routes
-from hub.metrics import Metrics, QueueStats, QueueStatsPoller
+from hub.metrics import Metrics
+from hub.observer import NodeObserver
 from hub.pipeline import Pipeline
 from hub.publisher import BatchingPublisher
 from hub.quarantine_store import QuarantineStore
@@ -41,8 +42,6 @@ from hub.sink_worker import SinkWorker
 from hub.state import StateStore
 from hub.topology import Topology, default_topology, sink_queue, with_sinks
 from hub.transport.base import Transport
-from hub.transport.management import ManagementClient
-from hub.transport.memory import MemoryTransport
 from hub.validation import Validator
 from schemas.pii import NikTokenizer
 from schemas.regions import default_index
@@ -84,8 +83,7 @@ class Node:
         self._mappers: dict[str, Mapper] = {}
         self._extra_sinks: list[Sink] = []
         self._adapters: dict[str, object] = {}
-        self._management: ManagementClient | None = None
-        self.queue_stats = QueueStatsPoller(self._fetch_queue_stats)
+        self.observer = NodeObserver(self)
         tokenizer = NikTokenizer(settings.key_bytes("token_key"))
         sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
         b = settings.batch
@@ -176,16 +174,6 @@ class Node:
             await asyncio.gather(task, return_exceptions=True)
         self._launch(entry)
 
-    def status(self) -> dict[str, Any]:
-        """A summary for operators: identity, readiness and quarantine counts."""
-        return {
-            "node": self.settings.node,
-            "level": self.settings.level,
-            "ready": self.readiness(),
-            "quarantine_open": self.quarantine_store.count(),
-            "quarantine_by_reason": self.quarantine_store.counts_by_reason(),
-        }
-
     def _consume(
         self,
         queue: str,
@@ -240,99 +228,21 @@ class Node:
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else h.port
 
+    def status(self) -> dict[str, Any]:
+        """A summary for operators: identity, readiness and quarantine counts."""
+        return self.observer.status()
+
     def refresh_metrics(self) -> None:
         """Set the gauges that describe current state, just before a scrape."""
-        m = self.metrics
-        m.broker_ready.set(1 if self.transport.ready else 0)
-        m.broker_blocked.set(1 if getattr(self.transport, "blocked", False) else 0)
-        m.inflight_confirms.set(getattr(self.transport, "inflight", 0))
-        m.quarantine_open.clear()
-        for reason, count in self.quarantine_store.counts_by_reason().items():
-            m.quarantine_open.labels(reason=reason).set(count)
-        for runner in self.runners:
-            m.adapter_up.labels(adapter=runner.name).set(
-                1 if runner.state in ("running", "backing_off") else 0
-            )
-            m.adapter_paused.labels(adapter=runner.name).set(1 if runner.paused else 0)
-            lag = self._cursor_lag(runner.name)
-            if lag is not None:
-                m.adapter_cursor_lag.labels(adapter=runner.name).set(lag)
-
-    def _cursor_lag(self, name: str) -> float | None:
-        """Seconds an adapter's committed cursor is behind its source, if the adapter can tell.
-
-        An adapter tells by offering ``cursor_lag_seconds() -> float | None``; one that cannot (a push
-        source, a source without a notion of "latest") simply does not have the method.
-        """
-        probe = getattr(self._adapters.get(name), "cursor_lag_seconds", None)
-        if not callable(probe):
-            return None
-        try:
-            value = probe()
-        except Exception:  # a broken probe must not break a scrape
-            log.warning("cursor_lag_probe_failed", adapter=name, exc_info=True)
-            return None
-        return float(value) if isinstance(value, int | float) else None
-
-    def queue_roles(self) -> dict[str, str]:
-        """Broker queue name -> the ``adapter`` label its figures carry (whoever consumes the queue)."""
-        t = self.topology
-        roles = {
-            t.central_queue: self._sink.name if self._sink is not None else "central",
-            t.quarantine_queue: "quarantine",
-            t.dead_queue: "dead_letter",
-        }
-        for entry in self.settings.sinks:
-            if entry.enabled:
-                roles[sink_queue(t.prefix, entry.name)] = entry.name
-        return roles
-
-    async def _fetch_queue_stats(self) -> dict[str, QueueStats]:
-        """Depth and consumers of this node's queues: the broker's management API, or the memory broker."""
-        roles = self.queue_roles()
-        if isinstance(self.transport, MemoryTransport):
-            consumers = [c for c in self.transport._consumers if c.active]
-            return {
-                role: QueueStats(self.transport.depth(q), sum(1 for c in consumers if c.queue == q))
-                for q, role in roles.items()
-            }
-        if self._management is None:
-            self._management = ManagementClient(self.settings.broker.management_url, timeout=2.0)
-        vhost = str(getattr(self.transport, "vhost", "/"))
-        stats: dict[str, QueueStats] = {}
-        for queue in await self._management.list_queues(vhost):
-            role = roles.get(str(queue.get("name")))
-            if role is not None:
-                stats[role] = QueueStats(int(queue.get("messages") or 0), int(queue.get("consumers") or 0))
-        return stats
+        self.observer.refresh_metrics()
 
     async def refresh_broker_metrics(self) -> None:
-        """Queue depth and consumer count from the broker, polled at scrape time (cached a few seconds)."""
-        m = self.metrics
-        stats = await self.queue_stats.get()
-        m.queue_stats_up.set(0 if stats is None else 1)
-        if stats is None:
-            return  # keep the last figures; simpul_queue_stats_up says they are stale
-        m.queue_messages.clear()
-        m.queue_consumers.clear()
-        for role, figures in stats.items():
-            m.queue_messages.labels(adapter=role).set(figures.messages)
-            m.queue_consumers.labels(adapter=role).set(figures.consumers)
+        """Queue depth and consumer count from the broker (cached a few seconds)."""
+        await self.observer.refresh_broker_metrics()
 
     async def overview(self) -> dict[str, Any]:
-        """What the status page shows: adapters, throughput totals, quarantine, and silence per province."""
-        self.refresh_metrics()
-        await self.refresh_broker_metrics()
-        return {
-            **self.status(),
-            "quarantine_by_reason": self.quarantine_store.counts_by_reason(),
-            "totals": _totals(self.metrics),
-            "provinces": _province_silence(self.metrics),
-            "queues": {
-                role: {"messages": s.messages, "consumers": s.consumers}
-                for role, s in (self.queue_stats.last or {}).items()
-            },
-        }
+        """What the status page shows."""
+        return await self.observer.overview()
 
     def readiness(self) -> dict[str, bool]:
         """Named readiness checks: broker connected and unblocked, consumers alive."""
@@ -364,8 +274,7 @@ class Node:
         await asyncio.to_thread(self.quarantine_store.close)
         await asyncio.to_thread(self.source_state.close)
         await asyncio.to_thread(self.audit.close)
-        if self._management is not None:
-            await self._management.close()
+        await self.observer.close()
         await self.transport.close()
         log.info("node_stopped", node=self.settings.node)
 
@@ -391,31 +300,6 @@ def _amqp_transport(settings: Settings, topology: Topology) -> Transport:
         name=settings.node,
     )
     return transport
-
-
-def _totals(metrics: Metrics) -> dict[str, float]:
-    """Records so far by outcome, at ingest (published, quarantined, rejected) and at sinks (applied, ...)."""
-    totals: dict[str, float] = {}
-    for family, prefix in ((metrics.records, ""), (metrics.sink_records, "sink_")):
-        for metric in family.collect():
-            for sample in metric.samples:
-                if sample.name.endswith("_total"):
-                    key = prefix + sample.labels["outcome"]
-                    totals[key] = totals.get(key, 0.0) + sample.value
-    return totals
-
-
-def _province_silence(metrics: Metrics) -> list[dict[str, Any]]:
-    """The 38 provinces with the time of their last published record (any adapter), or None."""
-    last: dict[str, float] = {}
-    for metric in metrics.last_record.collect():
-        for sample in metric.samples:
-            province = sample.labels["province"]
-            last[province] = max(last.get(province, 0.0), sample.value)
-    return [
-        {"code": p.code, "name": p.name, "last_record": last.get(p.code)}
-        for p in default_index().children(None)
-    ]
 
 
 def topology_for(settings: Settings) -> Topology:

@@ -41,7 +41,7 @@ async def amqp_url() -> AsyncIterator[str]:
 
 async def scrape(node: Node) -> str:
     """The node's /metrics text, with the queue-figure cache expired first."""
-    node.queue_stats._at = None
+    node.observer.queue_stats._at = None
     async with (
         aiohttp.ClientSession() as http,
         http.get(f"http://127.0.0.1:{node.http_port}/metrics") as resp,
@@ -64,11 +64,11 @@ async def test_queue_figures_come_from_the_broker(tmp_path: Path, amqp_url: str)
         assert 'simpul_queue_consumers{adapter="quarantine"} 1.0' in text
         assert 'simpul_queue_messages{adapter="dead_letter"} 0.0' in text
         assert "simpul_queue_stats_up 1.0" in text
-        assert node.queue_stats.fetches >= 1
+        assert node.observer.queue_stats.fetches >= 1
         # The management API goes away: /metrics still answers, the figures are marked stale.
-        assert node._management is not None
-        await node._management.close()
-        node._management = ManagementClient("http://guest:guest@127.0.0.1:9", timeout=1.0)
+        assert node.observer._management is not None
+        await node.observer._management.close()
+        node.observer._management = ManagementClient("http://guest:guest@127.0.0.1:9", timeout=1.0)
         text = await scrape(node)
         assert "simpul_queue_stats_up 0.0" in text
         assert 'simpul_queue_consumers{adapter="sqlite_warehouse"} 1.0' in text  # last known kept

@@ -178,7 +178,7 @@ async def test_queue_depth_counts_waiting_messages(memory_node: Node) -> None:
     transport = memory_node.transport
     assert isinstance(transport, MemoryTransport)
     await transport.publish("simpul.dlx", "x.y", b"{}", message_id="m1")
-    memory_node.queue_stats._at = None  # expire the cache
+    memory_node.observer.queue_stats._at = None  # expire the cache
     _s, text, _h = await get_text(memory_node, "/metrics")
     assert 'simpul_queue_messages{adapter="dead_letter"} 1.0' in text
 
