@@ -39,6 +39,7 @@ class IngestHandler:
         self._pipeline = pipeline
         self._transport = transport
         self._settings = settings
+        self._active = 0
 
     def _authenticate(self, request: web.Request) -> ApiKey | None:
         auth = request.headers.get("Authorization", "")
@@ -61,6 +62,19 @@ class IngestHandler:
             return problem(400, "bad_parameter", "on_invalid must be reject or quarantine")
         if not self._transport.ready:
             return problem(503, "broker_unavailable", "the broker is unavailable; retry later", retry_after=5)
+        # Admission control: a request in progress holds its parsed body and its records' publisher slots,
+        # so past the limit the answer is 503 before the body is read, not more memory.
+        if self._active >= self._settings.max_concurrent_requests:
+            return problem(503, "busy", "too many requests in progress; retry later", retry_after=1)
+        self._active += 1
+        try:
+            return await self._accept(request, caller, schema_name, mode)
+        finally:
+            self._active -= 1
+
+    async def _accept(
+        self, request: web.Request, caller: ApiKey, schema_name: str, mode: str
+    ) -> web.Response:
         try:
             items = parse_body(await request.read(), request.content_type, self._settings.max_batch_records)
         except BodyError as exc:

@@ -196,3 +196,33 @@ async def test_health_ready_metrics(memory_node: Node) -> None:
         assert isinstance(transport, MemoryTransport)
         transport.set_ready(False)
         assert (await http.get(f"{base}/readyz")).status == 503
+
+
+async def test_requests_beyond_the_concurrency_limit_get_503_at_once(tmp_path: Any) -> None:
+    """With confirms stalled, 2 requests fill a limit of 2; the third is refused at once with Retry-After."""
+    from hub.node import topology_for
+    from tests.helpers import node_settings
+
+    settings = node_settings(tmp_path, http={"max_concurrent_requests": 2})
+    transport = MemoryTransport(topology_for(settings))
+    gate = asyncio.Event()
+    publish = transport.publish
+
+    async def stalled(*args: Any, **kwargs: Any) -> None:
+        await gate.wait()
+        await publish(*args, **kwargs)
+
+    async with Node(settings, transport=transport) as node:
+        transport.publish = stalled  # type: ignore[method-assign]
+        held = [
+            asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", f"H{i}")))
+            for i in range(2)
+        ]
+        await asyncio.sleep(0.2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        status, body, _ = await post(node, "ormas_registration", item("ormas_registration", "H3"))
+        assert (status, body["error"]) == (503, "busy") and loop.time() - started < 0.5
+        gate.set()
+        assert [(await t)[0] for t in held] == [202, 202]
+        assert (await post(node, "ormas_registration", item("ormas_registration", "H3")))[0] == 202
