@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from schemas.envelope import Envelope
 
 # What a sink reports per envelope. ``conflict`` means the same revision arrived with other content.
 APPLIED, DUPLICATE, STALE, CONFLICT = "applied", "duplicate", "stale", "conflict"
+ApplyStatus = Literal["applied", "duplicate", "stale", "conflict"]
+
+
+def judge(held: tuple[int, str] | None, revision: int, content_hash: str) -> ApplyStatus:
+    """The rule every sink applies to a record against what it holds (``(revision, content hash)``):
+    nothing held or a higher revision -> applied; a lower one -> stale; the same revision with the same
+    content -> duplicate, with other content -> conflict."""
+    if held is None or revision > held[0]:
+        return "applied"
+    if revision < held[0]:
+        return "stale"
+    return "duplicate" if content_hash == held[1] else "conflict"
 
 
 class SinkResult(Protocol):

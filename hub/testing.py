@@ -19,7 +19,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.adapters.model import AdapterContext, AdapterPlugin, SourceBatch
-from hub.sink import APPLIED, CONFLICT, DUPLICATE, STALE
+from hub.sink import APPLIED, judge
 from hub.transport.memory import MemoryTransport
 from schemas.envelope import Envelope
 
@@ -116,13 +116,9 @@ class FakeSink:
                 orjson.dumps([env.op, env.payload], option=orjson.OPT_SORT_KEYS)
             ).hexdigest()
             held = self.rows.get(env.record_key)
-            if held is None or held[0] < env.revision:
+            status = judge(held[:2] if held else None, env.revision, digest)
+            if status == APPLIED:
                 self.rows[env.record_key] = (env.revision, digest, env)
-                status = APPLIED
-            elif held[0] > env.revision:
-                status = STALE
-            else:
-                status = DUPLICATE if held[1] == digest else CONFLICT
             results.append(FakeResult(env.idempotency_key, status))
         return results
 

@@ -28,7 +28,7 @@ from adapters.files_sink.config import FilesSinkConfig
 from adapters.files_sink.index import FilesIndex
 from adapters.files_sink.writer import Appender, repair
 from hub.adapters.model import AdapterContext
-from hub.sink import APPLIED, CONFLICT, DUPLICATE, STALE
+from hub.sink import APPLIED, judge
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)
@@ -93,9 +93,8 @@ class FilesSink:
             at = datetime.now(UTC).isoformat()
             for env in envelopes:
                 digest = content_hash(env)
-                seen = current.get(env.record_key)
-                if seen is None or env.revision > seen[0]:
-                    status = APPLIED
+                status = judge(current.get(env.record_key), env.revision, digest)
+                if status == APPLIED:
                     current[env.record_key] = winners[env.record_key] = (env.revision, digest)
                     files = [
                         appender.plan(env.schema_name, fmt, self._line(env, fmt), day)
@@ -104,10 +103,6 @@ class FilesSink:
                     written.append(
                         (env.idempotency_key, env.record_key, env.revision, env.op, ",".join(files), at)
                     )
-                elif env.revision < seen[0]:
-                    status = STALE
-                else:
-                    status = DUPLICATE if digest == seen[1] else CONFLICT
                 results.append(FileResult(env.idempotency_key, status))
             if written:
                 states = appender.flush()

@@ -24,8 +24,9 @@ import structlog
 from adapters.postgres_sink import migrations, statements
 from adapters.postgres_sink.config import PostgresSinkConfig
 from adapters.postgres_sink.rows import PgRow, prepare
-from adapters.sqlite_sink.store import ApplyResult, ApplyStatus
+from adapters.sqlite_sink.store import ApplyResult
 from hub.errors import FatalError
+from hub.sink import judge
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)
@@ -128,18 +129,10 @@ def _decide(
     results: list[ApplyResult] = []
     winners: dict[str, PgRow] = {}
     for r in rows:
-        seen = current.get(r.record_key)
-        status: ApplyStatus
-        if seen is None or r.revision > seen[0]:
-            status = "applied"
+        status = judge(current.get(r.record_key), r.revision, r.content_hash)
+        if status == "applied":
             current[r.record_key] = (r.revision, r.content_hash)
             winners[r.record_key] = r
-        elif r.revision < seen[0]:
-            status = "stale"
-        elif r.content_hash == seen[1]:
-            status = "duplicate"
-        else:
-            status = "conflict"
         results.append(ApplyResult(r.idempotency_key, r.record_key, status))
     return results, winners
 

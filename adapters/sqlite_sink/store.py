@@ -12,15 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
 from adapters.sqlite_sink import schema
 from adapters.sqlite_sink.rows import PreparedRow, prepare
+from hub.sink import ApplyStatus, judge
 from schemas.envelope import Envelope
-
-ApplyStatus = Literal["applied", "duplicate", "conflict", "stale"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,18 +151,10 @@ def _decide(
     winners: dict[str, PreparedRow] = {}
     log: list[LogRow] = []
     for r in rows:
-        seen = current.get(r.record_key)
-        status: ApplyStatus
-        if seen is None or r.revision > seen[0]:
-            status = "applied"
+        status = judge(current.get(r.record_key), r.revision, r.content_hash)
+        if status == "applied":
             current[r.record_key] = (r.revision, r.content_hash)
             winners[r.record_key] = r
-        elif r.revision < seen[0]:
-            status = "stale"
-        elif r.content_hash == seen[1]:
-            status = "duplicate"
-        else:
-            status = "conflict"
         results.append(ApplyResult(r.idempotency_key, r.record_key, status))
         first_applied = applied_at if status == "applied" else None
         conflicts = int(status == "conflict")

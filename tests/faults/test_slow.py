@@ -33,9 +33,9 @@ from schemas.envelope import Envelope
 from schemas.regions import default_index
 from tests.faults import harness as h
 from tests.faults.ledger import Ledger, assert_ok, key_for
-from tests.faults.proxy import FaultyLink
 from tests.helpers import KEY_BOGOR, item, node_settings
 from tests.integration.conftest import AMQP_BASE, BROKER_USER
+from tests.proxy import FaultyLink
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 ROOT = Path(__file__).parents[2]
