@@ -40,7 +40,7 @@ from hub.settings import Settings, SourceEntry
 from hub.sink import Sink
 from hub.sink_worker import SinkWorker
 from hub.state import StateStore
-from hub.topology import Topology, default_topology, sink_queue, with_sinks
+from hub.topology import Topology, default_topology, sink_queue, with_feed, with_sinks, with_uplink
 from hub.transport.base import Transport
 from hub.validation import Validator
 from schemas.pii import NikTokenizer
@@ -307,4 +307,9 @@ def topology_for(settings: Settings) -> Topology:
     b = settings.broker
     base = default_topology(b.prefix, delivery_limit=b.delivery_limit)
     sinks = [(e.name, e.bindings) for e in settings.sinks if e.enabled]
-    return with_sinks(base, sinks, delivery_limit=b.delivery_limit)
+    topology = with_sinks(base, sinks, delivery_limit=b.delivery_limit)
+    if settings.uplink.enabled:
+        topology = with_uplink(topology, delivery_limit=b.delivery_limit)
+    if settings.feed.stream:
+        topology = with_feed(topology, max_age=settings.feed.max_age)
+    return topology

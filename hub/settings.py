@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hub.errors import ConfigError
+from schemas.classification import Classification
 
 # A fixed development key so the demo and tests run out of the box. A node refuses to start with it
 # unless ``dev_mode`` is on: production keys come from the environment or a secrets file.
@@ -115,6 +116,31 @@ class SinkSettings(_Section):
     linger_ms: float = Field(10.0, ge=0, le=1000)
 
 
+class UplinkSettings(_Section):
+    """The link to the parent level (nodes below pusat). The hub verifies and forwards into ``upward``;
+    crossing to the parent's broker is a RabbitMQ shovel that ``simpul topology render`` writes."""
+
+    enabled: bool = Field(False, description="Forward verified records to the parent level")
+    parent_uri: str = Field(
+        "amqp://guest:guest@127.0.0.1:5672/%2F",
+        description="AMQP URI of the parent's broker with this office's user there (used by the shovel)",
+    )
+    parent_exchange: str = Field("simpul.ingest", description="Parent exchange the shovel publishes to")
+    hold_classifications: list[Classification] = Field(
+        default_factory=lambda: [Classification.SANGAT_RAHASIA],
+        description="Records of these classifications are held at this level, not forwarded",
+    )
+    prefetch: int = Field(256, ge=1, le=10_000)
+    batch_messages: int = Field(64, ge=1, le=10_000)
+
+
+class FeedSettings(_Section):
+    """The replayable feed (pusat): a RabbitMQ stream bound to the ingest exchange."""
+
+    stream: bool = Field(False, description="Declare the stream <prefix>.feed")
+    max_age: str = Field("365D", pattern=r"^[0-9]+[YMDhms]$", description="Stream retention, e.g. 365D")
+
+
 class Settings(BaseSettings):
     """All settings of one Simpul node."""
 
@@ -122,6 +148,9 @@ class Settings(BaseSettings):
 
     node: str = Field("pusat", pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="Node name in lineage")
     level: Literal["kecamatan", "kabkota", "provinsi", "pusat"] = "pusat"
+    region: str | None = Field(
+        None, description="Kode wilayah this node serves (e.g. 32.01); records outside it are refused"
+    )
     dev_mode: bool = Field(False, description="Allows the built-in development keys")
     state_dir: Path = Field(Path("var"), description="Where SQLite state (quarantine, cursors) lives")
     token_key: str = Field(DEV_KEY, description="Base64 key for NIK tokens (HMAC-SHA256)")
@@ -135,6 +164,8 @@ class Settings(BaseSettings):
     sink: SinkSettings = Field(default_factory=SinkSettings)
     sources: list[SourceEntry] = Field(default_factory=list, description="Source adapter instances")
     sinks: list[SinkEntry] = Field(default_factory=list, description="Extra sink adapter instances")
+    uplink: UplinkSettings = Field(default_factory=UplinkSettings)
+    feed: FeedSettings = Field(default_factory=FeedSettings)
     admin_tokens: dict[str, AdminToken] = Field(default_factory=dict, description="Admin API token -> holder")
 
     @field_validator("token_key", "quarantine_key")

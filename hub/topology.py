@@ -8,6 +8,7 @@ dropped by the broker (see ../shared/RELIABILITY.md, "naive designs" 3 and 7).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,21 @@ class ExchangeSpec:
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """A durable quorum queue. ``dead_letter_exchange`` and ``delivery_limit`` are applied by policy."""
+    """A durable queue: ``quorum`` (work queues; ``dead_letter_exchange`` and ``delivery_limit`` are
+    applied by policy) or ``stream`` (the replayable feed; ``max_age`` such as ``"90D"`` bounds retention)."""
 
     name: str
     dead_letter_exchange: str | None = None
     delivery_limit: int | None = None
+    kind: Literal["quorum", "stream"] = "quorum"
+    max_age: str | None = None
+
+    def arguments(self) -> dict[str, str]:
+        """The ``x-`` arguments the queue is declared with."""
+        args: dict[str, str] = {"x-queue-type": self.kind}
+        if self.kind == "stream" and self.max_age:
+            args["x-max-age"] = self.max_age
+        return args
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,36 @@ class Topology:
     def dead_queue(self) -> str:
         return f"{self.prefix}.dead"
 
+    # Levels: a node below pusat verifies what arrives in ``forward``, publishes what passes to ``upward``,
+    # whose ``uplink`` queue a RabbitMQ shovel drains into the parent's ingest exchange; records held back
+    # (by classification) wait in ``held`` at this level.
+    @property
+    def forward_queue(self) -> str:
+        return f"{self.prefix}.forward"
+
+    @property
+    def upward_exchange(self) -> str:
+        return f"{self.prefix}.upward"
+
+    @property
+    def uplink_queue(self) -> str:
+        return f"{self.prefix}.uplink"
+
+    @property
+    def hold_exchange(self) -> str:
+        return f"{self.prefix}.hold"
+
+    @property
+    def held_queue(self) -> str:
+        return f"{self.prefix}.held"
+
+    @property
+    def feed_stream(self) -> str:
+        return f"{self.prefix}.feed"
+
+    def has_queue(self, name: str) -> bool:
+        return any(q.name == name for q in self.queues)
+
 
 def sink_queue(prefix: str, sink_name: str) -> str:
     """The queue a configured sink consumes."""
@@ -113,3 +154,53 @@ def default_topology(prefix: str = "simpul", *, delivery_limit: int = 10) -> Top
         BindingSpec(dlx, f"{prefix}.dead", "#"),
     )
     return Topology(prefix, exchanges, queues, bindings, policy_name=f"{prefix}-work-queues")
+
+
+def _extend(
+    topology: Topology,
+    exchanges: list[ExchangeSpec],
+    queues: list[QueueSpec],
+    bindings: list[BindingSpec],
+) -> Topology:
+    return Topology(
+        topology.prefix,
+        topology.exchanges + tuple(exchanges),
+        topology.queues + tuple(queues),
+        topology.bindings + tuple(bindings),
+        topology.policy_name,
+    )
+
+
+def with_uplink(topology: Topology, *, delivery_limit: int = 10) -> Topology:
+    """``topology`` plus the parts of a node below pusat: ingest -> ``forward`` (verified by the level
+    worker) -> ``upward`` -> ``uplink`` (drained by the shovel to the parent), and ``hold`` -> ``held``.
+
+    ``uplink`` has no delivery limit: a shovel redelivering across a weak link must never dead-letter.
+    """
+    t, dlx = topology, topology.dead_letter_exchange
+    return _extend(
+        t,
+        [ExchangeSpec(t.upward_exchange), ExchangeSpec(t.hold_exchange)],
+        [
+            QueueSpec(t.forward_queue, dead_letter_exchange=dlx, delivery_limit=delivery_limit),
+            QueueSpec(t.uplink_queue),
+            QueueSpec(t.held_queue),
+        ],
+        [
+            BindingSpec(t.ingest_exchange, t.forward_queue, "#"),
+            BindingSpec(t.upward_exchange, t.uplink_queue, "#"),
+            BindingSpec(t.hold_exchange, t.held_queue, "#"),
+        ],
+    )
+
+
+def with_feed(topology: Topology, *, max_age: str = "365D") -> Topology:
+    """``topology`` plus the replayable feed: a stream queue holding every record the ingest exchange
+    routes, which ministry applications read from the start, an offset or a timestamp."""
+    t = topology
+    return _extend(
+        t,
+        [],
+        [QueueSpec(t.feed_stream, kind="stream", max_age=max_age)],
+        [BindingSpec(t.ingest_exchange, t.feed_stream, "#")],
+    )

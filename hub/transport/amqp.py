@@ -586,7 +586,7 @@ class AmqpTransport:
                 for q in self.topology.queues:
                     entity = f"queue {q.name!r}"
                     queues[q.name] = await channel.declare_queue(
-                        q.name, durable=True, arguments={"x-queue-type": "quorum"}
+                        q.name, durable=True, arguments=dict(q.arguments())
                     )
                 for binding in self.topology.bindings:
                     entity = f"binding {binding.exchange} -> {binding.queue} ({binding.pattern})"
