@@ -113,28 +113,36 @@ class SinkWorker:
         return envelope
 
     async def _quarantine(self, item: dict[str, Any], err: RecordError) -> None:
-        source = item.get("source") if isinstance(item.get("source"), dict) else {}
-        assert isinstance(source, dict)
-        payload = item.get("payload")
         self._metrics.sink_records.labels(
             adapter=self._sink.name, schema=str(item.get("schema_name")), outcome="quarantined"
         ).inc()
-        await self._quarantiner.put(
-            err,
-            stage="consume",
-            adapter=self._sink.name,
-            source_system=str(source.get("system", "unknown")),
-            office=_str_or_none(source.get("office")),
-            raw=payload if isinstance(payload, dict) else {},
-            original=codec.dumps(item),
-            schema_name=_str_or_none(item.get("schema_name")),
-            schema_version=_str_or_none(item.get("schema_version")),
-            kode_wilayah=_str_or_none(item.get("kode_wilayah")),
-            source_record_id=_str_or_none(item.get("source_record_id")),
-            revision=item.get("revision") if isinstance(item.get("revision"), int) else None,
-            correlation_id=_str_or_none(item.get("correlation_id")),
-            pii_keys=frozenset(p.rsplit(".", 1)[-1] for p in item.get("pii", []) if isinstance(p, str)),
-        )
+        await quarantine_item(self._quarantiner, self._sink.name, item, err)
+
+
+async def quarantine_item(
+    quarantiner: Quarantiner, consumer: str, item: dict[str, Any], err: RecordError
+) -> None:
+    """File one consumed envelope (``item``, as decoded) in quarantine at stage ``consume``, with
+    ``err`` as the reason; returns after the broker confirmed the entry."""
+    source = item.get("source") if isinstance(item.get("source"), dict) else {}
+    assert isinstance(source, dict)
+    payload = item.get("payload")
+    await quarantiner.put(
+        err,
+        stage="consume",
+        adapter=consumer,
+        source_system=str(source.get("system", "unknown")),
+        office=_str_or_none(source.get("office")),
+        raw=payload if isinstance(payload, dict) else {},
+        original=codec.dumps(item),
+        schema_name=_str_or_none(item.get("schema_name")),
+        schema_version=_str_or_none(item.get("schema_version")),
+        kode_wilayah=_str_or_none(item.get("kode_wilayah")),
+        source_record_id=_str_or_none(item.get("source_record_id")),
+        revision=item.get("revision") if isinstance(item.get("revision"), int) else None,
+        correlation_id=_str_or_none(item.get("correlation_id")),
+        pii_keys=frozenset(p.rsplit(".", 1)[-1] for p in item.get("pii", []) if isinstance(p, str)),
+    )
 
 
 def _str_or_none(value: object) -> str | None:
