@@ -40,6 +40,12 @@ class Metrics:
             ["adapter", "schema", "outcome"],
             registry=r,
         )
+        self.level_records = Counter(
+            "simpul_level_records",
+            "Records reaching a level worker, by outcome: forwarded, held, refused",
+            ["level", "schema", "province", "outcome"],
+            registry=r,
+        )
         self.publish_latency = Histogram(
             "simpul_publish_latency_seconds",
             "Time from publish to broker confirm, per AMQP message",
