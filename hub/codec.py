@@ -6,6 +6,7 @@ and a batch body is those bytes joined: batching costs no re-serialisation.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,14 @@ COUNT_HEADER = "x-simpul-count"
 def join_batch(items: Sequence[bytes]) -> bytes:
     """A JSON array from already-serialised JSON objects."""
     return b"[" + b",".join(items) + b"]"
+
+
+def group_id(message_ids: Sequence[str]) -> str:
+    """The message id of a batch: its only record's id, or a hash of its records' ids (deterministic,
+    so a republished identical batch carries the same id)."""
+    if len(message_ids) == 1:
+        return message_ids[0]
+    return hashlib.sha256("|".join(message_ids).encode()).hexdigest()[:32]
 
 
 def split_batch(body: bytes) -> list[dict[str, Any]]:

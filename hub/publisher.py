@@ -9,7 +9,6 @@ a semaphore, so a slow or blocked broker turns into backpressure on the sources,
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -99,10 +98,7 @@ class BatchingPublisher:
 
     async def _send(self, batch: _Batch) -> None:
         body = codec.join_batch(batch.items)
-        if len(batch.ids) == 1:
-            message_id = batch.ids[0]
-        else:  # deterministic, so a republished identical batch has the same id
-            message_id = hashlib.sha256("|".join(batch.ids).encode()).hexdigest()[:32]
+        message_id = codec.group_id(batch.ids)
         started = time.perf_counter()
         try:
             await self._transport.publish(
