@@ -26,6 +26,8 @@ from hub.http.admin import AdminApi
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
 from hub.http.status_page import status_page_routes
+from hub.levels.forwarder import LevelWorker
+from hub.levels.rules import LevelRules
 from hub.metrics import Metrics
 from hub.observer import NodeObserver
 from hub.pipeline import Pipeline
@@ -126,6 +128,7 @@ class Node:
                 linger_s=s.linger_ms / 1000,
             )
         await self._start_sinks()
+        self._start_level_worker()
         await self._start_http()
         self._start_sources()
         log.info(
@@ -146,6 +149,29 @@ class Node:
             self._consume(
                 queue, worker, entry.name, prefetch=entry.prefetch, max_messages=entry.batch_messages
             )
+
+    def _start_level_worker(self) -> None:
+        """Below pusat: verify what reaches this level and forward it upward (or hold it here)."""
+        up = self.settings.uplink
+        if not up.enabled:
+            return
+        rules = LevelRules(
+            self.settings.node,
+            self.settings.level,
+            self.settings.region,
+            frozenset(up.hold_classifications),
+        )
+        worker = LevelWorker(
+            self.transport,
+            self.topology,
+            rules,
+            self.quarantiner,
+            self.metrics,
+            max_batch_bytes=self.settings.batch.max_bytes,
+        )
+        self._consume(
+            self.topology.forward_queue, worker, "level", prefetch=up.prefetch, max_messages=up.batch_messages
+        )
 
     def _start_sources(self) -> None:
         for entry in self.settings.sources:
@@ -177,7 +203,7 @@ class Node:
     def _consume(
         self,
         queue: str,
-        handler: SinkWorker | QuarantineWorker,
+        handler: SinkWorker | QuarantineWorker | LevelWorker,
         name: str,
         *,
         prefetch: int = 64,

@@ -6,10 +6,21 @@ import asyncio
 import copy
 import importlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hub.settings import Settings, load_settings
+from schemas import catalog as schema_catalog
+from schemas.envelope import (
+    Envelope,
+    SourceIdentity,
+    make_idempotency_key,
+    make_message_id,
+    make_record_key,
+)
+
+ENVELOPE_T0 = datetime(2024, 3, 6, 3, 0, tzinfo=UTC)
 
 OFFICE_BOGOR = "32.01"
 KEY_BOGOR = "key-bogor"
@@ -90,3 +101,34 @@ async def close_vhost_connections(vhost: str) -> int:
         )
         await closer.wait()
     return len(names)
+
+
+def make_envelope(
+    schema: str = "research_permit",
+    rid: str = "R-1",
+    revision: int = 1,
+    *,
+    kode: str = "32.01",
+    office: str = "32.01",
+    system: str = "sicantik-bogor",
+    **payload_changes: Any,
+) -> Envelope:
+    """A valid envelope built with the real identity rules around the schema's example payload."""
+    record_key = make_record_key(schema, system, rid)
+    idem = make_idempotency_key(record_key, revision)
+    payload = example(schema) | {"kode_wilayah": kode} | payload_changes
+    return Envelope(
+        message_id=make_message_id(idem),
+        schema_name=schema,
+        schema_version=schema_catalog.get(schema).version,
+        source_record_id=rid,
+        revision=revision,
+        record_key=record_key,
+        idempotency_key=idem,
+        source=SourceIdentity(system=system, office=office, adapter="test"),
+        kode_wilayah=kode,
+        region_ref="Kepmendagri 300.2.2-2138/2025",
+        reported_at=ENVELOPE_T0,
+        received_at=ENVELOPE_T0,
+        payload=payload,
+    )
