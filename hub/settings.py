@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hub.errors import ConfigError
@@ -141,6 +141,46 @@ class FeedSettings(_Section):
     max_age: str = Field("365D", pattern=r"^[0-9]+[YMDhms]$", description="Stream retention, e.g. 365D")
 
 
+class BrokerUser(_Section):
+    """A broker user ``simpul topology render`` creates on this node's vhost, with least privilege by role.
+
+    ``source``: an office publishing its records; ``shovel``: the user a child level's shovel logs in as.
+    Both may only write to the ingest exchange, under routing keys of their office's region. ``hub``: the
+    node's own user (everything under the prefix); ``consumer``: a ministry application reading the feed.
+    Without ``password_hash`` the user must already exist and only gets its permissions.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", description="Broker user name")
+    office: str = Field(description="Kode wilayah of the office (dotted, e.g. 32.01) or 'pusat'")
+    role: Literal["source", "shovel", "hub", "consumer"] = "source"
+    password_hash: str | None = Field(
+        None, description="rabbit_password_hashing_sha256, from `simpul topology hash-password`"
+    )
+
+    @field_validator("office")
+    @classmethod
+    def _office_exists(cls, value: str) -> str:
+        from schemas.regions import default_index
+
+        region = default_index().get(value) if value != "pusat" else None
+        if value != "pusat" and (region is None or region.code != value):
+            raise ValueError("must be 'pusat' or an existing dotted kode wilayah such as 32.01")
+        return value
+
+    @field_validator("password_hash")
+    @classmethod
+    def _hash_shape(cls, value: str | None) -> str | None:
+        # 4 bytes of salt + a SHA-256 digest, base64: what RabbitMQ's sha256 hashing stores.
+        if value is not None:
+            try:
+                raw = base64.b64decode(value, validate=True)
+            except ValueError as exc:
+                raise ValueError("must be base64 (use `simpul topology hash-password`)") from exc
+            if len(raw) != 36:
+                raise ValueError("must be a rabbit_password_hashing_sha256 hash (36 bytes)")
+        return value
+
+
 class Settings(BaseSettings):
     """All settings of one Simpul node."""
 
@@ -166,6 +206,9 @@ class Settings(BaseSettings):
     sinks: list[SinkEntry] = Field(default_factory=list, description="Extra sink adapter instances")
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
     feed: FeedSettings = Field(default_factory=FeedSettings)
+    broker_users: list[BrokerUser] = Field(
+        default_factory=list, description="Broker users `simpul topology render` creates (offices, shovels)"
+    )
     admin_tokens: dict[str, AdminToken] = Field(default_factory=dict, description="Admin API token -> holder")
 
     @field_validator("token_key", "quarantine_key")
@@ -178,6 +221,21 @@ class Settings(BaseSettings):
         if len(raw) < 16:
             raise ValueError("must decode to at least 16 bytes")
         return value
+
+    @model_validator(mode="after")
+    def _broker_users_fit(self) -> Settings:
+        names = [u.name for u in self.broker_users]
+        if len(names) != len(set(names)):
+            raise ValueError("broker_users: duplicate user names")
+        for user in self.broker_users:
+            inside = (
+                self.region is None or user.office == self.region or user.office.startswith(self.region + ".")
+            )
+            if user.role in ("source", "shovel") and not inside:
+                raise ValueError(f"broker_users: {user.name}'s office lies outside the node's region")
+            if user.role == "consumer" and not self.feed.stream:
+                raise ValueError(f"broker_users: consumer {user.name} needs feed.stream = true")
+        return self
 
     def key_bytes(self, name: Literal["token_key", "quarantine_key"]) -> bytes:
         """The decoded key; refuses the development key outside dev mode."""
