@@ -13,6 +13,7 @@ Failures: a request that keeps failing raises ``SourceUnavailable`` (the runner 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -46,6 +47,26 @@ class RestPollSource:
         # Concatenated, not RFC-joined: a base URL with a path prefix (http://host/sitimdu) keeps it.
         self._url = URL(config.base_url.rstrip("/") + "/" + config.path.lstrip("/"))
         self.cycles = 0
+        # For cursor_lag_seconds(): the newest (updated_at) the source has shown, the committed cursor's,
+        # and whether the last cycle stopped at max_pages_per_cycle with pages left unread.
+        self._newest_seen_ms: int | None = None
+        self._committed_ms: int | None = None
+        self._oldest_seen_ms: int | None = None  # before the first commit, the lag is measured from it
+        self._capped = False
+
+    def cursor_lag_seconds(self) -> float | None:
+        """How far the committed cursor is behind the source: the newest ``updated_at`` seen at the source
+        minus the committed cursor's; while a cycle was capped with pages left, at least now minus the
+        cursor (the unread pages are newer). 0 when caught up; None before the first page or without a
+        cursor (no ``[cursor]`` or no ``updated_at_path``). Called at scrape time: no I/O."""
+        if self._newest_seen_ms is None:
+            return None
+        committed = self._committed_ms if self._committed_ms is not None else self._oldest_seen_ms
+        committed = self._newest_seen_ms if committed is None else committed
+        lag_ms = max(0, self._newest_seen_ms - committed)
+        if self._capped and self._committed_ms is not None:
+            lag_ms = max(lag_ms, int(time.time() * 1000) - self._committed_ms)
+        return lag_ms / 1000
 
     @property
     def requests(self) -> int:
@@ -73,6 +94,9 @@ class RestPollSource:
         window, a big group sharing one timestamp) do not count towards ``max_pages_per_cycle`` (up to
         ten times it), so a cycle always makes progress past such a group."""
         start = await asyncio.to_thread(self._cursor.load)
+        if start is not None:
+            self._committed_ms = start.updated_ms
+        self._capped = False
         url, params = self._url, self._first_params(start)
         seen: dict[str, int] = {}
         limit, useful, fetched = self.config.max_pages_per_cycle, 0, 0
@@ -99,6 +123,7 @@ class RestPollSource:
             if following is None:
                 return
             url, params = following
+        self._capped = True
         log.info("poll_cycle_capped", adapter=self._context.name, pages=fetched, pages_with_new=useful)
 
     def _first_params(self, cursor: CursorKey | None) -> dict[str, str]:
@@ -150,6 +175,10 @@ class RestPollSource:
             revision = epoch_ms(get_path(raw, cfg.updated_at_path), self._tz) if cfg.updated_at_path else None
             key = CursorKey(revision, rid) if rid is not None and revision is not None else None
             if cfg.cursor is not None and key is not None:
+                if self._newest_seen_ms is None or key.updated_ms > self._newest_seen_ms:
+                    self._newest_seen_ms = key.updated_ms
+                if self._oldest_seen_ms is None or key.updated_ms < self._oldest_seen_ms:
+                    self._oldest_seen_ms = key.updated_ms
                 if not key.after(start):
                     continue  # already confirmed in an earlier cycle (the overlap window)
                 if key.after(newest):
@@ -161,6 +190,7 @@ class RestPollSource:
         async def commit() -> None:
             if newest is not None:
                 stored = await self._cursor.advance(newest)
+                self._committed_ms = stored.updated_ms
                 log.info("poll_cursor_committed", adapter=self._context.name, updated_ms=stored.updated_ms)
 
         return commit

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -53,6 +53,20 @@ class SqlPollSource:
         self._query = query.build(config)
         self._client: clients.Client | None = None
         self._stopping = asyncio.Event()
+        # For cursor_lag_seconds(): the committed cursor's change time, and whether the last page was
+        # full (more rows wait) or not (the poll reached the end of the table).
+        self._committed_at: datetime | None = None
+        self._backlog: bool | None = None
+
+    def cursor_lag_seconds(self) -> float | None:
+        """How far the committed cursor is behind the table: 0 when the last page came back short (every
+        row up to the settle window is read); while full pages keep coming, now minus the committed
+        cursor's change time. None before the first page. Called at scrape time: no I/O."""
+        if self._backlog is None:
+            return None
+        if not self._backlog or self._committed_at is None:
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - self._committed_at).total_seconds())
 
     async def start(self) -> None:
         # Nothing to open yet: a database that is down at start is a back-off in read(), not a crash.
@@ -81,8 +95,11 @@ class SqlPollSource:
     async def read(self) -> AsyncGenerator[SourceBatch, None]:
         cfg, name, state = self._config, self._context.name, self._context.state
         cursor = load_cursor(await asyncio.to_thread(state.get, name, _KEY))
+        if cursor is not None:
+            self._committed_at = aware(cursor[0], cfg.tz)
         while not self._stopping.is_set():
             rows = await self._fetch(cursor)
+            self._backlog = len(rows) >= cfg.batch_size
             if rows:
                 last: Cursor = (rows[-1][query.CHANGED], rows[-1][cfg.key_column])
                 records = [self._record(row) for row in rows]
@@ -90,6 +107,7 @@ class SqlPollSource:
 
                 async def commit(last: Cursor = last) -> None:
                     await asyncio.to_thread(state.put, name, _KEY, dump_cursor(last))
+                    self._committed_at = aware(last[0], cfg.tz)
 
                 yield SourceBatch(records, commit)
                 cursor = last  # resumed only after the commit above ran

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from hub.adapters.runner import SourceRunner
 from hub.audit import AdminAudit
+from hub.config_check import check_config_text
 from hub.errors import RequestError
 from hub.http.responses import json_response, problem
 from hub.quarantine import QuarantineEntry
@@ -72,6 +73,7 @@ class AdminApi:
             web.post("/v1/admin/quarantine/{entry_id}/redrive", self.quarantine_redrive),
             web.post("/v1/admin/quarantine/{entry_id}/discard", self.quarantine_discard),
             web.get("/v1/admin/audit", self.audit),
+            web.post("/v1/admin/config/validate", self.config_validate),
         ]
 
     def _caller(self, request: web.Request, need: Role) -> AdminToken:
@@ -225,6 +227,28 @@ class AdminApi:
     async def audit(self, request: web.Request) -> web.Response:
         self._caller(request, "read")
         return json_response(self._audit.recent(_int(request.query, "limit", 100, 1000)))
+
+    async def config_validate(self, request: web.Request) -> web.Response:
+        """Check a TOML config (the body) as ``simpul check-config`` does: 200 with a summary, or 400
+        with every problem by key. Read role: it changes nothing, but it is audited like an action (who
+        checked which node's config, and the verdict; never the text, which may hold secrets)."""
+        who = self._caller(request, "read")
+        try:
+            text = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            self._log(who, "config.validate", "-", "invalid: not UTF-8")
+            return problem(400, "invalid_config", "the body is not UTF-8 text", problems=[])
+        report = check_config_text(text)
+        if not report.valid:
+            self._log(who, "config.validate", "-", f"invalid: {len(report.problems)} problem(s)")
+            return problem(
+                400,
+                "invalid_config",
+                f"{len(report.problems)} problem(s) in the config",
+                problems=report.problems,
+            )
+        self._log(who, "config.validate", str(report.summary["node"]), "valid")
+        return json_response({"valid": True, **report.summary})
 
 
 class Throughput:
