@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     from hub.admin_cli import add_commands as add_operator_commands
 
     add_operator_commands(sub)  # status, quarantine ..., audit
+    from hub.levels.cli import add_commands as add_topology_commands
+
+    add_topology_commands(sub)  # topology render|apply|hash-password
     return parser
 
 
@@ -116,6 +119,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hub.admin_cli import dispatch as operator
 
         return operator(args)
+    if args.command == "topology":
+        from hub.levels.cli import dispatch as topology
+
+        return topology(args)
     if args.command in ("mapping", "adapters"):
         from hub.kit.cli import dispatch
 
