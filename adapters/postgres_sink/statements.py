@@ -36,7 +36,8 @@ def build(schema: str) -> Statements:
     upsert = (
         f"INSERT INTO {s}.records ({names}, applied_at) SELECT {select}, now() FROM unnest({arrays}) "
         f"AS u({names}) ON CONFLICT (record_key) DO UPDATE SET {updates}, "
-        f"applied_at = excluded.applied_at WHERE {s}.records.revision < excluded.revision"
+        f"applied_at = excluded.applied_at, change_txid = pg_current_xact_id() "
+        f"WHERE {s}.records.revision < excluded.revision"
     )
     log = f"""
 INSERT INTO {s}.applied_log AS a (idempotency_key, record_key, revision, first_applied_at, last_delivered_at,

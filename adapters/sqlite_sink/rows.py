@@ -26,7 +26,8 @@ _FAST = (
 
 @dataclass(frozen=True, slots=True)
 class PreparedRow:
-    """One envelope ready to write. ``values`` is in ``schema.COLUMNS`` order minus ``applied_at``."""
+    """One envelope ready to write. ``values``: ``schema.COLUMNS`` order minus the last two columns
+    (``applied_at`` and ``change_seq``, set by the store)."""
 
     record_key: str
     idempotency_key: str

@@ -2,6 +2,11 @@
 
 Durability contract: WAL with ``synchronous=FULL`` means a ``COMMIT`` that returned has been fsynced, so
 a consumer may ack the deliveries of a batch as soon as ``SqliteWarehouse.apply`` returns.
+
+Change sequence: every row written (inserted or replaced) takes the next ``change_seq`` from the one-row
+``change_counter`` table, inside the write transaction. Writers are serialised by ``BEGIN IMMEDIATE``, so
+sequence order is commit order, and a reader paging ``WHERE change_seq > cursor`` never skips a row that
+commits later (``hub.feeds``). A database from before the column existed is migrated when it is opened.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ CREATE TABLE IF NOT EXISTS records (
     envelope         TEXT NOT NULL,
     occurred_at      TEXT,
     received_at      TEXT NOT NULL,
-    applied_at       TEXT NOT NULL
+    applied_at       TEXT NOT NULL,
+    change_seq       INTEGER
 );
 CREATE INDEX IF NOT EXISTS records_schema_province ON records (schema_name, province);
 CREATE INDEX IF NOT EXISTS records_kode_wilayah ON records (kode_wilayah);
@@ -47,7 +53,15 @@ CREATE TABLE IF NOT EXISTS applied_log (
     conflicts        INTEGER NOT NULL,
     last_status      TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS change_counter (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
 """
+
+# Run after DDL and after a database from before change_seq got the column (see ``migrate``).
+CHANGE_INDEX = "CREATE INDEX IF NOT EXISTS records_schema_change ON records (schema_name, change_seq)"
 
 COLUMNS = (
     "record_key",
@@ -68,6 +82,7 @@ COLUMNS = (
     "occurred_at",
     "received_at",
     "applied_at",
+    "change_seq",
 )
 
 # The caller decided (under the write lock) that this row wins, so the conflict branch replaces it whole.
@@ -93,6 +108,31 @@ SELECT_CURRENT = (
     "SELECT record_key, revision, content_hash FROM records "
     "WHERE record_key IN (SELECT value FROM json_each(?))"
 )
+
+
+# Reserves ``n`` sequence numbers; returns the last one (the batch takes last - n + 1 .. last).
+NEXT_SEQ = "UPDATE change_counter SET value = value + ? WHERE id = 1 RETURNING value"
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Give a database from before ``change_seq`` the column (existing rows numbered in rowid order),
+    its index and the counter. Idempotent; one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+        if "change_seq" not in columns:
+            conn.execute("ALTER TABLE records ADD COLUMN change_seq INTEGER")
+            conn.execute("UPDATE records SET change_seq = rowid")
+        conn.execute(CHANGE_INDEX)
+        conn.execute(
+            "INSERT OR IGNORE INTO change_counter (id, value) "
+            "SELECT 1, COALESCE(MAX(change_seq), 0) FROM records"
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def open_db(
@@ -122,6 +162,7 @@ def open_db(
         conn.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint_pages)}")
         conn.execute(f"PRAGMA journal_size_limit = {int(checkpoint_pages) * 4096 * 2}")
         conn.executescript(DDL)
+        migrate(conn)
     except BaseException:
         conn.close()
         raise

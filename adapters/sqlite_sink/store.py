@@ -81,8 +81,12 @@ class SqliteWarehouse:
             try:
                 results, winners, log = _decide(conn, rows, applied_at)
                 if winners:
+                    # Sequence numbers are taken under the write lock, so their order is commit order.
+                    last = conn.execute(schema.NEXT_SEQ, (len(winners),)).fetchone()[0]
+                    first = last - len(winners) + 1
                     conn.executemany(
-                        schema.UPSERT_RECORD, [(*r.values, applied_at) for r in winners.values()]
+                        schema.UPSERT_RECORD,
+                        [(*r.values, applied_at, first + i) for i, r in enumerate(winners.values())],
                     )
                 conn.executemany(schema.LOG_DELIVERY, log)
                 conn.execute("COMMIT")

@@ -171,12 +171,12 @@ async def test_concurrent_writers_on_overlapping_records(schema: str) -> None:
 
 
 async def test_parallel_starts_migrate_once(schema: str) -> None:
-    """Three sinks starting at once on a new schema: one set of tables, migration 1 recorded once."""
+    """Three sinks starting at once on a new schema: one set of tables, each migration recorded once."""
     sinks = [PostgresSink(PostgresSinkConfig(**PG, db_schema=schema)) for _ in range(3)]
     await asyncio.gather(*(s.start() for s in sinks))
     try:
         versions = await _fetch(schema, "SELECT version FROM {s}.schema_migrations")
-        assert [r[0] for r in versions] == [1]
+        assert sorted(r[0] for r in versions) == [1, 2]
         await sinks[0].write([env("m", 1)])
         assert await sinks[2].count() == 1
     finally:
@@ -199,3 +199,21 @@ async def test_adapter_contract_kit(schema: str) -> None:
     envelopes = [*example_envelopes("party_financial_aid"), *example_envelopes("ormas_registration", 2)]
     report = await check_sink_contract(PLUGIN, {**PG, "db_schema": schema}, envelopes, durable=True)
     assert report.rounds["redelivery"] == ["duplicate"] * 5
+
+
+async def test_change_position_moves_with_every_applied_write(sink: PostgresSink, schema: str) -> None:
+    """A row's change_txid is its last writer's transaction: a newer revision moves it past the others,
+    a duplicate or stale write leaves it where it is."""
+    await sink.write([env("p1", 1), env("p2", 1)])
+    await sink.write([env("p3", 1)])
+
+    async def positions() -> dict[str, int]:
+        rows = await _fetch(schema, "SELECT source_record_id, change_txid::text::bigint FROM {s}.records")
+        return {r[0]: r[1] for r in rows}
+
+    first = await positions()
+    assert first["p1"] == first["p2"] < first["p3"]
+    await sink.write([env("p1", 1), env("p2", 0)])  # duplicate and stale: nothing moves
+    assert await positions() == first
+    await sink.write([env("p1", 2)])
+    assert (await positions())["p1"] > first["p3"]
