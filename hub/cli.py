@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--source-records", type=int, default=300, help="records per simulated rest/webhook/files/sql source"
     )
+    demo.add_argument(
+        "--part",
+        choices=("all", "flow", "levels"),
+        default="all",
+        help="flow: sources -> pusat; levels: kab/kota -> provinsi -> pusat with a link cut (default both)",
+    )
+    demo.add_argument("--level-records", type=int, default=200, help="ormas records per kab/kota office")
 
     check = sub.add_parser("check-config", help="validate a config file without starting anything")
     check.add_argument("file", type=Path)
@@ -83,21 +90,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(args.config)
     if args.command == "demo":
-        from hub.demo.main import run_demo
-
-        return asyncio.run(
-            run_demo(
-                offices=args.offices,
-                records=args.records,
-                bad_every=args.bad_every,
-                timeout=args.timeout,
-                broker_url=args.broker_url,
-                management_url=args.management_url,
-                vhost=args.vhost,
-                only=args.only,
-                source_records=args.source_records,
-            )
-        )
+        return _demo(args)
     if args.command == "check-config":
         from hub.adapters.build import check_adapters
         from hub.settings import load_settings
@@ -138,6 +131,43 @@ def _dispatch(args: argparse.Namespace) -> int:
         print("\n".join(lines))
         return 0 if lines else 1
     raise AssertionError(args.command)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hub.demo.levels import run_levels_demo
+    from hub.demo.main import run_demo
+
+    codes = []
+    if args.part in ("all", "flow"):
+        codes.append(
+            asyncio.run(
+                run_demo(
+                    offices=args.offices,
+                    records=args.records,
+                    bad_every=args.bad_every,
+                    timeout=args.timeout,
+                    broker_url=args.broker_url,
+                    management_url=args.management_url,
+                    vhost=args.vhost,
+                    only=args.only,
+                    source_records=args.source_records,
+                )
+            )
+        )
+    if args.part in ("all", "levels"):
+        if codes:
+            print()
+        codes.append(
+            asyncio.run(
+                run_levels_demo(
+                    broker_url=args.broker_url,
+                    management_url=args.management_url,
+                    per_office=args.level_records,
+                    timeout=args.timeout,
+                )
+            )
+        )
+    return max(codes)
 
 
 def _schemas(args: argparse.Namespace) -> int:
