@@ -52,6 +52,9 @@ def jsonb_text(json_text: str) -> str:
 
     Only the stored copy changes; the content hash is taken over the canonical bytes before this.
     """
+    # The regex scan cost ~40 us per 1 KB record (a third of the sink's CPU); the escape is rare.
+    if "\\u0000" not in json_text:
+        return json_text
     return _NUL.sub(r"\1\\ufffd", json_text)
 
 
