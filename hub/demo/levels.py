@@ -328,23 +328,35 @@ async def _wait_for_backlog(node: LevelNode, *, timeout: float) -> int:
     return depth
 
 
-async def run_levels_demo(*, broker_url: str, management_url: str, per_office: int, timeout: float) -> int:
-    """``simpul demo --part levels``: the three levels as vhosts of the local broker; prints the summary."""
-    nodes = single_broker_layout(broker_url, management_url)
-    async with ManagementClient(management_url) as api:
-        await api.wait_until_ready(timeout=30)
-        for n in nodes:
+async def fresh_vhosts(nodes: list[LevelNode]) -> None:
+    """(Re)create each node's vhost on its broker, with guest allowed (the demo's and tests' user)."""
+    for n in nodes:
+        async with ManagementClient(n.management) as api:
+            await api.wait_until_ready(timeout=30)
             await api.delete_vhost(n.vhost)
-            await api.create_vhost(n.vhost, description="simpul levels demo (recreated by every run)")
+            await api.create_vhost(n.vhost, description="simpul levels (recreated by every run)")
             await api.set_permissions(n.vhost, "guest")
-    province = next(n for n in nodes if n.level == "provinsi")
+
+
+def shovel_switch(node: LevelNode) -> tuple[Callable[[dict[str, Settings]], Awaitable[None]], ...]:
+    """``cut`` and ``restore`` for ``node``'s uplink by removing and re-creating its shovel."""
 
     async def cut(settings: dict[str, Settings]) -> None:
-        await delete_shovel(province, settings[province.name])
+        await delete_shovel(node, settings[node.name])
 
     async def restore(settings: dict[str, Settings]) -> None:
-        await put_shovel(province, settings[province.name])
+        await put_shovel(node, settings[node.name])
 
+    return cut, restore
+
+
+async def run_levels_demo(
+    *, broker_url: str, management_url: str, per_office: int, timeout: float, prefix: str = "simpul-levels"
+) -> int:
+    """``simpul demo --part levels``: the three levels as vhosts of the local broker; prints the summary."""
+    nodes = single_broker_layout(broker_url, management_url, prefix)
+    await fresh_vhosts(nodes)
+    cut, restore = shovel_switch(next(n for n in nodes if n.level == "provinsi"))
     print("Simpul demo, levels: kab/kota -> provinsi -> pusat, each level its own vhost, joined by shovels")
     state = Path(tempfile.mkdtemp(prefix="simpul-levels-"))
     report = await run_levels(nodes, state, per_office=per_office, timeout=timeout, cut=cut, restore=restore)

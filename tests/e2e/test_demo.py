@@ -167,7 +167,17 @@ def test_only_runs_the_named_kinds_through_the_cli(
     sync_vhost: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``simpul demo --only files,webhook`` runs those two kinds and no other, and exits 0."""
-    argv = ["demo", "--vhost", sync_vhost, "--only", "webhook,files", "--source-records", "40"]
+    argv = [
+        "demo",
+        "--part",
+        "flow",
+        "--vhost",
+        sync_vhost,
+        "--only",
+        "webhook,files",
+        "--source-records",
+        "40",
+    ]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert _row(out, "webhook").rstrip().endswith("ok") and _row(out, "files").rstrip().endswith("ok")
