@@ -20,6 +20,8 @@
 #   SIMPUL_RABBIT_DIST_PORT  Erlang distribution port   default 25682
 #   SIMPUL_RABBIT_DIR        folder for everything      default /tmp/simpul-rabbit-<NAME>
 #   SIMPUL_RABBIT_TIMEOUT_S  wait per step              default 90
+#   SIMPUL_RABBIT_PLUGINS    plugins, comma-separated   default rabbitmq_management
+#                            (e.g. rabbitmq_management,rabbitmq_shovel,rabbitmq_shovel_management for levels)
 #
 # guest is allowed from loopback only (RabbitMQ's default), and everything listens on 127.0.0.1.
 set -euo pipefail
@@ -31,6 +33,8 @@ MGMT_PORT="${SIMPUL_RABBIT_MGMT_PORT:-15682}"
 DIST_PORT="${SIMPUL_RABBIT_DIST_PORT:-25682}"
 DIR="${SIMPUL_RABBIT_DIR:-/tmp/simpul-rabbit-${NAME}}"
 TIMEOUT_S="${SIMPUL_RABBIT_TIMEOUT_S:-90}"
+PLUGINS="${SIMPUL_RABBIT_PLUGINS:-rabbitmq_management}"
+[[ "${PLUGINS}" =~ ^[a-z_]+(,[a-z_]+)*$ ]] || { echo "bad SIMPUL_RABBIT_PLUGINS: ${PLUGINS}" >&2; exit 1; }
 RABBIT_BIN="${SIMPUL_RABBIT_BIN:-/usr/lib/rabbitmq/bin}"
 
 log() { printf '[rabbit-node %s] %s\n' "${NODE}" "$*" >&2; }
@@ -110,7 +114,7 @@ log.file.level = warning
 log.console = false
 EOF
     echo "[]." > "${DIR}/advanced.config"
-    echo "[rabbitmq_management]." > "${DIR}/enabled_plugins"
+    echo "[${PLUGINS}]." > "${DIR}/enabled_plugins"
     if [ "${#RUN_AS[@]}" -gt 0 ]; then
         chown -R rabbitmq:rabbitmq "${DIR}"
     fi
