@@ -65,12 +65,14 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
 def office_routing_regex(office: str) -> str:
     """The routing keys an office may publish: its own region and everything below it; any for ``pusat``.
 
-    ``32.01`` gives ``^[a-z0-9_]+\\.v[0-9]+\\.32\\.01(\\..+)?$``: ``x.v1.32.01`` and ``x.v1.32.01.05`` match,
-    ``x.v1.32.011`` and ``x.v1.32.02`` do not.
+    ``32.01`` gives ``^[a-z0-9_]+\\.v[0-9]+\\.32\\.01(\\.[0-9]+)*$``: ``x.v1.32.01`` and ``x.v1.32.01.05``
+    match, ``x.v1.32.011``, ``x.v1.32.02`` and ``x.v1.32.01.05 `` do not. The words after the office's own are
+    digits only (kode wilayah words), so nothing can be smuggled behind a valid prefix.
     """
+    tail = r"(\.[0-9]+)*$"
     if office == "pusat":
-        return f"^{_KEY_HEAD}(\\..+)?$"
-    return f"^{_KEY_HEAD}\\.{re.escape(office)}(\\..+)?$"
+        return f"^{_KEY_HEAD}{tail}"
+    return f"^{_KEY_HEAD}\\.{re.escape(office)}{tail}"
 
 
 def vhost_of(url: str) -> str:
