@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hub.errors import ConfigError
+from hub.feeds.settings import CompletenessSettings, FeedApiSettings
 from schemas.classification import Classification
 
 # A fixed development key so the demo and tests run out of the box. A node refuses to start with it
@@ -206,6 +207,8 @@ class Settings(BaseSettings):
     sinks: list[SinkEntry] = Field(default_factory=list, description="Extra sink adapter instances")
     uplink: UplinkSettings = Field(default_factory=UplinkSettings)
     feed: FeedSettings = Field(default_factory=FeedSettings)
+    feeds: FeedApiSettings = Field(default_factory=FeedApiSettings)
+    completeness: CompletenessSettings = Field(default_factory=CompletenessSettings)
     broker_users: list[BrokerUser] = Field(
         default_factory=list, description="Broker users `simpul topology render` creates (offices, shovels)"
     )
