@@ -122,6 +122,12 @@ class Metrics:
             ["adapter"],
             registry=r,
         )
+        self.deprecated_records = Counter(
+            "simpul_deprecated_version_records",
+            "Records sent in a deprecated schema version, by schema version (name@version) and adapter",
+            ["schema", "adapter"],
+            registry=r,
+        )
         self.queue_stats_up = Gauge(
             "simpul_queue_stats_up",
             "1 if the last poll of the broker's queue figures (management API) succeeded, else 0",

@@ -44,7 +44,10 @@ class Pipeline:
         self._metrics.records_in.labels(adapter=record.source.adapter, schema=record.schema).inc()
         spec = self._validator.spec_for(record)
         mapped = mapper(record)
-        return self._validator.prepare(record, mapped, spec, now_utc())
+        prepared = self._validator.prepare(record, mapped, spec, now_utc())
+        if spec.status == "deprecated":  # the sender is told (HTTP warnings); operators see who by this
+            self._metrics.deprecated_records.labels(schema=spec.ref, adapter=record.source.adapter).inc()
+        return prepared
 
     async def publish(self, record: SourceRecord, prepared: Prepared) -> Outcome:
         """Publish a prepared record and wait for the confirm."""
@@ -81,6 +84,7 @@ class Pipeline:
             raw=record.raw,
             original=record.original or codec.dumps(dict(record.raw)),
             schema_name=record.schema,
+            schema_version=record.schema_version,
             # The record's own region is unknown or untrusted here: file it under the sending office.
             kode_wilayah=None if office == "pusat" else office,
             source_record_id=record.source_record_id,

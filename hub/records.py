@@ -33,6 +33,8 @@ class SourceRecord:
     classification: Classification | None = None
     correlation_id: str | None = None
     original: bytes | None = field(default=None, repr=False)
+    # A version the sender pinned (``1.0.0``; HTTP ``POST /v1/records/NAME@1``), else the current one.
+    schema_version: str | None = None
 
 
 @dataclass(frozen=True)

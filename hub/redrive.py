@@ -97,7 +97,7 @@ class Redriver:
             system=entry.source_system, office=entry.office or "pusat", adapter=entry.adapter
         )
         if entry.adapter == HTTP_INGEST:
-            record, error = to_source_record(original, entry.schema_name, identity)
+            record, error = to_source_record(original, entry.schema_name, identity, entry.schema_version)
             if error is not None:
                 return await self._pipeline.quarantine(record, error)
             return await self._pipeline.offer(record)
@@ -105,6 +105,7 @@ class Redriver:
             raise RequestError("the original of a source record must be a JSON object")
         record = SourceRecord(
             schema=entry.schema_name,
+            schema_version=entry.schema_version,
             raw=original,
             source=identity,
             source_record_id=entry.source_record_id,

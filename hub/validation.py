@@ -76,7 +76,7 @@ class Validator:
 
     def spec_for(self, record: SourceRecord) -> SchemaSpec:
         """The schema the record targets; raises ``UnknownSchema``."""
-        return get_schema(record.schema)
+        return get_schema(record.schema, record.schema_version)
 
     def prepare(
         self, record: SourceRecord, mapped: MappedRecord, spec: SchemaSpec, received_at: datetime

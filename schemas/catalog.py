@@ -157,6 +157,8 @@ def json_schema(spec: SchemaSpec) -> dict[str, Any]:
     }
     if spec.deprecated_after is not None:
         document["x-deprecated-after"] = spec.deprecated_after.isoformat()
+    if spec.deprecated_since is not None:
+        document["x-deprecated-since"] = spec.deprecated_since.isoformat()
     if spec.status == "deprecated":
         document["deprecated"] = True
     return document

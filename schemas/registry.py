@@ -6,8 +6,9 @@ RecordError: the record is quarantined, not the node stopped).
 
 Lifecycle of a version (``SchemaSpec.status``): ``draft`` (proposed: exported and diffable, not used for
 ingest, not locked, may still change) -> ``published`` (immutable: its fingerprint is in
-``schemas/published.lock.json``) -> ``deprecated`` (still accepted and upcast; ``deprecated_after`` is the
-date after which senders are told to move on).
+``schemas/published.lock.json``) -> ``deprecated`` (still accepted and upcast; ``deprecated_since`` is when
+it was deprecated, ``deprecated_after`` the date after which support ends: senders are told both, in the
+catalogue and in every ingest answer).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class SchemaSpec:
     pii_paths: tuple[str, ...] = field(default=())
     status: Status = "published"
     deprecated_after: date | None = None
+    deprecated_since: date | None = None
     title_id: str = ""
     description_id: str = ""
     walidata: str = WALIDATA
@@ -92,7 +94,8 @@ class SchemaRegistry:
 
     def get(self, name: str, version: str | None = None) -> SchemaSpec:
         """The current version of ``name`` (newest non-draft), or exactly ``version`` (also given as
-        ``name@version``); raises ``UnknownSchema``."""
+        ``name@version``); raises ``UnknownSchema``. A partial version (``1`` or ``1.2``, as in
+        ``POST /v1/records/ormas_registration@1``) is the newest non-draft version with that prefix."""
         if version is None and "@" in name:
             name, version = name.split("@", 1)
         versions = self._specs.get(name, {})
@@ -102,6 +105,15 @@ class SchemaRegistry:
                 return max(current, key=lambda s: s.version_tuple)
         elif version in versions:
             return versions[version]
+        elif _is_partial(version):
+            prefix = tuple(int(p) for p in version.split("."))
+            matching = [
+                s
+                for s in versions.values()
+                if s.status != "draft" and s.version_tuple[: len(prefix)] == prefix
+            ]
+            if matching:
+                return max(matching, key=lambda s: s.version_tuple)
         wanted = name if version is None else f"{name}@{version}"
         raise UnknownSchema(f"unknown schema: {wanted[:120]}")
 
@@ -124,6 +136,12 @@ class SchemaRegistry:
 
     def __contains__(self, name: object) -> bool:
         return name in self._specs
+
+
+def _is_partial(version: str) -> bool:
+    """``"1"`` or ``"1.2"``: a major, or a major and minor."""
+    parts = version.split(".")
+    return 1 <= len(parts) <= 2 and all(p.isdigit() and len(p) <= 6 for p in parts)
 
 
 def version_key(version: str) -> tuple[int, int, int]:

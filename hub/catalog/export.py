@@ -94,6 +94,7 @@ def build_documents(
                     "status": s.status,
                     "current": s.status != "draft" and catalog.get(s.name).version == s.version,
                     "deprecated_after": s.deprecated_after.isoformat() if s.deprecated_after else None,
+                    "deprecated_since": s.deprecated_since.isoformat() if s.deprecated_since else None,
                     "title": s.title,
                     "title_id": s.title_id,
                     "owner": s.owner,

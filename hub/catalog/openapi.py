@@ -32,6 +32,16 @@ _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
 }
 _ANY_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+_DEPRECATION = {
+    "Deprecation": {
+        "description": "Sent when the schema version is deprecated (RFC 9745: @<unix time>, or true)",
+        "schema": {"type": "string"},
+    },
+    "Sunset": {
+        "description": "End of support of a deprecated schema version (RFC 8594, HTTP date)",
+        "schema": {"type": "string"},
+    },
+}
 
 
 def _admin(summary: str, *, act: bool = False, params: list[Any] | None = None) -> dict[str, Any]:
@@ -116,10 +126,27 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
             "issues": {"type": "array", "items": {"$ref": _REF + "FieldIssue"}},
         },
     }
+    components["Warning"] = {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "enum": ["deprecated_schema_version"]},
+            "schema": {"type": "string", "description": "name@version the records were sent in"},
+            "deprecated_since": {"type": ["string", "null"], "format": "date"},
+            "sunset": {"type": ["string", "null"], "format": "date", "description": "Last day of support"},
+            "current": {"type": ["string", "null"], "description": "The version to move to"},
+            "message": {"type": "string"},
+        },
+    }
     components["IngestResult"] = {
         "type": "object",
         "required": ["accepted", "quarantined", "results"],
         "properties": {
+            "warnings": {
+                "type": "array",
+                "items": {"$ref": _REF + "Warning"},
+                "description": "Present when the records use a deprecated schema version",
+            },
             "accepted": {"type": "integer", "description": "Records published (broker-confirmed)"},
             "quarantined": {"type": "integer", "description": "Records quarantined (on_invalid=quarantine)"},
             "results": {
@@ -154,8 +181,13 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                     "name": "schema",
                     "in": "path",
                     "required": True,
-                    "description": "Schema name (its current version) or name@version",
-                    "schema": {"type": "string", "enum": names + refs},
+                    "description": "Schema name (its current version) or name@version, the version full "
+                    "(1.0.0) or partial (1 = the newest published 1.x). Drafts are refused (404).",
+                    "schema": {
+                        "type": "string",
+                        "pattern": r"^[a-z][a-z0-9_]*(@[0-9]+(\.[0-9]+){0,2})?$",
+                        "examples": names + refs + [f"{s.name}@{s.major}" for s in catalog.all_specs()],
+                    },
                 },
                 _query(
                     "on_invalid",
@@ -180,16 +212,21 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                 },
             },
             "responses": {
-                "202": _json(
-                    {"$ref": _REF + "IngestResult"}, "Accepted: every record published or quarantined"
-                ),
+                "202": {
+                    **_json(
+                        {"$ref": _REF + "IngestResult"}, "Accepted: every record published or quarantined"
+                    ),
+                    "headers": _DEPRECATION,
+                },
                 "400": _problem("The body cannot be read"),
                 "401": _problem("No valid API key"),
                 "403": _problem("This key may not send this schema"),
                 "404": _problem("Unknown schema"),
                 "413": _problem("Body too large"),
                 "415": _problem("Unsupported content type"),
-                "422": _problem("Some records are invalid; none was accepted (on_invalid=reject)"),
+                "422": _problem(
+                    "Some records are invalid; none was accepted (on_invalid=reject)", headers=_DEPRECATION
+                ),
                 "503": _problem("Broker unavailable or hub misconfigured; retry", headers=_RETRY_AFTER),
             },
         }
@@ -331,6 +368,20 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
         },
         "/v1/admin/audit": {
             "get": _admin("Recent admin actions", params=[_query("limit", "At most this many")])
+        },
+        "/v1/admin/config/validate": {
+            "post": {
+                **_admin("Validate a TOML node config as `simpul check-config` does (audited, read role)"),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/toml": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "200": _json(_ANY_OBJECT, "Valid: node, level, sources and sinks"),
+                    "400": _problem("Invalid: `problems` lists every key (loc) and what is wrong"),
+                    "401": _problem("No valid admin token"),
+                },
+            }
         },
     }
     return {

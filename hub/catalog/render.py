@@ -48,11 +48,41 @@ def _spec_facts(spec: SchemaSpec) -> list[tuple[str, str]]:
         ("identitas / identity", ", ".join(spec.identity)),
         ("data pribadi / personal data", ", ".join(spec.pii_paths) or "-"),
     ]
+    if spec.deprecated_since:
+        facts.append(("usang sejak / deprecated since", spec.deprecated_since.isoformat()))
     if spec.deprecated_after:
-        facts.append(("usang setelah / deprecated after", spec.deprecated_after.isoformat()))
+        facts.append(("didukung sampai / supported until", spec.deprecated_after.isoformat()))
+    if spec.status == "deprecated":
+        facts.append(
+            (
+                "peringatan / warning",
+                f"Kirim versi terbaru; pengirim {spec.ref} menerima header Deprecation/Sunset. "
+                f"Send the current version; senders of {spec.ref} get Deprecation/Sunset headers.",
+            )
+        )
+    if spec.status != "draft":
+        facts.append(("kirim / send", f"POST /v1/records/{spec.name}@{spec.major}"))
     if spec.changes:
         facts.append(("perubahan / changes", spec.changes))
     return facts
+
+
+_SUMMARY_HEAD = ("schema", "version", "status", "usang sampai / sunset", "judul", "title", "owner")
+
+
+def _summary_rows(specs: list[SchemaSpec]) -> list[tuple[str, ...]]:
+    return [
+        (
+            s.name,
+            s.version,
+            s.status,
+            s.deprecated_after.isoformat() if s.deprecated_after else "",
+            s.title_id,
+            s.title,
+            s.owner,
+        )
+        for s in specs
+    ]
 
 
 def _field_rows(spec: SchemaSpec) -> list[tuple[str, ...]]:
@@ -95,10 +125,7 @@ def markdown(specs: list[SchemaSpec], code_lists: list[CodeList], documents: lis
         "",
         "## Skema / Schemas",
         "",
-        *_md_table(
-            ("schema", "version", "status", "judul", "title", "owner"),
-            [(s.name, s.version, s.status, s.title_id, s.title, s.owner) for s in specs],
-        ),
+        *_md_table(_SUMMARY_HEAD, _summary_rows(specs)),
         "",
     ]
     for spec in specs:
@@ -164,10 +191,7 @@ def html_page(specs: list[SchemaSpec], code_lists: list[CodeList], documents: li
         "<p lang='en'>The shared data schemas of the Simpul interoperability bus. Published versions never "
         "change; a breaking change gets a new major version.</p>",
         "<h2>Skema / Schemas</h2>",
-        _html_table(
-            ("schema", "version", "status", "judul", "title", "owner"),
-            [(s.name, s.version, s.status, s.title_id, s.title, s.owner) for s in specs],
-        ),
+        _html_table(_SUMMARY_HEAD, _summary_rows(specs)),
     ]
     for spec in specs:
         anchor = f"{spec.name}-{spec.version}"

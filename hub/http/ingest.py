@@ -6,14 +6,23 @@ system and its office; records must lie within the office's region. Bad records:
 * ``on_invalid=reject`` (default): nothing is published, 422 lists every bad record's field issues;
 * ``on_invalid=quarantine``: good records are published, bad ones quarantined, 202 says which is which.
 
+``{schema}`` is a name (the current version) or ``name@version`` with a full or partial version
+(``ormas_registration@1`` = the newest non-draft 1.x): senders pin the major they were built against and
+keep working when the centre publishes the next one. Drafts are not accepted. A version that is deprecated
+is still accepted, and every answer (202 and 422) says so: ``Deprecation`` and ``Sunset`` headers
+(RFC 9745, RFC 8594) and a ``warnings`` entry in the JSON body.
+
 While the broker is unreachable or blocked the answer is 503 with ``Retry-After``; nothing is buffered.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, time
+from email.utils import format_datetime
 from typing import Any
 
+import orjson
 import structlog
 from aiohttp import web
 
@@ -27,6 +36,7 @@ from hub.transport.base import Transport
 from hub.validation import Prepared
 from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity
+from schemas.registry import SchemaSpec
 
 log = structlog.get_logger(__name__)
 ADAPTER = "http_ingest"
@@ -47,14 +57,17 @@ class IngestHandler:
         return self._settings.api_keys.get(key) if key else None
 
     async def handle(self, request: web.Request) -> web.Response:
-        schema_name = request.match_info["schema"]
+        wanted = request.match_info["schema"]
         caller = self._authenticate(request)
         if caller is None:
             return problem(401, "unauthorized", "a valid API key is required")
         try:
-            get_schema(schema_name)
+            spec = get_schema(wanted)
         except RecordError:
-            return problem(404, "unknown_schema", f"no schema named {schema_name!r}")
+            return problem(404, "unknown_schema", f"no schema {wanted[:120]!r}")
+        if spec.status == "draft":
+            return problem(404, "draft_schema", f"{spec.ref} is a draft and not accepted for ingest yet")
+        schema_name = spec.name
         if caller.schemas and schema_name not in caller.schemas:
             return problem(403, "forbidden", f"this key may not send {schema_name} records")
         mode = request.query.get("on_invalid", "reject")
@@ -68,19 +81,23 @@ class IngestHandler:
             return problem(503, "busy", "too many requests in progress; retry later", retry_after=1)
         self._active += 1
         try:
-            return await self._accept(request, caller, schema_name, mode)
+            response = await self._accept(request, caller, spec, mode)
         finally:
             self._active -= 1
+        return _with_deprecation(response, spec)
 
     async def _accept(
-        self, request: web.Request, caller: ApiKey, schema_name: str, mode: str
+        self, request: web.Request, caller: ApiKey, spec: SchemaSpec, mode: str
     ) -> web.Response:
+        schema_name = spec.name
+        # Pinned (name@version): records carry that version; else the current one is used at validation.
+        pinned = spec.version if "@" in request.match_info["schema"] else None
         try:
             items = parse_body(await request.read(), request.content_type, self._settings.max_batch_records)
         except BodyError as exc:
             return problem(exc.status, "bad_body", str(exc))
         source = SourceIdentity(system=caller.system, office=caller.office, adapter=ADAPTER)
-        records, checked = self._check(items, schema_name, source)
+        records, checked = self._check(items, schema_name, source, pinned)
         failures = [(i, c) for i, c in enumerate(checked) if isinstance(c, RecordError)]
         if failures and mode == "reject":
             return problem(
@@ -112,12 +129,12 @@ class IngestHandler:
         )
 
     def _check(
-        self, items: list[Any], schema_name: str, source: SourceIdentity
+        self, items: list[Any], schema_name: str, source: SourceIdentity, version: str | None
     ) -> tuple[list[SourceRecord], list[Prepared | RecordError]]:
         records: list[SourceRecord] = []
         checked: list[Prepared | RecordError] = []
         for raw in items:
-            record, error = to_source_record(raw, schema_name, source)
+            record, error = to_source_record(raw, schema_name, source, version)
             records.append(record)
             if error is not None:
                 checked.append(error)
@@ -142,6 +159,45 @@ class IngestHandler:
             if isinstance(result, BaseException):
                 raise result
         return [r for r in results if isinstance(r, Outcome)]
+
+
+def deprecation_warning(spec: SchemaSpec) -> dict[str, Any]:
+    """The ``warnings`` entry for a record sent in a deprecated version."""
+    current = get_schema(spec.name)
+    return {
+        "code": "deprecated_schema_version",
+        "schema": spec.ref,
+        "deprecated_since": spec.deprecated_since.isoformat() if spec.deprecated_since else None,
+        "sunset": spec.deprecated_after.isoformat() if spec.deprecated_after else None,
+        "current": current.ref if current.ref != spec.ref else None,
+        "message": spec.deprecation_notice(datetime.now(UTC).date()),
+    }
+
+
+def _with_deprecation(response: web.Response, spec: SchemaSpec) -> web.Response:
+    """To a 202 or 422 in a deprecated version: ``Deprecation`` (RFC 9745: ``@<unix time>`` of
+    ``deprecated_since``; the earlier draft's ``true`` when that date is not recorded), ``Sunset``
+    (RFC 8594: the end of the ``deprecated_after`` day, UTC), a ``successor-version`` link, and the
+    ``warnings`` entry in the JSON body. Other answers pass unchanged."""
+    if spec.status != "deprecated" or response.status not in (202, 422):
+        return response
+    since = spec.deprecated_since
+    response.headers["Deprecation"] = (
+        f"@{int(datetime.combine(since, time(0), tzinfo=UTC).timestamp())}" if since else "true"
+    )
+    if spec.deprecated_after is not None:
+        # Support ends after that day: the sunset is the end of it (UTC), as an HTTP date.
+        end = datetime.combine(spec.deprecated_after, time(23, 59, 59), tzinfo=UTC)
+        response.headers["Sunset"] = format_datetime(end, usegmt=True)
+    current = get_schema(spec.name)
+    if current.ref != spec.ref:
+        response.headers["Link"] = f'</v1/records/{current.name}@{current.major}>; rel="successor-version"'
+    if isinstance(response.body, bytes):
+        body = orjson.loads(response.body)
+        if isinstance(body, dict):
+            body["warnings"] = [*body.get("warnings", []), deprecation_warning(spec)]
+            response.body = orjson.dumps(body)
+    return response
 
 
 def _failure(index: int, err: RecordError) -> dict[str, Any]:

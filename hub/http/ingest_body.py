@@ -76,10 +76,11 @@ def parse_body(body: bytes, content_type: str, max_records: int) -> list[Any]:
 
 
 def to_source_record(
-    raw: Any, schema_name: str, source: SourceIdentity
+    raw: Any, schema_name: str, source: SourceIdentity, schema_version: str | None = None
 ) -> tuple[SourceRecord, RecordError | None]:
     """Wrap a raw item as a ``SourceRecord``; an item that is not a valid ingest item still becomes a record
-    (with the error), so that it can be quarantined and found by its id."""
+    (with the error), so that it can be quarantined and found by its id. ``schema_version`` is the version
+    the sender pinned (None: the current one)."""
     try:
         item = IngestItem.model_validate(raw)
     except ValidationError as exc:
@@ -87,6 +88,7 @@ def to_source_record(
         return (
             SourceRecord(
                 schema=schema_name,
+                schema_version=schema_version,
                 raw=payload,
                 source=source,
                 original=codec.dumps(raw),
@@ -96,6 +98,7 @@ def to_source_record(
         )
     record = SourceRecord(
         schema=schema_name,
+        schema_version=schema_version,
         raw=item.data,
         source=source,
         source_record_id=item.id,

@@ -91,6 +91,7 @@ def build_spec(
     version: str = "1.0.0",
     status: Status = "published",
     deprecated_after: date | None = None,
+    deprecated_since: date | None = None,
     changes: str = "",
 ) -> SchemaSpec:
     """A ``SchemaSpec`` for ``model``, with its PII paths computed from the field marks and its owner and
@@ -113,5 +114,6 @@ def build_spec(
         description_id=SCHEMA_DOCS[name].description_id,
         status=status,
         deprecated_after=deprecated_after,
+        deprecated_since=deprecated_since,
         changes=changes,
     )
