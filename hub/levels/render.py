@@ -157,6 +157,9 @@ def _shovel(settings: Settings, topology: Topology, vhost: str) -> dict[str, Any
         "src-protocol": "amqp091",
         "src-uri": _explicit_vhost(settings.broker.url),
         "src-queue": topology.uplink_queue,
+        # The shovel declares its source queue, and may start before an import has created it: declared
+        # with the topology's own arguments, whoever comes first makes the same quorum queue.
+        "src-queue-args": _queue_arguments(topology, topology.uplink_queue),
         "dest-protocol": "amqp091",
         "dest-uri": _explicit_vhost(up.parent_uri),
         "dest-exchange": up.parent_exchange,
@@ -167,6 +170,10 @@ def _shovel(settings: Settings, topology: Topology, vhost: str) -> dict[str, Any
         "src-delete-after": "never",
     }
     return {"vhost": vhost, "component": "shovel", "name": shovel_name(settings), "value": value}
+
+
+def _queue_arguments(topology: Topology, name: str) -> dict[str, str]:
+    return next(q.arguments() for q in topology.queues if q.name == name)
 
 
 def render_definitions(settings: Settings) -> dict[str, Any]:

@@ -126,6 +126,7 @@ def test_shovel_drains_uplink_into_parent_with_confirms() -> None:
     )
     value = shovel["value"]
     assert value["src-queue"] == topology_for(settings).uplink_queue == "simpul.uplink"
+    assert value["src-queue-args"] == {"x-queue-type": "quorum"}  # the shovel may declare it first
     assert value["src-uri"] == "amqp://guest:guest@127.0.0.1:5672/simpul-kab-bogor"
     assert value["dest-uri"] == settings.uplink.parent_uri
     assert value["dest-exchange"] == "simpul.ingest"
