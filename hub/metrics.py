@@ -128,6 +128,12 @@ class Metrics:
             ["schema", "adapter"],
             registry=r,
         )
+        self.reports_missing = Gauge(
+            "simpul_reports_missing",
+            "Regions whose report is missing for the newest period already due (completeness)",
+            ["schema", "province"],
+            registry=r,
+        )
         self.queue_stats_up = Gauge(
             "simpul_queue_stats_up",
             "1 if the last poll of the broker's queue figures (management API) succeeded, else 0",

@@ -22,6 +22,7 @@ from hub.audit import AdminAudit
 from hub.catalog.http import CatalogApi
 from hub.consumer import BatchConsumer
 from hub.errors import NotFound
+from hub.feeds.face import FeedFace
 from hub.http.admin import AdminApi
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
@@ -86,6 +87,7 @@ class Node:
         self._extra_sinks: list[Sink] = []
         self._adapters: dict[str, object] = {}
         self.observer = NodeObserver(self)
+        self.feeds = FeedFace(settings)  # ministry feeds and completeness over the warehouse
         tokenizer = NikTokenizer(settings.key_bytes("token_key"))
         sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
         b = settings.batch
@@ -242,8 +244,8 @@ class Node:
             h.max_body_bytes,
             admin,
             self.refresh_metrics,
-            extra_routes=status_page_routes(),
-            before_scrape_async=self.refresh_broker_metrics,
+            extra_routes=[*status_page_routes(), *self.feeds.routes()],
+            before_scrape_async=self._refresh_scrape_metrics,
             catalog=CatalogApi(self.settings, self.topology),
         )
         self._runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
@@ -266,6 +268,10 @@ class Node:
         """Queue depth and consumer count from the broker (cached a few seconds)."""
         await self.observer.refresh_broker_metrics()
 
+    async def _refresh_scrape_metrics(self) -> None:
+        await self.refresh_broker_metrics()
+        await self.feeds.refresh_metrics(self.metrics)
+
     async def overview(self) -> dict[str, Any]:
         """What the status page shows."""
         return await self.observer.overview()
@@ -283,6 +289,7 @@ class Node:
         for task in self._runner_tasks.values():  # stop intake: sources first (unconfirmed batches re-read)
             task.cancel()
         await asyncio.gather(*self._runner_tasks.values(), return_exceptions=True)
+        self.feeds.stop_live()  # live feeds would hold the HTTP shutdown for its whole timeout
         if self._runner is not None:
             await self._runner.cleanup()  # stops accepting, lets handlers finish within the timeout
         with contextlib.suppress(TimeoutError):
@@ -297,6 +304,7 @@ class Node:
         for sink in [self._sink, *self._extra_sinks]:
             if sink is not None:
                 await sink.close()
+        await self.feeds.close()
         await asyncio.to_thread(self.quarantine_store.close)
         await asyncio.to_thread(self.source_state.close)
         await asyncio.to_thread(self.audit.close)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.catalog.jsonschema import hoist
+from hub.feeds.openapi import add_feed_api
 from hub.http.ingest_body import IngestItem
 from schemas import catalog
 
@@ -384,7 +385,7 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
             }
         },
     }
-    return {
+    document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "Simpul node HTTP API",
@@ -419,3 +420,5 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
             },
         },
     }
+    add_feed_api(document)  # the ministry's feeds and completeness
+    return document

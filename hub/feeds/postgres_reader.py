@@ -1,0 +1,153 @@
+"""The feeds' reader of the PostgreSQL warehouse (``adapters.postgres_sink``), over its own asyncpg pool.
+
+Positions are ``(change_txid, record_key)``: the id of the transaction that last wrote the row. Several
+sink connections write at once and commit in any order, so a plain sequence would let a slow transaction
+commit a *lower* number after a reader has paged past it. Every query therefore reads only rows whose
+transaction id is below its own snapshot's ``xmin``: every transaction below ``xmin`` has ended, and any
+transaction that has not yet written will get an id above it. A row becomes readable a moment after its
+commit (when no older transaction is still open), and is never slipped in behind a returned position. A
+long-open transaction anywhere on the server delays the feed (not the sink) until it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from adapters.postgres_sink import migrations
+from adapters.postgres_sink.config import PostgresSinkConfig
+from hub.completeness.periods import parse_instant
+from hub.errors import ConfigError, SinkUnavailable
+from hub.feeds.reader import START, FeedRow, Position, ReportRow, ScanFilter
+
+_VISIBLE = "change_txid < pg_snapshot_xmin(pg_current_snapshot())"
+
+
+class PostgresReader:
+    """A ``WarehouseReader`` over the warehouse of ``config`` (pool opened, schema migrated, on first use)."""
+
+    def __init__(self, config: PostgresSinkConfig) -> None:
+        self._config = config
+        self._s = config.db_schema
+        self._pool: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _get_pool(self) -> Any:
+        async with self._lock:
+            if self._pool is None:
+                import asyncpg
+
+                cfg = self._config
+                try:
+                    pool = await asyncpg.create_pool(
+                        host=cfg.host,
+                        port=cfg.port,
+                        user=cfg.user,
+                        password=cfg.password.get_secret_value() or None,
+                        database=cfg.database,
+                        min_size=1,
+                        max_size=max(2, cfg.pool_max),
+                        timeout=cfg.connect_timeout_s,
+                        command_timeout=cfg.command_timeout_s,
+                        server_settings={"application_name": "simpul-feeds"},
+                    )
+                    async with pool.acquire() as conn:  # the sink migrates too; idempotent either way
+                        await migrations.migrate(conn, self._s)
+                except (asyncpg.InvalidPasswordError, asyncpg.InvalidCatalogNameError) as exc:
+                    raise ConfigError(f"warehouse refused the feeds ({type(exc).__name__})") from None
+                except (OSError, asyncpg.PostgresError) as exc:
+                    raise SinkUnavailable(f"warehouse unreachable ({type(exc).__name__})") from None
+                self._pool = pool
+            return self._pool
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        import asyncpg
+
+        pool = await self._get_pool()
+        try:
+            return list(await pool.fetch(sql, *args))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise SinkUnavailable(f"warehouse read failed ({type(exc).__name__})") from None
+
+    async def scan(self, where: ScanFilter, after: Position, limit: int) -> list[FeedRow]:
+        if not where.classifications:
+            return []
+        regions = list(where.regions) or None
+        likes = [r + ".%" for r in where.regions] or None
+        sql = f"""
+SELECT change_txid::text AS seq, record_key, schema_name, schema_version, kode_wilayah, revision, op, state,
+       payload::text AS payload, envelope::text AS envelope, applied_at
+FROM {self._s}.records
+WHERE schema_name = $1 AND {_VISIBLE}
+  AND (change_txid, record_key) > ($2::text::xid8, $3::text)
+  AND envelope->>'classification' = ANY($4::text[])
+  AND ($5::timestamptz IS NULL OR applied_at >= $5)
+  AND ($6::text[] IS NULL OR kode_wilayah = ANY($6::text[]) OR kode_wilayah LIKE ANY($7::text[]))
+ORDER BY change_txid, record_key
+LIMIT $8"""
+        rows = await self._fetch(
+            sql,
+            where.schema,
+            str(after.seq),
+            after.record_key,
+            list(where.classifications),
+            where.changed_since,
+            regions,
+            likes,
+            limit,
+        )
+        return [_feed_row(r) for r in rows]
+
+    async def tail(self, schema: str) -> Position:
+        sql = (
+            f"SELECT change_txid::text, record_key FROM {self._s}.records "
+            f"WHERE schema_name = $1 AND {_VISIBLE} ORDER BY change_txid DESC, record_key DESC LIMIT 1"
+        )
+        rows = await self._fetch(sql, schema)
+        return Position(int(rows[0][0]), str(rows[0][1])) if rows else START
+
+    async def report_rows(self, schema: str) -> list[ReportRow]:
+        sql = f"""
+SELECT r.record_key, r.kode_wilayah, r.payload::text AS payload, r.occurred_at,
+       r.envelope->>'reported_at' AS reported_at, a.first
+FROM {self._s}.records r
+LEFT JOIN (SELECT record_key, min(first_applied_at) AS first FROM {self._s}.applied_log GROUP BY record_key) a
+       ON a.record_key = r.record_key
+WHERE r.schema_name = $1 AND r.state = 'active'"""
+        rows = await self._fetch(sql, schema)
+        return [
+            ReportRow(
+                record_key=r["record_key"],
+                kode_wilayah=r["kode_wilayah"],
+                payload=orjson.loads(r["payload"]),
+                occurred_at=r["occurred_at"],
+                reported_at=parse_instant(r["reported_at"]),
+                first_applied_at=r["first"],
+            )
+            for r in rows
+        ]
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._pool is not None:
+                await self._pool.close()
+                self._pool = None
+
+
+def _feed_row(r: Any) -> FeedRow:
+    applied_at: datetime = r["applied_at"]
+    return FeedRow(
+        position=Position(int(r["seq"]), r["record_key"]),
+        schema_name=r["schema_name"],
+        schema_version=r["schema_version"],
+        kode_wilayah=r["kode_wilayah"],
+        revision=int(r["revision"]),
+        op=r["op"],
+        state=r["state"],
+        payload=orjson.loads(r["payload"]),
+        envelope=orjson.loads(r["envelope"]),
+        applied_at=applied_at,
+    )
