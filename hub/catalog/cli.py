@@ -37,7 +37,13 @@ def add_catalog_commands(sub: Any) -> None:
         "export", help="JSON Schema, code lists, AsyncAPI, OpenAPI, Markdown and HTML catalogue into DIR"
     )
     export.add_argument("dir", type=Path)
-    export.add_argument("--config", type=Path, help="node config whose bus is described (default: defaults)")
+    export.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        help="node config whose bus is described (default: defaults); give it again for more nodes, which "
+        "join the first in topology.svg",
+    )
     export.add_argument(
         "--no-desa", action="store_true", help="kode wilayah down to kecamatan only (leaves out 83,762 desa)"
     )
@@ -56,9 +62,12 @@ def dispatch_catalog(args: argparse.Namespace) -> int:
     from hub.node import topology_for
     from hub.settings import load_settings
 
-    settings = load_settings(args.config)
+    configs = [load_settings(path) for path in args.config or [None]]
+    settings = configs[0]
     levels = (1, 2, 3) if args.no_desa else ALL_REGION_LEVELS
-    written = export_catalog(args.dir, settings, topology_for(settings), region_levels=levels)
+    written = export_catalog(
+        args.dir, settings, topology_for(settings), region_levels=levels, diagram_configs=configs[1:]
+    )
     groups: dict[str, int] = defaultdict(int)
     for relative in written:
         groups[relative.split("/", 1)[0] if "/" in relative else relative] += 1

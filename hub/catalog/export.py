@@ -8,7 +8,9 @@ same mapping. Contents:
 * ``codelists/ID.csv`` and ``codelists/ID.json``: kode wilayah (with decree and dataset version), the Pasal 25
   letters, classifications, PII classes, every enumeration;
 * ``asyncapi.json`` (AsyncAPI 3.0) and ``openapi.json`` (OpenAPI 3.1);
-* ``catalog.md`` and ``catalog.html``.
+* ``catalog.md`` and ``catalog.html``;
+* ``topology.svg``: levels, nodes, links and adapters of the node's config and of any further configs given
+  (``hub.catalog.diagram``).
 
 The output is deterministic (no timestamps), so an export can be committed and diffed.
 """
@@ -21,7 +23,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from collections.abc import Sequence
+
 from hub.catalog.asyncapi import asyncapi_document
+from hub.catalog.diagram import topology_svg
 from hub.catalog.openapi import openapi_document
 from hub.catalog.render import html_page, markdown
 from hub.settings import Settings
@@ -64,8 +69,10 @@ def build_documents(
     *,
     region_levels: tuple[int, ...] = ALL_REGION_LEVELS,
     server_url: str | None = None,
+    diagram_configs: Sequence[Settings] = (),
 ) -> dict[str, bytes]:
-    """Every catalogue document of the node described by ``settings``/``topology``, by relative path."""
+    """Every catalogue document of the node described by ``settings``/``topology``, by relative path.
+    ``diagram_configs`` are further nodes drawn beside it in ``topology.svg`` (their levels and links)."""
     specs = catalog.all_versions()
     documents: dict[str, bytes] = {}
     for spec in specs:
@@ -80,6 +87,8 @@ def build_documents(
     documents["asyncapi.json"] = _json_bytes(asyncapi_document(settings, topology))
     url = server_url or f"http://{settings.http.host}:{settings.http.port}"
     documents["openapi.json"] = _json_bytes(openapi_document(url))
+    others = [c for c in diagram_configs if c.node != settings.node]
+    documents["topology.svg"] = topology_svg([settings, *others]).encode("utf-8")
     names = sorted([*documents, "catalog.md", "catalog.html", "index.json"])
     documents["catalog.md"] = markdown(specs, code_lists, names).encode("utf-8")
     documents["catalog.html"] = html_page(specs, code_lists, names).encode("utf-8")

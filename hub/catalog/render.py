@@ -157,6 +157,8 @@ def markdown(specs: list[SchemaSpec], code_lists: list[CodeList], documents: lis
                 code_list.columns, [tuple(r[c] for c in code_list.columns) for r in code_list.rows]
             )
             out.append("")
+    if "topology.svg" in documents:
+        out += ["## Topologi / Topology", "", "![Topologi Simpul / Simpul topology](topology.svg)", ""]
     out += ["## Dokumen / Documents", "", *[f"- `{d}`" for d in documents], ""]
     return "\n".join(out)
 
@@ -220,6 +222,12 @@ def html_page(specs: list[SchemaSpec], code_lists: list[CodeList], documents: li
                     code_list.columns, [tuple(r[c] for c in code_list.columns) for r in code_list.rows]
                 )
             )
+    if "topology.svg" in documents:
+        parts.append(
+            "<h2 id='topology'>Topologi / Topology</h2><p><img src='topology.svg' "
+            "alt='Topologi Simpul: tingkat, simpul, tautan dan adaptor / Simpul topology: levels, nodes, "
+            "links and adapters' style='max-width:100%'></p>"
+        )
     parts += ["<h2>Dokumen / Documents</h2><ul>"]
     parts += [f"<li><a href='{_h(d)}'>{_h(d)}</a></li>" for d in documents]
     parts += ["</ul></body></html>"]

@@ -14,10 +14,15 @@ from hub.cli import main
 from hub.node import topology_for
 from hub.settings import Settings, load_settings
 from schemas import catalog
+from tests.unit.catalog.test_diagram import expected_ids, groups
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests/fixtures/catalog/provinsi_link.toml"
-CONFIGS = [FIXTURE, ROOT / "ops/config/pusat.example.toml", *sorted((ROOT / "ops/examples").glob("*.toml"))]
+CONFIGS = [
+    FIXTURE,
+    *sorted((ROOT / "ops/config").glob("*.example.toml")),
+    *sorted((ROOT / "ops/examples").glob("*.toml")),
+]
 KECAMATAN_AND_UP = 38 + 514 + 7285
 
 
@@ -56,6 +61,13 @@ def test_export_of_example_config_is_complete(config: Path) -> None:
         ]
         assert ops, sink.name
     assert sorted(index["documents"]) == sorted(documents)
+    found = groups(documents["topology.svg"].decode())  # well-formed SVG with the node and its adapters
+    assert expected_ids(settings, settings.node) <= found.keys()
+    if settings.uplink.enabled:
+        assert any(k.startswith(f"link-{settings.node}-") for k in found)
+    for sink in settings.sinks:
+        if sink.kind == "amqp_sink":
+            assert f"link-{settings.node}-external-1-amqp_sink" in found
 
 
 def test_link_to_the_upper_node_is_a_channel_server_and_operation(
