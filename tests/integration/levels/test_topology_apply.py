@@ -315,3 +315,25 @@ def test_apply_cli_creates_a_level_and_is_idempotent(loaded: Loaded, tmp_path: P
     assert any(line.startswith("topic-permission") and "kec-sukasari" in line for line in lines)
     assert lines[-1].endswith("0 warnings, 0 failed")
     assert "dev-kota-bandung-not-secret" not in fresh.stdout  # no password in the table
+
+
+def test_apply_with_unreachable_parent_warns_and_keeps_the_shovel(loaded: Loaded, tmp_path: Path) -> None:
+    """A parent that does not answer is a warning (exit 0): the shovel exists and keeps retrying, records
+    wait in the uplink queue. A refused import is an error (exit 1) whose message carries no password."""
+    text = loaded.configs["kabkota"].read_text(encoding="utf-8")
+    text = text.replace("/simpul-kab-bogor", "/simpul-kab-orphan").replace(
+        f":{AMQP_PORT}/simpul-jabar", ":9/x"
+    )
+    config = tmp_path / "orphan.toml"
+    config.write_text(text, encoding="utf-8")
+    done = simpul(
+        "topology", "apply", "--config", str(config), "--management-url", MGMT, "--shovel-wait", "2"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [shovel] = [line for line in done.stdout.splitlines() if line.startswith("shovel")]
+    assert " warn " in shovel and "records wait in the uplink queue" in shovel
+    assert done.stdout.rstrip().endswith("1 warnings, 0 failed")
+    wrong = f"http://guest:not-the-password@127.0.0.1:{MGMT_PORT}"
+    refused = simpul("topology", "apply", "--config", str(config), "--management-url", wrong)
+    assert refused.returncode == 1
+    assert "HTTP 401" in refused.stderr and "not-the-password" not in refused.stderr
