@@ -1,6 +1,7 @@
 """Operator commands of the ``simpul`` CLI, spoken to a running node's admin API.
 
-``simpul status``, ``simpul quarantine list|show|original|redrive|discard``, ``simpul audit`` and
+``simpul status``, ``simpul quarantine list|show|original|redrive|discard``, ``simpul audit`` (``simpul
+audit verify`` checks the evidence log offline, see ``hub.trust.cli``) and
 ``simpul adapters pause|resume|restart NAME``. Each takes ``--url`` (default ``http://127.0.0.1:8080``)
 and ``--token`` (default: the ``SIMPUL_ADMIN_TOKEN`` environment variable).
 """
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hub.admin_client import AdminClient, bulk_redrive, quarantine_list, status, table
+from hub.trust.cli import add_audit_verify_arguments, audit_verify
 
 ADAPTER_ACTIONS = ("pause", "resume", "restart")
 
@@ -59,9 +61,12 @@ def add_commands(sub: Any) -> None:
     _filters(redrive)
     for cmd in (listing, redrive):
         _connection(cmd)
-    audit = sub.add_parser("audit", help="the admin audit log, newest first")
+    audit = sub.add_parser(
+        "audit", help="the admin audit log, newest first; `audit verify`: the evidence chain"
+    )
     audit.add_argument("--limit", type=int, default=30)
     _connection(audit)
+    add_audit_verify_arguments(audit)
 
 
 def add_adapter_actions(adapters_sub: Any) -> None:
@@ -74,6 +79,8 @@ def add_adapter_actions(adapters_sub: Any) -> None:
 
 def dispatch(args: argparse.Namespace) -> int:
     """Run an operator command; returns the exit code."""
+    if args.command == "audit" and getattr(args, "action", None) == "verify":
+        return audit_verify(args)  # offline: reads the evidence log file, no running node needed
     return asyncio.run(_dispatch(args))
 
 

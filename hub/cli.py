@@ -66,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     add_commands(sub)  # mapping test, adapters list|show|new (+ pause|resume|restart)
     from hub.admin_cli import add_commands as add_operator_commands
 
-    add_operator_commands(sub)  # status, quarantine ..., audit
+    add_operator_commands(sub)  # status, quarantine ..., audit (+ audit verify)
+    from hub.trust.cli import add_keys_command
+
+    add_keys_command(sub)  # keys generate|list|revoke|user
     from hub.levels.cli import add_commands as add_topology_commands
 
     add_topology_commands(sub)  # topology render|apply|hash-password
@@ -116,6 +119,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hub.levels.cli import dispatch as topology
 
         return topology(args)
+    if args.command == "keys":
+        from hub.trust.cli import keys
+
+        return keys(args)
     if args.command in ("mapping", "adapters"):
         from hub.kit.cli import dispatch
 

@@ -8,7 +8,8 @@ What the pipeline does with an error depends only on its class::
     │   ├── MappingError             the raw record could not be mapped to the schema
     │   ├── ValidationFailed         the mapped payload broke a schema rule (carries field issues)
     │   ├── UnknownSchema            no such schema name or version
-    │   └── RegionError              kode wilayah unknown, or of the wrong level for the schema
+    │   ├── RegionError              kode wilayah unknown, or of the wrong level for the schema
+    │   └── TrustError               signature, signing key or sender identity does not hold (hub.trust)
     ├── RetriableError               a passing condition: back off and try the same record again
     │   ├── BrokerUnavailable        not connected, or the publish/confirm timed out
     │   ├── BrokerBlocked            the broker raised a memory or disk alarm
@@ -98,6 +99,16 @@ class RegionError(RecordError):
     """The kode wilayah is not in the reference set, or its level does not fit the schema."""
 
     reason = "region_invalid"
+
+
+class TrustError(RecordError):
+    """The record cannot be trusted: its signature, signing key, time window or sender identity failed.
+
+    ``reason`` is specific: ``signature_missing``, ``signature_invalid``, ``key_unknown``,
+    ``key_not_yet_valid``, ``key_revoked``, ``outside_time_window`` or ``identity_mismatch``.
+    """
+
+    reason = "untrusted"
 
 
 class RetriableError(SimpulError):

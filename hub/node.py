@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -21,7 +23,7 @@ from hub.adapters.runner import SourceRunner
 from hub.audit import AdminAudit
 from hub.catalog.http import CatalogApi
 from hub.consumer import BatchConsumer
-from hub.errors import NotFound
+from hub.errors import ConfigError, NotFound
 from hub.feeds.face import FeedFace
 from hub.http.admin import AdminApi
 from hub.http.app import build_app
@@ -45,6 +47,9 @@ from hub.sink_worker import SinkWorker
 from hub.state import StateStore
 from hub.topology import Topology, default_topology, sink_queue, with_feed, with_sinks, with_uplink
 from hub.transport.base import Transport
+from hub.trust import build_signer, build_verifier
+from hub.trust.evidence import EvidenceLog
+from hub.trust.ratelimit import RegionRateLimiter
 from hub.validation import Validator
 from schemas.pii import NikTokenizer
 from schemas.regions import default_index
@@ -103,7 +108,10 @@ class Node:
         self.quarantiner = Quarantiner(
             self.transport, self.topology.quarantine_exchange, sealer, settings.node, self.metrics
         )
-        validator = Validator(default_index(), tokenizer, max_record_bytes=b.max_bytes)
+        self.signer = build_signer(settings)  # records are signed once, by the first hub that builds them
+        self.verifier = build_verifier(settings, self.signer)
+        self.evidence = EvidenceLog(state / "evidence.sqlite3") if settings.trust.evidence else None
+        validator = Validator(default_index(), tokenizer, max_record_bytes=b.max_bytes, signer=self.signer)
         self.pipeline = Pipeline(validator, self.publisher, self.quarantiner, self.metrics)
         self.redriver = Redriver(self.quarantine_store, sealer, self.pipeline, self.publisher, self._mappers)
 
@@ -123,7 +131,9 @@ class Node:
             s = self.settings.sink
             self._consume(
                 self.topology.central_queue,
-                SinkWorker(self._sink, self.quarantiner, self.metrics),
+                SinkWorker(
+                    self._sink, self.quarantiner, self.metrics, verifier=self.verifier, evidence=self.evidence
+                ),
                 self._sink.name,
                 prefetch=s.prefetch,
                 max_messages=s.batch_messages,
@@ -146,7 +156,7 @@ class Node:
             )
             await sink.start()
             self._extra_sinks.append(sink)
-            worker = SinkWorker(sink, self.quarantiner, self.metrics)
+            worker = SinkWorker(sink, self.quarantiner, self.metrics, verifier=self.verifier)
             queue = sink_queue(self.topology.prefix, entry.name)
             self._consume(
                 queue, worker, entry.name, prefetch=entry.prefetch, max_messages=entry.batch_messages
@@ -169,6 +179,7 @@ class Node:
             rules,
             self.quarantiner,
             self.metrics,
+            verify=self.verifier.verify,
             max_batch_bytes=self.settings.batch.max_bytes,
         )
         self._consume(
@@ -226,7 +237,11 @@ class Node:
 
     async def _start_http(self) -> None:
         h = self.settings.http
-        ingest = IngestHandler(self.pipeline, self.transport, h)
+        t = self.settings.trust
+        limiter = RegionRateLimiter(t.ingest_rate_per_s, t.ingest_burst) if t.ingest_rate_per_s > 0 else None
+        ingest = IngestHandler(
+            self.pipeline, self.transport, h, limiter=limiter, max_depth=t.max_nesting_depth
+        )
         admin = AdminApi(
             self.settings.admin_tokens,
             lambda: self.runners,
@@ -250,7 +265,7 @@ class Node:
         )
         self._runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, h.host, h.port)
+        site = web.TCPSite(self._runner, h.host, h.port, ssl_context=_tls_context(h.tls_cert, h.tls_key))
         await site.start()
         server = site._server  # aiohttp keeps the bound socket here; needed to learn an ephemeral port
         sockets = getattr(server, "sockets", None) or []
@@ -308,6 +323,8 @@ class Node:
         await asyncio.to_thread(self.quarantine_store.close)
         await asyncio.to_thread(self.source_state.close)
         await asyncio.to_thread(self.audit.close)
+        if self.evidence is not None:
+            await asyncio.to_thread(self.evidence.close)
         await self.observer.close()
         await self.transport.close()
         log.info("node_stopped", node=self.settings.node)
@@ -318,6 +335,21 @@ class Node:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
+
+
+def _tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """A server TLS context from PEM files (TLS 1.2+), or None for plain HTTP."""
+    if cert is None or key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load the TLS certificate or key ({type(exc).__name__})", key="http.tls_cert"
+        ) from None
+    return context
 
 
 def _amqp_transport(settings: Settings, topology: Topology) -> Transport:

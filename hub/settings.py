@@ -69,6 +69,42 @@ class HttpSettings(_Section):
         32, ge=1, le=10_000, description="Ingest requests handled at once; beyond it 503 + Retry-After"
     )
     api_keys: dict[str, ApiKey] = Field(default_factory=dict, description="API key -> source identity")
+    tls_cert: Path | None = Field(None, description="PEM certificate (chain): serve HTTPS instead of HTTP")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> HttpSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
+
+
+class TrustSettings(_Section):
+    """Signatures, the key registry, identity checks, the replay window and ingest rate limits (hub.trust)."""
+
+    signing_key_path: Path | None = Field(
+        None,
+        description="PEM Ed25519 private key of this node's office; dev mode derives a dev key without it",
+    )
+    key_id: str | None = Field(None, description="Key id of signing_key_path as registered, e.g. jabar-2026a")
+    registry_path: Path | None = Field(
+        None, description="Key registry (JSON): key id -> office, key, validity"
+    )
+    registry_reload_s: float = Field(30.0, gt=0, le=3600, description="Registry re-read check interval")
+    require_signatures: bool | None = Field(
+        None, description="Quarantine unsigned records at the consumer (default: on unless dev_mode)"
+    )
+    require_user: bool | None = Field(
+        None, description="Quarantine deliveries without a validated user_id (default: on unless dev_mode)"
+    )
+    max_age_s: float = Field(
+        14 * 86400.0, gt=0, description="Replay window: older signed records quarantined"
+    )
+    max_future_s: float = Field(300.0, ge=0, description="Clock skew tolerated for signing times")
+    evidence: bool = Field(True, description="Keep the hash-chained evidence log of the central consumer")
+    ingest_rate_per_s: float = Field(0.0, ge=0, description="Ingest requests per second per office; 0 = off")
+    ingest_burst: int = Field(20, ge=1, description="Requests an office may send at once before the rate")
+    max_nesting_depth: int = Field(32, ge=2, le=512, description="Deepest nesting of one ingest item")
 
 
 class AdminToken(_Section):
@@ -212,6 +248,7 @@ class Settings(BaseSettings):
     broker_users: list[BrokerUser] = Field(
         default_factory=list, description="Broker users `simpul topology render` creates (offices, shovels)"
     )
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     admin_tokens: dict[str, AdminToken] = Field(default_factory=dict, description="Admin API token -> holder")
 
     @field_validator("token_key", "quarantine_key")

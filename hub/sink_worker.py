@@ -4,10 +4,17 @@ Per AMQP message (which may carry many records): a body that is not a batch of e
 dead-lettered (kept in the dead queue); an envelope that fails re-validation, or whose revision conflicts
 with what is stored, is quarantined (stage ``consume``); the rest are written in one call to the sink.
 Every delivery of the group is acked only after the sink's commit and the quarantine confirms.
+
+With a ``verifier`` (``hub.trust``) every envelope's signature, signing key, time window and sender
+identity (the delivery's broker-validated ``user_id``) are checked before anything else; a failure is
+quarantined with its specific reason (``signature_invalid``, ``key_revoked``, ``identity_mismatch`` ...).
+With an ``evidence`` log, every decision (accepted, quarantined, dead-lettered) is appended to the hash
+chain before the group is acked.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +29,9 @@ from hub.metrics import Metrics
 from hub.quarantiner import Quarantiner
 from hub.sink import CONFLICT, Sink
 from hub.transport.base import Delivery
+from hub.trust.evidence import Evidence, EvidenceLog
+from hub.trust.signing import key_id_of
+from hub.trust.verify import Verifier
 from hub.validation import issues_from
 from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope
@@ -32,12 +42,24 @@ log = structlog.get_logger(__name__)
 class SinkWorker:
     """The ``BatchConsumer`` handler that feeds one sink."""
 
-    def __init__(self, sink: Sink, quarantiner: Quarantiner, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        quarantiner: Quarantiner,
+        metrics: Metrics,
+        *,
+        verifier: Verifier | None = None,
+        evidence: EvidenceLog | None = None,
+    ) -> None:
         self._sink = sink
         self._quarantiner = quarantiner
         self._metrics = metrics
+        self._verifier = verifier
+        self._evidence = evidence
+        self._decisions: list[Evidence] = []
 
     async def __call__(self, deliveries: Sequence[Delivery]) -> None:
+        self._decisions = []
         envelopes: list[Envelope] = []
         keep: list[Delivery] = []
         for delivery in deliveries:
@@ -50,11 +72,13 @@ class SinkWorker:
                     message_id=delivery.message_id,
                     reason=str(exc),
                 )
+                self._decide(None, "dead_lettered", "not_a_batch", message_id=delivery.message_id)
+                await self._write_evidence()
                 await delivery.reject(requeue=False)
                 continue
             keep.append(delivery)
             for item in items:
-                envelope = await self._check(item)
+                envelope = await self._check(item, delivery.user_id)
                 if envelope is not None:
                     envelopes.append(envelope)
         if envelopes:
@@ -76,6 +100,7 @@ class SinkWorker:
                         ),
                     )
                 else:
+                    self._decide_envelope(envelope, "accepted", result.status)
                     self._metrics.end_to_end_latency.labels(adapter=self._sink.name).observe(
                         (now - envelope.received_at).total_seconds()
                     )
@@ -86,16 +111,19 @@ class SinkWorker:
                     message_id=envelope.message_id,
                     outcome=result.status,
                 )
+        await self._write_evidence()
         for delivery in keep:
             await delivery.ack()
 
-    async def _check(self, item: dict[str, Any]) -> Envelope | None:
+    async def _check(self, item: dict[str, Any], user_id: str | None = None) -> Envelope | None:
         try:
             envelope = Envelope.model_validate(item)
         except ValidationError as exc:
             await self._quarantine(item, ValidationFailed("not a valid envelope", issues=issues_from(exc)))
             return None
         try:
+            if self._verifier is not None:  # on the dict as it arrived, before any upcast changes it
+                self._verifier.check_delivery(item, user_id)
             envelope = upcast_for_sink(envelope, self._metrics)  # sinks see the current version only
             spec = get_schema(envelope.schema_name)
             spec.model.model_validate(envelope.payload)
@@ -112,7 +140,46 @@ class SinkWorker:
             return None
         return envelope
 
+    def _decide(
+        self, item: dict[str, Any] | None, decision: str, reason: str | None, message_id: str | None = None
+    ) -> None:
+        """Note a decision about a record (as decoded, maybe malformed) for the evidence log."""
+        if self._evidence is None:
+            return
+        item = item or {}
+        source = item.get("source")
+        self._decisions.append(
+            Evidence(
+                message_id=_str_or_none(item.get("message_id")) or message_id,
+                office=_str_or_none(source.get("office")) if isinstance(source, dict) else None,
+                key_id=key_id_of(item.get("signature")),
+                schema_name=_str_or_none(item.get("schema_name")),
+                decision=decision,
+                reason=reason,
+            )
+        )
+
+    def _decide_envelope(self, envelope: Envelope, decision: str, reason: str | None) -> None:
+        if self._evidence is not None:
+            self._decisions.append(
+                Evidence(
+                    envelope.message_id,
+                    envelope.source.office,
+                    key_id_of(envelope.signature),
+                    envelope.schema_name,
+                    decision,
+                    reason,
+                )
+            )
+
+    async def _write_evidence(self) -> None:
+        """Append the noted decisions in one transaction (before the group is acked)."""
+        if self._evidence is not None and self._decisions:
+            decisions, self._decisions = self._decisions, []
+            await asyncio.to_thread(self._evidence.append, decisions)
+
     async def _quarantine(self, item: dict[str, Any], err: RecordError) -> None:
+        self._decide(item, "quarantined", err.reason)
         self._metrics.sink_records.labels(
             adapter=self._sink.name, schema=str(item.get("schema_name")), outcome="quarantined"
         ).inc()

@@ -2,7 +2,8 @@
 
 Pure and synchronous (no I/O), so it is cheap to test and to call from any source. Checks, in order:
 the schema exists; the payload fits it (pydantic, NIKs tokenized through the validation context); the
-kode wilayah is of a level the schema allows; it lies within the sending office's region.
+kode wilayah is of a level the schema allows; it lies within the sending office's region. With a
+``signer`` (the first hub), the envelope is signed over its canonical form (``hub.trust.signing``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hub import codec
 from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
 from hub.records import MappedRecord, SourceRecord
 from hub.router import routing_key
+from hub.trust.signing import Signer
 from schemas.catalog import get as get_schema
 from schemas.envelope import (
     Envelope,
@@ -67,12 +69,14 @@ class Validator:
         *,
         route_depth: int = 4,
         max_record_bytes: int = 512 * 1024,
+        signer: Signer | None = None,
     ) -> None:
         self._regions = regions
         # Bodies are parsed with orjson, so JSON numbers arrive as floats: let Rupiah read them exactly.
         self._context: dict[str, object] = {"nik_tokenizer": tokenizer, "floats_from_json": True}
         self._route_depth = route_depth
         self._max_record_bytes = max_record_bytes
+        self._signer = signer
 
     def spec_for(self, record: SourceRecord) -> SchemaSpec:
         """The schema the record targets; raises ``UnknownSchema``."""
@@ -117,7 +121,11 @@ class Validator:
             )
         except ValidationError as exc:
             raise ValidationFailed("record metadata is invalid", issues=issues_from(exc)) from None
-        body = codec.dumps(envelope.model_dump(mode="json"))
+        data = envelope.model_dump(mode="json")
+        if self._signer is not None:  # signed once, here, over the dict that is serialised anyway
+            data["signature"] = self._signer.sign(data)
+            envelope = envelope.model_copy(update={"signature": data["signature"]})
+        body = codec.dumps(data)
         if len(body) > self._max_record_bytes:
             raise RecordError(
                 f"record is {len(body)} bytes, over the {self._max_record_bytes}-byte limit",

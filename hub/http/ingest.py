@@ -13,6 +13,8 @@ is still accepted, and every answer (202 and 422) says so: ``Deprecation`` and `
 (RFC 9745, RFC 8594) and a ``warnings`` entry in the JSON body.
 
 While the broker is unreachable or blocked the answer is 503 with ``Retry-After``; nothing is buffered.
+An office over its rate (``trust.ingest_rate_per_s``, per API key's office) gets 429 with ``Retry-After``
+before its body is read; an item nested deeper than ``trust.max_nesting_depth`` makes the body a 400.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from hub.pipeline import Pipeline
 from hub.records import SourceRecord
 from hub.settings import ApiKey, HttpSettings
 from hub.transport.base import Transport
+from hub.trust.limits import depth_exceeds
+from hub.trust.ratelimit import RegionRateLimiter
 from hub.validation import Prepared
 from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity
@@ -45,11 +49,21 @@ ADAPTER = "http_ingest"
 class IngestHandler:
     """The request handler; one per node."""
 
-    def __init__(self, pipeline: Pipeline, transport: Transport, settings: HttpSettings) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        transport: Transport,
+        settings: HttpSettings,
+        *,
+        limiter: RegionRateLimiter | None = None,
+        max_depth: int = 32,
+    ) -> None:
         self._pipeline = pipeline
         self._transport = transport
         self._settings = settings
         self._active = 0
+        self._limiter = limiter
+        self._max_depth = max_depth
 
     def _authenticate(self, request: web.Request) -> ApiKey | None:
         auth = request.headers.get("Authorization", "")
@@ -70,6 +84,13 @@ class IngestHandler:
         schema_name = spec.name
         if caller.schemas and schema_name not in caller.schemas:
             return problem(403, "forbidden", f"this key may not send {schema_name} records")
+        if self._limiter is not None and (wait := self._limiter.take(caller.office)) > 0:
+            return problem(
+                429,
+                "rate_limited",
+                "this office is sending faster than its rate; retry later",
+                retry_after=RegionRateLimiter.retry_after(wait),
+            )
         mode = request.query.get("on_invalid", "reject")
         if mode not in ("reject", "quarantine"):
             return problem(400, "bad_parameter", "on_invalid must be reject or quarantine")
@@ -96,6 +117,8 @@ class IngestHandler:
             items = parse_body(await request.read(), request.content_type, self._settings.max_batch_records)
         except BodyError as exc:
             return problem(exc.status, "bad_body", str(exc))
+        if any(depth_exceeds(item, self._max_depth) for item in items):
+            return problem(400, "bad_body", f"an item nests deeper than {self._max_depth} levels")
         source = SourceIdentity(system=caller.system, office=caller.office, adapter=ADAPTER)
         records, checked = self._check(items, schema_name, source, pinned)
         failures = [(i, c) for i, c in enumerate(checked) if isinstance(c, RecordError)]

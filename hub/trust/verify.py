@@ -1,0 +1,146 @@
+"""Verifying a record before it is trusted: signature, key validity, time window, sender identity.
+
+``Verifier.verify(envelope)`` checks the signature and the key (for a level forwarder and the central
+consumer); ``Verifier.check_delivery(item, user_id)`` adds the identity check the central consumer makes:
+the broker-validated ``user_id`` of the delivery, the envelope's ``source.office`` and the signing key's
+office must belong together. Both raise ``TrustError`` with a specific reason:
+
+* ``signature_missing``   unsigned record while signatures are required;
+* ``signature_invalid``   malformed, or not matching the canonical form (tampered, or another key's);
+* ``key_unknown``         the key id is not in the registry;
+* ``key_not_yet_valid``   signed before the key's ``not_before``;
+* ``key_revoked``         signed at or after the key's ``revoked_at`` (back-dating is bounded by the window);
+* ``outside_time_window`` the signing time (``received_at``) is older than ``max_age_s`` or in the future;
+* ``identity_mismatch``   the broker user is unknown or does not cover the record's office; the key's office
+  does not cover ``source.office``; the record's region lies outside ``source.office``.
+
+"Covers" means equal to or an ancestor of (``pusat`` covers everything): records of lower levels reach the
+centre through their parent's shovel user, and a node may sign for the offices below it (HTTP ingest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from hub.errors import FieldIssue, TrustError
+from hub.trust.keys import KeyEntry, KeyRegistry, covers
+from hub.trust.signing import split_signature, verify_bytes
+from schemas.envelope import Envelope
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """What the verifier insists on."""
+
+    require_signatures: bool = True
+    require_user: bool = True
+    max_age_s: float = 14 * 86400.0
+    max_future_s: float = 300.0
+
+
+class Verifier:
+    """Checks envelopes against a key registry under a policy. Cheap to share; no I/O but the registry's
+    occasional ``stat``."""
+
+    def __init__(
+        self,
+        registry: KeyRegistry,
+        policy: TrustPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.registry = registry
+        self.policy = policy or TrustPolicy()
+        self._clock = clock
+
+    def verify(self, envelope: Envelope | Mapping[str, Any]) -> None:
+        """Check signature, key and time window; raises ``TrustError`` (a ``RecordError``).
+
+        The hook a level forwarder calls. Takes an ``Envelope`` or the envelope dict read off the wire
+        (the consumer: no re-serialisation, and what is verified is exactly what arrived).
+        """
+        self.verify_key(envelope)
+
+    def verify_key(self, envelope: Envelope | Mapping[str, Any]) -> KeyEntry | None:
+        """``verify``, returning the signing key (None if unsigned and allowed)."""
+        data = envelope.model_dump(mode="json") if isinstance(envelope, Envelope) else envelope
+        signed_at = _signed_at(data)
+        now = self._clock()
+        self._check_window(signed_at, now)
+        signature = data.get("signature")
+        if signature is None:
+            if self.policy.require_signatures:
+                raise _error("signature_missing", "the record is not signed", "signature")
+            return None
+        if not isinstance(signature, str):
+            raise _error("signature_invalid", "the signature is not a string", "signature")
+        key_id, raw = split_signature(signature)
+        key = self.registry.key(key_id)
+        if key is None:
+            raise _error("key_unknown", f"signing key {key_id!r} is not in the key registry", "signature")
+        if key.not_before is not None and signed_at < key.not_before:
+            raise _error(
+                "key_not_yet_valid", f"key {key_id!r} was not yet valid at signing time", "signature"
+            )
+        # Signed before revoked_at passes: records in transit when a key is retired still arrive. A thief
+        # could back-date, but no further than the replay window (checked above).
+        if key.revoked_at is not None and signed_at >= key.revoked_at:
+            raise _error("key_revoked", f"key {key_id!r} is revoked", "signature")
+        verify_bytes(key.public_key, raw, data)
+        return key
+
+    def check_delivery(self, item: Mapping[str, Any], user_id: str | None) -> KeyEntry | None:
+        """``verify`` plus the identity check of the central consumer (see the module docstring)."""
+        key = self.verify_key(item)
+        source = item.get("source")
+        office = source.get("office") if isinstance(source, dict) else None
+        region = item.get("kode_wilayah")
+        if not isinstance(office, str) or not isinstance(region, str):
+            raise _error("identity_mismatch", "the record names no sending office or region", "source.office")
+        if not covers(office, region):
+            raise _error(
+                "identity_mismatch", "the record's region lies outside its sending office", "kode_wilayah"
+            )
+        if key is not None and not covers(key.office, office):
+            raise _error(
+                "identity_mismatch", f"key {key.key_id!r} does not speak for the sending office", "signature"
+            )
+        if user_id is None:
+            if self.policy.require_user:
+                raise _error("identity_mismatch", "the message carries no validated broker user", "user_id")
+            return key
+        user_office = self.registry.office_of_user(user_id)
+        if user_office is None:
+            raise _error("identity_mismatch", f"broker user {user_id!r} is not registered", "user_id")
+        if not covers(user_office, office) or (key is not None and not covers(user_office, key.office)):
+            raise _error(
+                "identity_mismatch",
+                f"broker user {user_id!r} may not publish for the sending office",
+                "user_id",
+            )
+        return key
+
+    def _check_window(self, signed_at: datetime, now: datetime) -> None:
+        age = (now - signed_at).total_seconds()
+        if age > self.policy.max_age_s:
+            raise _error("outside_time_window", "the record is older than the replay window", "received_at")
+        if -age > self.policy.max_future_s:
+            raise _error("outside_time_window", "the record's signing time lies in the future", "received_at")
+
+
+def _signed_at(data: Mapping[str, Any]) -> datetime:
+    value = data.get("received_at")
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise _error("signature_invalid", "the record has no usable signing time", "received_at")
+    return at
+
+
+def _error(reason: str, message: str, loc: str) -> TrustError:
+    return TrustError(message, issues=[FieldIssue(loc, reason, message)], reason=reason)
