@@ -27,6 +27,9 @@ import aiormq.exceptions
 import pytest
 
 from hub.levels.apply import verify_definitions
+from hub.node import topology_for
+from hub.settings import load_settings
+from hub.transport.amqp import AmqpTransport
 from hub.transport.management import ManagementClient
 
 pytestmark = [pytest.mark.broker]
@@ -337,3 +340,18 @@ def test_apply_with_unreachable_parent_warns_and_keeps_the_shovel(loaded: Loaded
     refused = simpul("topology", "apply", "--config", str(config), "--management-url", wrong)
     assert refused.returncode == 1
     assert "HTTP 401" in refused.stderr and "not-the-password" not in refused.stderr
+
+
+async def test_a_hub_starts_on_the_applied_topology(loaded: Loaded) -> None:
+    """The hub's own start (declare with its arguments, PUT and verify its policies) succeeds on each imported
+    vhost with the permissions the hub user was given: topology as code and the running hub agree."""
+    for level in LEVELS:
+        settings = load_settings(loaded.configs[level])
+        transport = AmqpTransport(
+            settings.broker.url, topology_for(settings), management_url=settings.broker.management_url
+        )
+        await transport.start()
+        await transport.close()
+    async with ManagementClient(MGMT) as api:
+        checks = [c for level in LEVELS for c in await verify_definitions(api, loaded.definitions[level])]
+    assert [c for c in checks if c.status != "ok"] == []
