@@ -23,6 +23,7 @@ from hub.publisher import BatchingPublisher
 from hub.quarantine import now_utc, province_of
 from hub.quarantiner import Quarantiner
 from hub.records import Mapper, SourceRecord, passthrough
+from hub.trust.pii import catalogue_pii_keys
 from hub.validation import Prepared, Validator
 
 log = structlog.get_logger(__name__)
@@ -90,6 +91,7 @@ class Pipeline:
             source_record_id=record.source_record_id,
             revision=record.revision,
             correlation_id=record.correlation_id,
+            pii_keys=catalogue_pii_keys(),  # free text of any schema is masked in the preview
         )
         self._metrics.records.labels(
             adapter=record.source.adapter,

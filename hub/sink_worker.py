@@ -30,6 +30,7 @@ from hub.quarantiner import Quarantiner
 from hub.sink import CONFLICT, Sink
 from hub.transport.base import Delivery
 from hub.trust.evidence import Evidence, EvidenceLog
+from hub.trust.pii import preview_pii_keys
 from hub.trust.signing import key_id_of
 from hub.trust.verify import Verifier
 from hub.validation import issues_from
@@ -208,7 +209,8 @@ async def quarantine_item(
         source_record_id=_str_or_none(item.get("source_record_id")),
         revision=item.get("revision") if isinstance(item.get("revision"), int) else None,
         correlation_id=_str_or_none(item.get("correlation_id")),
-        pii_keys=frozenset(p.rsplit(".", 1)[-1] for p in item.get("pii", []) if isinstance(p, str)),
+        # Not only what the (untrusted) envelope declares: every schema's PII keys are masked.
+        pii_keys=preview_pii_keys(item.get("pii") if isinstance(item.get("pii"), list) else ()),
     )
 
 
