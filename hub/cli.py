@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     from hub.admin_cli import add_commands as add_operator_commands
 
     add_operator_commands(sub)  # status, quarantine ..., audit (+ audit verify)
+    from hub.lineage_cli import add_command as add_lineage_command
+
+    add_lineage_command(sub)  # lineage MESSAGE_ID
     from hub.trust.cli import add_keys_command
 
     add_keys_command(sub)  # keys generate|list|revoke|user
@@ -123,6 +126,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hub.trust.cli import keys
 
         return keys(args)
+    if args.command == "lineage":
+        from hub.lineage_cli import dispatch as lineage
+
+        return lineage(args)
     if args.command in ("mapping", "adapters"):
         from hub.kit.cli import dispatch
 

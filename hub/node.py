@@ -251,6 +251,7 @@ class Node:
             self.redriver,
             self.audit,
             overview=self.overview,
+            lineage=self.lineage,
         )
         app = build_app(
             ingest,
@@ -286,6 +287,18 @@ class Node:
     async def _refresh_scrape_metrics(self) -> None:
         await self.refresh_broker_metrics()
         await self.feeds.refresh_metrics(self.metrics)
+
+    async def lineage(self, message_id: str) -> dict[str, Any]:
+        """Where one record came from and what happened to it here (``hub.lineage``)."""
+        from hub.lineage import trace_record
+
+        return await trace_record(
+            message_id,
+            node=self.settings.node,
+            level=self.settings.level,
+            quarantine=self.quarantine_store,
+            sinks=[s for s in [self._sink, *self._extra_sinks] if s is not None],
+        )
 
     async def overview(self) -> dict[str, Any]:
         """What the status page shows."""

@@ -40,6 +40,12 @@ class QuarantineEntry(BaseModel):
     sealed_original: str
     quarantined_at: AwareDatetime
     correlation_id: str | None = None
+    message_id: str | None = Field(
+        None,
+        description="The record's message id: the envelope's, or for a record stopped before it had one, "
+        "the id it would have had (schema, source system, source id and revision are known). Lineage finds "
+        "quarantined records by it.",
+    )
 
 
 def make_entry_id(stage: str, source_system: str, original: bytes, reason: str) -> str:

@@ -44,14 +44,17 @@ CREATE INDEX IF NOT EXISTS quarantine_reason ON quarantine (reason, status);
 CREATE INDEX IF NOT EXISTS quarantine_schema ON quarantine (schema_name, status);
 CREATE INDEX IF NOT EXISTS quarantine_region ON quarantine (kode_wilayah);
 """
+# Added later (lineage): a file from before gets the column when opened; old rows keep NULL.
+_MESSAGE_ID_COLUMN = "ALTER TABLE quarantine ADD COLUMN message_id TEXT"
+_MESSAGE_ID_INDEX = "CREATE INDEX IF NOT EXISTS quarantine_message_id ON quarantine (message_id)"
 
 # A re-add of a known entry_id inserts nothing, except that an entry already redriven comes back to
 # 'open': the same original failed again for the same reason, so it needs an operator once more.
 # A 'discarded' entry stays discarded (the operator decided to drop exactly these bytes).
 _INSERT = """
 INSERT INTO quarantine (entry_id, stage, node, adapter, source_system, schema_name, kode_wilayah, province,
-                        reason, quarantined_at, entry)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        reason, quarantined_at, entry, message_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (entry_id) DO UPDATE SET status = 'open' WHERE status = 'redriven'
 """
 _KNOWN = "SELECT entry_id FROM quarantine WHERE entry_id IN (SELECT value FROM json_each(?))"
@@ -81,6 +84,9 @@ class QuarantineStore:
                 raise FatalError(f"quarantine database refused WAL journal mode (got {mode!r})")
             conn.execute("PRAGMA synchronous = FULL")
             conn.executescript(_DDL)
+            if "message_id" not in {row[1] for row in conn.execute("PRAGMA table_info(quarantine)")}:
+                conn.execute(_MESSAGE_ID_COLUMN)
+            conn.execute(_MESSAGE_ID_INDEX)
         except BaseException:
             conn.close()
             raise
@@ -108,6 +114,7 @@ class QuarantineStore:
                 e.reason,
                 _ts(e.quarantined_at),
                 e.model_dump_json(),
+                e.message_id,
             )
             for e in rows.values()
         ]
@@ -171,6 +178,15 @@ class QuarantineStore:
                 "SELECT entry FROM quarantine WHERE entry_id = ?", (entry_id,)
             ).fetchone()
         return None if row is None else QuarantineEntry.model_validate_json(row[0])
+
+    def by_message_id(self, message_id: str) -> builtins.list[tuple[QuarantineEntry, Status]]:
+        """Every entry of one record (by its message id), oldest first, with its status."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT entry, status FROM quarantine WHERE message_id = ? ORDER BY quarantined_at, entry_id",
+                (message_id,),
+            ).fetchall()
+        return [(QuarantineEntry.model_validate_json(text), status) for text, status in rows]
 
     def status_of(self, entry_id: str) -> tuple[Status, int, datetime | None] | None:
         """``(status, redrive attempts, last redriven_at)`` of one entry, or None if unknown."""

@@ -19,6 +19,7 @@ from hub.quarantine import QuarantineEntry, make_entry_id, now_utc, province_of
 from hub.router import quarantine_key
 from hub.sealing import Sealer
 from hub.transport.base import Transport
+from schemas.envelope import make_idempotency_key, make_message_id, make_record_key
 from schemas.pii import mask_mapping
 
 log = structlog.get_logger(__name__)
@@ -51,8 +52,13 @@ class Quarantiner:
         revision: int | None = None,
         correlation_id: str | None = None,
         pii_keys: frozenset[str] = frozenset(),
+        message_id: str | None = None,
     ) -> QuarantineEntry:
-        """File one bad record; returns after the broker confirmed the entry."""
+        """File one bad record; returns after the broker confirmed the entry. ``message_id`` defaults to
+        the one the record's identity gives (see ``QuarantineEntry.message_id``)."""
+        if message_id is None and schema_name and source_record_id and revision is not None:
+            record_key = make_record_key(schema_name.split("@", 1)[0], source_system, source_record_id)
+            message_id = make_message_id(make_idempotency_key(record_key, revision))
         entry = QuarantineEntry(
             entry_id=make_entry_id(stage, source_system, original, error.reason),
             stage=stage,
@@ -73,6 +79,7 @@ class Quarantiner:
             sealed_original=self._sealer.seal(original),
             quarantined_at=now_utc(),
             correlation_id=correlation_id,
+            message_id=message_id,
         )
         await self._transport.publish(
             self._exchange,

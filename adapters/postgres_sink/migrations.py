@@ -65,6 +65,15 @@ ALTER TABLE {s}.records ADD COLUMN change_txid xid8 NOT NULL DEFAULT pg_current_
 CREATE INDEX records_schema_change ON {s}.records (schema_name, change_txid, record_key);
 """,
     ),
+    (
+        3,
+        # Lineage (`simpul lineage`): the message id and a small trace (origin, hops) of the first delivery
+        # of every idempotency key, so every revision can be traced, not only the stored one. No index:
+        # a lookup scans the log, writes stay as cheap as before.
+        """
+ALTER TABLE {s}.applied_log ADD COLUMN message_id text, ADD COLUMN trace jsonb;
+""",
+    ),
 ]
 
 

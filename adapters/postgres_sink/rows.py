@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from adapters.sqlite_sink.rows import canonical_payload, content_hash
+from adapters.sqlite_sink.rows import canonical_payload, content_hash, trace_json
 from hub.quarantine import province_of
 from schemas.envelope import Envelope
 
@@ -45,6 +45,8 @@ class PgRow:
     revision: int
     content_hash: str
     values: tuple[Any, ...]
+    message_id: str = ""
+    trace: str = ""  # rows.trace_json of the SQLite warehouse: the same lineage record in both
 
 
 def jsonb_text(json_text: str) -> str:
@@ -143,4 +145,12 @@ def prepare(envelope: Envelope) -> PgRow:
         envelope.occurred_at,
         envelope.received_at,
     )
-    return PgRow(envelope.record_key, envelope.idempotency_key, envelope.revision, digest, values)
+    return PgRow(
+        envelope.record_key,
+        envelope.idempotency_key,
+        envelope.revision,
+        digest,
+        values,
+        envelope.message_id,
+        jsonb_text(trace_json(envelope)),
+    )

@@ -105,6 +105,33 @@ class PostgresSink:
         out["payload"], out["envelope"] = orjson.loads(out["payload"]), orjson.loads(out["envelope"])
         return out
 
+    async def trace(self, message_id: str) -> dict[str, Any] | None:
+        """What this warehouse knows of one delivered record (``simpul lineage``), or None; the same shape
+        as ``SqliteWarehouse.trace``. Scans the applied log."""
+        s = self._schema
+        row = await self._pool.fetchrow(
+            f"SELECT a.idempotency_key, a.record_key, a.revision, a.first_applied_at, a.deliveries, "
+            f"a.conflicts, a.last_status, a.trace::text AS trace, r.revision AS stored_revision, "
+            f"r.state AS stored_state FROM {s}.applied_log a LEFT JOIN {s}.records r "
+            f"ON r.record_key = a.record_key WHERE a.message_id = $1 LIMIT 1",
+            message_id,
+        )
+        if row is None:
+            return None
+        first = row["first_applied_at"]
+        return {
+            "idempotency_key": row["idempotency_key"],
+            "record_key": row["record_key"],
+            "revision": row["revision"],
+            "status": row["last_status"],
+            "first_applied_at": first.isoformat() if first is not None else None,
+            "deliveries": row["deliveries"],
+            "conflicts": row["conflicts"],
+            "stored_revision": row["stored_revision"],
+            "stored_state": row["stored_state"],
+            "trace": orjson.loads(row["trace"]) if row["trace"] else None,
+        }
+
     async def applied_keys(self) -> set[str]:
         """Every idempotency key applied at least once (for end-to-end ledger checks)."""
         sql = f"SELECT idempotency_key FROM {self._schema}.applied_log WHERE first_applied_at IS NOT NULL"
@@ -142,10 +169,12 @@ def _log_columns(rows: list[PgRow], results: list[ApplyResult]) -> tuple[list[An
     key and statement is all PostgreSQL allows)."""
     agg: dict[str, list[Any]] = {}
     for row, result in zip(rows, results, strict=True):
-        entry = agg.setdefault(row.idempotency_key, [row.record_key, row.revision, False, 0, 0, ""])
+        entry = agg.setdefault(
+            row.idempotency_key, [row.record_key, row.revision, False, 0, 0, "", row.message_id, row.trace]
+        )
         entry[2] = entry[2] or result.status == "applied"
         entry[3] += 1
         entry[4] += int(result.status == "conflict")
         entry[5] = result.status
     keys = list(agg)
-    return (keys, *([agg[k][i] for k in keys] for i in range(6)))
+    return (keys, *([agg[k][i] for k in keys] for i in range(8)))

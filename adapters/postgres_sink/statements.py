@@ -41,16 +41,19 @@ def build(schema: str) -> Statements:
     )
     log = f"""
 INSERT INTO {s}.applied_log AS a (idempotency_key, record_key, revision, first_applied_at, last_delivered_at,
-                                  deliveries, conflicts, last_status)
-SELECT k, rk, rev, CASE WHEN applied THEN now() END, now(), n, c, st
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::int[], $6::int[], $7::text[])
-     AS u(k, rk, rev, applied, n, c, st)
+                                  deliveries, conflicts, last_status, message_id, trace)
+SELECT k, rk, rev, CASE WHEN applied THEN now() END, now(), n, c, st, mid, tr::jsonb
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[], $5::int[], $6::int[], $7::text[],
+            $8::text[], $9::text[])
+     AS u(k, rk, rev, applied, n, c, st, mid, tr)
 ON CONFLICT (idempotency_key) DO UPDATE SET
     deliveries = a.deliveries + excluded.deliveries,
     conflicts = a.conflicts + excluded.conflicts,
     first_applied_at = COALESCE(a.first_applied_at, excluded.first_applied_at),
     last_delivered_at = excluded.last_delivered_at,
-    last_status = excluded.last_status"""
+    last_status = excluded.last_status,
+    message_id = COALESCE(a.message_id, excluded.message_id),
+    trace = COALESCE(a.trace, excluded.trace)"""
     # The sorted DISTINCT subquery fixes the order in which locks are taken: two writers with
     # overlapping keys queue on the first common key instead of deadlocking.
     lock = (

@@ -34,6 +34,26 @@ class PreparedRow:
     revision: int
     content_hash: str
     values: tuple[object, ...]
+    message_id: str = ""
+    trace: str = ""
+
+
+def trace_json(envelope: Envelope) -> str:
+    """What the applied log keeps of a delivery for lineage: origin (source, schema version, mapping
+    version, receipt) and the hops of ``envelope.lineage``. Small (no payload), built by hand: cheap."""
+    return orjson.dumps(
+        {
+            "schema": f"{envelope.schema_name}@{envelope.schema_version}",
+            "system": envelope.source.system,
+            "office": envelope.source.office,
+            "adapter": envelope.source.adapter,
+            "mapping_version": envelope.mapping_version,
+            "source_record_id": envelope.source_record_id,
+            "kode_wilayah": envelope.kode_wilayah,
+            "received_at": _utc_iso(envelope.received_at),
+            "hops": [[h.node, h.level, _utc_iso(h.at), h.status] for h in envelope.lineage],
+        }
+    ).decode()
 
 
 def content_hash(op: str, payload_json: bytes) -> str:
@@ -92,4 +112,12 @@ def prepare(envelope: Envelope) -> PreparedRow:
         _utc_iso(envelope.occurred_at),
         _utc_iso(envelope.received_at),
     )
-    return PreparedRow(envelope.record_key, envelope.idempotency_key, envelope.revision, digest, values)
+    return PreparedRow(
+        envelope.record_key,
+        envelope.idempotency_key,
+        envelope.revision,
+        digest,
+        values,
+        envelope.message_id,
+        trace_json(envelope),
+    )

@@ -43,7 +43,9 @@ CREATE INDEX IF NOT EXISTS records_kode_wilayah ON records (kode_wilayah);
 
 -- One row per idempotency key ever delivered. first_applied_at is NULL for a key that was never applied
 -- (it arrived stale, after a newer revision); deliveries counts every raw delivery of the key, whatever
--- its outcome, so a ledger can compare raw redeliveries with applied records.
+-- its outcome, so a ledger can compare raw redeliveries with applied records. message_id and trace
+-- (origin and hops of the first delivery, rows.trace_json) answer `simpul lineage` for every revision,
+-- not only the one in records; no index on message_id: a lineage lookup scans, writes stay cheap.
 CREATE TABLE IF NOT EXISTS applied_log (
     idempotency_key  TEXT PRIMARY KEY,
     record_key       TEXT NOT NULL,
@@ -51,7 +53,9 @@ CREATE TABLE IF NOT EXISTS applied_log (
     first_applied_at TEXT,
     deliveries       INTEGER NOT NULL,
     conflicts        INTEGER NOT NULL,
-    last_status      TEXT NOT NULL
+    last_status      TEXT NOT NULL,
+    message_id       TEXT,
+    trace            TEXT
 );
 
 CREATE TABLE IF NOT EXISTS change_counter (
@@ -94,14 +98,21 @@ UPSERT_RECORD = (
 
 LOG_DELIVERY = """
 INSERT INTO applied_log (idempotency_key, record_key, revision, first_applied_at, deliveries, conflicts,
-                         last_status)
-VALUES (?, ?, ?, ?, 1, ?, ?)
+                         last_status, message_id, trace)
+VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
 ON CONFLICT (idempotency_key) DO UPDATE SET
     deliveries = deliveries + 1,
     conflicts = conflicts + excluded.conflicts,
     first_applied_at = COALESCE(first_applied_at, excluded.first_applied_at),
-    last_status = excluded.last_status
+    last_status = excluded.last_status,
+    message_id = COALESCE(message_id, excluded.message_id),
+    trace = COALESCE(trace, excluded.trace)
 """
+
+SELECT_TRACE = (
+    "SELECT idempotency_key, record_key, revision, first_applied_at, deliveries, conflicts, last_status, "
+    "trace FROM applied_log WHERE message_id = ?"
+)
 
 # json_each keeps the statement text constant whatever the batch size, so the statement cache reuses it.
 SELECT_CURRENT = (
@@ -116,7 +127,8 @@ NEXT_SEQ = "UPDATE change_counter SET value = value + ? WHERE id = 1 RETURNING v
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Give a database from before ``change_seq`` the column (existing rows numbered in rowid order),
-    its index and the counter. Idempotent; one transaction."""
+    its index and the counter, and an applied log from before lineage its ``message_id`` and ``trace``
+    columns. Idempotent; one transaction."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
@@ -124,6 +136,9 @@ def migrate(conn: sqlite3.Connection) -> None:
             conn.execute("ALTER TABLE records ADD COLUMN change_seq INTEGER")
             conn.execute("UPDATE records SET change_seq = rowid")
         conn.execute(CHANGE_INDEX)
+        if "message_id" not in {row[1] for row in conn.execute("PRAGMA table_info(applied_log)")}:
+            conn.execute("ALTER TABLE applied_log ADD COLUMN message_id TEXT")  # rows before: NULL
+            conn.execute("ALTER TABLE applied_log ADD COLUMN trace TEXT")
         conn.execute(
             "INSERT OR IGNORE INTO change_counter (id, value) "
             "SELECT 1, COALESCE(MAX(change_seq), 0) FROM records"

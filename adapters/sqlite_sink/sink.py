@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +28,10 @@ class SqliteSink:
 
     async def write(self, envelopes: Sequence[Envelope]) -> Sequence[ApplyResult]:
         return await asyncio.to_thread(self.store.apply, envelopes)
+
+    async def trace(self, message_id: str) -> dict[str, Any] | None:
+        """``SqliteWarehouse.trace`` off the event loop (lineage)."""
+        return await asyncio.to_thread(self.store.trace, message_id)
 
     async def close(self) -> None:
         await asyncio.to_thread(self.store.close)

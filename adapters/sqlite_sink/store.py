@@ -119,6 +119,31 @@ class SqliteWarehouse:
         out["envelope"] = orjson.loads(out["envelope"])
         return out
 
+    def trace(self, message_id: str) -> dict[str, Any] | None:
+        """What this warehouse knows of one delivered record (``simpul lineage``), or None if it never
+        arrived: its outcome here (last status, first applied, deliveries), the origin and hops kept in
+        the applied log, and whether it is still the stored revision. Scans the applied log."""
+        with self._lock:
+            row = self._conn.execute(schema.SELECT_TRACE, (message_id,)).fetchone()
+            if row is None:
+                return None
+            current = self._conn.execute(
+                "SELECT revision, state FROM records WHERE record_key = ?", (row[1],)
+            ).fetchone()
+        key, record_key, revision, first_applied, deliveries, conflicts, status, trace = row
+        return {
+            "idempotency_key": key,
+            "record_key": record_key,
+            "revision": revision,
+            "status": status,
+            "first_applied_at": first_applied,
+            "deliveries": deliveries,
+            "conflicts": conflicts,
+            "stored_revision": None if current is None else current[0],
+            "stored_state": None if current is None else current[1],
+            "trace": orjson.loads(trace) if trace else None,
+        }
+
     def applied_keys(self) -> set[str]:
         """Every idempotency key that was applied at least once (for end-to-end ledger checks)."""
         with self._lock:
@@ -137,7 +162,7 @@ class SqliteWarehouse:
             self._conn.close()
 
 
-LogRow = tuple[str, str, int, str | None, int, str]
+LogRow = tuple[str, str, int, str | None, int, str, str, str]
 
 
 def _decide(
@@ -162,5 +187,16 @@ def _decide(
         results.append(ApplyResult(r.idempotency_key, r.record_key, status))
         first_applied = applied_at if status == "applied" else None
         conflicts = int(status == "conflict")
-        log.append((r.idempotency_key, r.record_key, r.revision, first_applied, conflicts, status))
+        log.append(
+            (
+                r.idempotency_key,
+                r.record_key,
+                r.revision,
+                first_applied,
+                conflicts,
+                status,
+                r.message_id,
+                r.trace,
+            )
+        )
     return results, winners, log

@@ -370,6 +370,12 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
         "/v1/admin/audit": {
             "get": _admin("Recent admin actions", params=[_query("limit", "At most this many")])
         },
+        "/v1/admin/lineage/{message_id}": {
+            "get": _admin(
+                "Where a record came from, each level it passed, quarantine and which sinks applied it",
+                params=[_path_param("message_id", "The record's message id (UUID)")],
+            )
+        },
         "/v1/admin/config/validate": {
             "post": {
                 **_admin("Validate a TOML node config as `simpul check-config` does (audited, read role)"),

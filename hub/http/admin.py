@@ -48,6 +48,7 @@ class AdminApi:
         audit: AdminAudit,
         *,
         overview: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        lineage: Callable[[str], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
         self._tokens = tokens
         self._runners = runners
@@ -57,6 +58,7 @@ class AdminApi:
         self._redriver = redriver
         self._audit = audit
         self._overview = overview
+        self._lineage = lineage
         self._throughput = Throughput()
 
     def routes(self) -> list[web.RouteDef]:
@@ -74,6 +76,7 @@ class AdminApi:
             web.post("/v1/admin/quarantine/{entry_id}/discard", self.quarantine_discard),
             web.get("/v1/admin/audit", self.audit),
             web.post("/v1/admin/config/validate", self.config_validate),
+            web.get("/v1/admin/lineage/{message_id}", self.lineage),
         ]
 
     def _caller(self, request: web.Request, need: Role) -> AdminToken:
@@ -227,6 +230,16 @@ class AdminApi:
     async def audit(self, request: web.Request) -> web.Response:
         self._caller(request, "read")
         return json_response(self._audit.recent(_int(request.query, "limit", 100, 1000)))
+
+    async def lineage(self, request: web.Request) -> web.Response:
+        """``hub.lineage.trace_record`` of one message id (read role): origin, hops, quarantine, sinks.
+        404 when neither a sink nor the quarantine knows it."""
+        self._caller(request, "read")
+        message_id = request.match_info["message_id"]
+        if self._lineage is None or len(message_id) > 100:
+            return problem(404, "not_found", "no lineage for this message id")
+        view = await self._lineage(message_id)
+        return json_response(view, status=200 if view["found"] else 404)
 
     async def config_validate(self, request: web.Request) -> web.Response:
         """Check a TOML config (the body) as ``simpul check-config`` does: 200 with a summary, or 400

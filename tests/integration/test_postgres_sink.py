@@ -176,7 +176,7 @@ async def test_parallel_starts_migrate_once(schema: str) -> None:
     await asyncio.gather(*(s.start() for s in sinks))
     try:
         versions = await _fetch(schema, "SELECT version FROM {s}.schema_migrations")
-        assert sorted(r[0] for r in versions) == [1, 2]
+        assert sorted(r[0] for r in versions) == [1, 2, 3]
         await sinks[0].write([env("m", 1)])
         assert await sinks[2].count() == 1
     finally:
@@ -217,3 +217,17 @@ async def test_change_position_moves_with_every_applied_write(sink: PostgresSink
     assert await positions() == first
     await sink.write([env("p1", 2)])
     assert (await positions())["p1"] > first["p3"]
+
+
+async def test_trace_for_lineage(sink: PostgresSink) -> None:
+    """Migration 3: the applied log keeps message id and trace; trace() reports status and the stored
+    revision, for a superseded revision too."""
+    first, second = env("t1", 1), env("t1", 2, {"nama": "baru"})
+    await sink.write([first])
+    await sink.write([second, first])
+    old = await sink.trace(first.message_id)
+    assert old is not None and old["status"] == "stale" and old["deliveries"] == 2
+    assert old["stored_revision"] == 2 and old["trace"]["system"] == "sys-a" and old["trace"]["hops"] == []
+    assert old["first_applied_at"] is not None
+    assert (await sink.trace(second.message_id))["status"] == "applied"  # type: ignore[index]
+    assert await sink.trace("nope") is None

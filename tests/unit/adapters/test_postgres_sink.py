@@ -106,9 +106,12 @@ def test_log_rows_are_aggregated_per_idempotency_key() -> None:
     """A key delivered three times in one batch is one log row with deliveries=3 (one upsert per key)."""
     rows = [prepare(e) for e in (env("a", 1), env("a", 1), env("a", 1, {"y": 2}), env("b", 1))]
     results, _ = _decide(rows, {})
-    keys, _record_keys, revisions, applied, counts, conflicts, last = _log_columns(rows, results)
+    keys, _record_keys, revisions, applied, counts, conflicts, last, mids, traces = _log_columns(
+        rows, results
+    )
     assert len(keys) == 2 and counts == [3, 1] and conflicts == [1, 0]
     assert applied == [True, True] and last == ["conflict", "applied"] and revisions == [1, 1]
+    assert mids == [rows[0].message_id, rows[3].message_id] and '"hops":[]' in traces[0]  # lineage
 
 
 def test_statements_are_schema_qualified_and_constant() -> None:
