@@ -210,7 +210,7 @@ async def quarantine_item(
         revision=item.get("revision") if isinstance(item.get("revision"), int) else None,
         correlation_id=_str_or_none(item.get("correlation_id")),
         # Not only what the (untrusted) envelope declares: every schema's PII keys are masked.
-        pii_keys=preview_pii_keys(item.get("pii") if isinstance(item.get("pii"), list) else ()),
+        pii_keys=preview_pii_keys(declared if isinstance(declared := item.get("pii"), list) else ()),
     )
 
 
