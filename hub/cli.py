@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     from hub.levels.cli import add_commands as add_topology_commands
 
     add_topology_commands(sub)  # topology render|apply|hash-password
+    from hub.feeds.cli import add_commands as add_feed_commands
+
+    add_feed_commands(sub)  # replay, completeness
     return parser
 
 
@@ -114,6 +117,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hub.catalog.cli import dispatch_catalog
 
         return dispatch_catalog(args)
+    if args.command in ("replay", "completeness"):
+        from hub.feeds.cli import dispatch as feeds
+
+        return feeds(args)
     if args.command in ("status", "quarantine", "audit"):
         from hub.admin_cli import dispatch as operator
 

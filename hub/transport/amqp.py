@@ -86,7 +86,8 @@ from hub.errors import (
     Unroutable,
 )
 from hub.topology import Topology
-from hub.transport.base import HeaderValue
+from hub.transport.amqp_stream import AmqpStreamDelivery, read_stream
+from hub.transport.base import HeaderValue, StreamOffset
 from hub.transport.factory import QueuePolicy, check_topology, queue_policies
 from hub.transport.management import DEFAULT_MANAGEMENT_URL, ManagementClient, ManagementError
 from hub.transport.topic import validate_routing_key
@@ -518,6 +519,20 @@ class AmqpTransport:
         # unacked messages until the transport closes: stopping the subscription closes its channel.
         weakref.finalize(consumer, _abandon, sub).atexit = False
         return consumer
+
+    def read_stream(
+        self, queue: str, *, offset: StreamOffset, prefetch: int
+    ) -> AsyncIterator[AmqpStreamDelivery]:
+        """Read stream ``queue`` of the topology from ``offset`` (see :mod:`hub.transport.amqp_stream`) on
+        the consume connection; raises ``BrokerUnavailable`` when the link drops (resume by offset)."""
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1 (a stream consumer needs basic.qos)")
+        spec = next((q for q in self.topology.queues if q.name == queue), None)
+        if spec is None or spec.kind != "stream":
+            raise TopologyError(f"queue {queue!r} is not a stream of the topology")
+        if self._con_conn is None or not self._started or self._closing:
+            raise BrokerUnavailable("transport is not started")
+        return read_stream(self._con_conn, queue, offset, prefetch)
 
     @property
     def ready(self) -> bool:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Protocol, runtime_checkable
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
 
 from hub.topology import Topology
 
 HeaderValue = str | int | bool
+StreamOffset = Literal["first", "last", "next"] | int | datetime
+"""Where reading a stream starts: its oldest retained message, its last chunk, only new messages, an
+absolute offset, or the first chunk stored at or after a time (chunk granularity: a few earlier messages
+of that chunk may come too)."""
 
 
 @runtime_checkable
@@ -33,6 +38,21 @@ class Delivery(Protocol):
 
     async def reject(self, *, requeue: bool) -> None:
         """Give the message back (``requeue=True``) or dead-letter it (``requeue=False``)."""
+
+
+@runtime_checkable
+class StreamDelivery(Protocol):
+    """One message read from a stream queue. ``offset`` is its position in the stream (``x-stream-offset``);
+    the stream keeps the message whatever happens: ``ack`` only returns credit to the broker."""
+
+    body: bytes
+    routing_key: str
+    message_id: str | None
+    headers: Mapping[str, object]
+    offset: int
+
+    async def ack(self) -> None:
+        """Tell the broker this message was handled (credit for the next ones)."""
 
 
 class Transport(Protocol):
@@ -65,6 +85,15 @@ class Transport(Protocol):
 
         The iterator survives reconnects (re-subscribing, re-declaring a deleted queue) and ends only when
         the transport is closed.
+        """
+
+    def read_stream(
+        self, queue: str, *, offset: StreamOffset, prefetch: int
+    ) -> AsyncIterator[StreamDelivery]:
+        """Yield the messages of stream ``queue`` from ``offset`` on, at most ``prefetch`` unacknowledged.
+
+        It waits for new messages at the end and stops only when closed; it raises ``BrokerUnavailable``
+        if the link drops (the caller resumes from the last offset it handled + 1).
         """
 
     @property

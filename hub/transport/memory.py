@@ -21,6 +21,9 @@ transport on a RabbitMQ quorum-queue topology, so a test written against it mean
   :meth:`~MemoryTransport.simulate_connection_loss` return that consumer's unacknowledged messages (a
   return counts as a delivery attempt, as on a real channel close); acking such a stale delivery is
   logged (``stale_ack_skipped``) and skipped, exactly like the AMQP transport after a reconnect;
+- **streams**: a queue of kind ``stream`` keeps every message it is routed, with its offset (0, 1, ...)
+  and arrival time; :meth:`~MemoryTransport.read_stream` reads it from ``first``, ``last``, ``next``, an
+  offset or a time, like a RabbitMQ stream consumer (``consume`` on a stream is refused);
 - **faults**: :meth:`MemoryTransport.set_ready` (``False``: publish raises ``BrokerUnavailable``,
   ``ready`` is False), :meth:`MemoryTransport.set_blocked` (publish raises ``BrokerBlocked``) and
   :meth:`MemoryTransport.simulate_connection_loss`.
@@ -52,17 +55,25 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from hub.errors import BrokerBlocked, BrokerUnavailable, TopologyError, Unroutable
 from hub.topology import BindingSpec, QueueSpec, Topology
-from hub.transport.base import HeaderValue
+from hub.transport.base import HeaderValue, StreamOffset
 from hub.transport.factory import check_topology, queue_policies
 from hub.transport.topic import topic_matches, validate_routing_key
 
-__all__ = ["DeclaredTopology", "MemoryDelivery", "MemoryMessage", "MemoryTransport", "PublishedMessage"]
+__all__ = [
+    "DeclaredTopology",
+    "MemoryDelivery",
+    "MemoryMessage",
+    "MemoryStreamDelivery",
+    "MemoryTransport",
+    "PublishedMessage",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -111,9 +122,10 @@ class _QueueState:
     ready: deque[MemoryMessage] = field(default_factory=deque)
     returns: deque[MemoryMessage] = field(default_factory=deque)  # delivered before `ready`, like RabbitMQ
     unacked: dict[int, tuple[MemoryMessage, _ConsumerState]] = field(default_factory=dict)
+    log: list[tuple[datetime, MemoryMessage]] = field(default_factory=list)  # a stream's messages
 
     def depth(self) -> int:
-        return len(self.ready) + len(self.returns) + len(self.unacked)
+        return len(self.ready) + len(self.returns) + len(self.unacked) + len(self.log)
 
     def pop_next(self) -> MemoryMessage | None:
         if self.returns:
@@ -179,6 +191,21 @@ class MemoryDelivery:
             log.info(f"stale_{action}_skipped", queue=self.queue, message_id=self.message_id, reason="stale")
             return False
         return True
+
+
+@dataclass(eq=False)
+class MemoryStreamDelivery:
+    """A message read from a memory stream; implements :class:`hub.transport.base.StreamDelivery`."""
+
+    body: bytes = field(repr=False)
+    routing_key: str
+    message_id: str | None
+    headers: Mapping[str, object]
+    offset: int
+    timestamp: datetime
+
+    async def ack(self) -> None:
+        """Nothing to do: the stream keeps the message."""
 
 
 class MemoryTransport:
@@ -262,21 +289,26 @@ class MemoryTransport:
                 f"broker returned the message: no queue bound on {exchange!r} for {routing_key!r}"
             )
         for name in targets:
-            if self._queues[name].depth() >= self.max_queue_length:
+            state = self._queues[name]
+            if state.spec.kind != "stream" and state.depth() >= self.max_queue_length:
                 raise BrokerUnavailable(f"queue {name!r} is full (overflow reject-publish)")
         frozen = dict(headers or {})
+        now = datetime.now(UTC)
         for name in targets:
-            self._queues[name].ready.append(
-                MemoryMessage(
-                    body=body,
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    message_id=message_id,
-                    headers=dict(frozen),
-                    content_type=content_type,
-                    user_id=self.user_id,
-                )
+            state = self._queues[name]
+            message = MemoryMessage(
+                body=body,
+                exchange=exchange,
+                routing_key=routing_key,
+                message_id=message_id,
+                headers=dict(frozen),
+                content_type=content_type,
+                user_id=self.user_id,
             )
+            if state.spec.kind == "stream":
+                state.log.append((now, message))
+            else:
+                state.ready.append(message)
         self.published.append(
             PublishedMessage(exchange, routing_key, body, message_id, frozen, content_type, targets)
         )
@@ -291,7 +323,21 @@ class MemoryTransport:
         """
         if prefetch < 1:
             raise ValueError("prefetch must be at least 1 (0 would mean unbounded)")
+        if queue in self._queues and self._queues[queue].spec.kind == "stream":
+            raise TopologyError(f"queue {queue!r} is a stream: read it with read_stream")
         return self._consume(queue, prefetch)
+
+    def read_stream(
+        self, queue: str, *, offset: StreamOffset, prefetch: int
+    ) -> AsyncIterator[MemoryStreamDelivery]:
+        """Yield the messages of stream ``queue`` from ``offset`` (``first``, ``last``: the last message,
+        ``next``, an offset, or the first message stored at or after a time); waits at the end; ends on
+        :meth:`close`."""
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1")
+        if self._state(queue).spec.kind != "stream":
+            raise TopologyError(f"queue {queue!r} is not a stream")
+        return self._read_stream(queue, offset)
 
     @property
     def ready(self) -> bool:
@@ -306,6 +352,34 @@ class MemoryTransport:
         self._closed = True
         self._end_consumers()
         self._notify()
+
+    async def _read_stream(self, queue: str, offset: StreamOffset) -> AsyncIterator[MemoryStreamDelivery]:
+        log_ = self._state(queue).log
+        if offset == "first":
+            index = 0
+        elif offset == "last":
+            index = max(len(log_) - 1, 0)
+        elif offset == "next":
+            index = len(log_)
+        elif isinstance(offset, datetime):
+            index = next((i for i, (at, _) in enumerate(log_) if at >= offset), len(log_))
+        else:
+            index = max(int(offset), 0)
+        while not self._closed:
+            changed = self._changed
+            if index < len(log_):
+                at, message = log_[index]
+                yield MemoryStreamDelivery(
+                    body=message.body,
+                    routing_key=message.routing_key,
+                    message_id=message.message_id,
+                    headers={**message.headers, "x-stream-offset": index},
+                    offset=index,
+                    timestamp=at,
+                )
+                index += 1
+                continue
+            await changed.wait()
 
     # -- Test controls ------------------------------------------------------------------------------------
 
