@@ -1,9 +1,13 @@
 """A faulty TCP link for the fault suite: blackhole, per-chunk latency, bandwidth cap and resets.
 
 ``FaultyLink`` forwards 127.0.0.1:<port> to a target. ``blackhole`` drops bytes both ways while the
-sockets stay open (a dead link as heartbeats and confirms see it); ``latency_s`` delays every chunk;
-``rate_bps`` caps throughput per direction (a slow link); ``reset_every`` aborts a connection after that
-many forwarded chunks (a lossy link as TCP shows it: connections die, bytes in flight are lost).
+sockets stay open (a dead link as heartbeats and confirms see it; healing it while a connection survived
+leaves a byte stream with holes, which TCP never produces, so use it only for links that stay dead);
+``stall()`` stops forwarding without losing a byte, as TCP sees a dead link (sends pile up, heartbeats are
+missed, peers give up on their own), and ``heal()`` lets the held bytes flow on; ``latency_s`` delays
+every chunk; ``rate_bps`` caps throughput per direction (a slow link); ``reset_every`` aborts a
+connection after that many forwarded chunks (a lossy link as TCP shows it: connections die, bytes in
+flight are lost).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ class FaultyLink:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -35,7 +41,12 @@ class FaultyLink:
     def url_for(self, vhost: str) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.port}/{quote(vhost, safe='')}"
 
+    def stall(self) -> None:
+        """Stop forwarding; nothing is lost (bytes wait in socket buffers until ``heal``)."""
+        self._flowing.clear()
+
     def heal(self) -> None:
+        self._flowing.set()
         self.blackhole = False
         self.latency_s = 0.0
         self.rate_bps = 0
@@ -62,6 +73,7 @@ class FaultyLink:
     ) -> None:
         try:
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 if self.blackhole:
                     continue
                 if self.latency_s:
