@@ -45,7 +45,15 @@ from hub.settings import Settings, SourceEntry
 from hub.sink import Sink
 from hub.sink_worker import SinkWorker
 from hub.state import StateStore
-from hub.topology import Topology, default_topology, sink_queue, with_feed, with_sinks, with_uplink
+from hub.topology import (
+    Topology,
+    default_topology,
+    sink_queue,
+    with_feed,
+    with_sinks,
+    with_uplink,
+    without_central,
+)
 from hub.transport.base import Transport
 from hub.trust import build_signer, build_verifier
 from hub.trust.evidence import EvidenceLog
@@ -389,6 +397,8 @@ def topology_for(settings: Settings) -> Topology:
     topology = with_sinks(base, sinks, delivery_limit=b.delivery_limit)
     if settings.uplink.enabled:
         topology = with_uplink(topology, delivery_limit=b.delivery_limit)
+        if not settings.sink.enabled:
+            topology = without_central(topology)
     if settings.feed.stream:
         topology = with_feed(topology, max_age=settings.feed.max_age)
     return topology

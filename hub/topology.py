@@ -171,6 +171,19 @@ def _extend(
     )
 
 
+def without_central(topology: Topology) -> Topology:
+    """``topology`` without the central queue: for a node below pusat that keeps no warehouse of its own,
+    where a central queue nobody consumes would only grow."""
+    name = topology.central_queue
+    return Topology(
+        topology.prefix,
+        topology.exchanges,
+        tuple(q for q in topology.queues if q.name != name),
+        tuple(b for b in topology.bindings if b.queue != name),
+        topology.policy_name,
+    )
+
+
 def with_uplink(topology: Topology, *, delivery_limit: int = 10) -> Topology:
     """``topology`` plus the parts of a node below pusat: ingest -> ``forward`` (verified by the level
     worker) -> ``upward`` -> ``uplink`` (drained by the shovel to the parent), and ``hold`` -> ``held``.

@@ -103,3 +103,15 @@ def test_rules_keep_the_record_and_append_the_hop() -> None:
     assert rules.decide(secret).verdict == "hold"
     national = LevelRules("pusat-relay", "pusat", None)
     assert national.decide(make_envelope(kode="96.03", office="96.03")).verdict == "forward"
+
+
+def test_a_level_without_a_warehouse_declares_no_central_queue(tmp_path: Path) -> None:
+    """Below pusat with the sink off, nothing would consume the central queue: it is not declared."""
+    settings = node_settings(tmp_path, level="kabkota", region="32.01", uplink={"enabled": True})
+    assert topology_for(settings).has_queue("simpul.central")
+    without = topology_for(
+        settings.model_copy(update={"sink": settings.sink.model_copy(update={"enabled": False})})
+    )
+    assert not without.has_queue("simpul.central")
+    assert without.has_queue("simpul.forward") and without.has_queue("simpul.uplink")
+    assert all(b.queue != "simpul.central" for b in without.bindings)
