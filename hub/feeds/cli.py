@@ -43,6 +43,9 @@ def add_commands(sub: Any) -> None:
 
 
 def dispatch(args: argparse.Namespace) -> int:
+    from hub.logging import configure_logging
+
+    configure_logging("warning")  # stderr, and quiet: the progress bar and the tables are the output
     if args.command == "replay":
         return asyncio.run(_replay(args))
     return asyncio.run(_completeness(args))

@@ -49,18 +49,28 @@ def replay_queue(prefix: str, consumer: str) -> str:
     return f"{prefix}.replay.{consumer}"
 
 
-def replay_topology(prefix: str, consumer: str, *, feed_max_age: str = "365D") -> Topology:
-    """What a replay declares: the feed stream (as the node declares it), the replay exchange, and the
-    consumer's queue bound to it by ``<consumer>.#``. Nothing with a dead-letter policy, so a replay
-    never rewrites the node's work-queue policies."""
-    stream = QueueSpec(f"{prefix}.feed", kind="stream", max_age=feed_max_age)
-    queue = replay_queue(prefix, consumer)
+def with_replay(topology: Topology, consumer: str) -> Topology:
+    """``topology`` plus the replay exchange (once) and ``consumer``'s queue, bound by ``<consumer>.#``."""
+    exchange = replay_exchange(topology.prefix)
+    queue = replay_queue(topology.prefix, consumer)
+    exchanges = topology.exchanges
+    if all(e.name != exchange for e in exchanges):
+        exchanges = (*exchanges, ExchangeSpec(exchange))
     return Topology(
-        prefix,
-        exchanges=(ExchangeSpec(replay_exchange(prefix)),),
-        queues=(stream, QueueSpec(queue)),
-        bindings=(BindingSpec(replay_exchange(prefix), queue, f"{consumer}.#"),),
+        topology.prefix,
+        exchanges,
+        (*topology.queues, QueueSpec(queue)),
+        (*topology.bindings, BindingSpec(exchange, queue, f"{consumer}.#")),
+        topology.policy_name,
     )
+
+
+def replay_topology(prefix: str, consumer: str, *, feed_max_age: str = "365D") -> Topology:
+    """What ``simpul replay`` declares: the feed stream (as the node declares it), the replay exchange
+    and the consumer's queue. Nothing with a dead-letter policy, so a replay never rewrites the node's
+    work-queue policies."""
+    stream = QueueSpec(f"{prefix}.feed", kind="stream", max_age=feed_max_age)
+    return with_replay(Topology(prefix, queues=(stream,)), consumer)
 
 
 @dataclass(frozen=True)
