@@ -134,6 +134,12 @@ class Metrics:
             ["schema", "province"],
             registry=r,
         )
+        self.quarantine_truncated = Counter(
+            "simpul_quarantine_truncated_records",
+            "Quarantine entries whose original was too large for one broker message: only its head is kept",
+            ["adapter", "schema"],
+            registry=r,
+        )
         self.queue_stats_up = Gauge(
             "simpul_queue_stats_up",
             "1 if the last poll of the broker's queue figures (management API) succeeded, else 0",

@@ -40,6 +40,13 @@ class QuarantineEntry(BaseModel):
     sealed_original: str
     quarantined_at: AwareDatetime
     correlation_id: str | None = None
+    original_truncated: bool = Field(
+        False,
+        description="The original was too large for one broker message: only its head is sealed. Such an "
+        "entry is redriven only with a corrected original (the sender must resend).",
+    )
+    original_bytes: int | None = Field(None, description="Size of the whole original (when truncated)")
+    original_sha256: str | None = Field(None, description="SHA-256 of the whole original (when truncated)")
     message_id: str | None = Field(
         None,
         description="The record's message id: the envelope's, or for a record stopped before it had one, "

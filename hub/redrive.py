@@ -59,9 +59,18 @@ class Redriver:
         return entry
 
     async def original(self, entry_id: str) -> Any:
-        """The unsealed original of an entry (personal data in the clear: callers must be authorised)."""
+        """The unsealed original of an entry (personal data in the clear: callers must be authorised).
+        Of a truncated entry: its size, SHA-256 and the kept head as text."""
         entry = await self.entry(entry_id)
-        return orjson.loads(self._sealer.unseal(entry.sealed_original))
+        raw = self._sealer.unseal(entry.sealed_original)
+        if entry.original_truncated:
+            return {
+                "original_truncated": True,
+                "original_bytes": entry.original_bytes,
+                "original_sha256": entry.original_sha256,
+                "head": raw.decode("utf-8", errors="replace"),
+            }
+        return orjson.loads(raw)
 
     async def redrive(self, entry_id: str, replacement: Any = None) -> Outcome:
         """Re-offer one open entry (``replacement`` is the corrected original, same shape)."""
@@ -69,6 +78,11 @@ class Redriver:
         status = await asyncio.to_thread(self._store.status_of, entry_id)
         if status is None or status[0] != "open":
             raise Conflict(f"entry {entry_id} is {status[0] if status else 'unknown'}, not open")
+        if entry.original_truncated and replacement is None:
+            raise Conflict(
+                f"entry {entry_id} kept only the head of a {entry.original_bytes}-byte original; redrive it "
+                "with a corrected original, or have the sender resend the record"
+            )
         original = replacement if replacement is not None else await self.original(entry_id)
         if entry.stage == "ingest":
             outcome = await self._reoffer(entry, original)
