@@ -6,6 +6,11 @@ not drag its neighbours towards the delivery limit); a delivery that still fails
 queue's delivery limit eventually dead-letters it (kept in the dead queue, never dropped). A
 ``RetriableError`` (the sink or the next hop is unavailable) is not the messages' fault: the group is held
 and retried with back-off, so an outage does not push healthy messages into the dead queue.
+
+``concurrency`` > 1 lets that many groups be handled at once (the next group is decoded and validated
+while the previous one waits for its database commit); the handler must then be safe to call
+concurrently (the PostgreSQL sink is: advisory locks per record key). Each group is still acked only by
+its own handler call, after its own durable work.
 """
 
 from __future__ import annotations
@@ -37,7 +42,10 @@ class BatchConsumer:
         prefetch: int = 64,
         max_messages: int = 32,
         linger_s: float = 0.01,
+        concurrency: int = 1,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self._transport = transport
         self._queue_name = queue
         self._handler = handler
@@ -51,20 +59,39 @@ class BatchConsumer:
         self.last_error: str | None = None
         self.batches = 0
         self._backoff_s = 0.0
+        self._slots = asyncio.Semaphore(concurrency)
+        self._handling: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
-        """Consume until ``stop``; the group in hand is finished before returning."""
+        """Consume until ``stop``; the groups in hand are finished before returning."""
         pump = self._pump_task = asyncio.create_task(self._pump(), name=f"{self.name}-pump")
-        while not self._stopping.is_set():
-            group = await self._gather()
-            if group:
-                await self._handle(group)
-            elif pump.done() and self._inbox.empty():
-                break  # the transport ended the subscription (closed) or failed
+        try:
+            while not self._stopping.is_set():
+                await self._slots.acquire()  # a free slot first, so no group waits gathered but unhandled
+                group = await self._gather()
+                if group:
+                    task = asyncio.create_task(self._handle(group))
+                    self._handling.add(task)
+                    task.add_done_callback(self._handled)
+                    continue
+                self._slots.release()
+                if pump.done() and self._inbox.empty():
+                    break  # the transport ended the subscription (closed) or failed
+        except asyncio.CancelledError:
+            for task in self._handling:  # cancelled from outside: so are the groups in hand (unacked)
+                task.cancel()
+            raise
+        finally:
+            if self._handling:
+                await asyncio.gather(*self._handling, return_exceptions=True)
         if pump.done() and not pump.cancelled() and (exc := pump.exception()) is not None:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("consumer_stopped", consumer=self.name, error=type(exc).__name__, detail=str(exc))
             raise exc
+
+    def _handled(self, task: asyncio.Task[None]) -> None:
+        self._handling.discard(task)
+        self._slots.release()
 
     async def stop(self) -> None:
         """Stop taking deliveries. Unhandled ones in the inbox stay unacked and are redelivered."""
