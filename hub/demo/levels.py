@@ -27,6 +27,7 @@ import aiohttp
 
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.levels.render import render_definitions
+from hub.logging import configure_logging
 from hub.node import Node
 from hub.settings import Settings, load_settings
 from hub.transport.management import ManagementClient
@@ -78,6 +79,8 @@ class LevelsReport:
     redeliveries: int = 0
     held: dict[str, tuple[int, int]] = field(default_factory=dict)  # node -> (expected, found)
     waited_in_parent_broker: int = 0
+    pusat_rows_while_cut: int = 0
+    sample_trail: str = ""
     cut_s: float = 0.0
     elapsed_s: float = 0.0
 
@@ -238,7 +241,11 @@ def check(report: LevelsReport, planned: list[Planned], pusat: SqliteSink, held:
         if row is None:
             report.missing.append(f"{p.node}/{p.schema}/{p.rid}")
             continue
-        hops = tuple(h["node"] for h in row["envelope"].get("lineage", []))
+        lineage = row["envelope"].get("lineage", [])
+        hops = tuple(h["node"] for h in lineage)
+        if len(hops) > len(report.sample_trail.split(" -> ")):
+            trail = [f"{h['node']} ({h['level']}, {h['status']})" for h in lineage]
+            report.sample_trail = f"{p.schema} {p.rid}: " + " -> ".join([*trail, "pusat"])
         if hops != p.path:
             report.wrong_lineage.append(f"{p.node}/{p.rid}: {hops}")
     report.applied = store.count()
@@ -295,11 +302,11 @@ async def run_levels(
             province = next(n for n in nodes if n.level == "provinsi")
             report.waited_in_parent_broker = await _wait_for_backlog(province, timeout=20)
             say(f"while cut: {report.waited_in_parent_broker} messages wait in {province.name}'s broker")
+            report.pusat_rows_while_cut = _sink_of(running, nodes).store.count()
             await restore(settings)
             report.cut_s = time.monotonic() - cut_at
             say("link restored")
-        pusat = running[next(n.name for n in nodes if n.level == "pusat")].sink
-        assert isinstance(pusat, SqliteSink)
+        pusat = _sink_of(running, nodes)
         deadline = time.monotonic() + timeout
         while True:
             held = {
@@ -314,6 +321,12 @@ async def run_levels(
             await running[name].__aexit__(None, None, None)
     report.elapsed_s = time.monotonic() - started
     return report
+
+
+def _sink_of(running: dict[str, Node], nodes: list[LevelNode]) -> SqliteSink:
+    sink = running[next(n.name for n in nodes if n.level == "pusat")].sink
+    assert isinstance(sink, SqliteSink)
+    return sink
 
 
 async def _wait_for_backlog(node: LevelNode, *, timeout: float) -> int:
@@ -354,6 +367,7 @@ async def run_levels_demo(
     *, broker_url: str, management_url: str, per_office: int, timeout: float, prefix: str = "simpul-levels"
 ) -> int:
     """``simpul demo --part levels``: the three levels as vhosts of the local broker; prints the summary."""
+    configure_logging("error", "auto")
     nodes = single_broker_layout(broker_url, management_url, prefix)
     await fresh_vhosts(nodes)
     cut, restore = shovel_switch(next(n for n in nodes if n.level == "provinsi"))
@@ -373,8 +387,9 @@ def render_report(report: LevelsReport, nodes: list[LevelNode]) -> str:
         *(f"  {n.name:<14}{n.level:<10}{held.get(n.name, '0/0'):>28}" for n in nodes if n.parent),
         f"  pusat warehouse   {report.applied:,} rows; expected {report.planned_pusat:,}",
         f"  lineage           {lineage}",
-        f"  link cut          {report.cut_s:.1f} s; {report.waited_in_parent_broker} messages waited in the "
-        "provinsi broker",
+        f"  link cut          {report.cut_s:.1f} s; {report.waited_in_parent_broker} AMQP messages waited in "
+        f"the provinsi broker; pusat held {report.pusat_rows_while_cut:,} rows until the link came back",
+        f"  a trail           {report.sample_trail}",
         f"  redeliveries      {report.redeliveries} recognised at pusat, duplicates applied "
         f"{report.duplicates_applied}",
         f"  missing/unexpected/wrong lineage  {len(report.missing)}/{len(report.unexpected)}/"
