@@ -228,6 +228,9 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                 "422": _problem(
                     "Some records are invalid; none was accepted (on_invalid=reject)", headers=_DEPRECATION
                 ),
+                "429": _problem(
+                    "This office is over its request rate (trust.ingest_rate_per_s)", headers=_RETRY_AFTER
+                ),
                 "503": _problem("Broker unavailable or hub misconfigured; retry", headers=_RETRY_AFTER),
             },
         }
