@@ -146,6 +146,7 @@ class Node:
                 prefetch=s.prefetch,
                 max_messages=s.batch_messages,
                 linger_s=s.linger_ms / 1000,
+                concurrency=s.concurrency,
             )
         await self._start_sinks()
         self._start_level_worker()
@@ -230,6 +231,7 @@ class Node:
         prefetch: int = 64,
         max_messages: int = 32,
         linger_s: float = 0.01,
+        concurrency: int = 1,
     ) -> None:
         consumer = BatchConsumer(
             self.transport,
@@ -239,6 +241,7 @@ class Node:
             prefetch=prefetch,
             max_messages=max_messages,
             linger_s=linger_s,
+            concurrency=concurrency,
         )
         self._parts.consumers.append(consumer)
         self._parts.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{name}"))

@@ -151,6 +151,9 @@ class SinkSettings(_Section):
     prefetch: int = Field(64, ge=1, le=10_000, description="AMQP messages unacked at once")
     batch_messages: int = Field(32, ge=1, le=10_000, description="AMQP messages per commit at most")
     linger_ms: float = Field(10.0, ge=0, le=1000)
+    concurrency: int = Field(
+        1, ge=1, le=16, description="Groups written at once (2: the next is validated while one commits)"
+    )
 
 
 class UplinkSettings(_Section):

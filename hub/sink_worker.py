@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)
+_DECISIONS: ContextVar[list[Evidence] | None] = ContextVar("simpul_sink_worker_decisions", default=None)
 
 
 class SinkWorker:
@@ -57,7 +59,21 @@ class SinkWorker:
         self._metrics = metrics
         self._verifier = verifier
         self._evidence = evidence
-        self._decisions: list[Evidence] = []
+
+    # The decisions of the call in progress live in a context variable: each group a BatchConsumer
+    # handles at once runs in its own task (``concurrency`` > 1), so each keeps its own list and writes
+    # exactly its own evidence before its own ack.
+    @property
+    def _decisions(self) -> list[Evidence]:
+        decisions = _DECISIONS.get()
+        if decisions is None:
+            decisions = []
+            _DECISIONS.set(decisions)
+        return decisions
+
+    @_decisions.setter
+    def _decisions(self, value: list[Evidence]) -> None:
+        _DECISIONS.set(value)
 
     async def __call__(self, deliveries: Sequence[Delivery]) -> None:
         self._decisions = []
