@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from hub import codec
+from hub import codec, faultpoints
 from hub.metrics import Metrics
 from hub.transport.base import Transport
 
@@ -101,6 +101,7 @@ class BatchingPublisher:
         message_id = codec.group_id(batch.ids)
         started = time.perf_counter()
         try:
+            faultpoints.reach("publish_before_send")
             await self._transport.publish(
                 self._exchange,
                 batch.routing_key,
@@ -122,6 +123,7 @@ class BatchingPublisher:
                 if not waiter.done():
                     waiter.set_exception(exc)
             return
+        faultpoints.reach("publish_confirmed_unseen")
         self._metrics.publish_latency.observe(time.perf_counter() - started)
         self._metrics.batch_records.observe(len(batch.items))
         for waiter in batch.waiters:

@@ -23,7 +23,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from hub import codec
+from hub import codec, faultpoints
 from hub.catalog.upcast import upcast_for_sink
 from hub.errors import FieldIssue, RecordError, ValidationFailed
 from hub.metrics import Metrics
@@ -99,7 +99,9 @@ class SinkWorker:
                 if envelope is not None:
                     envelopes.append(envelope)
         if envelopes:
+            faultpoints.reach("sink_before_commit")
             results = await self._sink.write(envelopes)
+            faultpoints.reach("sink_committed_before_ack")
             now = datetime.now(UTC)
             for envelope, result in zip(envelopes, results, strict=True):
                 self._metrics.sink_records.labels(

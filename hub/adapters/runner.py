@@ -17,6 +17,7 @@ from typing import Literal
 
 import structlog
 
+from hub import faultpoints
 from hub.adapters.model import SourceAdapter, SourceBatch
 from hub.errors import FatalError, RetriableError, SourceUnavailable
 from hub.pipeline import Pipeline
@@ -89,6 +90,7 @@ class SourceRunner:
             async for batch in self._read():
                 await self._resumed.wait()
                 await self._deliver(batch)
+                faultpoints.reach("source_confirmed_before_commit")
                 await batch.commit()
                 self.records_offered += len(batch.records)
         except FatalError as exc:
