@@ -121,7 +121,17 @@ def lineage_lines(view: dict[str, Any]) -> list[str]:
         "HOPS",
     ]
     arrived = next((s["first_applied_at"] for s in view["sinks"] if s.get("first_applied_at")), None)
-    here = {"node": view["node"], "level": view["level"], "at": arrived or "-", "status": "diterima / here"}
+    here = {
+        "node": view["node"],
+        "level": view["level"],
+        "at": arrived or "-",
+        "status": "diterapkan / applied",
+    }
+    if arrived is None and view["quarantine"]:
+        first = view["quarantine"][0]
+        here |= {"at": first["quarantined_at"], "status": "dikarantina / quarantined"}
+    elif arrived is None:
+        here["status"] = "belum diterapkan / not applied"
     lines.append(table([*view["hops"], here], ["node", "level", "at", "status"]))
     lines += ["", "QUARANTINE"]
     if view["quarantine"]:

@@ -135,6 +135,6 @@ async def test_cli_lineage_offline_and_online(tmp_path: Path, capsys: pytest.Cap
 
     assert await asyncio.to_thread(main, ["lineage", bad_id, "--config", str(config)]) == 0
     out = capsys.readouterr().out
-    assert "validation_failed" in out and "not seen" in out
+    assert "validation_failed" in out and "not seen" in out and "dikarantina / quarantined" in out
     unknown = ["lineage", "00000000-0000-0000-0000-000000000000", "--config", str(config)]
     assert await asyncio.to_thread(main, unknown) == 1
