@@ -125,7 +125,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hub.admin_cli import dispatch as operator
 
         return operator(args)
-    if args.command == "topology":
+    if args.command in ("topology", "levels"):
         from hub.levels.cli import dispatch as topology
 
         return topology(args)

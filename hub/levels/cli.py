@@ -37,9 +37,20 @@ def add_commands(sub: Any) -> None:
     )
     tsub.add_parser("hash-password", help="hash a password for broker_users (rabbit_password_hashing_sha256)")
 
+    levels = sub.add_parser("levels", help="this level's held records")
+    lsub = levels.add_subparsers(dest="action", required=True)
+    release = lsub.add_parser("release", help="forward held records that match (drafts never)")
+    release.add_argument("--config", type=Path, required=True, help="node config (TOML)")
+    release.add_argument("--message-id", action="append", help="a held record's message id (repeatable)")
+    release.add_argument("--schema", help="only records of this schema")
+    release.add_argument("--region", help="only records of this kode wilayah or below it")
+    release.add_argument("--operator", required=True, help="who decides (goes into the admin audit log)")
+
 
 def dispatch(args: argparse.Namespace) -> int:
-    """Run a ``topology`` subcommand; returns the exit code."""
+    """Run a ``topology`` or ``levels`` subcommand; returns the exit code."""
+    if args.command == "levels":
+        return _release(args)
     from hub.levels.render import hash_password, render_definitions
     from hub.settings import load_settings
 
@@ -62,6 +73,50 @@ def dispatch(args: argparse.Namespace) -> int:
     checks = asyncio.run(apply_definitions(definitions, url, shovel_wait_s=args.shovel_wait))
     print(format_checks(checks))
     return 1 if any(c.status == "fail" for c in checks) else 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from hub.audit import AdminAudit
+    from hub.levels.release import release_held, selection
+    from hub.levels.rules import LevelRules
+    from hub.node import _amqp_transport, topology_for
+    from hub.settings import load_settings
+
+    settings = load_settings(args.config)
+    if not settings.uplink.enabled:
+        raise ConfigError("this node has no uplink, so it holds nothing", key="uplink.enabled")
+    if not (args.message_id or args.schema or args.region):
+        raise ConfigError("name what to release (--message-id, --schema or --region)", key="selection")
+    match = selection(
+        message_ids=set(args.message_id) if args.message_id else None, schema=args.schema, region=args.region
+    )
+    rules = LevelRules(settings.node, settings.level, settings.region)
+
+    async def run() -> int:
+        transport = _amqp_transport(settings, topology_for(settings))
+        await transport.start()
+        try:
+            result = await release_held(transport, transport.topology, rules, match)
+        finally:
+            await transport.close()
+        audit = AdminAudit(settings.state_dir / "admin-audit.sqlite3")
+        try:
+            audit.record(
+                actor=args.operator,
+                role="act",
+                action="levels.release",
+                target=",".join(args.message_id or []) or f"schema={args.schema} region={args.region}",
+                result="ok",
+                detail={"released": result.released, "kept": result.kept, "drafts_kept": result.drafts_kept},
+            )
+        finally:
+            audit.close()
+        print(
+            f"released {len(result.released)}, still held {result.kept} ({result.drafts_kept} drafts matched)"
+        )
+        return 0
+
+    return asyncio.run(run())
 
 
 def _summary(definitions: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from hub.levels.release import release_held, selection
 from hub.levels.rules import LevelRules
 from hub.node import Node, topology_for
 from hub.transport.memory import MemoryTransport
@@ -115,3 +116,29 @@ def test_a_level_without_a_warehouse_declares_no_central_queue(tmp_path: Path) -
     assert not without.has_queue("simpul.central")
     assert without.has_queue("simpul.forward") and without.has_queue("simpul.uplink")
     assert all(b.queue != "simpul.central" for b in without.bindings)
+
+
+async def test_an_operator_releases_one_held_record(kabkota: tuple[Node, MemoryTransport]) -> None:
+    """Release by message id: that record goes up with a second hop (held, then forwarded); the other
+    secret record and the draft stay held, the draft even when it matches."""
+    node, transport = kabkota
+    secrets = [item("ormas_registration", f"S-{i}") for i in range(2)]
+    for body in secrets:
+        body["classification"] = "SANGAT_RAHASIA"
+    draft = item("periodic_report", "LAP-9", status="draft")
+    assert (await post(node, "ormas_registration", secrets))[0] == 202
+    assert (await post(node, "periodic_report", [draft]))[0] == 202
+    held_queue = node.topology.held_queue
+    await until(lambda: len(envelopes(transport, held_queue)) == 3)
+    chosen = next(e for e in envelopes(transport, held_queue) if e["source_record_id"] == "S-1")
+    draft_id = next(e for e in envelopes(transport, held_queue) if e["source_record_id"] == "LAP-9")[
+        "message_id"
+    ]
+    rules = LevelRules("kab-bogor", "kabkota", "32.01")
+    match = selection(message_ids={chosen["message_id"], draft_id})
+    result = await release_held(transport, node.topology, rules, match, idle_s=0.3)
+    assert result.released == [chosen["message_id"]] and result.kept == 2 and result.drafts_kept == 1
+    (up,) = envelopes(transport, node.topology.uplink_queue)
+    assert up["message_id"] == chosen["message_id"]
+    assert [h["status"] for h in up["lineage"]] == ["ditahan", "diteruskan"]
+    assert sorted(e["source_record_id"] for e in envelopes(transport, held_queue)) == ["LAP-9", "S-0"]
