@@ -22,6 +22,8 @@
 #   SIMPUL_RABBIT_TIMEOUT_S  wait per step              default 90
 #   SIMPUL_RABBIT_PLUGINS    plugins, comma-separated   default rabbitmq_management
 #                            (e.g. rabbitmq_management,rabbitmq_shovel,rabbitmq_shovel_management for levels)
+#   SIMPUL_RABBIT_EXTRA_CONF a file whose lines are appended to the node's rabbitmq.conf (e.g. a TLS
+#                            listener; files it names should live in the node's folder, which is chowned)
 #
 # guest is allowed from loopback only (RabbitMQ's default), and everything listens on 127.0.0.1.
 set -euo pipefail
@@ -34,6 +36,7 @@ DIST_PORT="${SIMPUL_RABBIT_DIST_PORT:-25682}"
 DIR="${SIMPUL_RABBIT_DIR:-/tmp/simpul-rabbit-${NAME}}"
 TIMEOUT_S="${SIMPUL_RABBIT_TIMEOUT_S:-90}"
 PLUGINS="${SIMPUL_RABBIT_PLUGINS:-rabbitmq_management}"
+EXTRA_CONF="${SIMPUL_RABBIT_EXTRA_CONF:-}"
 [[ "${PLUGINS}" =~ ^[a-z_]+(,[a-z_]+)*$ ]] || { echo "bad SIMPUL_RABBIT_PLUGINS: ${PLUGINS}" >&2; exit 1; }
 RABBIT_BIN="${SIMPUL_RABBIT_BIN:-/usr/lib/rabbitmq/bin}"
 
@@ -113,6 +116,9 @@ loopback_users.guest = true
 log.file.level = warning
 log.console = false
 EOF
+    if [ -n "${EXTRA_CONF}" ]; then
+        cat -- "${EXTRA_CONF}" >> "${DIR}/rabbitmq.conf"
+    fi
     echo "[]." > "${DIR}/advanced.config"
     echo "[${PLUGINS}]." > "${DIR}/enabled_plugins"
     if [ "${#RUN_AS[@]}" -gt 0 ]; then
