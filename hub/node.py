@@ -134,7 +134,10 @@ class Node:
             from adapters.sqlite_sink.sink import SqliteSink
 
             self._sink = SqliteSink(self.settings.sink.sqlite_path)
-        self._consume(self.topology.quarantine_queue, QuarantineWorker(self.quarantine_store), "quarantine")
+        if self.settings.quarantine_consumer:  # worker processes leave filing to the node (one store)
+            self._consume(
+                self.topology.quarantine_queue, QuarantineWorker(self.quarantine_store), "quarantine"
+            )
         if self._sink is not None:
             s = self.settings.sink
             self._consume(

@@ -252,6 +252,11 @@ class Settings(BaseSettings):
         default_factory=list, description="Broker users `simpul topology render` creates (offices, shovels)"
     )
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    quarantine_consumer: bool = Field(
+        True,
+        description="File entries from the broker's quarantine queue into this process's store; false for "
+        "extra worker processes (simpul-worker@), so the node's one store holds its whole quarantine",
+    )
     admin_tokens: dict[str, AdminToken] = Field(default_factory=dict, description="Admin API token -> holder")
 
     @field_validator("token_key", "quarantine_key")

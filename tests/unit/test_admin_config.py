@@ -70,3 +70,21 @@ def test_check_ignores_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert check_config_text('node = "ok"\n').valid
     monkeypatch.setenv("SIMPUL_NODE", "fine")
     assert not check_config_text('node = "Not Fine"\n').valid
+
+
+async def test_a_worker_process_leaves_quarantine_filing_to_the_node(tmp_path: Path) -> None:
+    """quarantine_consumer = false (simpul-worker@): the entry stays in the queue for the node's store."""
+    from hub.node import topology_for
+    from hub.transport.memory import MemoryTransport
+    from tests.helpers import item, node_settings
+    from tests.unit.test_http_ingest import post
+
+    settings = node_settings(tmp_path, quarantine_consumer=False)
+    transport = MemoryTransport(topology_for(settings))
+    async with Node(settings, transport=transport) as worker:
+        assert "consumer:quarantine" not in worker.readiness()
+        bad = item("ormas_registration", "W-1", kode_wilayah="32.98.99")
+        status, _body, _ = await post(worker, "ormas_registration", bad, query="?on_invalid=quarantine")
+        assert status == 202
+        assert transport.depth(worker.topology.quarantine_queue) == 1
+        assert worker.quarantine_store.count() == 0
