@@ -5,6 +5,11 @@ adapter) and, for adapters with a mapping, that adapter's mapper. A ``consume`` 
 refused) is re-validated and republished. The entry is marked ``redriven`` when the record was published,
 or when it failed again under a *different* entry (the correction changed it); if the very same bytes fail
 again for the same reason, the entry stays open.
+
+Signatures: a ``consume`` entry redriven as it was keeps its original signature (so a record refused as
+tampered or from a revoked key is refused again). One redriven with an operator's correction is re-signed
+by this node (``signer``) and stamped as received now: this node vouches for the correction, and the
+admin audit log names the operator who made it.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from hub.errors import Conflict, NotFound, Outcome, RequestError
 from hub.http.ingest_body import to_source_record
 from hub.pipeline import Pipeline
 from hub.publisher import BatchingPublisher
-from hub.quarantine import QuarantineEntry
+from hub.quarantine import QuarantineEntry, now_utc
 from hub.quarantine_store import QuarantineStore
 from hub.records import Mapper, SourceRecord, passthrough
 from hub.router import routing_key
 from hub.sealing import Sealer
+from hub.trust.signing import Signer
 from hub.validation import issues_from
 from schemas.envelope import Envelope, SourceIdentity
 
@@ -44,7 +50,9 @@ class Redriver:
         pipeline: Pipeline,
         publisher: BatchingPublisher,
         mappers: Mapping[str, Mapper],
+        signer: Signer | None = None,
     ) -> None:
+        self._signer = signer
         self._store = store
         self._sealer = sealer
         self._pipeline = pipeline
@@ -87,7 +95,7 @@ class Redriver:
         if entry.stage == "ingest":
             outcome = await self._reoffer(entry, original)
         else:
-            outcome = await self._republish(original)
+            outcome = await self._republish(original, corrected=replacement is not None)
         if outcome.status == "published" or (outcome.entry_id and outcome.entry_id != entry_id):
             await asyncio.to_thread(self._store.mark, entry_id, "redriven")
         log.info(
@@ -128,13 +136,19 @@ class Redriver:
         )
         return await self._pipeline.offer(record, self._mappers.get(entry.adapter, passthrough))
 
-    async def _republish(self, original: Any) -> Outcome:
+    async def _republish(self, original: Any, *, corrected: bool = False) -> Outcome:
         try:
             envelope = Envelope.model_validate(original)
         except ValidationError as exc:
             issues = "; ".join(f"{i.loc}: {i.rule}" for i in issues_from(exc))
             raise RequestError(f"the corrected envelope is invalid ({issues})") from None
-        body = codec.dumps(envelope.model_dump(mode="json"))
+        if corrected and self._signer is not None:
+            # Through the model, so the signed time is in pydantic's JSON form (what a re-dump gives).
+            envelope = envelope.model_copy(update={"received_at": now_utc()})
+        data = envelope.model_dump(mode="json")
+        if corrected and self._signer is not None:
+            data["signature"] = self._signer.sign(data)
+        body = codec.dumps(data)
         key = routing_key(envelope.schema_name, envelope.schema_major, envelope.kode_wilayah)
         await self._publisher.submit(key, body, envelope.message_id)
         return Outcome("published", message_id=envelope.message_id)

@@ -94,6 +94,12 @@ class EvidenceLog:
                 self._conn.execute("ROLLBACK")
                 raise
 
+    def decisions(self) -> list[tuple[str, str | None]]:
+        """(decision, reason) of every entry in order (for tests and quick looks)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT decision, reason FROM evidence ORDER BY seq").fetchall()
+        return [(str(d), r) for d, r in rows]
+
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM evidence").fetchone()[0])

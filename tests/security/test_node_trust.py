@@ -3,6 +3,7 @@ untrusted messages injected on the bus quarantined with their reason, every deci
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,3 +139,59 @@ async def test_good_neighbours_survive_a_bad_record_in_the_same_message(node: No
     await node.transport.publish(node.topology.ingest_exchange, key, body, message_id="pair")
     await quarantined(node, "signature_invalid")
     await until(lambda: applied(node) == 1)
+
+
+async def test_revocation_takes_effect_in_a_running_node(tmp_path: Path) -> None:
+    """Revoking a key in the registry file: records it signs are quarantined as key_revoked once the
+    registry was re-read (reload_s = 0.5 here; 30 s by default)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from hub.trust.keys import KeyModel, RegistryModel, write_registry
+    from hub.trust.signing import public_key_b64
+
+    key = Ed25519PrivateKey.generate()
+    model = KeyModel(office="32.01", public_key=public_key_b64(key.public_key()))
+    registry = tmp_path / "keys.json"
+    write_registry(registry, RegistryModel(keys={"bogor-2026": model}))
+    trust = {**STRICT["trust"], "registry_path": str(registry), "registry_reload_s": 0.5}
+    settings = node_settings(tmp_path, trust=trust)
+    node = Node(settings, transport=MemoryTransport(topology_for(settings)))
+    await node.start()
+    try:
+        signer = Signer("bogor-2026", key, "32.01")
+        await inject(node, signed(signer, now_envelope("V1")))
+        await until(lambda: applied(node) == 1)
+        revoked_at = datetime.now(UTC)
+        write_registry(
+            registry, RegistryModel(keys={"bogor-2026": model.model_copy(update={"revoked_at": revoked_at})})
+        )
+        await asyncio.sleep(0.6)  # the stated delay: one reload interval
+        await inject(node, signed(signer, now_envelope("V2")))
+        await quarantined(node, "key_revoked")
+        assert applied(node) == 1
+    finally:
+        await node.stop()
+
+
+async def test_redrive_keeps_or_renews_the_signature(node: Node) -> None:
+    """A tampered record redriven as it was is refused again; corrected by an operator, it is re-signed by
+    this node and accepted."""
+    originals = {}
+    for rid in ("RD1", "RD2"):
+        good = signed(Signer.development("32.01"), now_envelope(rid))
+        originals[rid] = {**good, "revision": 2}  # altered after signing
+        await inject(node, originals[rid])
+    await quarantined(node, "signature_invalid", 2)
+    entries = {e.source_record_id: e for e in node.quarantine_store.list(reason="signature_invalid")}
+    await node.redriver.redrive(entries["RD1"].entry_id)
+    evidence = node.evidence
+    assert evidence is not None
+    await until(lambda: evidence.count() == 3)
+    assert applied(node) == 0
+    assert evidence.decisions()[-1] == ("quarantined", "signature_invalid")
+    correction = {**originals["RD2"], "signature": None}
+    await node.redriver.redrive(entries["RD2"].entry_id, correction)
+    await until(lambda: applied(node) == 1)
+    row = store(node).get(correction["record_key"])
+    assert row is not None and row["revision"] == 2
+    assert row["envelope"]["signature"].startswith("dev-pusat:")  # vouched for by this node
