@@ -51,17 +51,18 @@ async def read_page(
     items: list[dict[str, Any]] = []
     position = after
     scanned = 0
-    batch = max(limit, 100) if period is not None else limit
+    batch = max(limit, 100) if period is not None else limit + 1  # one extra row tells "more"
     while True:
         want = min(batch, max_scan - scanned)
         rows = await reader.scan(where, position, want)
-        for row in rows:
+        for index, row in enumerate(rows, start=1):
             position = row.position
             scanned += 1
             if period is not None and not in_period(row, period):
                 continue
             items.append(view(row))
             if len(items) >= limit:
-                return Page(items, position, True)
+                # More may follow unless this was the last row of a batch that came back short.
+                return Page(items, position, index < len(rows) or len(rows) == want)
         if len(rows) < want or scanned >= max_scan:
             return Page(items, position, scanned >= max_scan)

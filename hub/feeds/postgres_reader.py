@@ -2,11 +2,16 @@
 
 Positions are ``(change_txid, record_key)``: the id of the transaction that last wrote the row. Several
 sink connections write at once and commit in any order, so a plain sequence would let a slow transaction
-commit a *lower* number after a reader has paged past it. Every query therefore reads only rows whose
-transaction id is below its own snapshot's ``xmin``: every transaction below ``xmin`` has ended, and any
-transaction that has not yet written will get an id above it. A row becomes readable a moment after its
-commit (when no older transaction is still open), and is never slipped in behind a returned position. A
-long-open transaction anywhere on the server delays the feed (not the sink) until it ends.
+commit a *lower* number after a reader has paged past it. Every query therefore reads only rows below a
+*horizon*: the lowest id among the transactions that were in progress at its snapshot and are warehouse
+writers, or that ended since (they might have been writers; their rows are not in the snapshot). Any
+transaction that has not written yet will get an id above the snapshot, so rows can never slip in behind
+a position already returned.
+
+A warehouse writer is recognised by the transaction-scoped advisory locks of the sink's lock class that
+it takes before its first write (``adapters.postgres_sink.statements``), read from ``pg_locks`` (visible
+to every role). Other transactions on the server, however long, do not hold the feed back; an open sink
+transaction does, until it ends (a moment: one batch).
 """
 
 from __future__ import annotations
@@ -17,13 +22,29 @@ from typing import Any
 
 import orjson
 
-from adapters.postgres_sink import migrations
+from adapters.postgres_sink import migrations, statements
 from adapters.postgres_sink.config import PostgresSinkConfig
 from hub.completeness.periods import parse_instant
 from hub.errors import ConfigError, SinkUnavailable
 from hub.feeds.reader import START, FeedRow, Position, ReportRow, ScanFilter
 
-_VISIBLE = "change_txid < pg_snapshot_xmin(pg_current_snapshot())"
+# {lock_class} is the sink's advisory lock class as an oid. xids in pg_locks are 32 bits, hence the modulo.
+_HORIZON = """
+WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
+writers AS MATERIALIZED (
+    SELECT t.transactionid::text AS xid32
+    FROM pg_locks a
+    JOIN pg_locks t ON t.virtualtransaction = a.virtualtransaction AND t.locktype = 'transactionid'
+                   AND t.mode = 'ExclusiveLock' AND t.granted
+    WHERE a.locktype = 'advisory' AND a.classid = {lock_class}::oid AND a.objsubid = 2),
+horizon AS MATERIALIZED (
+    SELECT LEAST(pg_snapshot_xmax(snap.s), (
+        SELECT min(x) FROM pg_snapshot_xip(snap.s) AS x
+        WHERE pg_xact_status(x) IS DISTINCT FROM 'in progress'
+           OR (x::text::numeric % 4294967296)::text IN (SELECT xid32 FROM writers))) AS h
+    FROM snap)
+"""
+_VISIBLE = "change_txid < (SELECT h FROM horizon)"
 
 
 class PostgresReader:
@@ -32,6 +53,8 @@ class PostgresReader:
     def __init__(self, config: PostgresSinkConfig) -> None:
         self._config = config
         self._s = config.db_schema
+        lock_class = statements.build(config.db_schema).lock_class % 2**32
+        self._with = _HORIZON.format(lock_class=lock_class)
         self._pool: Any = None
         self._lock = asyncio.Lock()
 
@@ -77,7 +100,7 @@ class PostgresReader:
             return []
         regions = list(where.regions) or None
         likes = [r + ".%" for r in where.regions] or None
-        sql = f"""
+        sql = f"""{self._with}
 SELECT change_txid::text AS seq, record_key, schema_name, schema_version, kode_wilayah, revision, op, state,
        payload::text AS payload, envelope::text AS envelope, applied_at
 FROM {self._s}.records
@@ -102,7 +125,7 @@ LIMIT $8"""
         return [_feed_row(r) for r in rows]
 
     async def tail(self, schema: str) -> Position:
-        sql = (
+        sql = self._with + (
             f"SELECT change_txid::text, record_key FROM {self._s}.records "
             f"WHERE schema_name = $1 AND {_VISIBLE} ORDER BY change_txid DESC, record_key DESC LIMIT 1"
         )

@@ -56,8 +56,8 @@ def _key(row: FeedRow) -> str:
 async def test_paging_is_stable_under_concurrent_writers(
     sink: PostgresSink, reader: PostgresReader, config: PostgresSinkConfig
 ) -> None:
-    """Four writers commit 400 records while a reader pages 7 at a time; a fifth transaction takes its
-    id first and commits last. The reader returns nothing past it while it is open, then every record
+    """Four writers commit 400 records while a reader pages 7 at a time; a fifth sink transaction takes
+    its id first and commits last. The reader returns nothing past it while it is open, then every record
     exactly once, the late committer included (a plain sequence would have skipped it)."""
     slow_env = feed_env(rid="SLOW", kode="32.01")
     others_done = asyncio.Event()
@@ -68,11 +68,13 @@ async def test_paging_is_stable_under_concurrent_writers(
     async def slow_writer() -> None:
         conn = await asyncpg.connect(**PG)
         try:
+            sql = statements.build(config.db_schema)
             async with conn.transaction():
+                # As the sink does: its record's advisory lock first, then it writes (and so has an id).
+                await conn.fetchval(sql.lock, sql.lock_class, [statements.lock_id(slow_env.record_key)])
                 await conn.fetchval("SELECT pg_current_xact_id()")  # its id is now older than the others'
                 slow_open.set()
                 await others_done.wait()
-                sql = statements.build(config.db_schema)
                 await conn.execute(sql.upsert, *zip(prepare(slow_env).values, strict=True))
                 await asyncio.sleep(0.2)  # the reader pages meanwhile
         finally:
@@ -156,3 +158,20 @@ async def test_filters_tail_and_report_rows(sink: PostgresSink, reader: Postgres
     assert await reader.scan(future, START, 10) == []
     report = await reader.report_rows("ormas_registration")
     assert len(report) == 3 and all(r.first_applied_at is not None and r.reported_at for r in report)
+
+
+async def test_other_transactions_do_not_hold_the_feed_back(
+    sink: PostgresSink, reader: PostgresReader
+) -> None:
+    """An open transaction that wrote elsewhere on the server (older than the sink's) does not delay the
+    feed: only warehouse writers, recognised by the sink's advisory lock class, do."""
+    conn = await asyncpg.connect(**PG)
+    try:
+        async with conn.transaction():
+            await conn.execute("CREATE TEMP TABLE elsewhere (x int)")
+            await conn.execute("INSERT INTO elsewhere VALUES (1)")  # an id, older than the write below
+            await sink.write([feed_env(rid="VISIBLE", kode="32.01")])
+            rows = await reader.scan(ALL, START, 10)
+            assert [r.envelope["source_record_id"] for r in rows] == ["VISIBLE"]
+    finally:
+        await conn.close()
