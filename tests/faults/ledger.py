@@ -177,7 +177,7 @@ class Ledger:
         real = sink.write
 
         async def write(envelopes: Sequence[Envelope]) -> Sequence[Any]:
-            results = await real(envelopes)
+            results: Sequence[Any] = await real(envelopes)
             self.record_results(envelopes, results)
             return results
 

@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.NamedTemporaryFile("w+", suffix=".jsonl", delete=False) as results:
         path = Path(results.name)
     env = {**os.environ, "SIMPUL_SLOW": "1", "SIMPUL_FAULTS_RESULTS": str(path)}
-    targets = ["tests/faults"] if args.all else ["tests/faults/test_slow.py"]
+    # The slow set is every scenario marked ``slow``, whatever its file (test_slow, test_process_kill, ...).
+    targets = ["tests/faults"] if args.all else ["tests/faults", "-m", "slow"]
     started = datetime.now(UTC)
     code = subprocess.call(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *targets, *args.pytest_args],

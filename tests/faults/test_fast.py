@@ -263,7 +263,7 @@ async def test_older_revision_after_newer_keeps_the_newer(
         await node.transport.publish(node.topology.ingest_exchange, routing_key, body, message_id=message_id)
         assert await h.wait_for(lambda: sum(store.delivery_counts().values()) > before, timeout=10)
         for rid in a + b:
-            row = store.get(h.key_for(h.SCHEMA, h.SYSTEM, rid, 2).record_key)
+            row = store.get(key_for(h.SCHEMA, h.SYSTEM, rid, 2).record_key)
             assert row is not None and row["revision"] == 2, rid
     report = h.final_report(ledger, config)
     assert report.superseded == 100  # b's revision 1 reached the sink and was stale

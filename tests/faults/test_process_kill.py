@@ -1,0 +1,143 @@
+"""Real ``kill -9`` of a hub process at chosen points, then a restart on the same state directory.
+
+The node runs as ``simpul run --config FILE`` (a file_drop source reading CSV exports, the SQLite
+warehouse on its central queue) in a fresh vhost of the main broker. ``SIMPUL_FAULT_POINT=NAME:N`` makes
+the process SIGKILL itself the N-th time it reaches that point (``hub/faultpoints.py``): before a publish
+is sent, after the broker confirmed it but before anyone in the hub saw the confirm, between the confirm of
+a source batch and its cursor commit, and in the sink worker before and after the warehouse commit. The
+test checks the exit status really is -9, starts the node again without the fault, waits until the inbox
+is empty and everything is applied, stops it gracefully and checks the ledger from durable observations
+only (``tests/faults/outside.py``: a tap queue on the ingest exchange, the node's state database, the
+warehouse file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.file_drop.simulator import ormas_rows, write_ormas_csv
+from tests.faults import outside
+from tests.faults.ledger import Key, assert_ok, key_for
+from tests.helpers import KEY_BOGOR, OFFICE_BOGOR
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "file_drop"
+ADAPTER, SYSTEM = "ormas-bogor", "ormas-register-bogor"
+FILES, ROWS, BATCH = 4, 250, 50
+
+
+def _config(tmp_path: Path, amqp_url: str, management_url: str, inbox: Path) -> dict[str, Any]:
+    mapping = tomllib.loads((FIXTURES / "ormas_mapping.toml").read_text(encoding="utf-8"))
+    return {
+        "node": "kab-bogor-proc",
+        "dev_mode": True,
+        "state_dir": str(tmp_path / "state"),
+        "log_level": "warning",
+        "log_format": "json",
+        "shutdown_timeout_s": 5.0,
+        "broker": {"url": amqp_url, "management_url": management_url, "publish_timeout_s": 5.0,
+                   "heartbeat_s": 5},
+        "http": {"port": 0, "api_keys": {KEY_BOGOR: {"system": "sitimdu-bogor", "office": OFFICE_BOGOR}}},
+        "batch": {"linger_ms": 1},
+        "sink": {"sqlite_path": str(tmp_path / "warehouse.sqlite3"), "linger_ms": 1},
+        "sources": [{
+            "name": ADAPTER, "kind": "file_drop", "schema": "ormas_registration", "system": SYSTEM,
+            "office": OFFICE_BOGOR,
+            "config": {"path": str(inbox), "settle_s": 0, "poll_interval_s": 0.2, "stop_when_idle": True,
+                       "batch_size": BATCH, "id_columns": ["no_skt_sk_ahu"]},
+            "mapping": mapping,
+        }],
+    }  # fmt: skip
+
+
+def _drop_files(inbox: Path) -> list[outside.DropFile]:
+    """FILES register exports of ROWS rows each, with fixed modification times (the rows' revision)."""
+    inbox.mkdir(parents=True)
+    files = []
+    for f in range(FILES):
+        rows = ormas_rows(ROWS, seed=f + 1, start=1 + f * ROWS)
+        path = write_ormas_csv(inbox, f"ormas_{f}.csv", rows)
+        stamp = 1_750_000_000 + f
+        os.utime(path, (stamp, stamp))
+        keys = [key_for("ormas_registration", SYSTEM, r.nomor, stamp * 1000) for r in rows]
+        files.append(outside.drop_file(path, keys))
+    return files
+
+
+POINTS = [
+    # (fault point, pass that kills): mid-stream for 1,000 rows in 50-row batches.
+    ("publish_before_send", 40),
+    ("publish_confirmed_unseen", 40),
+    ("source_confirmed_before_commit", 7),
+    ("sink_before_commit", 6),
+    ("sink_committed_before_ack", 6),
+]
+
+
+@pytest.mark.parametrize(("point", "nth"), POINTS, ids=[p for p, _ in POINTS])
+@pytest.mark.fault("SIMPUL_FAULT_POINT=NAME:N: the simpul run process SIGKILLs itself there; restarted")
+async def test_hub_process_killed_at_a_fault_point(
+    tmp_path: Path, amqp_url: str, management_url: str, point: str, nth: int
+) -> None:
+    """kill -9 at the point, restart on the same state: every row applied once, nothing lost."""
+    inbox = tmp_path / "inbox"
+    files = _drop_files(inbox)
+    offered: list[Key] = [k for f in files for k in f.keys]
+    config = outside.write_config(tmp_path / "node.toml", _config(tmp_path, amqp_url, management_url, inbox))
+    warehouse, state_db = tmp_path / "warehouse.sqlite3", tmp_path / "state" / "sources.sqlite3"
+    await outside.install_tap(amqp_url, "simpul.ingest")
+    log = tmp_path / "node.log"
+    first = outside.HubProcess(config, log, fault=f"{point}:{nth}")
+    second = outside.HubProcess(config, log)
+    try:
+        await first.start()
+        status = await first.wait(timeout=120)
+        assert status == -signal.SIGKILL, f"exit {status}, expected the fault point's SIGKILL\n{first.tail()}"
+        assert f"fault point {point} reached {nth} times" in log.read_text()
+        at_kill = outside.read_warehouse(warehouse)
+        acked_at_kill = outside.acked_to_source(state_db, ADAPTER, files)
+        routed_at_kill = await outside.tap_depth(amqp_url)
+        assert len(at_kill.applied) < len(offered), "the kill must fall mid-stream"
+        await second.start()
+        recovery: float | None = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            now = outside.applied_count(warehouse)
+            if recovery is None and now > len(at_kill.applied):
+                recovery = time.monotonic() - second.started_at
+            if now >= len(offered) and not any(inbox.glob("*.csv")):
+                break
+            assert second.proc is not None and second.proc.returncode is None, second.tail()
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # let a last (duplicate) redelivery land before the graceful stop
+        assert await second.stop() == 0, second.tail()
+    finally:
+        await first.kill()
+        await second.kill()
+    routed = await outside.drain_tap(amqp_url)
+    acked = outside.acked_to_source(state_db, ADAPTER, files)
+    view = outside.read_warehouse(warehouse)
+    report = outside.check(f"hub process kill -9: {point}", offered, routed, acked, view, recovery_s=recovery)
+    report.notes.update(
+        applied_at_kill=len(at_kill.applied),
+        acked_to_source_at_kill=len(acked_at_kill),
+        routed_at_kill=routed_at_kill,
+    )
+    assert acked == {k.idempotency_key for k in offered}, "every file must be committed in the end"
+    assert report.notes["acked_not_routed"] == 0, "the source was told of records the broker never had"
+    assert acked_at_kill <= set(routed)
+    assert sorted((inbox / "done").iterdir()) and len(list((inbox / "done").iterdir())) == FILES
+    if point in ("publish_confirmed_unseen", "source_confirmed_before_commit"):
+        # The confirmed batch was not committed, so it was read and published again after the restart.
+        assert report.notes["routed_copies"] > len(offered)
+    if point == "sink_committed_before_ack":
+        assert report.redeliveries > 0  # the committed, unacked group came again and was recognised
+    assert_ok(report)
