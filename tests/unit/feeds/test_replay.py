@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from adapters.sqlite_sink import SqliteWarehouse
 from hub import codec
+from hub.errors import TopologyError
 from hub.feeds.replay import ReplayFilter, replay, replay_queue, stream_end, with_replay
 from hub.topology import default_topology, with_feed
 from hub.transport.memory import MemoryTransport
@@ -77,4 +82,35 @@ async def test_window_from_an_offset_ends_at_the_tail(tmp_path: Path) -> None:
     queue = transport.messages(replay_queue(PREFIX, "bappenas"))
     assert [m.headers["x-simpul-stream-offset"] for m in queue] == [1, 2, 3]
     assert all(m.routing_key.startswith("bappenas.early_warning.v1.91.03") for m in queue)
+    await transport.close()
+
+
+async def test_memory_stream_offsets() -> None:
+    """The memory stream reads from first, an offset, a time and next, like a RabbitMQ stream; consuming
+    it as a queue is refused."""
+    transport = _transport()
+    await transport.start()
+    await _publish(transport, [feed_env(rid="S0")])
+    await asyncio.sleep(0.01)
+    middle = datetime.now(UTC)
+    await _publish(transport, [feed_env(rid="S1")])
+    await _publish(transport, [feed_env(rid="S2")])
+
+    async def offsets(offset: object, n: int) -> list[int]:
+        reader = transport.read_stream(f"{PREFIX}.feed", offset=offset, prefetch=10)  # type: ignore[arg-type]
+        got = [(await anext(reader)).offset for _ in range(n)]
+        await reader.aclose()  # type: ignore[attr-defined]
+        return got
+
+    assert await offsets("first", 3) == [0, 1, 2]
+    assert await offsets(1, 2) == [1, 2]
+    assert await offsets(middle, 2) == [1, 2]
+    assert await offsets("last", 1) == [2]
+    waiting = asyncio.ensure_future(offsets("next", 1))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    await _publish(transport, [feed_env(rid="S3")])
+    assert await waiting == [3]
+    with pytest.raises(TopologyError):
+        transport.consume(f"{PREFIX}.feed", prefetch=1)
     await transport.close()
