@@ -12,8 +12,6 @@ complete, each applied once.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,49 +23,32 @@ from hub.demo.levels import LevelNode, fresh_vhosts, render_report, run_levels
 from hub.settings import Settings
 from hub.transport.management import ManagementClient
 from tests.proxy import FaultyLink
+from tests.rabbit_node import SHOVEL_PLUGINS, BrokerNode
 
 pytestmark = [pytest.mark.broker]
-SCRIPT = Path(__file__).parents[2] / "ops" / "scripts" / "rabbit-node.sh"
 MAIN_AMQP, MAIN_MGMT = "amqp://guest:guest@127.0.0.1:5672", "http://guest:guest@127.0.0.1:15672"
-NODES = {"prov": (5702, 15702, 25702), "pusat": (5712, 15712, 25712)}
-
-
-def rabbit(name: str, *args: str) -> None:
-    amqp, mgmt, dist = NODES[name]
-    env = os.environ | {
-        "SIMPUL_RABBIT_NAME": f"simpul-lv-{name}",
-        "SIMPUL_RABBIT_AMQP_PORT": str(amqp),
-        "SIMPUL_RABBIT_MGMT_PORT": str(mgmt),
-        "SIMPUL_RABBIT_DIST_PORT": str(dist),
-        "SIMPUL_RABBIT_PLUGINS": "rabbitmq_management,rabbitmq_shovel,rabbitmq_shovel_management",
-    }
-    done = subprocess.run(
-        ["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=240, check=False
-    )
-    assert done.returncode == 0, f"rabbit-node.sh {' '.join(args)} ({name}): {done.stderr[-2000:]}"
+PROV = BrokerNode("lv-prov", 5702, 15702, 25702, SHOVEL_PLUGINS)
+PUSAT = BrokerNode("lv-pusat", 5712, 15712, 25712, SHOVEL_PLUGINS)
 
 
 @pytest.fixture(scope="module")
 def broker_nodes() -> Iterator[None]:
     """The province's and pusat's own RabbitMQ nodes, started side by side; wiped afterwards."""
-    started = []
+
+    async def start_all() -> None:
+        await asyncio.gather(*(asyncio.to_thread(node.run, "start") for node in (PROV, PUSAT)))
+
     try:
-        with_threads = [asyncio.to_thread(rabbit, name, "start") for name in NODES]
-
-        async def start_all() -> None:
-            await asyncio.gather(*with_threads)
-
         asyncio.run(start_all())
-        started = list(NODES)
         yield
     finally:
-        for name in started or NODES:
-            rabbit(name, "wipe")
+        for node in (PROV, PUSAT):
+            node.run("wipe")
 
 
 @pytest.fixture
 async def link() -> AsyncIterator[FaultyLink]:
-    proxy = FaultyLink("127.0.0.1", NODES["pusat"][0])
+    proxy = FaultyLink("127.0.0.1", PUSAT.amqp_port)
     await proxy.start()
     try:
         yield proxy
@@ -76,20 +57,14 @@ async def link() -> AsyncIterator[FaultyLink]:
 
 
 def layout(prefix: str) -> list[LevelNode]:
-    prov_amqp, prov_mgmt = (
-        f"amqp://guest:guest@127.0.0.1:{NODES['prov'][0]}",
-        f"http://guest:guest@127.0.0.1:{NODES['prov'][1]}",
-    )
-    pusat_amqp = f"amqp://guest:guest@127.0.0.1:{NODES['pusat'][0]}"
-    pusat_mgmt = f"http://guest:guest@127.0.0.1:{NODES['pusat'][1]}"
+    prov, pusat = (PROV.amqp, PROV.management), (PUSAT.amqp, PUSAT.management)
     return [
-        LevelNode("pusat", "pusat", None, pusat_amqp, pusat_mgmt, f"{prefix}-pusat"),
+        LevelNode("pusat", "pusat", None, *pusat, f"{prefix}-pusat"),
         LevelNode(
             "jabar",
             "provinsi",
             "32",
-            prov_amqp,
-            prov_mgmt,
+            *prov,
             f"{prefix}-jabar",
             "pusat",
             ("RAHASIA", "SANGAT_RAHASIA"),

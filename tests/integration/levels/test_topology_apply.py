@@ -31,13 +31,14 @@ from hub.node import topology_for
 from hub.settings import load_settings
 from hub.transport.amqp import AmqpTransport
 from hub.transport.management import ManagementClient
+from tests.rabbit_node import SHOVEL_PLUGINS, BrokerNode
 
 pytestmark = [pytest.mark.broker]
 
 ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = ROOT / "ops" / "scripts" / "rabbit-node.sh"
 AMQP_PORT, MGMT_PORT, DIST_PORT = 5692, 15694, 25692
-NODE_DIR = Path("/tmp/simpul-rabbit-simpul-topo")
+NODE = BrokerNode("topo", AMQP_PORT, MGMT_PORT, DIST_PORT, SHOVEL_PLUGINS)
+NODE_DIR = NODE.folder
 MGMT = f"http://guest:guest@127.0.0.1:{MGMT_PORT}"
 LEVELS = ("pusat", "provinsi", "kabkota")  # parents first: each shovel finds its parent's user in place
 
@@ -47,19 +48,7 @@ def _amqp(user: str, password: str, vhost: str) -> str:
 
 
 def rabbit(*args: str) -> str:
-    env = os.environ | {
-        "SIMPUL_RABBIT_NAME": "simpul-topo",
-        "SIMPUL_RABBIT_AMQP_PORT": str(AMQP_PORT),
-        "SIMPUL_RABBIT_MGMT_PORT": str(MGMT_PORT),
-        "SIMPUL_RABBIT_DIST_PORT": str(DIST_PORT),
-        "SIMPUL_RABBIT_DIR": str(NODE_DIR),
-        "SIMPUL_RABBIT_PLUGINS": "rabbitmq_management,rabbitmq_shovel,rabbitmq_shovel_management",
-    }
-    done = subprocess.run(
-        ["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=240, check=False
-    )
-    assert done.returncode == 0, f"rabbit-node.sh {' '.join(args)}: {done.stderr[-2000:]}"
-    return done.stdout
+    return NODE.run(*args)
 
 
 def simpul(*args: str) -> subprocess.CompletedProcess[str]:
