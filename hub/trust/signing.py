@@ -61,10 +61,10 @@ def key_id_of(signature: object) -> str | None:
     return key_id if KEY_ID.match(key_id) else None
 
 
-def verify_bytes(public_key: Ed25519PublicKey, signature: bytes, data: Mapping[str, Any]) -> None:
-    """Check ``signature`` over the canonical form of ``data``; raises ``TrustError`` (signature_invalid)."""
+def verify_message(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> None:
+    """Check ``signature`` over ``message`` (canonical bytes); raises ``TrustError`` (signature_invalid)."""
     try:
-        public_key.verify(signature, canonical_bytes(data))
+        public_key.verify(signature, message)
     except InvalidSignature:
         raise _invalid(
             "the signature does not match the record (altered, or signed by another key)"

@@ -201,3 +201,24 @@ def test_replay_outside_time_window(received_at: datetime, expected: str) -> Non
         Signer.development("32.01"), make_envelope().model_copy(update={"received_at": received_at})
     )
     assert reason(verifier().verify, data) == expected
+
+
+def test_verification_cache_remembers_only_exact_successes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record verified once is not verified cryptographically again; any change still is (and fails)."""
+    import hub.trust.verify as verify_module
+
+    calls = []
+    real = verify_module.verify_message
+
+    def counting(*args: Any) -> None:
+        calls.append(1)
+        real(*args)
+
+    monkeypatch.setattr(verify_module, "verify_message", counting)
+    v = verifier()
+    data = signed(Signer.development("32.01"))
+    v.verify(data)
+    v.verify(dict(data))
+    assert len(calls) == 1
+    assert reason(v.verify, {**data, "revision": 5}) == "signature_invalid"
+    assert len(calls) == 2
