@@ -120,7 +120,9 @@ class Node:
         self.verifier = build_verifier(settings, self.signer)
         self.evidence = EvidenceLog(state / "evidence.sqlite3") if settings.trust.evidence else None
         validator = Validator(default_index(), tokenizer, max_record_bytes=b.max_bytes, signer=self.signer)
-        self.pipeline = Pipeline(validator, self.publisher, self.quarantiner, self.metrics)
+        self.pipeline = Pipeline(
+            validator, self.publisher, self.quarantiner, self.metrics, evidence=self.evidence
+        )
         self.redriver = Redriver(
             self.quarantine_store, sealer, self.pipeline, self.publisher, self._mappers, signer=self.signer
         )

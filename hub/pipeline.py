@@ -7,6 +7,9 @@ and a ``FatalError`` (unroutable, unsafe topology) propagate to the source, whic
 
 Push sources that want to refuse a bad batch whole (HTTP ingest's ``on_invalid=reject``) call ``prepare``
 for every record first and ``publish`` only when all passed.
+
+With an ``evidence`` log (the node that keeps one), every record refused here is noted in its hash chain
+too: ``quarantined_at_ingest`` or, for a refused batch, ``refused_at_ingest`` (with the reason).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hub.publisher import BatchingPublisher
 from hub.quarantine import now_utc, province_of
 from hub.quarantiner import Quarantiner
 from hub.records import Mapper, SourceRecord, passthrough
+from hub.trust.evidence import Evidence, EvidenceLog
 from hub.trust.pii import catalogue_pii_keys
 from hub.validation import Prepared, Validator
 
@@ -33,8 +37,15 @@ class Pipeline:
     """Carries records from sources to the broker for one node."""
 
     def __init__(
-        self, validator: Validator, publisher: BatchingPublisher, quarantiner: Quarantiner, metrics: Metrics
+        self,
+        validator: Validator,
+        publisher: BatchingPublisher,
+        quarantiner: Quarantiner,
+        metrics: Metrics,
+        *,
+        evidence: EvidenceLog | None = None,
     ) -> None:
+        self._evidence = evidence
         self._validator = validator
         self._publisher = publisher
         self._quarantiner = quarantiner
@@ -99,7 +110,15 @@ class Pipeline:
             province=province_of(office) or "xx",
             outcome="quarantined",
         ).inc()
+        await self.note_refused([(record, err)], "quarantined_at_ingest")
         return Outcome("quarantined", error=err.as_dict(), entry_id=entry.entry_id)
+
+    async def note_refused(self, refused: Sequence[tuple[SourceRecord, RecordError]], decision: str) -> None:
+        """Note records refused at this hub in the evidence log, if this node keeps one (no payload)."""
+        if self._evidence is None or not refused:
+            return
+        entries = [Evidence(None, r.source.office, None, r.schema, decision, e.reason) for r, e in refused]
+        await asyncio.to_thread(self._evidence.append, entries)
 
     async def offer(self, record: SourceRecord, mapper: Mapper = passthrough) -> Outcome:
         """Carry one record to the broker; see the module docstring for what is raised."""

@@ -123,6 +123,7 @@ class IngestHandler:
         records, checked = self._check(items, schema_name, source, pinned)
         failures = [(i, c) for i, c in enumerate(checked) if isinstance(c, RecordError)]
         if failures and mode == "reject":
+            await self._pipeline.note_refused([(records[i], e) for i, e in failures], "refused_at_ingest")
             return problem(
                 422,
                 "validation_failed",
