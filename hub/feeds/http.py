@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -71,7 +72,13 @@ class FeedApi:
     def _consumer(self, request: web.Request) -> FeedConsumer:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        consumer = self._settings.consumers.get(token.strip()) if scheme.lower() == "bearer" else None
+        given = token.strip().encode()
+        consumer = None
+        if scheme.lower() == "bearer" and given:
+            # Compared with every token in constant time, so response timing tells nothing about them.
+            for known, candidate in self._settings.consumers.items():
+                if hmac.compare_digest(known.encode(), given):
+                    consumer = candidate
         if consumer is None:
             raise web.HTTPUnauthorized(reason="a feed consumer's bearer token is needed")
         return consumer
