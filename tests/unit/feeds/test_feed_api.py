@@ -4,6 +4,7 @@ server-sent events, consumer scopes, withheld classifications and redacted perso
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -216,3 +217,22 @@ async def test_completeness_endpoint_and_metric(node: Node, warehouse: SqliteWar
     async with aiohttp.ClientSession() as http, http.get(metrics) as response:
         text = await response.text()
     assert 'simpul_reports_missing{province="32",schema="early_warning"} 27.0' in text
+
+
+async def test_stopping_the_node_ends_live_streams(tmp_path: Path) -> None:
+    """A connected /live client does not hold the node's shutdown for the HTTP timeout: the stream ends."""
+    settings = node_settings(tmp_path, feeds={"consumers": CONSUMERS, "live_poll_ms": 50})
+    node = Node(settings, transport=MemoryTransport(topology_for(settings)))
+    await node.start()
+    url = f"http://127.0.0.1:{node.http_port}/v1/feeds/ormas_registration/live"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers={"Authorization": "Bearer tok-pusat"}) as r,
+    ):
+        assert r.status == 200
+        started = time.monotonic()
+        await node.stop()
+        elapsed = time.monotonic() - started
+        rest = await r.content.read()
+    assert elapsed < 3 < settings.shutdown_timeout_s
+    assert rest.startswith(b"retry:")
