@@ -1,0 +1,1 @@
+"""Throughput benchmarks (run ``python -m bench.run_all``); see docs/performance.md."""

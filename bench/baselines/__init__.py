@@ -1,0 +1,1 @@
+"""The peer pipelines Simpul is compared with: plain aio-pika and FastStream, same workload, same sink."""

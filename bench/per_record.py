@@ -1,0 +1,135 @@
+"""CPU per record of each stage of the path, measured in isolation (no broker, no database round trip).
+
+    .venv/bin/python -m bench.per_record [--records 20000]
+
+Stages, in path order: the bench source making a record; ``Pipeline.prepare`` (map, validate the
+payload, region checks, identity hashes, envelope, serialise); the publisher's batch join; the consumer's
+``split_batch``; the sink worker's checks (envelope + payload re-validation, upcast); the PostgreSQL
+sink's row preparation (canonical payload, content hash, typed columns, JSON for jsonb). Printed in
+microseconds per record; the end-to-end profile (py-spy) in docs/performance.md adds the I/O side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.common import SCHEMA, kab_kota_codes, payload
+
+
+def _time(fn: Callable[[], Any], n: int) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best / n * 1e6
+
+
+def measure(n: int) -> dict[str, float]:
+    """Microseconds per record per stage (best of 3)."""
+    from adapters.postgres_sink.rows import prepare as pg_prepare
+    from hub import codec
+    from hub.metrics import Metrics
+    from hub.pipeline import Pipeline
+    from hub.records import SourceRecord, passthrough
+    from hub.settings import load_settings
+    from hub.sink_worker import SinkWorker
+    from hub.trust import build_signer, build_verifier
+    from hub.validation import Validator
+    from schemas.envelope import SourceIdentity
+    from schemas.pii import NikTokenizer
+    from schemas.regions import default_index
+
+    metrics = Metrics()
+    settings = load_settings(None, dev_mode=True)  # as the benchmark nodes run: dev keys, signatures on
+    signer = build_signer(settings)
+    verifier = build_verifier(settings, signer)
+    tokenizer = NikTokenizer(hashlib.sha256(b"k").digest())
+    validator = Validator(default_index(), tokenizer, signer=signer)
+    unsigned = Validator(default_index(), tokenizer)
+    pipeline = Pipeline(validator, None, None, metrics)  # type: ignore[arg-type]  # prepare only
+    worker = SinkWorker(_NullSink(), None, metrics, verifier=verifier)  # type: ignore[arg-type]  # _check only
+    plain_worker = SinkWorker(_NullSink(), None, metrics)  # type: ignore[arg-type]
+    source = SourceIdentity(system="bench", office="pusat", adapter="bench")
+    regions = kab_kota_codes()
+    out: dict[str, float] = {}
+
+    def make() -> list[SourceRecord]:
+        return [
+            SourceRecord(SCHEMA, payload(i, regions[i % 514]), source, source_record_id=f"vp-{i}", revision=1)
+            for i in range(n)
+        ]
+
+    out["source: make record"] = _time(make, n)
+    records = make()
+    prepared: list[Any] = []
+    out["prepare: map+validate+envelope+serialise"] = _time(
+        lambda: prepared.__setitem__(slice(None), [pipeline.prepare(r, passthrough) for r in records]), n
+    )
+    spec = validator.spec_for(records[0])
+    out["  of which payload model_validate"] = _time(
+        lambda: [spec.model.model_validate(dict(r.raw), context=validator._context) for r in records], n
+    )
+    envs = [p.envelope for p in prepared]
+    out["  of which envelope serialise"] = _time(
+        lambda: [codec.dumps(e.model_dump(mode="json")) for e in envs], n
+    )
+    dumped = [e.model_dump(mode="json") for e in envs]
+    out["  of which signature (Ed25519 sign)"] = _time(lambda: [signer.sign(d) for d in dumped], n)
+    out["prepare without signer"] = _time(
+        lambda: [unsigned.prepare(r, passthrough(r), spec, envs[0].received_at) for r in records], n
+    )
+    bodies = [codec.join_batch([p.body for p in prepared[i : i + 100]]) for i in range(0, n, 100)]
+    out["wire: bytes per record"] = sum(len(b) for b in bodies) / n
+    out["consume: split_batch"] = _time(lambda: [codec.split_batch(b) for b in bodies], n)
+    items = [it for b in bodies for it in codec.split_batch(b)]
+
+    checked: list[Any] = []
+
+    async def check_all() -> None:
+        checked[:] = [await worker._check(it, "guest") for it in items]
+
+    out["consume: check (verify+envelope+payload)"] = _time(lambda: asyncio.run(check_all()), n)
+
+    async def check_plain() -> None:
+        for it in items:
+            await plain_worker._check(it)
+
+    out["  of which signature verify"] = out["consume: check (verify+envelope+payload)"] - _time(
+        lambda: asyncio.run(check_plain()), n
+    )
+    out["sink: row preparation"] = _time(lambda: [pg_prepare(e) for e in checked], n)
+    return out
+
+
+class _NullSink:
+    name = "null"
+
+    async def write(self, envelopes: Any) -> list[Any]:
+        return []
+
+    async def close(self) -> None:
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=20_000)
+    args = parser.parse_args()
+    result = measure(args.records)
+    for stage, us in result.items():
+        unit = "B" if stage.startswith("wire") else "us/record"
+        print(f"{stage:<45} {us:8.1f} {unit}")
+    print(json.dumps({k: round(v, 1) for k, v in result.items()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""Every throughput figure of issue 8 in one command: prints a table and writes bench/results/latest.json.
+
+    .venv/bin/python -m bench.run_all            # full: about 10-12 minutes on a quiet 2-core machine
+    .venv/bin/python -m bench.run_all --quick    # smaller counts, one run each: about 3 minutes
+    .venv/bin/python -m bench.run_all --only sustained,baselines
+
+Sections (``--only`` names): ``cpu`` (CPU per record per stage, no I/O); ``sustained`` (end to end through
+real nodes into PostgreSQL, 1 process and 2 processes); ``baselines`` (plain aio-pika and FastStream,
+same workload and sink, producer and consumer in two processes); ``latency`` (p50/p99 at 1,000 records/s
+and at half the measured maximum); ``election`` (820,000 records from 552 regions through HTTP ingest);
+``memory`` (RSS at 100,000 and 1,000,000 records). Rates are medians of ``runs`` runs; every figure
+carries the machine's load average while it was taken (other work on the machine lowers the rates; the
+CPU microseconds per record are the steadier figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import election, sustained
+from bench.baselines import run as baselines
+from bench.common import PYTHON, ROOT
+
+RESULTS = ROOT / "bench" / "results"
+SIZES = {
+    # name: (full, quick)
+    "sustained": (100_000, 30_000),
+    "aiopika_1": (20_000, 6_000),
+    "aiopika_100": (60_000, 30_000),
+    "faststream_1": (10_000, 4_000),
+    "faststream_100": (60_000, 30_000),
+    "latency_s": (15, 8),
+    "election": (820_000, 100_000),
+    "memory": (1_000_000, 200_000),
+}
+SECTIONS = ("cpu", "sustained", "baselines", "latency", "election", "memory")
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+async def repeated(runs: int, fn: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """``runs`` runs of ``fn``; the run with the median rate, with every rate and the load beside it."""
+    results = []
+    for _ in range(runs):
+        before = load()
+        result = await fn()
+        result["load"] = [before, load()]
+        results.append(result)
+    results.sort(key=lambda r: r["rate"])
+    best = dict(results[len(results) // 2])
+    best["rates"] = [r["rate"] for r in results]
+    return best
+
+
+def cpu_section(quick: bool) -> dict[str, Any]:
+    out = subprocess.run(
+        [PYTHON, "-m", "bench.per_record", "--records", "5000" if quick else "20000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+async def main(quick: bool, only: set[str], runs: int) -> dict[str, Any]:
+    pick = 1 if quick else 0
+    size = {k: v[pick] for k, v in SIZES.items()}
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "runs": runs,
+        "machine": machine(),
+        "hub_settings": sustained.HUB_SETTINGS,
+    }
+    started = time.monotonic()
+    if "cpu" in only:
+        report["cpu_us_per_record"] = cpu_section(quick)
+    if "sustained" in only:
+        n = size["sustained"]
+        report["sustained"] = {
+            "1 process": await repeated(runs, lambda: sustained.run(n, procs=1)),
+            "2 processes": await repeated(runs, lambda: sustained.run(n, procs=2)),
+        }
+    if "baselines" in only:
+        report["baselines"] = {
+            "aio-pika, 1 record/message": await repeated(
+                runs, lambda: baselines.run("aiopika", size["aiopika_1"])
+            ),
+            "aio-pika, 100 records/message": await repeated(
+                runs, lambda: baselines.run("aiopika", size["aiopika_100"], 100)
+            ),
+            "FastStream, 1 record/message": await repeated(
+                runs, lambda: baselines.run("faststream", size["faststream_1"])
+            ),
+            "FastStream, 100 records/message": await repeated(
+                runs, lambda: baselines.run("faststream", size["faststream_100"], 100)
+            ),
+        }
+    if "latency" in only:
+        best = max((r["rate"] for r in report.get("sustained", {}).values()), default=0)
+        half = round(best / 2) if best else 2000
+        secs = size["latency_s"]
+        report["latency"] = {}
+        for label, rate in (("1,000 records/s", 1000), (f"half max ({half:,} records/s)", half)):
+            result = await sustained.run(int(rate * secs), procs=2, rate=rate, sources=2)
+            result["target_rate"] = rate
+            result["load"] = load()
+            report["latency"][label] = result
+    if "election" in only:
+        result = await election.run(size["election"])
+        result["load"] = load()
+        report["election"] = result
+    if "memory" in only:
+        n = size["memory"]
+        result = await sustained.run(n, procs=2, rss_at=(100_000, n), timeout=1200)
+        result["load"] = load()
+        report["memory"] = result
+    report["elapsed_s"] = round(time.monotonic() - started)
+    return report
+
+
+def ratios(report: dict[str, Any]) -> dict[str, float]:
+    simpul = max((r["rate"] for r in report.get("sustained", {}).values()), default=0)
+    return {
+        name: round(simpul / r["rate"], 2) for name, r in report.get("baselines", {}).items() if r["rate"]
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    """The report as Markdown tables (what docs/performance.md shows)."""
+    lines = [
+        f"Run {report['date']} ({report['mode']}, {report['runs']} run(s) per rate, median), "
+        f"{report['machine']['cpus']} CPUs {report['machine']['cpu']}, took {report.get('elapsed_s', '?')} s",
+        "",
+        "| pipeline | records/s (median) | runs | CPU us/record (per process) | p50 / p99 ms | "
+        "peak RSS MB | load |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def row(name: str, r: dict[str, Any]) -> str:
+        cpu = ", ".join(f"{k} {v}" for k, v in r.get("cpu_us_per_record", {}).items())
+        rss = ", ".join(f"{k} {v}" for k, v in r.get("peak_rss_mb", {}).items())
+        rates = "/".join(f"{x:,}" for x in r.get("rates", [r["rate"]]))
+        ld = r.get("load", "")
+        return (
+            f"| {name} | **{r['rate']:,}** | {rates} | {cpu} | {r.get('p50_ms', 0):,.0f} / "
+            f"{r.get('p99_ms', 0):,.0f} | {rss} | {ld} |"
+        )
+
+    for name, r in report.get("sustained", {}).items():
+        lines.append(row(f"Simpul, {name}", r))
+    for name, r in report.get("baselines", {}).items():
+        lines.append(row(name, r))
+    if report.get("baselines") and report.get("sustained"):
+        lines += [
+            "",
+            "Simpul (best of 1 and 2 processes) / baseline: "
+            + ", ".join(f"{k} **{v}x**" for k, v in ratios(report).items()),
+        ]
+    if "latency" in report:
+        lines += [
+            "",
+            "| latency (received_at -> applied) | achieved records/s | p50 ms | p99 ms | max ms |",
+            "|---|---|---|---|---|",
+        ]
+        for name, r in report["latency"].items():
+            ms = f"{r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} | {r['max_ms']:,.1f}"
+            lines.append(f"| at {name} | {r['rate']:,} | {ms} |")
+    if "election" in report:
+        e = report["election"]
+        h = e["http"]
+        lines += [
+            "",
+            f"Election day: {e['records']:,} records from {e['regions']} regions in batches of {e['batch']}: "
+            f"**{e['seconds']} s** ({e['rate']:,} records/s), lost {e['lost']}, duplicates {e['duplicates']} "
+            f"(redeliveries {e['redeliveries']}); HTTP {h.get('requests')} requests, "
+            f"{h.get('busy_503')} x 503, "
+            f"{h.get('limited_429')} x 429, {h.get('failed')} failed; peak RSS {e['peak_rss_mb']} MB; "
+            f"load {e.get('load')}",
+        ]
+    if "memory" in report:
+        m = report["memory"]
+        lines += [
+            "",
+            f"Memory ({m['records']:,} records, 2 processes, {m['rate']:,} records/s): RSS MB at "
+            + "; ".join(f"{k} records: {v}" for k, v in m["rss_at_mb"].items())
+            + f"; peak {m['peak_rss_mb']}",
+        ]
+    if "cpu_us_per_record" in report:
+        lines += ["", "| stage (no I/O) | us per record |", "|---|---|"]
+        lines += [f"| {k.strip()} | {v} |" for k, v in report["cpu_us_per_record"].items()]
+    return "\n".join(lines)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller counts, one run each (about 3 minutes)")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated, of: {', '.join(SECTIONS)}"
+    )
+    parser.add_argument("--runs", type=int, default=0, help="runs per rate (default 3, quick 1)")
+    parser.add_argument("--out", default=str(RESULTS / "latest.json"))
+    args = parser.parse_args()
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = only - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    runs = args.runs or (1 if args.quick else 3)
+    report = asyncio.run(main(args.quick, only, runs))
+    report["ratios"] = ratios(report)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    print(table(report))
+    print(f"\nwritten: {args.out}")
+
+
+if __name__ == "__main__":
+    cli()
