@@ -84,7 +84,10 @@ def keys(args: argparse.Namespace) -> int:
         if args.key_id in registry.keys:
             raise ConfigError("the key id is taken (key ids are never reused)", key=args.key_id)
         private = Ed25519PrivateKey.generate()
-        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise ConfigError("the key file exists; never overwrite a key", key=str(args.out)) from None
         with os.fdopen(fd, "wb") as out:
             out.write(private_key_pem(private))
         public = public_key_b64(private.public_key())
