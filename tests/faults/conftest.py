@@ -7,15 +7,19 @@ the reports are written there as JSON lines for ``tests/faults/run.py`` to print
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import structlog
 
+from hub.transport.management import ManagementClient, ManagementError
 from tests.faults.ledger import RESULTS
+from tests.faults.own_node import OWN_MGMT, arabbit, rabbit
 from tests.integration.conftest import (  # noqa: F401  (fixtures, re-exported for this package)
     TcpProxy,
     amqp_url,
@@ -66,3 +70,36 @@ def _record_results(request: pytest.FixtureRequest) -> Iterator[None]:
             row["ok"] = report.ok
             row["test"] = request.node.name
             out.write(json.dumps(row, default=str) + "\n")
+
+
+@pytest.fixture(scope="session")
+def own_broker() -> Iterator[None]:
+    """Our own RabbitMQ node for broker-level faults; stopped at the end of the session."""
+    rabbit("start")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            rabbit("stop")
+
+
+@pytest.fixture
+async def own_vhost(own_broker: None) -> AsyncIterator[str]:
+    """A fresh vhost on our own node; alarms and timeouts reset, and the node running, afterwards."""
+    vhost = f"simpul-fault-{uuid.uuid4().hex[:10]}"
+    async with ManagementClient(OWN_MGMT) as api:
+        await api.create_vhost(vhost, description="simpul fault suite")
+        await api.set_permissions(vhost, "guest")
+    try:
+        yield vhost
+    finally:
+        await arabbit("start")
+        await arabbit("ctl", "set_vm_memory_high_watermark", "0.4")
+        await arabbit("ctl", "set_disk_free_limit", "50MB")
+        await arabbit(
+            "ctl", "eval", "application:set_env(rabbit, consumer_timeout, 1800000), "
+            "application:set_env(rabbit, channel_tick_interval, 60000)."
+        )  # fmt: skip
+        async with ManagementClient(OWN_MGMT) as api:
+            with contextlib.suppress(ManagementError):
+                await api.delete_vhost(vhost)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,28 +32,13 @@ from schemas.envelope import Envelope
 from schemas.regions import default_index
 from tests.faults import harness as h
 from tests.faults.ledger import Ledger, assert_ok, key_for
+from tests.faults.own_node import OWN_MGMT, arabbit, own_url
 from tests.helpers import KEY_BOGOR, item, node_settings
 from tests.integration.conftest import AMQP_BASE, BROKER_USER
 from tests.proxy import FaultyLink
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 ROOT = Path(__file__).parents[2]
-SCRIPT = ROOT / "ops" / "scripts" / "rabbit-node.sh"
-OWN_AMQP = os.environ.get("SIMPUL_FAULT_AMQP", "amqp://guest:guest@127.0.0.1:5682")
-OWN_MGMT = os.environ.get("SIMPUL_FAULT_MGMT", "http://guest:guest@127.0.0.1:15682")
-
-
-def rabbit(*args: str, timeout: float = 180) -> str:
-    """Run ``rabbit-node.sh ARGS`` (our own node only); raises if it fails."""
-    done = subprocess.run(
-        ["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
-    assert done.returncode == 0, f"rabbit-node.sh {' '.join(args)}: {done.stderr[-2000:]}"
-    return done.stdout
-
-
-async def arabbit(*args: str, timeout: float = 180) -> str:
-    return await asyncio.to_thread(rabbit, *args, timeout=timeout)
 
 
 def rss_mb() -> float:
@@ -64,43 +48,6 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-@pytest.fixture(scope="session")
-def own_broker() -> Iterator[None]:
-    """Our own RabbitMQ node for broker-level faults; stopped at the end of the session."""
-    rabbit("start")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            rabbit("stop")
-
-
-@pytest.fixture
-async def own_vhost(own_broker: None) -> AsyncIterator[str]:
-    """A fresh vhost on our own node; alarms and timeouts reset, and the node running, afterwards."""
-    vhost = f"simpul-fault-{uuid.uuid4().hex[:10]}"
-    async with ManagementClient(OWN_MGMT) as api:
-        await api.create_vhost(vhost, description="simpul fault suite")
-        await api.set_permissions(vhost, "guest")
-    try:
-        yield vhost
-    finally:
-        await arabbit("start")
-        await arabbit("ctl", "set_vm_memory_high_watermark", "0.4")
-        await arabbit("ctl", "set_disk_free_limit", "50MB")
-        await arabbit(
-            "ctl", "eval", "application:set_env(rabbit, consumer_timeout, 1800000), "
-            "application:set_env(rabbit, channel_tick_interval, 60000)."
-        )  # fmt: skip
-        async with ManagementClient(OWN_MGMT) as api:
-            with contextlib.suppress(ManagementError):
-                await api.delete_vhost(vhost)
-
-
-def own_url(vhost: str) -> str:
-    return f"{OWN_AMQP}/{quote(vhost, safe='')}"
 
 
 async def post(port: int, items: list[dict[str, Any]], key: str = KEY_BOGOR) -> tuple[int, float]:
