@@ -50,6 +50,13 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         loop.close()
 
 
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(_ctx: Any, value: Any) -> bytes:
+    """NDJSON bodies: one JSON value per line (the document allows NDJSON; fuzz it too)."""
+    items = value if isinstance(value, list) else [value]
+    return b"\n".join(json.dumps(item).encode() for item in items)  # big ints too (orjson refuses them)
+
+
 # Loaded at import (schemathesis' lazy fixture loader does not work with pytest 9); the node fixture checks
 # that it serves the same ingest operation at /v1/openapi.json.
 DOCUMENT = openapi_document()
