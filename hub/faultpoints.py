@@ -24,6 +24,7 @@ POINTS = {
     "source_confirmed_before_commit": "source runner: a batch is confirmed, its cursor not yet committed",
     "sink_before_commit": "sink worker: a group is decoded and checked; the sink has not written it",
     "sink_committed_before_ack": "sink worker: the sink committed a group; its deliveries are not acked",
+    "level_forwarded_before_ack": "level worker: a group is forwarded upward and confirmed, not yet acked",
 }
 
 

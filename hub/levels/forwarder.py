@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from hub import codec
+from hub import codec, faultpoints
 from hub.errors import RecordError, ValidationFailed
 from hub.levels.rules import LevelRules
 from hub.metrics import Metrics
@@ -111,6 +111,7 @@ class LevelWorker:
         for (exchange, key), records in outgoing.items():
             for chunk in _chunks(records, self._max_batch_bytes):
                 await self._publish(exchange, key, chunk)
+        faultpoints.reach("level_forwarded_before_ack")
         for delivery in keep:
             await delivery.ack()
 
