@@ -14,23 +14,34 @@ warehouse file).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
 import tomllib
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.file_drop.simulator import ormas_rows, write_ormas_csv
+from adapters.sqlite_sink.sink import SqliteSink
+from adapters.sqlite_sink.store import SqliteWarehouse
+from hub.demo.levels import LevelNode, fresh_vhosts, put_shovel
+from hub.demo.levels import node_settings as levels_settings
+from hub.node import Node
+from hub.settings import load_settings
+from hub.transport.management import ManagementClient
 from tests.faults import outside
-from tests.faults.ledger import Key, assert_ok, key_for
+from tests.faults.ledger import Key, Report, assert_ok, key_for
 from tests.helpers import KEY_BOGOR, OFFICE_BOGOR
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "file_drop"
 ADAPTER, SYSTEM = "ormas-bogor", "ormas-register-bogor"
+MAIN_AMQP, MAIN_MGMT = "amqp://guest:guest@127.0.0.1:5672", "http://guest:guest@127.0.0.1:15672"
 FILES, ROWS, BATCH = 4, 250, 50
 
 
@@ -82,6 +93,86 @@ POINTS = [
 ]
 
 
+def _text(path: Path) -> str:
+    return path.read_text(errors="replace")
+
+
+def _waiting(inbox: Path) -> bool:
+    """Files still in the inbox (each is moved to done/ after its last batch's commit)."""
+    return any(inbox.glob("*.csv"))
+
+
+@dataclass
+class Outcome:
+    """What a kill-and-restart run observed (see ``_kill_and_restart``)."""
+
+    at_kill: outside.WarehouseView
+    acked_at_kill: set[str]
+    routed_at_kill: int
+    recovery_s: float | None
+    done_s: float
+
+
+async def _kill_and_restart(
+    config: Path, log: Path, fault: str, *, warehouse: Path, state_db: Path, files: list[outside.DropFile],
+    amqp_url: str, inbox: Path, offered: int,
+) -> Outcome:  # fmt: skip
+    """Run the node until the fault point kills it (exit -9), note what was durable then, restart it
+    without the fault, wait until the inbox is empty and ``offered`` records are applied, stop it."""
+    point, _, nth = fault.partition(":")
+    first = outside.HubProcess(config, log, fault=fault)
+    second = outside.HubProcess(config, log)
+    try:
+        await first.start()
+        status = await first.wait(timeout=120)
+        assert status == -signal.SIGKILL, f"exit {status}, expected the fault point's SIGKILL\n{first.tail()}"
+        assert f"fault point {point} reached {nth} times" in _text(log)
+        at_kill = outside.read_warehouse(warehouse)
+        acked_at_kill = outside.acked_to_source(state_db, ADAPTER, files)
+        routed_at_kill = await outside.tap_depth(amqp_url)
+        assert len(at_kill.applied) < offered, "the kill must fall mid-stream"
+        await second.start()
+        recovery: float | None = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            now = outside.applied_count(warehouse)
+            if recovery is None and now > len(at_kill.applied):
+                recovery = time.monotonic() - second.started_at
+            if now >= offered and not _waiting(inbox):
+                break
+            assert second.proc is not None and second.proc.returncode is None, second.tail()
+            await asyncio.sleep(0.1)
+        done_s = time.monotonic() - second.started_at
+        await asyncio.sleep(1.0)  # let a last (duplicate) redelivery land before the graceful stop
+        assert await second.stop() == 0, second.tail()
+    finally:
+        await first.kill()
+        await second.kill()
+    return Outcome(at_kill, acked_at_kill, routed_at_kill, recovery, round(done_s, 1))
+
+
+async def _report(
+    scenario: str, amqp_url: str, offered: list[Key], files: list[outside.DropFile], state_db: Path,
+    warehouse: Path, outcome: Outcome, inbox: Path,
+) -> Report:  # fmt: skip
+    """The ledger report, and the checks every kill scenario shares."""
+    routed = await outside.drain_tap(amqp_url)
+    acked = outside.acked_to_source(state_db, ADAPTER, files)
+    view = outside.read_warehouse(warehouse)
+    report = outside.check(scenario, offered, routed, acked, view, recovery_s=outcome.recovery_s)
+    report.notes.update(
+        applied_at_kill=len(outcome.at_kill.applied),
+        acked_to_source_at_kill=len(outcome.acked_at_kill),
+        routed_at_kill=outcome.routed_at_kill,
+        restart_to_done_s=outcome.done_s,
+    )
+    assert acked == {k.idempotency_key for k in offered}, "every file must be committed in the end"
+    assert report.notes["acked_not_routed"] == 0, "the source was told of records the broker never had"
+    assert outcome.acked_at_kill <= set(routed)
+    assert len(list((inbox / "done").iterdir())) == FILES
+    return report
+
+
 @pytest.mark.parametrize(("point", "nth"), POINTS, ids=[p for p, _ in POINTS])
 @pytest.mark.fault("SIMPUL_FAULT_POINT=NAME:N: the simpul run process SIGKILLs itself there; restarted")
 async def test_hub_process_killed_at_a_fault_point(
@@ -94,50 +185,82 @@ async def test_hub_process_killed_at_a_fault_point(
     config = outside.write_config(tmp_path / "node.toml", _config(tmp_path, amqp_url, management_url, inbox))
     warehouse, state_db = tmp_path / "warehouse.sqlite3", tmp_path / "state" / "sources.sqlite3"
     await outside.install_tap(amqp_url, "simpul.ingest")
-    log = tmp_path / "node.log"
-    first = outside.HubProcess(config, log, fault=f"{point}:{nth}")
-    second = outside.HubProcess(config, log)
-    try:
-        await first.start()
-        status = await first.wait(timeout=120)
-        assert status == -signal.SIGKILL, f"exit {status}, expected the fault point's SIGKILL\n{first.tail()}"
-        assert f"fault point {point} reached {nth} times" in log.read_text()
-        at_kill = outside.read_warehouse(warehouse)
-        acked_at_kill = outside.acked_to_source(state_db, ADAPTER, files)
-        routed_at_kill = await outside.tap_depth(amqp_url)
-        assert len(at_kill.applied) < len(offered), "the kill must fall mid-stream"
-        await second.start()
-        recovery: float | None = None
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            now = outside.applied_count(warehouse)
-            if recovery is None and now > len(at_kill.applied):
-                recovery = time.monotonic() - second.started_at
-            if now >= len(offered) and not any(inbox.glob("*.csv")):
-                break
-            assert second.proc is not None and second.proc.returncode is None, second.tail()
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)  # let a last (duplicate) redelivery land before the graceful stop
-        assert await second.stop() == 0, second.tail()
-    finally:
-        await first.kill()
-        await second.kill()
-    routed = await outside.drain_tap(amqp_url)
-    acked = outside.acked_to_source(state_db, ADAPTER, files)
-    view = outside.read_warehouse(warehouse)
-    report = outside.check(f"hub process kill -9: {point}", offered, routed, acked, view, recovery_s=recovery)
-    report.notes.update(
-        applied_at_kill=len(at_kill.applied),
-        acked_to_source_at_kill=len(acked_at_kill),
-        routed_at_kill=routed_at_kill,
+    outcome = await _kill_and_restart(
+        config, tmp_path / "node.log", f"{point}:{nth}", warehouse=warehouse, state_db=state_db,
+        files=files, amqp_url=amqp_url, inbox=inbox, offered=len(offered),
+    )  # fmt: skip
+    report = await _report(
+        f"hub process kill -9: {point}", amqp_url, offered, files, state_db, warehouse, outcome, inbox
     )
-    assert acked == {k.idempotency_key for k in offered}, "every file must be committed in the end"
-    assert report.notes["acked_not_routed"] == 0, "the source was told of records the broker never had"
-    assert acked_at_kill <= set(routed)
-    assert sorted((inbox / "done").iterdir()) and len(list((inbox / "done").iterdir())) == FILES
     if point in ("publish_confirmed_unseen", "source_confirmed_before_commit"):
         # The confirmed batch was not committed, so it was read and published again after the restart.
         assert report.notes["routed_copies"] > len(offered)
     if point == "sink_committed_before_ack":
         assert report.redeliveries > 0  # the committed, unacked group came again and was recognised
+    assert_ok(report)
+
+
+LEVEL_POINTS = [("level_forwarded_before_ack", 5), ("publish_confirmed_unseen", 40)]
+
+
+@pytest.mark.parametrize(("point", "nth"), LEVEL_POINTS, ids=[p for p, _ in LEVEL_POINTS])
+@pytest.mark.fault("SIMPUL_FAULT_POINT in a kab/kota simpul run process (LevelWorker, shovel to provinsi)")
+async def test_level_process_killed_at_a_fault_point(
+    tmp_path: Path, broker_vhost: str, management_url: str, point: str, nth: int
+) -> None:
+    """A kab/kota node process (file_drop source, LevelWorker, rendered uplink shovel to jabar, jabar's
+    to pusat) dies at the point and restarts: every row reaches pusat once, with both hops."""
+    prefix = broker_vhost  # the kab/kota node's own vhost; jabar and pusat get two more
+    nodes = [
+        LevelNode("pusat", "pusat", None, MAIN_AMQP, MAIN_MGMT, f"{prefix}-pusat"),
+        LevelNode("jabar", "provinsi", "32", MAIN_AMQP, MAIN_MGMT, f"{prefix}-jabar", "pusat"),
+        LevelNode("kab-bogor", "kabkota", "32.01", MAIN_AMQP, MAIN_MGMT, broker_vhost, "jabar"),
+    ]
+    _, jabar_ln, kab_ln = nodes
+    await fresh_vhosts(nodes[:2])
+    inbox = tmp_path / "inbox"
+    files = _drop_files(inbox)
+    offered: list[Key] = [k for f in files for k in f.keys]
+    amqp_url = kab_ln.url()
+    kab_cfg = _config(tmp_path, amqp_url, management_url, inbox)
+    kab_cfg.update(
+        node="kab-bogor", level="kabkota", region="32.01",
+        uplink={"enabled": True, "parent_uri": jabar_ln.url(), "hold_classifications": ["SANGAT_RAHASIA"]},
+    )  # fmt: skip
+    kab_cfg["sink"] = {**kab_cfg["sink"], "enabled": False}
+    config = outside.write_config(tmp_path / "node.toml", kab_cfg)
+    state_db = tmp_path / "state" / "sources.sqlite3"
+    await outside.install_tap(amqp_url, "simpul.ingest")
+    levels = tmp_path / "levels"
+    up = {n.name: levels_settings(n, nodes, levels) for n in nodes[:2]}
+    warehouse = Path(up["pusat"].sink.sqlite_path)
+    try:
+        async with Node(up["pusat"], sink=SqliteSink(warehouse)), Node(up["jabar"]):
+            await put_shovel(jabar_ln, up["jabar"])
+            await put_shovel(kab_ln, load_settings(None, **kab_cfg))
+            outcome = await _kill_and_restart(
+                config, tmp_path / "node.log", f"{point}:{nth}", warehouse=warehouse, state_db=state_db,
+                files=files, amqp_url=amqp_url, inbox=inbox, offered=len(offered),
+            )  # fmt: skip
+            report = await _report(
+                f"level process kill -9: {point}", amqp_url, offered, files, state_db, warehouse, outcome,
+                inbox,
+            )  # fmt: skip
+            store = SqliteWarehouse(warehouse)
+            try:
+                hops = Counter(
+                    tuple(h["node"] for h in (store.get(k.record_key) or {"envelope": {}})["envelope"]
+                          .get("lineage", []))
+                    for k in offered
+                )  # fmt: skip
+            finally:
+                store.close()
+    finally:
+        for n in nodes[:2]:
+            async with ManagementClient(n.management) as api:
+                with contextlib.suppress(Exception):
+                    await api.delete_vhost(n.vhost)
+    assert hops == {("kab-bogor", "jabar"): len(offered)}, hops
+    if point == "level_forwarded_before_ack":
+        assert report.redeliveries > 0  # the forwarded, unacked group was forwarded again: duplicates
     assert_ok(report)
