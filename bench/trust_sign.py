@@ -44,17 +44,20 @@ def main(n: int = 20_000) -> None:
     now = datetime.now(UTC)
     prepared = signed.prepare(record, mapped, spec, now)
     item = orjson.loads(prepared.body)
-    verifier = Verifier(KeyRegistry(None, dev_mode=True), TrustPolicy(require_user=False))
+    policy = TrustPolicy(require_user=False)
+    uncached = Verifier(KeyRegistry(None, dev_mode=True), policy, cache_size=0)
+    cached = Verifier(KeyRegistry(None, dev_mode=True), policy)
     figures = {
         "prepare without signature": _per_record_us(lambda: plain.prepare(record, mapped, spec, now), n),
         "prepare with signature": _per_record_us(lambda: signed.prepare(record, mapped, spec, now), n),
         "canonical form only": _per_record_us(lambda: canonical_bytes(item), n),
         "sign only (canonical + Ed25519)": _per_record_us(lambda: signer.sign(item), n),
-        "verify at the consumer": _per_record_us(lambda: verifier.check_delivery(item, None), n),
+        "verify at the consumer (first time)": _per_record_us(lambda: uncached.check_delivery(item, None), n),
+        "verify again (extra sink, redelivery)": _per_record_us(lambda: cached.check_delivery(item, None), n),
     }
     print(f"{n} records, body {len(prepared.body)} bytes")
     for name, us in figures.items():
-        print(f"  {name:34s} {us:8.1f} us/record")
+        print(f"  {name:38s} {us:8.1f} us/record")
 
 
 if __name__ == "__main__":
