@@ -195,3 +195,34 @@ async def test_redrive_keeps_or_renews_the_signature(node: Node) -> None:
     row = store(node).get(correction["record_key"])
     assert row is not None and row["revision"] == 2
     assert row["envelope"]["signature"].startswith("dev-pusat:")  # vouched for by this node
+
+
+async def test_a_level_verifies_before_forwarding(tmp_path: Path) -> None:
+    """A kab/kota node's level worker refuses a tampered or unsigned record (quarantined, not forwarded)
+    and forwards a signed one whose signature still verifies at pusat after the hop was appended."""
+    settings = node_settings(
+        tmp_path,
+        node="kab-bogor",
+        level="kabkota",
+        region="32.01",
+        uplink={"enabled": True},
+        sink={"enabled": False},
+        **STRICT,
+    )
+    transport = MemoryTransport(topology_for(settings))
+    kab = Node(settings, transport=transport)
+    await kab.start()
+    try:
+        good = signed(Signer.development("32.01"), now_envelope("LV1"))
+        await inject(kab, good)
+        await inject(kab, {**signed(Signer.development("32.01"), now_envelope("LV2")), "revision": 3})
+        await inject(kab, now_envelope("LV3").model_dump(mode="json"))
+        uplink = kab.topology.uplink_queue
+        await until(lambda: kab.quarantine_store.count() == 2)
+        assert kab.quarantine_store.counts_by_reason() == {"signature_invalid": 1, "signature_missing": 1}
+        await until(lambda: transport.depth(uplink) == 1)
+        (forwarded,) = [env for body in transport.bodies(uplink) for env in orjson.loads(body)]
+        assert forwarded["source_record_id"] == "LV1" and len(forwarded["lineage"]) == 1
+        kab.verifier.verify(forwarded)  # what pusat will check: the hop did not break the signature
+    finally:
+        await kab.stop()
