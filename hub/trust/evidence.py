@@ -22,7 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import structlog
 
+log = structlog.get_logger(__name__)
 GENESIS = "0" * 64
 _DDL = """
 CREATE TABLE IF NOT EXISTS evidence (
@@ -62,8 +64,8 @@ class EvidenceLog:
         self._conn.executescript(_DDL)
         self._lock = threading.Lock()
 
-    def append(self, entries: Iterable[Evidence], at: datetime | None = None) -> None:
-        """Append entries in one transaction (committed on return)."""
+    def append(self, entries: Iterable[Evidence], at: datetime | None = None) -> tuple[int, str]:
+        """Append entries in one transaction (committed on return); returns and logs the new head."""
         stamp = (at or datetime.now(UTC)).isoformat()
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -93,6 +95,8 @@ class EvidenceLog:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+        log.info("evidence_appended", entries=len(rows), head=f"{seq}:{prev}")
+        return seq, prev
 
     def decisions(self) -> list[tuple[str, str | None]]:
         """(decision, reason) of every entry in order (for tests and quick looks)."""

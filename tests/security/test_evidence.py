@@ -131,3 +131,14 @@ def test_audit_without_verify_still_talks_to_the_admin_api() -> None:
 
     args = _parser().parse_args(["audit", "--limit", "5"])
     assert args.action is None and args.limit == 5 and args.url == "http://127.0.0.1:8080"
+
+
+def test_every_append_logs_the_head(tmp_path: Path) -> None:
+    """The head after each append is logged, so shipped logs can prove a cut-off tail later."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as events:
+        path = filled(tmp_path)
+    heads = [e["head"] for e in events if e["event"] == "evidence_appended"]
+    report = verify_chain(path)
+    assert heads[-1] == f"{report.head_seq}:{report.head_hash}" and len(heads) == 2
