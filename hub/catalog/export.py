@@ -20,10 +20,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from collections.abc import Sequence
 
 from hub.catalog.asyncapi import asyncapi_document
 from hub.catalog.diagram import topology_svg
