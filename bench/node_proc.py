@@ -9,6 +9,7 @@ the node gracefully on SIGTERM or SIGINT.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -54,6 +55,7 @@ async def main(spec: dict[str, Any]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with Node(settings, sink=sink) as node:
+        gc.freeze()  # as `simpul run` does once the node has started
         print("READY " + json.dumps({"http_port": node.http_port, "pid": os.getpid()}), flush=True)
         await stop.wait()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Sequence
@@ -222,6 +223,10 @@ def _run(config: Path | None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with Node(settings):
+            # What start-up loaded (region index, schemas, ~80k objects) lives as long as the process:
+            # keep it out of the cyclic GC's scans, which otherwise cost ~30 us per record in the
+            # publishing path (bench/, docs/performance.md).
+            gc.freeze()
             await stop.wait()
 
     asyncio.run(serve())
