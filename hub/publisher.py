@@ -9,7 +9,9 @@ a semaphore, so a slow or blocked broker turns into backpressure on the sources,
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -24,9 +26,10 @@ log = structlog.get_logger(__name__)
 @dataclass
 class _Batch:
     routing_key: str
+    # One future per AMQP message, shared by its records: they are confirmed (or fail) together.
+    done: asyncio.Future[None]
     items: list[bytes] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
-    waiters: list[asyncio.Future[None]] = field(default_factory=list)
     size: int = 2
     timer: asyncio.TimerHandle | None = None
 
@@ -65,22 +68,51 @@ class BatchingPublisher:
             finally:
                 self._metrics.pending_records.dec()
 
+    async def submit_many(self, items: Sequence[tuple[str, bytes, str]]) -> list[BaseException | None]:
+        """Publish several serialised envelopes, each ``(routing key, body, message id)``; return once
+        every one was confirmed or failed: per item None, or the exception ``submit`` would raise.
+
+        The same bounds as ``submit`` (a slot per record awaiting its confirm), but one waiter per AMQP
+        message instead of a task, a shield and a future per record: that per-record asyncio work cost
+        more than the publish itself (bench/, docs/performance.md). Cancelling the caller leaves the
+        records already handed over in flight, as with ``submit``.
+        """
+        futures: list[asyncio.Future[None]] = []
+        held: dict[int, list[int]] = {}  # per AMQP message of this call: slots to give back when it ends
+        for routing_key, item, message_id in items:
+            await self._slots.acquire()
+            self._metrics.pending_records.inc()
+            future = self._add(routing_key, item, message_id)
+            futures.append(future)
+            count = held.get(id(future))
+            if count is None:
+                count = held[id(future)] = [0]
+                future.add_done_callback(functools.partial(self._give_back, count))
+            count[0] += 1
+        if futures:
+            await asyncio.wait(set(futures))
+        return [_failure(f) for f in futures]
+
+    def _give_back(self, count: list[int], _future: asyncio.Future[None]) -> None:
+        for _ in range(count[0]):
+            self._slots.release()
+        self._metrics.pending_records.dec(count[0])
+
     def _add(self, routing_key: str, item: bytes, message_id: str) -> asyncio.Future[None]:
         batch = self._open.get(routing_key)
         if batch is not None and batch.size + len(item) + 1 > self._max_bytes:
             self._flush(routing_key)
             batch = None
         if batch is None:
-            batch = self._open[routing_key] = _Batch(routing_key)
             loop = asyncio.get_running_loop()
+            batch = self._open[routing_key] = _Batch(routing_key, done=loop.create_future())
+            # A submitter may be cancelled while its record is in flight; retrieve the outcome anyway so
+            # a failure is not reported as "never retrieved" (the record itself is retried by its source).
+            batch.done.add_done_callback(_consume_outcome)
             batch.timer = loop.call_later(self._linger_s, self._flush, routing_key)
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        # A submitter may be cancelled while its record is in flight; retrieve the outcome anyway so a
-        # failure is not reported as "never retrieved" (the record itself is retried by its source).
-        waiter.add_done_callback(_consume_outcome)
+        waiter = batch.done
         batch.items.append(item)
         batch.ids.append(message_id)
-        batch.waiters.append(waiter)
         batch.size += len(item) + 1
         if len(batch.items) >= self._max_records:
             self._flush(routing_key)
@@ -119,16 +151,14 @@ class BatchingPublisher:
                 error=type(exc).__name__,
                 detail=str(exc),
             )
-            for waiter in batch.waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
+            if not batch.done.done():
+                batch.done.set_exception(exc)
             return
         faultpoints.reach("publish_confirmed_unseen")
         self._metrics.publish_latency.observe(time.perf_counter() - started)
         self._metrics.batch_records.observe(len(batch.items))
-        for waiter in batch.waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        if not batch.done.done():
+            batch.done.set_result(None)
 
     async def drain(self) -> None:
         """Send every open batch now and wait until all sends have finished."""
@@ -136,6 +166,11 @@ class BatchingPublisher:
             self._flush(key)
         while self._sending:
             await asyncio.gather(*list(self._sending), return_exceptions=True)
+
+
+def _failure(future: asyncio.Future[None]) -> BaseException | None:
+    """What a finished batch future means for one of its records: None (confirmed) or the error."""
+    return asyncio.CancelledError() if future.cancelled() else future.exception()
 
 
 def _consume_outcome(future: asyncio.Future[None]) -> None:

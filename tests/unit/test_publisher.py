@@ -94,3 +94,48 @@ async def test_drain_sends_open_batches(count: int) -> None:
     await pub.drain()
     await asyncio.gather(*tasks)
     assert len(transport.messages("t.central")) == 1
+
+
+async def test_submit_many_reports_each_record_and_shares_messages() -> None:
+    """submit_many: records with one key share a message; a failed message fails exactly its records."""
+    transport = await _transport()
+    original = transport.publish
+
+    async def refuse_b(exchange: str, routing_key: str, body: bytes, **kwargs: object) -> None:
+        if routing_key.startswith("b."):
+            raise BrokerUnavailable("nacked")
+        await original(exchange, routing_key, body, **kwargs)  # type: ignore[arg-type]
+
+    transport.publish = refuse_b  # type: ignore[method-assign]
+    metrics = Metrics()
+    pub = BatchingPublisher(transport, "t.ingest", metrics, linger_s=0.01)
+    items = [("a.v1.32", b'{"i":%d}' % i, f"a{i}") for i in range(5)]
+    items += [("b.v1.33", b'{"i":%d}' % i, f"b{i}") for i in range(3)]
+    results = await pub.submit_many(items)
+    assert results[:5] == [None] * 5
+    assert all(isinstance(r, BrokerUnavailable) for r in results[5:])
+    bodies = transport.bodies("t.central")
+    assert len(bodies) == 1 and len(codec.split_batch(bodies[0])) == 5
+    assert metrics.pending_records._value.get() == 0
+
+
+async def test_submit_many_is_bounded_by_the_pending_slots() -> None:
+    """More records than max_pending: later records wait for earlier confirms; all slots come back."""
+    transport = await _transport()
+    metrics = Metrics()
+    pub = BatchingPublisher(transport, "t.ingest", metrics, max_records=2, linger_s=0, max_pending=3)
+    peak = 0
+    original = transport.publish
+
+    async def watch(*args: object, **kwargs: object) -> None:
+        nonlocal peak
+        peak = max(peak, int(metrics.pending_records._value.get()))
+        await asyncio.sleep(0.01)
+        await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    transport.publish = watch  # type: ignore[method-assign]
+    results = await pub.submit_many([("k.v1.32", b"{}", str(i)) for i in range(10)])
+    assert results == [None] * 10
+    assert peak <= 3
+    assert metrics.pending_records._value.get() == 0
+    assert sum(len(codec.split_batch(b)) for b in transport.bodies("t.central")) == 10
