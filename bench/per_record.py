@@ -22,9 +22,9 @@ from typing import Any
 from bench.common import SCHEMA, kab_kota_codes, payload
 
 
-def _time(fn: Callable[[], Any], n: int) -> float:
+def _time(fn: Callable[[], Any], n: int, repeat: int = 3) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t0)
@@ -55,7 +55,6 @@ def measure(n: int) -> dict[str, float]:
     unsigned = Validator(default_index(), tokenizer)
     pipeline = Pipeline(validator, None, None, metrics)  # type: ignore[arg-type]  # prepare only
     worker = SinkWorker(_NullSink(), None, metrics, verifier=verifier)  # type: ignore[arg-type]  # _check only
-    plain_worker = SinkWorker(_NullSink(), None, metrics)  # type: ignore[arg-type]
     source = SourceIdentity(system="bench", office="pusat", adapter="bench")
     regions = kab_kota_codes()
     out: dict[str, float] = {}
@@ -95,15 +94,20 @@ def measure(n: int) -> dict[str, float]:
     async def check_all() -> None:
         checked[:] = [await worker._check(it, "guest") for it in items]
 
-    out["consume: check (verify+envelope+payload)"] = _time(lambda: asyncio.run(check_all()), n)
+    # Once: the verifier remembers verified signatures, a second pass would not verify again.
+    out["consume: check (verify+envelope+payload)"] = _time(lambda: asyncio.run(check_all()), n, repeat=1)
 
-    async def check_plain() -> None:
-        for it in items:
-            await plain_worker._check(it)
+    from hub.trust.signing import canonical_bytes, split_signature, verify_message
 
-    out["  of which signature verify"] = out["consume: check (verify+envelope+payload)"] - _time(
-        lambda: asyncio.run(check_plain()), n
-    )
+    public = signer.public_key
+    sigs = [split_signature(it["signature"])[1] for it in items]
+
+    # Measured directly: the verifier caches verified signatures, so repeating _check would hide it.
+    def verify_all() -> None:
+        for sig, it in zip(sigs, items, strict=True):
+            verify_message(public, sig, canonical_bytes(it))
+
+    out["  of which signature verify (Ed25519)"] = _time(verify_all, n)
     out["sink: row preparation"] = _time(lambda: [pg_prepare(e) for e in checked], n)
     return out
 
