@@ -30,6 +30,7 @@ import orjson
 import structlog
 
 from hub import codec
+from hub.errors import BrokerUnavailable
 from hub.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology
 from hub.transport.base import HeaderValue, StreamDelivery, StreamOffset, Transport
 
@@ -105,7 +106,10 @@ class ReplayResult:
     unreadable: int = 0
 
     def summary(self) -> str:
-        window = "empty stream" if self.first is None else f"offsets {self.first}-{self.last}"
+        if self.first is not None:
+            window = f"offsets {self.first}-{self.last}"
+        else:
+            window = "empty stream" if self.end_offset is None else "empty window"
         skipped = f", {self.unreadable} unreadable skipped" if self.unreadable else ""
         return (
             f"replayed to {self.queue}: read {self.messages_read} messages ({window}, {self.records_read} "
@@ -155,22 +159,35 @@ async def replay(
     prefix: str = "simpul",
     progress: Progress | None = None,
     window: int = 64,
+    first_timeout_s: float = 5.0,
+    stall_timeout_s: float = 60.0,
 ) -> ReplayResult:
     """Replay the stream from ``since`` to its current end into ``consumer``'s queue (module docstring).
 
     Up to ``window`` publishes await their confirms at once; the function returns only when every
     publish is confirmed, and raises (``BrokerUnavailable``...) otherwise: run it again, it is idempotent.
+    A window with no message (``since`` after the last one) ends after ``first_timeout_s``.
     """
     stream = f"{prefix}.feed"
     result = ReplayResult(consumer, replay_queue(prefix, consumer))
     result.end_offset = await stream_end(transport, stream)
-    if result.end_offset is None:
-        return result
+    end = result.end_offset
+    if end is None or since == "next" or (isinstance(since, int) and since > end):
+        return result  # nothing stored in the window
     pending: set[asyncio.Task[None]] = set()
     reader = transport.read_stream(stream, offset=since, prefetch=max(window * 2, 100))
     try:
-        async for delivery in reader:
-            if delivery.offset > result.end_offset:
+        while True:
+            try:
+                # A time after the last message starts the broker at "next": nothing ever comes. Once
+                # messages flow, a long silence before the end means the stream stalled.
+                async with asyncio.timeout(first_timeout_s if result.first is None else stall_timeout_s):
+                    delivery = await anext(reader)
+            except TimeoutError:
+                if result.first is None:
+                    break
+                raise BrokerUnavailable("the stream stopped delivering before the replay's end") from None
+            if delivery.offset > end:
                 break
             task = await _handle(transport, delivery, where, result, prefix, consumer)
             if task is not None:
@@ -182,7 +199,7 @@ async def replay(
             await delivery.ack()
             if progress is not None:
                 progress(result)
-            if delivery.offset >= result.end_offset:
+            if delivery.offset >= end:
                 break
         if pending:
             await asyncio.gather(*pending)

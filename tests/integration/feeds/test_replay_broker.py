@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -91,7 +91,8 @@ async def test_replay_from_a_real_stream_twice(
 async def test_replay_from_an_offset_and_a_time(
     node_transport: AmqpTransport, replay_transport: AmqpTransport
 ) -> None:
-    """An integer offset starts exactly there; a timestamp starts at the first chunk stored after it."""
+    """An integer offset starts exactly there; a timestamp starts at the first chunk stored after it; a
+    time after the last message replays nothing (and does not wait)."""
     for i in range(5):
         await _publish(node_transport, [feed_env("early_warning", f"OLD{i}", kode="91.03")])
     await asyncio.sleep(1.5)
@@ -103,6 +104,11 @@ async def test_replay_from_an_offset_and_a_time(
     by_time = await replay(replay_transport, consumer="bappenas", since=since, where=ReplayFilter())
     assert (by_offset.first, by_offset.last, by_offset.messages_published) == (6, 7, 2)
     assert (by_time.first, by_time.last, by_time.messages_published) == (5, 7, 3)
+    later = datetime.now(UTC) + timedelta(hours=1)  # the broker would start at "next" and wait
+    empty = await replay(
+        replay_transport, consumer="bappenas", since=later, where=ReplayFilter(), first_timeout_s=1
+    )
+    assert (empty.first, empty.messages_read, empty.end_offset) == (None, 0, 7)
 
 
 async def test_simpul_replay_command(

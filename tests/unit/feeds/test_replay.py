@@ -114,3 +114,24 @@ async def test_memory_stream_offsets() -> None:
     with pytest.raises(TopologyError):
         transport.consume(f"{PREFIX}.feed", prefetch=1)
     await transport.close()
+
+
+async def test_a_window_after_the_last_message_is_empty() -> None:
+    """A time after the last message, an offset past the end, or next: nothing to replay, and the replay
+    ends instead of waiting for new messages."""
+    transport = _transport()
+    await transport.start()
+    await _publish(transport, [feed_env(rid="ONLY")])
+    later = datetime.now(UTC).replace(year=2100)
+    for since in (later, 5, "next"):
+        result = await replay(
+            transport,
+            consumer="bappenas",
+            since=since,
+            where=ReplayFilter(),
+            prefix=PREFIX,
+            first_timeout_s=0.2,
+        )  # type: ignore[arg-type]
+        assert (result.first, result.messages_published, result.end_offset) == (None, 0, 0), since
+        assert "read 0 messages (empty window" in result.summary()
+    await transport.close()
