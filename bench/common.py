@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -205,6 +206,26 @@ def cpu_s(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def service_pids() -> dict[str, list[int]]:
+    """The RabbitMQ node serving 5672 and the PostgreSQL server processes, for their CPU per record.
+    (Best effort: empty where ``ss``/``pgrep`` cannot tell; PostgreSQL's figure counts every session.)"""
+    out: dict[str, list[int]] = {"rabbitmq": [], "postgres": []}
+    try:
+        listen = subprocess.run(
+            ["ss", "-ltnpH", "sport = :5672"], capture_output=True, text=True, check=False
+        )
+        out["rabbitmq"] = [int(p) for p in re.findall(r"pid=(\d+)", listen.stdout)][:1]
+        pg = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True, check=False)
+        out["postgres"] = [int(p) for p in pg.stdout.split()]
+    except OSError:
+        pass
+    return out
+
+
+def services_cpu_s(pids: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(cpu_s(p) for p in group) for name, group in pids.items() if group}
 
 
 @dataclass

@@ -34,7 +34,7 @@ from bench.common import PYTHON, ROOT
 RESULTS = ROOT / "bench" / "results"
 SIZES = {
     # name: (full, quick)
-    "sustained": (100_000, 30_000),
+    "sustained": (60_000, 30_000),
     "aiopika_1": (20_000, 6_000),
     "aiopika_100": (60_000, 30_000),
     "faststream_1": (10_000, 4_000),

@@ -17,14 +17,23 @@ import json
 import time
 from typing import Any
 
-from bench.common import Proc, RssSampler, Warehouse, cpu_s, hub_process, pg_schema, vhost
+from bench.common import (
+    Proc,
+    RssSampler,
+    Warehouse,
+    cpu_s,
+    hub_process,
+    pg_schema,
+    service_pids,
+    vhost,
+)
 from bench.source import source_entry
 
 # The settings the benchmarks run the hub with (see docs/performance.md for why these values).
 HUB_SETTINGS: dict[str, Any] = {
     "batch": {"max_records": 100, "linger_ms": 5, "max_pending_records": 20_000},
     "broker": {"max_inflight": 256},
-    "sink": {"prefetch": 128, "batch_messages": 32, "linger_ms": 10},
+    "sink": {"prefetch": 128, "batch_messages": 32, "linger_ms": 10, "concurrency": 2},
 }
 
 
@@ -80,6 +89,8 @@ async def run(
         marks: dict[str, dict[str, float]] = {}
         pending = sorted(rss_at)
         sampler: RssSampler | None = None
+        services = service_pids()
+        before_pid = {pid: cpu_s(pid) for group in services.values() for pid in group}
         started = time.monotonic()
         try:
             for p in procs_list:  # the sink first, so its queue is consumed from the first record
@@ -94,6 +105,15 @@ async def run(
 
             seen, done_at = await wh.wait_for(records, timeout, tick)
             cpu = {p.name: cpu_s(p.pid) for p in procs_list}
+            # Sessions opened during the run (the sink's connections) count from zero.
+            services_after = service_pids()
+            old = {pid for group in services.values() for pid in group}
+            for name, group in services_after.items():
+                if group:
+                    used = sum(
+                        cpu_s(pid) - (before_pid.get(pid, 0.0) if pid in old else 0.0) for pid in group
+                    )
+                    cpu[name] = used
             span = await wh.span()
         finally:
             if sampler is not None:
