@@ -85,6 +85,8 @@ class FeedApi:
 
     def _schema(self, request: web.Request, consumer: FeedConsumer) -> str:
         schema = request.match_info.get("schema") or request.query.get("schema") or ""
+        if not schema:
+            raise RequestError("schema is required")
         try:
             catalog.get(schema)
         except UnknownSchema:

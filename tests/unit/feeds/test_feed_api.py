@@ -213,6 +213,7 @@ async def test_completeness_endpoint_and_metric(node: Node, warehouse: SqliteWar
     assert papua["zone"] == "WIT" and papua["counts"]["reported"] == 1
     assert report["totals"]["reported"] == 1 and report["totals"]["missing"] == 513
     assert (await _get(node, "/v1/completeness?schema=periodic_report", "tok-pusat"))[0] == 404
+    assert (await _get(node, "/v1/completeness", "tok-pusat"))[0] == 400
     metrics = f"http://127.0.0.1:{node.http_port}/metrics"
     async with aiohttp.ClientSession() as http, http.get(metrics) as response:
         text = await response.text()
