@@ -121,7 +121,10 @@ def _permissions(user: BrokerUser, topology: Topology, vhost: str) -> dict[str, 
         everything = _escaped_prefix(topology)
         configure = write = read = everything
     elif user.role == "consumer":
-        configure, write, read = "", "", f"^{re.escape(topology.feed_stream)}$"
+        # The feed stream, and the replay queue ``simpul replay --to <user>`` fills for this consumer alone.
+        replay = f"{topology.prefix}.replay.{user.name}"
+        configure, write = "", ""
+        read = f"^({re.escape(topology.feed_stream)}|{re.escape(replay)})$"
     else:  # source, shovel: publish into ingest, nothing else
         configure, write, read = "", f"^{re.escape(topology.ingest_exchange)}$", ""
     return {"user": user.name, "vhost": vhost, "configure": configure, "write": write, "read": read}

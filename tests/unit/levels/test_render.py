@@ -176,9 +176,12 @@ def test_pusat_has_feed_stream_and_no_shovel() -> None:
         "vhost": "/",
         "configure": "",
         "write": "",
-        "read": r"^simpul\.feed$",
+        "read": r"^(simpul\.feed|simpul\.replay\.feed\-reader)$",
     }
     assert _by(d["topic_permissions"], "user")["feed-reader"]["write"] == "^$"
+    read = perms["feed-reader"]["read"]
+    assert re.match(read, "simpul.replay.feed-reader") and re.match(read, "simpul.feed")
+    assert not re.match(read, "simpul.replay.other-app") and not re.match(read, "simpul.central")
 
 
 @pytest.mark.parametrize("level", ["kabkota", "provinsi", "pusat"])
