@@ -126,6 +126,7 @@ class NodeObserver:
         """What the status page shows: adapters, throughput totals, quarantine, and silence per province."""
         self.refresh_metrics()
         await self.refresh_broker_metrics()
+        await self._node.feeds.refresh_metrics(self._node.metrics)  # reports missing per province
         return {
             **self.status(),
             "quarantine_by_reason": self._node.quarantine_store.counts_by_reason(),
@@ -151,13 +152,24 @@ def _totals(metrics: Metrics) -> dict[str, float]:
 
 
 def _province_silence(metrics: Metrics) -> list[dict[str, Any]]:
-    """The 38 provinces with the time of their last published record (any adapter), or None."""
+    """The 38 provinces with the time of their last published record (any adapter), or None, and the
+    reports they owe for the newest due period (``None`` where no report obligation is declared)."""
     last: dict[str, float] = {}
     for metric in metrics.last_record.collect():
         for sample in metric.samples:
             province = sample.labels["province"]
             last[province] = max(last.get(province, 0.0), sample.value)
+    missing: dict[str, int] = {}
+    for metric in metrics.reports_missing.collect():
+        for sample in metric.samples:
+            province = sample.labels["province"]
+            missing[province] = missing.get(province, 0) + int(sample.value)
     return [
-        {"code": p.code, "name": p.name, "last_record": last.get(p.code)}
+        {
+            "code": p.code,
+            "name": p.name,
+            "last_record": last.get(p.code),
+            "reports_missing": missing.get(p.code),
+        }
         for p in default_index().children(None)
     ]

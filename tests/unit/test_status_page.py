@@ -226,3 +226,20 @@ def test_throughput_rates_over_the_window() -> None:
     assert meter.rates({"published": 150.0}) == {"published": 10.0}
     now[0] = 100.0
     assert meter.rates({"published": 150.0}) == {"published": 0.0}
+
+
+async def test_overview_counts_reports_owed_per_province(tmp_path: Path) -> None:
+    """With quarterly reports owed by every kab/kota of Jawa Barat and none received, the overview shows
+    all 27 missing there, and no figure for provinces that owe nothing."""
+    obligation = {"schema": "periodic_report", "level": "kabkota", "period": "quarter", "provinces": ["32"]}
+    settings = node_settings(tmp_path, completeness={"obligations": [obligation], "cache_s": 0})
+    node = Node(settings, transport=MemoryTransport(topology_for(settings)))
+    await node.start()
+    try:
+        status, o = await admin(node, "GET", "/v1/admin/overview", token=TOKEN_READ)
+    finally:
+        await node.stop()
+    provinces = {p["code"]: p for p in o["provinces"]}
+    assert status == 200
+    assert provinces["32"]["reports_missing"] == len(default_index().children("32")) == 27
+    assert provinces["33"]["reports_missing"] is None

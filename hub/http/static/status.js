@@ -142,10 +142,13 @@ function renderProvinces(provinces, now) {
     const state = silenceClass(p.last_record, now);
     const age = p.last_record === null || p.last_record === undefined
       ? "no record yet" : formatAge(now - p.last_record) + " ago";
+    const owed = p.reports_missing === null || p.reports_missing === undefined ? null : p.reports_missing;
+    const report = owed === null ? "" : (owed === 0 ? "reports complete" : owed + " reports missing");
     grid.append(el("div", {
-      class: "tile tile-" + state, "data-province": p.code, "data-silence": state, title: p.name,
+      class: "tile tile-" + state + (owed ? " tile-owing" : ""), "data-province": p.code,
+      "data-silence": state, "data-missing": owed === null ? "" : String(owed), title: p.name,
     }, el("span", { class: "code" }, p.code), el("span", { class: "pname" }, p.name),
-       el("span", { class: "age" }, age)));
+       el("span", { class: "age" }, age), el("span", { class: "owed" }, report)));
   }
 }
 
