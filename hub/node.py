@@ -25,6 +25,7 @@ from hub.catalog.http import CatalogApi
 from hub.consumer import BatchConsumer
 from hub.errors import ConfigError, NotFound
 from hub.feeds.face import FeedFace
+from hub.feeds.replay_jobs import ReplayJobs, amqp_replay_transports
 from hub.http.admin import AdminApi
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
@@ -101,6 +102,11 @@ class Node:
         self._adapters: dict[str, object] = {}
         self.observer = NodeObserver(self)
         self.feeds = FeedFace(settings)  # ministry feeds and completeness over the warehouse
+        self.replays = (  # replays started from the admin API
+            ReplayJobs(amqp_replay_transports(settings), settings.broker.prefix)
+            if settings.feed.stream
+            else None
+        )
         tokenizer = NikTokenizer(settings.key_bytes("token_key"))
         sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
         b = settings.batch
@@ -270,6 +276,7 @@ class Node:
             self.audit,
             overview=self.overview,
             lineage=self.lineage,
+            replays=self.replays,
         )
         app = build_app(
             ingest,
@@ -351,6 +358,8 @@ class Node:
             if sink is not None:
                 await sink.close()
         await self.feeds.close()
+        if self.replays is not None:
+            await self.replays.close()
         await asyncio.to_thread(self.quarantine_store.close)
         await asyncio.to_thread(self.source_state.close)
         await asyncio.to_thread(self.audit.close)

@@ -97,9 +97,9 @@ class _Bar:
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    from hub.feeds.replay import CONSUMER_PATTERN, ReplayFilter, replay, replay_topology
+    from hub.feeds.replay import CONSUMER_PATTERN, ReplayFilter, replay
+    from hub.feeds.replay_jobs import amqp_replay_transports
     from hub.settings import load_settings
-    from hub.transport.amqp import AmqpTransport
 
     settings = load_settings(args.config)
     if not re.match(CONSUMER_PATTERN, args.consumer):
@@ -112,16 +112,7 @@ async def _replay(args: argparse.Namespace) -> int:
         region = normalize_code(args.region)
         if region is None:
             raise ConfigError("is not a kode wilayah", key="--region")
-    b = settings.broker
-    topology = replay_topology(b.prefix, args.consumer, feed_max_age=settings.feed.max_age)
-    transport = AmqpTransport(
-        b.url,
-        topology,
-        management_url=b.management_url,
-        heartbeat=b.heartbeat_s,
-        publish_timeout=b.publish_timeout_s,
-        name=f"{settings.node}:replay",
-    )
+    transport = amqp_replay_transports(settings)(args.consumer)
     await transport.start()
     bar = _Bar()
     try:
@@ -130,7 +121,7 @@ async def _replay(args: argparse.Namespace) -> int:
             consumer=args.consumer,
             since=since,
             where=ReplayFilter(args.schema, region),
-            prefix=b.prefix,
+            prefix=settings.broker.prefix,
             progress=bar,
         )
     finally:

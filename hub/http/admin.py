@@ -18,7 +18,8 @@ from aiohttp import web
 from hub.adapters.runner import SourceRunner
 from hub.audit import AdminAudit
 from hub.config_check import check_config_text
-from hub.errors import RequestError
+from hub.errors import NotFound, RequestError
+from hub.feeds.replay_jobs import ReplayJobs
 from hub.http.responses import json_response, problem
 from hub.quarantine import QuarantineEntry
 from hub.quarantine_store import STATUSES, QuarantineStore
@@ -49,6 +50,7 @@ class AdminApi:
         *,
         overview: Callable[[], Awaitable[dict[str, Any]]] | None = None,
         lineage: Callable[[str], Awaitable[dict[str, Any]]] | None = None,
+        replays: ReplayJobs | None = None,
     ) -> None:
         self._tokens = tokens
         self._runners = runners
@@ -59,6 +61,7 @@ class AdminApi:
         self._audit = audit
         self._overview = overview
         self._lineage = lineage
+        self._replays = replays
         self._throughput = Throughput()
 
     def routes(self) -> list[web.RouteDef]:
@@ -77,6 +80,9 @@ class AdminApi:
             web.get("/v1/admin/audit", self.audit),
             web.post("/v1/admin/config/validate", self.config_validate),
             web.get("/v1/admin/lineage/{message_id}", self.lineage),
+            web.post("/v1/admin/replays", self.replay_start),
+            web.get("/v1/admin/replays", self.replay_list),
+            web.get("/v1/admin/replays/{job_id}", self.replay_show),
         ]
 
     def _caller(self, request: web.Request, need: Role) -> AdminToken:
@@ -262,6 +268,35 @@ class AdminApi:
             )
         self._log(who, "config.validate", str(report.summary["node"]), "valid")
         return json_response({"valid": True, **report.summary})
+
+    def _replay_jobs(self) -> ReplayJobs:
+        if self._replays is None:
+            raise NotFound("this node keeps no feed stream, so it has nothing to replay")
+        return self._replays
+
+    async def replay_start(self, request: web.Request) -> web.Response:
+        """Start a replay of the feed stream to one consumer (``{"to", "since"?, "schema"?, "region"?}``):
+        202 with the job, which runs in the background; act role, audited."""
+        who = self._caller(request, "act")
+        jobs = self._replay_jobs()
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise RequestError("the body is a JSON object")
+        try:
+            job = jobs.start(body, who.name)
+        except RequestError as exc:
+            self._log(who, "replay.start", str(body.get("to", "-")), f"refused: {exc}")
+            raise
+        self._log(who, "replay.start", job.consumer, "started", job=job.job_id, since=job.since)
+        return json_response(job.view(), status=202)
+
+    async def replay_list(self, request: web.Request) -> web.Response:
+        self._caller(request, "read")
+        return json_response({"replays": [job.view() for job in self._replay_jobs().list()]})
+
+    async def replay_show(self, request: web.Request) -> web.Response:
+        self._caller(request, "read")
+        return json_response(self._replay_jobs().get(request.match_info["job_id"]).view())
 
 
 class Throughput:
