@@ -63,12 +63,12 @@ async def _dead(amqp_url: str, queue: str) -> set[str]:
     return keys
 
 
-@pytest.mark.fault("one record of a 100-record AMQP message altered after signing (fails re-validation)")
-async def test_a_record_failing_revalidation_inside_a_batch_is_quarantined_alone(
+@pytest.mark.fault("one record of a 100-record AMQP message altered after signing (refused at the sink)")
+async def test_a_record_refused_at_the_sink_inside_a_batch_is_quarantined_alone(
     tmp_path: Path, amqp_url: str, management_url: str
 ) -> None:
     """1 of 100 records in one message is quarantined with its reason; the other 99 are applied."""
-    ledger = Ledger("poison inside a 100-record message (re-validation)")
+    ledger = Ledger("poison inside a 100-record message (record refused by the sink checks)")
     config = h.settings(tmp_path, amqp_url, management_url)
     node = Node(config, sink=SqliteSink(config.sink.sqlite_path))
     counts: list[int] = []
