@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hub.catalog.jsonschema import hoist
+from hub.levels.render import office_routing_regex
 from hub.settings import Settings
 from hub.topology import Topology
 from schemas import catalog
@@ -138,10 +139,15 @@ def asyncapi_document(settings: Settings, topology: Topology, version: str = "0.
             if queue.dead_letter_exchange
             else ""
         )
+        kind = (
+            "stream (replayable, retention " + str(queue.max_age) + ")"
+            if queue.kind == "stream"
+            else "quorum queue"
+        )
         channel: dict[str, Any] = {
             "address": queue.name,
             "title": f"Queue {queue.name}",
-            "description": "Durable quorum queue bound "
+            "description": f"Durable {kind} bound "
             + (", ".join(bound.get(queue.name, [])) or "to nothing")
             + policy,
             "bindings": _queue_binding(queue.name),
@@ -172,9 +178,13 @@ def asyncapi_document(settings: Settings, topology: Topology, version: str = "0.
     for queue_spec in topology.queues:
         operations[f"consume_{queue_spec.name}"] = {
             "action": "receive",
-            "channel": {"$ref": f"#/channels/queue.{queue.name}"},
-            "title": f"Consume {queue.name}",
-            "description": "Consumed in groups; acked only after the durable write (manual ack, prefetch).",
+            "channel": {"$ref": f"#/channels/queue.{queue_spec.name}"},
+            "title": f"Consume {queue_spec.name}",
+            "description": (
+                "Read from the start, an offset or a time (x-stream-offset); the ministry's replayable feed."
+                if queue_spec.kind == "stream"
+                else "Consumed in groups; acked only after the durable write (manual ack, prefetch)."
+            ),
         }
     for source in settings.sources:
         try:
@@ -220,6 +230,7 @@ def asyncapi_document(settings: Settings, topology: Topology, version: str = "0.
             "security": [{"$ref": "#/components/securitySchemes/officeCredentials"}],
             "x-adapter": {"name": sink.name, "kind": sink.kind},
         }
+    _levels_and_rights(settings, topology, servers, channels, operations, specs)
     for sink in settings.sinks:
         sink_queue_name = f"{topology.prefix}.sink.{sink.name}"
         if f"consume_{sink_queue_name}" in operations:
@@ -252,8 +263,67 @@ def asyncapi_document(settings: Settings, topology: Topology, version: str = "0.
                 "officeCredentials": {
                     "type": "userPassword",
                     "description": "One broker user per office node. Topic permissions allow it to "
-                    "publish only routing keys of its own region.",
+                    "publish only routing keys of its own region (x-publish-rights lists them).",
+                    "x-publish-rights": [
+                        {
+                            "user": u.name,
+                            "office": u.office,
+                            "role": u.role,
+                            "routing_keys": office_routing_regex(u.office),
+                        }
+                        for u in settings.broker_users
+                        if u.role in ("source", "shovel")
+                    ],
                 }
             },
         },
     }
+
+
+def _levels_and_rights(
+    settings: Settings,
+    topology: Topology,
+    servers: dict[str, Any],
+    channels: dict[str, Any],
+    operations: dict[str, Any],
+    specs: list[SchemaSpec],
+) -> None:
+    """The uplink (a shovel to the parent's ingest exchange) and the consumers' replay queues."""
+    every = {_message_id(s): {"$ref": _MESSAGES + _message_id(s)} for s in specs}
+    if settings.uplink.enabled:
+        up = settings.uplink
+        servers["parent"] = _server(up.parent_uri)
+        channels["uplink"] = {
+            "address": up.parent_exchange,
+            "title": "The parent level's ingest exchange",
+            "description": f"A RabbitMQ shovel moves {topology.uplink_queue} here (ack-mode on-confirm, "
+            "routing keys kept, user_id stamped with the shovel's login).",
+            "servers": [{"$ref": "#/servers/parent"}],
+            "messages": every,
+            "bindings": _exchange_binding(up.parent_exchange),
+        }
+        operations["uplink"] = {
+            "action": "send",
+            "channel": {"$ref": "#/channels/uplink"},
+            "title": f"Forward upward from {settings.node} ({settings.level})",
+            "description": "Records verified at this level, each with this level's hop in its lineage.",
+            "security": [{"$ref": "#/components/securitySchemes/officeCredentials"}],
+        }
+    for user in settings.broker_users:
+        if user.role != "consumer":
+            continue
+        queue = f"{topology.prefix}.replay.{user.name}"
+        channels[f"queue.{queue}"] = {
+            "address": queue,
+            "title": f"Replay queue of {user.name}",
+            "description": "Filled by simpul replay (or POST /v1/admin/replays) with a window of the feed "
+            "stream; message ids kept, so a deduping consumer applies each record once.",
+            "messages": every,
+            "bindings": _queue_binding(queue),
+        }
+        operations[f"consume_{queue}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/queue.{queue}"},
+            "title": f"{user.name} reads its replays",
+            "security": [{"$ref": "#/components/securitySchemes/officeCredentials"}],
+        }

@@ -379,6 +379,47 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                 params=[_path_param("message_id", "The record's message id (UUID)")],
             )
         },
+        "/v1/admin/replays": {
+            "get": _admin("Replay jobs started on this node, newest first"),
+            "post": {
+                **_admin(
+                    "Replay a window of the feed stream to one consumer's queue, in the background (audited)",
+                    act=True,
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["to"],
+                                "properties": {
+                                    "to": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
+                                    "since": {
+                                        "type": "string",
+                                        "description": "first, last, next, an offset or an ISO time",
+                                    },
+                                    "schema": {"type": "string"},
+                                    "region": {"type": "string", "description": "kode wilayah; below it too"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "202": _json(_ANY_OBJECT, "The job, running; poll GET /v1/admin/replays/{job_id}"),
+                    "400": _problem("Bad consumer name, start or region"),
+                    "401": _problem("No valid admin token"),
+                    "403": _problem("The token may read but not act"),
+                    "404": _problem("This node keeps no feed stream"),
+                },
+            },
+        },
+        "/v1/admin/replays/{job_id}": {
+            "get": _admin(
+                "One replay job: state, figures so far, error", params=[_path_param("job_id", "Job id")]
+            )
+        },
         "/v1/admin/config/validate": {
             "post": {
                 **_admin("Validate a TOML node config as `simpul check-config` does (audited, read role)"),
