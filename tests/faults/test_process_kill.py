@@ -200,6 +200,63 @@ async def test_hub_process_killed_at_a_fault_point(
     assert_ok(report)
 
 
+@pytest.mark.fault("kill -9 of the simpul run process from outside, 3 times mid-stream, wherever it is")
+async def test_hub_process_killed_from_outside_three_times(
+    tmp_path: Path, amqp_url: str, management_url: str
+) -> None:
+    """SIGKILL sent by the test (no fault point: the process may be anywhere, a publish in flight
+    included) at three moments, a restart after each: every row applied once, nothing lost."""
+    inbox = tmp_path / "inbox"
+    files = _drop_files(inbox)
+    offered: list[Key] = [k for f in files for k in f.keys]
+    config = outside.write_config(tmp_path / "node.toml", _config(tmp_path, amqp_url, management_url, inbox))
+    warehouse, state_db = tmp_path / "warehouse.sqlite3", tmp_path / "state" / "sources.sqlite3"
+    await outside.install_tap(amqp_url, "simpul.ingest")
+    log = tmp_path / "node.log"
+    procs: list[outside.HubProcess] = []
+    at_kills: list[int] = []
+    try:
+        for threshold in (150, 450, 750):
+            proc = outside.HubProcess(config, log)
+            procs.append(proc)
+            await proc.start()
+            deadline = time.monotonic() + 60
+            while outside.applied_count(warehouse) < threshold:
+                assert time.monotonic() < deadline, f"never reached {threshold} applied\n{proc.tail()}"
+                assert proc.proc is not None and proc.proc.returncode is None, proc.tail()
+                await asyncio.sleep(0.02)
+            assert proc.proc is not None
+            proc.proc.send_signal(signal.SIGKILL)
+            assert await proc.wait(timeout=30) == -signal.SIGKILL
+            at_kills.append(outside.applied_count(warehouse))
+        last = outside.HubProcess(config, log)
+        procs.append(last)
+        await last.start()
+        recovery: float | None = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            now = outside.applied_count(warehouse)
+            if recovery is None and now > at_kills[-1]:
+                recovery = time.monotonic() - last.started_at
+            if now >= len(offered) and not _waiting(inbox):
+                break
+            await asyncio.sleep(0.1)
+        done_s = time.monotonic() - last.started_at
+        await asyncio.sleep(1.0)
+        assert await last.stop() == 0, last.tail()
+    finally:
+        for proc in procs:
+            await proc.kill()
+    outcome = Outcome(outside.WarehouseView(), set(), 0, recovery, round(done_s, 1))
+    report = await _report(
+        "hub process kill -9 from outside, x3", amqp_url, offered, files, state_db, warehouse, outcome, inbox
+    )
+    for key in ("applied_at_kill", "acked_to_source_at_kill", "routed_at_kill"):
+        report.notes.pop(key)
+    report.notes["applied_at_kills"] = at_kills
+    assert_ok(report)
+
+
 LEVEL_POINTS = [("level_forwarded_before_ack", 5), ("publish_confirmed_unseen", 40)]
 
 
