@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 import uuid
 from collections import Counter
@@ -34,10 +35,13 @@ import orjson
 import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
+from adapters.sqlite_sink.store import SqliteWarehouse
 from hub.demo.levels import LevelNode, fresh_vhosts, node_settings, put_shovel, queue_depth
 from hub.node import Node
+from hub.settings import load_settings
 from hub.transport.management import ManagementClient
 from tests.faults import harness as h
+from tests.faults import outside
 from tests.faults.ledger import Ledger, assert_ok, key_for
 from tests.faults.own_node import OWN_AMQP, OWN_MGMT
 from tests.helpers import item
@@ -88,6 +92,12 @@ async def _push(port: int, ledger: Ledger, statuses: Counter[int], done: asyncio
                 await asyncio.sleep(0.5)
             await asyncio.sleep(0.15)
     done.set()
+
+
+def _hops(store: SqliteWarehouse, record_key: str) -> tuple[str, ...]:
+    """The nodes in the stored row's lineage, in order (empty when the record is missing)."""
+    row = store.get(record_key)
+    return tuple(hop["node"] for hop in (row or {}).get("envelope", {}).get("lineage", []))
 
 
 async def _depth(node: Node, queue: str) -> int:
@@ -153,8 +163,7 @@ async def test_levels_link_fault_through_the_shovel(tmp_path: Path, link: Faulty
             await asyncio.sleep(2)  # late duplicates from the shovel's republishing land before the check
             wrong_lineage = []
             for key in ledger.offered:
-                row = store.get(ledger.keys[key].record_key)
-                hops = tuple(hop["node"] for hop in (row or {}).get("envelope", {}).get("lineage", []))
+                hops = _hops(store, ledger.keys[key].record_key)
                 if hops != ("kab-bogor", "jabar"):
                     wrong_lineage.append(hops)
             parked = {
@@ -185,4 +194,80 @@ async def test_levels_link_fault_through_the_shovel(tmp_path: Path, link: Faulty
     else:
         assert link.resets > 0, "the lossy link must really have reset connections"
     print(report.notes)
+    assert_ok(report)
+
+
+@pytest.mark.fault("SIMPUL_FAULT_POINT=level_forwarded_before_ack:5 in the provinsi simpul run process")
+async def test_province_process_killed_between_forward_and_ack(tmp_path: Path) -> None:
+    """The province runs as ``simpul run`` and is SIGKILLed after its LevelWorker forwarded a group to
+    pusat but before it acked it; kab/kota keeps sending (its shovel feeds the province's broker, which
+    stays up). Restarted on the same state, every record reaches pusat once with both hops."""
+    prefix = f"simpul-lvp-{uuid.uuid4().hex[:6]}"
+    nodes = [
+        LevelNode("pusat", "pusat", None, MAIN_AMQP, MAIN_MGMT, f"{prefix}-pusat"),
+        LevelNode("jabar", "provinsi", "32", MAIN_AMQP, MAIN_MGMT, f"{prefix}-jabar", "pusat", ("RAHASIA",)),
+        LevelNode("kab-bogor", "kabkota", "32.01", MAIN_AMQP, MAIN_MGMT, f"{prefix}-kab-bogor", "jabar"),
+    ]
+    await fresh_vhosts(nodes)
+    pusat_ln, jabar_ln, kab_ln = nodes
+    settings = {n.name: node_settings(n, nodes, tmp_path) for n in nodes}
+    jabar_cfg = {
+        "node": "jabar", "level": "provinsi", "region": "32", "dev_mode": True,
+        "state_dir": str(tmp_path / "jabar-proc"), "log_level": "warning", "log_format": "json",
+        "shutdown_timeout_s": 5.0,
+        "broker": {"url": jabar_ln.url(), "management_url": MAIN_MGMT},
+        "http": {"port": 0, "api_keys": {"key-jabar": {"system": "sys-jabar", "office": "32"}}},
+        "batch": {"linger_ms": 2},
+        "sink": {"enabled": False, "sqlite_path": str(tmp_path / "jabar-proc" / "warehouse.sqlite3")},
+        "uplink": {"enabled": True, "parent_uri": pusat_ln.url(), "hold_classifications": ["RAHASIA"]},
+    }  # fmt: skip
+    config = outside.write_config(tmp_path / "jabar.toml", jabar_cfg)
+    log = tmp_path / "jabar.log"
+    ledger = Ledger("levels: provinsi process kill -9 between forward and ack")
+    statuses: Counter[int] = Counter()
+    first = outside.HubProcess(config, log, fault="level_forwarded_before_ack:5")
+    second = outside.HubProcess(config, log)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            pusat = Node(settings["pusat"], sink=SqliteSink(settings["pusat"].sink.sqlite_path))
+            assert pusat.sink is not None
+            ledger.watch_sink(pusat.sink)
+            await stack.enter_async_context(pusat)
+            kab = Node(settings["kab-bogor"])
+            ledger.watch_transport(kab.transport, kab.topology.ingest_exchange)
+            await stack.enter_async_context(kab)
+            await put_shovel(jabar_ln, load_settings(None, **jabar_cfg))
+            await put_shovel(kab_ln, settings["kab-bogor"])
+            store = h.warehouse(pusat)
+            await first.start()
+            pushed = asyncio.Event()
+            pusher = asyncio.create_task(_push(kab.http_port or 0, ledger, statuses, pushed))
+            try:
+                status = await first.wait(timeout=120)
+                assert status == -signal.SIGKILL, f"exit {status}\n{first.tail()}"
+                ledger.fault()
+                applied_at_kill = len(store.applied_keys())
+                await second.start()
+                ledger.healed()
+                await asyncio.wait_for(pusher, timeout=180)
+            finally:
+                pusher.cancel()
+                await asyncio.gather(pusher, return_exceptions=True)
+            assert await h.wait_for(lambda: h.covered(ledger, store), timeout=180), "not all arrived"
+            await asyncio.sleep(2)
+            assert await second.stop() == 0, second.tail()
+            hops = Counter(_hops(store, ledger.keys[k].record_key) for k in ledger.offered)
+            report = ledger.check(store.applied_keys(), store.delivery_counts())
+    finally:
+        await first.kill()
+        await second.kill()
+        for n in nodes:
+            async with ManagementClient(n.management) as api:
+                with contextlib.suppress(Exception):
+                    await api.delete_vhost(n.vhost)
+    report.notes.update(applied_at_kill=applied_at_kill, http=dict(statuses))
+    print(report.notes)
+    assert hops == {("kab-bogor", "jabar"): CHUNKS * PER_CHUNK}, hops
+    assert 0 < applied_at_kill < CHUNKS * PER_CHUNK, "the kill must fall mid-stream"
+    assert report.redeliveries > 0, "the forwarded, unacked group was forwarded again: duplicates at pusat"
     assert_ok(report)
