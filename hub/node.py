@@ -153,7 +153,12 @@ class Node:
             self._consume(
                 self.topology.central_queue,
                 SinkWorker(
-                    self._sink, self.quarantiner, self.metrics, verifier=self.verifier, evidence=self.evidence
+                    self._sink,
+                    self.quarantiner,
+                    self.metrics,
+                    verifier=self.verifier,
+                    evidence=self.evidence,
+                    delivery_limit=self.settings.broker.delivery_limit,
                 ),
                 self._sink.name,
                 prefetch=s.prefetch,
@@ -178,7 +183,13 @@ class Node:
             )
             await sink.start()
             self._extra_sinks.append(sink)
-            worker = SinkWorker(sink, self.quarantiner, self.metrics, verifier=self.verifier)
+            worker = SinkWorker(
+                sink,
+                self.quarantiner,
+                self.metrics,
+                verifier=self.verifier,
+                delivery_limit=self.settings.broker.delivery_limit,
+            )
             queue = sink_queue(self.topology.prefix, entry.name)
             self._consume(
                 queue, worker, entry.name, prefetch=entry.prefetch, max_messages=entry.batch_messages

@@ -5,6 +5,12 @@ dead-lettered (kept in the dead queue); an envelope that fails re-validation, or
 with what is stored, is quarantined (stage ``consume``); the rest are written in one call to the sink.
 Every delivery of the group is acked only after the sink's commit and the quarantine confirms.
 
+When the sink fails on a group (any error but a ``RetriableError``, which holds the group), the group is
+split in halves until the healthy records are written and the failing ones stand alone, so one record the
+sink cannot store never takes its message-mates down. Such a record is retried with its message like any
+failure; on its message's last delivery before the delivery limit it is quarantined (``sink_refused``)
+instead, and the message is acked: the rest of it was applied.
+
 With a ``verifier`` (``hub.trust``) every envelope's signature, signing key, time window and sender
 identity (the delivery's broker-validated ``user_id``) are checked before anything else; a failure is
 quarantined with its specific reason (``signature_invalid``, ``key_revoked``, ``identity_mismatch`` ...).
@@ -25,10 +31,10 @@ from pydantic import ValidationError
 
 from hub import codec, faultpoints
 from hub.catalog.upcast import upcast_for_sink
-from hub.errors import FieldIssue, RecordError, ValidationFailed
+from hub.errors import FieldIssue, RecordError, RetriableError, ValidationFailed
 from hub.metrics import Metrics
 from hub.quarantiner import Quarantiner
-from hub.sink import CONFLICT, Sink
+from hub.sink import CONFLICT, Sink, SinkResult
 from hub.transport.base import Delivery
 from hub.trust.evidence import Evidence, EvidenceLog
 from hub.trust.pii import preview_pii_keys
@@ -53,8 +59,10 @@ class SinkWorker:
         *,
         verifier: Verifier | None = None,
         evidence: EvidenceLog | None = None,
+        delivery_limit: int | None = None,
     ) -> None:
         self._sink = sink
+        self._delivery_limit = delivery_limit
         self._quarantiner = quarantiner
         self._metrics = metrics
         self._verifier = verifier
@@ -78,6 +86,7 @@ class SinkWorker:
     async def __call__(self, deliveries: Sequence[Delivery]) -> None:
         self._decisions = []
         envelopes: list[Envelope] = []
+        last_chance: list[bool] = []  # per envelope: its message will not be delivered again
         keep: list[Delivery] = []
         for delivery in deliveries:
             try:
@@ -94,16 +103,27 @@ class SinkWorker:
                 await delivery.reject(requeue=False)
                 continue
             keep.append(delivery)
+            final = self._delivery_limit is not None and delivery.delivery_count >= self._delivery_limit - 1
             for item in items:
                 envelope = await self._check(item, delivery.user_id)
                 if envelope is not None:
                     envelopes.append(envelope)
+                    last_chance.append(final)
         if envelopes:
             faultpoints.reach("sink_before_commit")
-            results = await self._sink.write(envelopes)
+            written = await self._write(envelopes, last_chance)
             faultpoints.reach("sink_committed_before_ack")
             now = datetime.now(UTC)
-            for envelope, result in zip(envelopes, results, strict=True):
+            for envelope, result in written:
+                if result is None:
+                    await self._quarantine(
+                        envelope.model_dump(mode="json"),
+                        RecordError(
+                            f"the sink {self._sink.name} could not store this record",
+                            reason="sink_refused",
+                        ),
+                    )
+                    continue
                 self._metrics.sink_records.labels(
                     adapter=self._sink.name, schema=envelope.schema_name, outcome=result.status
                 ).inc()
@@ -133,6 +153,30 @@ class SinkWorker:
         await self._write_evidence()
         for delivery in keep:
             await delivery.ack()
+
+    async def _write(
+        self, envelopes: list[Envelope], last_chance: list[bool]
+    ) -> list[tuple[Envelope, SinkResult | None]]:
+        """Write ``envelopes``; on a failure of the sink, halve the group (see the module docstring). A
+        result of ``None`` marks a record the sink refused on its last chance."""
+        try:
+            return list(zip(envelopes, await self._sink.write(envelopes), strict=True))
+        except RetriableError:
+            raise
+        except Exception as exc:
+            if len(envelopes) > 1:
+                mid = len(envelopes) // 2
+                head = await self._write(envelopes[:mid], last_chance[:mid])
+                return head + await self._write(envelopes[mid:], last_chance[mid:])
+            if not last_chance[0]:
+                raise
+            log.error(
+                "record_refused_by_sink",
+                sink=self._sink.name,
+                message_id=envelopes[0].message_id,
+                error=type(exc).__name__,  # the class only: a message could quote the record
+            )
+            return [(envelopes[0], None)]
 
     async def _check(self, item: dict[str, Any], user_id: str | None = None) -> Envelope | None:
         try:

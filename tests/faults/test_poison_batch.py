@@ -8,9 +8,10 @@ HTTP client still gets 202 for all 100: the broker confirmed the message). Two k
   the verifier refuses it as ``signature_invalid`` before the schema would): only that record may be
   quarantined, with its reason; the other 99 are applied;
 - the sink itself cannot store one record (it raises on any group holding it, every time): only that
-  record may end in the dead queue or quarantine. The consumer isolates per AMQP message, not per record,
-  so today its 99 message-mates are dead-lettered with it (kept, not lost: an operator redrives them).
-  That gap is pinned by a strict xfail; it passes once ``hub/sink_worker.py`` isolates per record.
+  record may end in the dead queue or quarantine. The sink worker halves a failing group until the healthy
+  records are written, and quarantines the one it cannot store (``sink_refused``) on its message's last
+  delivery before the limit; its 99 message-mates are applied. (Before that fix the consumer isolated per
+  AMQP message, and the 99 were dead-lettered with it.)
 """
 
 from __future__ import annotations
@@ -105,11 +106,6 @@ async def test_a_record_refused_at_the_sink_inside_a_batch_is_quarantined_alone(
     assert_ok(report)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 7): the consumer isolates per AMQP message, so a record the sink cannot store "
-    "takes its 99 message-mates to the dead queue; needs per-record isolation in hub/sink_worker.py",
-)
 @pytest.mark.fault("the sink raises on one record of a 100-record AMQP message, each time (delivery limit 3)")
 async def test_a_record_the_sink_cannot_store_parks_only_itself(
     tmp_path: Path, amqp_url: str, management_url: str
@@ -135,7 +131,7 @@ async def test_a_record_the_sink_cannot_store_parks_only_itself(
         dead: set[str] = set()
         for _ in range(60):  # the poison reaches the dead queue after 3 deliveries, about a second
             dead |= await _dead(amqp_url, node.topology.dead_queue)
-            if dead:
+            if dead or node.quarantine_store.count(reason="sink_refused"):
                 break
             await h.wait_for(lambda: False, timeout=0.25)
         await h.wait_for(lambda: len(store.applied_keys()) >= N - 1, timeout=3)
