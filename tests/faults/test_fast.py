@@ -151,7 +151,8 @@ async def _dead_letters(amqp_url: str, queue: str) -> list[dict[str, Any]]:
 async def test_poison_record_is_dead_lettered_and_the_rest_flows(
     tmp_path: Path, amqp_url: str, management_url: str
 ) -> None:
-    """A record the sink can never write reaches the dead queue after the delivery limit; the rest flows."""
+    """A record the sink can never write is kept (quarantined as ``sink_refused`` on its message's last
+    delivery, or in the dead queue); every other record flows, including the poison's message-mates."""
     ledger = Ledger("poison record")
     feed = h.FEEDS["poison"] = h.Feed(ledger)
     feed.add(h.ids("poison", 600), batch_size=20)
@@ -172,23 +173,19 @@ async def test_poison_record_is_dead_lettered_and_the_rest_flows(
     node = _node(config, ledger, sink_write=poisoned)
     async with node:
         store = h.warehouse(node)
-        await h.wait_for(lambda: len(store.applied_keys()) >= 580 and node.runners[0].state == "stopped", 30)
-        await asyncio.sleep(1.5)
-        dead = []
-        for _ in range(50):
-            dead = await _dead_letters(amqp_url, node.topology.dead_queue)
-            if dead:
-                break
-            await asyncio.sleep(0.2)
-    parked = {str(d["idempotency_key"]) for d in dead}
+        await h.wait_for(lambda: len(store.applied_keys()) >= 599 and node.runners[0].state == "stopped", 30)
+        await h.wait_for(lambda: node.quarantine_store.count(reason="sink_refused") >= 1, 15)
+        quarantined = {e.source_record_id for e in node.quarantine_store.list(reason="sink_refused")}
+        dead = await _dead_letters(amqp_url, node.topology.dead_queue)
+    poison_key = h.keys("poison", 600)[205].idempotency_key
+    parked = {str(d["idempotency_key"]) for d in dead} | ({poison_key} if poison in quarantined else set())
     ledger.parked = parked
     report = h.final_report(ledger, config)
-    poison_key = h.keys("poison", 600)[205].idempotency_key
-    assert poison_key in parked, "the poison record must be parked in the dead queue, not dropped"
+    assert parked == {poison_key}, "the poison alone is kept aside (quarantined), nothing else"
     assert attempts >= 3
-    # Records sharing the poison's AMQP message are parked with it (message-level isolation).
     report.notes["parked_with_poison"] = len(parked) - 1
-    assert report.applied == 600 - len(parked)
+    report.notes["quarantined"] = len(quarantined)
+    assert report.applied == 599
     assert_ok(report)
 
 
