@@ -230,7 +230,9 @@ class Node:
         )
         self._mappers[entry.name] = mapper
         self._adapters[entry.name] = adapter
-        runner = SourceRunner(entry.name, adapter, self.pipeline, mapper)
+        runner = SourceRunner(
+            entry.name, adapter, self.pipeline, mapper, fatal_retry_s=self.settings.source_fatal_retry_s
+        )
         self.runners = [r for r in self.runners if r.name != entry.name] + [runner]
         self._runner_tasks[entry.name] = asyncio.create_task(runner.run(), name=f"source-{entry.name}")
         return runner

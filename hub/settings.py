@@ -238,6 +238,9 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     shutdown_timeout_s: float = Field(15.0, gt=0, le=600)
+    source_fatal_retry_s: float = Field(
+        30.0, gt=0, le=3600, description="A source whose records the broker routes nowhere retries this often"
+    )
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)

@@ -3,8 +3,11 @@
 Per batch: ``pipeline.offer_many`` returns once every record is confirmed (published or quarantined).
 Only then is ``batch.commit()`` awaited, so the source's cursor never passes an unconfirmed record. A
 ``RetriableError`` (broker down or blocked) retries the *same* batch after an exponential back-off with
-jitter (duplicates are harmless: identity is deterministic); a ``FatalError`` stops this adapter with one
-clear log line and leaves the others running.
+jitter (duplicates are harmless: identity is deterministic). A ``FatalError`` while offering (the broker
+routes the records nowhere: a binding was removed) needs an operator: the adapter shows ``failed`` with the
+error, nothing is acked, and the same batch is tried again every ``fatal_retry_s``, so the source resumes by
+itself once the topology is fixed. A ``FatalError`` from the adapter itself stops it with one clear log
+line and leaves the others running.
 """
 
 from __future__ import annotations
@@ -49,12 +52,14 @@ class SourceRunner:
         pipeline: Pipeline,
         mapper: Mapper,
         backoff: Backoff | None = None,
+        fatal_retry_s: float = 30.0,
     ) -> None:
         self.name = name
         self._adapter = adapter
         self._pipeline = pipeline
         self._mapper = mapper
         self._backoff = backoff or Backoff()
+        self._fatal_retry_s = fatal_retry_s
         self.state: State = "created"
         self.last_error: str | None = None
         self.records_offered = 0
@@ -136,6 +141,17 @@ class SourceRunner:
             except RetriableError as exc:
                 await self._pause(exc, attempt)
                 attempt += 1
+            except FatalError as exc:  # e.g. Unroutable: wait for an operator's fix, keep the batch
+                self.state = "failed"
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error(
+                    "adapter_blocked",
+                    adapter=self.name,
+                    error=type(exc).__name__,
+                    detail=str(exc),
+                    retry_in_s=self._fatal_retry_s,
+                )
+                await asyncio.sleep(self._fatal_retry_s)
 
     async def _pause(self, exc: RetriableError, attempt: int) -> None:
         self.state = "backing_off"

@@ -193,10 +193,11 @@ async def test_poison_record_is_dead_lettered_and_the_rest_flows(
 async def test_unroutable_records_fail_loudly_and_nothing_is_acked(
     tmp_path: Path, amqp_url: str, management_url: str
 ) -> None:
-    """Without a binding, publishes fail (Unroutable): the source stops uncommitted and HTTP answers 503."""
+    """Without a binding, publishes fail (Unroutable): the source shows failed, nothing is acked and HTTP
+    answers 503; once the binding is back the source resumes by itself (no restart)."""
     ledger = Ledger("unroutable")
     feed = h.FEEDS["unroutable"] = h.Feed(ledger)
-    config = h.settings(tmp_path, amqp_url, management_url, feed="unroutable")
+    config = h.settings(tmp_path, amqp_url, management_url, feed="unroutable", source_fatal_retry_s=1.0)
     connection = await aio_pika.connect(amqp_url)
     async with connection, h.make_node(config, ledger) as node:
         central, ingest = node.topology.central_queue, node.topology.ingest_exchange
@@ -219,7 +220,6 @@ async def test_unroutable_records_fail_loudly_and_nothing_is_acked(
             assert resp.status == 503
         await queue.bind(ingest, "#")
         ledger.healed()
-        await node.restart_source(h.SOURCE)
         store = h.warehouse(node)
         assert await h.wait_for(lambda: h.done(node, ledger, store), timeout=20)
     report = h.final_report(ledger, config)

@@ -114,8 +114,9 @@ async def test_flaky_source_is_retried_with_backoff(memory_node: Node) -> None:
     assert flaky.failures == 0 and flaky.committed and runner.state == "stopped"
 
 
-async def test_fatal_error_stops_only_that_adapter(memory_node: Node) -> None:
-    """An unroutable publish is fatal: the runner ends as failed with the error recorded, no commit."""
+async def test_unroutable_blocks_the_adapter_until_fixed(memory_node: Node) -> None:
+    """An unroutable publish needs an operator: the runner shows failed with the error, commits nothing,
+    and tries the same batch again; once the broker routes it, the batch is committed."""
     from hub.records import SourceRecord, passthrough
     from schemas.envelope import SourceIdentity
 
@@ -125,15 +126,20 @@ async def test_fatal_error_stops_only_that_adapter(memory_node: Node) -> None:
     async def unroutable(*_a: Any, **_k: Any) -> None:
         raise Unroutable("no queue bound")
 
+    real_publish = transport.publish
     transport.publish = unroutable  # type: ignore[method-assign]
     ident = SourceIdentity(system="s", office="32.01", adapter="doomed")
     data = item("ormas_registration", "D1")["data"]
     flaky = _Flaky([SourceRecord("ormas_registration", data, ident, source_record_id="D1", revision=1)])
     flaky.failures = 0
-    runner = SourceRunner("doomed", flaky, memory_node.pipeline, passthrough)
-    await asyncio.wait_for(runner.run(), 5)
-    assert runner.state == "failed" and "Unroutable" in (runner.last_error or "")
-    assert not flaky.committed
+    runner = SourceRunner("doomed", flaky, memory_node.pipeline, passthrough, fatal_retry_s=0.05)
+    task = asyncio.create_task(runner.run())
+    await until(lambda: runner.state == "failed")
+    await asyncio.sleep(0.2)  # several retries, each refused
+    assert "Unroutable" in (runner.last_error or "") and not flaky.committed and not task.done()
+    transport.publish = real_publish  # type: ignore[method-assign]  # the operator restored the binding
+    await asyncio.wait_for(task, 5)
+    assert flaky.committed and runner.state == "stopped"
 
 
 def test_bad_adapter_config_is_named_before_start(tmp_path: Path) -> None:
