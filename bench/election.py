@@ -24,11 +24,12 @@ from bench.sustained import HUB_SETTINGS
 
 
 async def run(
-    records: int = 820_000, *, batch: int = 500, procs: int = 2, timeout: float = 900
+    records: int = 820_000, *, batch: int = 500, procs: int = 2, concurrent: int = 32, timeout: float = 1200
 ) -> dict[str, Any]:
     regions = election_regions()
     keys = {f"key-{code}": {"system": f"kpu-{code}", "office": code} for code in regions}
-    hub = {**HUB_SETTINGS, "http": {"api_keys": keys}}
+    # ``concurrent``: http.max_concurrent_requests, the ingest node's admission limit (its memory bound).
+    hub = {**HUB_SETTINGS, "http": {"api_keys": keys, "max_concurrent_requests": concurrent}}
     async with vhost() as amqp_url, pg_schema() as schema:
         nodes: list[Proc] = []
         if procs == 1:
@@ -80,6 +81,7 @@ async def run(
         "regions": len(regions),
         "batch": batch,
         "procs": procs,
+        "max_concurrent_requests": concurrent,
         "seconds": round(done_at - started, 1),
         "rate": round(seen / (done_at - started)),
         "lost": records - rows,
@@ -98,8 +100,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=820_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--procs", type=int, default=2, choices=(1, 2))
+    parser.add_argument("--concurrent", type=int, default=32, help="http.max_concurrent_requests")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.records, batch=args.batch, procs=args.procs)), indent=1))
+    result = run(args.records, batch=args.batch, procs=args.procs, concurrent=args.concurrent)
+    print(json.dumps(asyncio.run(result), indent=1))
 
 
 if __name__ == "__main__":
