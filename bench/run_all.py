@@ -1,6 +1,6 @@
 """Every throughput figure of issue 8 in one command: prints a table and writes bench/results/latest.json.
 
-    .venv/bin/python -m bench.run_all            # full: about 10-12 minutes on a quiet 2-core machine
+    .venv/bin/python -m bench.run_all            # full: 12-15 min on a quiet 2-core machine (25 shared)
     .venv/bin/python -m bench.run_all --quick    # smaller counts, one run each: about 3 minutes
     .venv/bin/python -m bench.run_all --only sustained,baselines
 
@@ -34,14 +34,14 @@ from bench.common import PYTHON, ROOT
 RESULTS = ROOT / "bench" / "results"
 SIZES = {
     # name: (full, quick)
-    "sustained": (60_000, 30_000),
+    "sustained": (60_000, 20_000),
     "aiopika_1": (20_000, 6_000),
-    "aiopika_100": (60_000, 30_000),
-    "faststream_1": (10_000, 4_000),
-    "faststream_100": (60_000, 30_000),
+    "aiopika_100": (60_000, 20_000),
+    "faststream_1": (10_000, 3_000),
+    "faststream_100": (60_000, 20_000),
     "latency_s": (15, 8),
-    "election": (820_000, 100_000),
-    "memory": (1_000_000, 200_000),
+    "election": (820_000, 60_000),
+    "memory": (1_000_000, 150_000),
 }
 SECTIONS = ("cpu", "sustained", "baselines", "latency", "election", "memory")
 
