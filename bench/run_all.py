@@ -1,7 +1,7 @@
 """Every throughput figure of issue 8 in one command: prints a table and writes bench/results/latest.json.
 
     .venv/bin/python -m bench.run_all            # full: 12-15 min on a quiet 2-core machine (25 shared)
-    .venv/bin/python -m bench.run_all --quick    # smaller counts, one run each: about 3 minutes
+    .venv/bin/python -m bench.run_all --quick    # smaller counts, one run each (latest-quick.json)
     .venv/bin/python -m bench.run_all --only sustained,baselines
 
 Sections (``--only`` names): ``cpu`` (CPU per record per stage, no I/O); ``sustained`` (end to end through
@@ -233,7 +233,7 @@ def cli() -> None:
         "--only", default=",".join(SECTIONS), help=f"comma-separated, of: {', '.join(SECTIONS)}"
     )
     parser.add_argument("--runs", type=int, default=0, help="runs per rate (default 3, quick 1)")
-    parser.add_argument("--out", default=str(RESULTS / "latest.json"))
+    parser.add_argument("--out", help="default: bench/results/latest.json (latest-quick.json with --quick)")
     args = parser.parse_args()
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
@@ -242,10 +242,11 @@ def cli() -> None:
     runs = args.runs or (1 if args.quick else 3)
     report = asyncio.run(main(args.quick, only, runs))
     report["ratios"] = ratios(report)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    out = Path(args.out or RESULTS / ("latest-quick.json" if args.quick else "latest.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
     print(table(report))
-    print(f"\nwritten: {args.out}")
+    print(f"\nwritten: {out}")
 
 
 if __name__ == "__main__":
