@@ -1,8 +1,8 @@
 """The ``webhook_sink``: POSTs envelopes as signed JSON arrays (``X-Signature: sha256=<hmac>``,
 ``X-Simpul-Message-Id``) to a receiver, retrying 5xx/408/429/timeouts with back-off up to a limit; a
 refusal (other 4xx) fails the write at once. After a failed write the broker redelivers the message and
-finally dead-letters it at the delivery limit: see ``adapters.webhook_sink.sink`` for the whole chain and
-``adapters.webhook_sink.simulator`` for a receiver to test against.
+the refused envelope alone is finally quarantined (``sink_refused``): see ``adapters.webhook_sink.sink``
+for the whole chain and ``adapters.webhook_sink.simulator`` for a receiver to test against.
 """
 
 from __future__ import annotations

@@ -17,9 +17,10 @@ other 4xx, 3xx                          the receiver refuses: the write raises `
 The chain after a failed write (nothing is lost): the node's consumer does not ack. A ``RetriableError``
 (``SinkUnavailable``: the receiver is down) is not the messages' fault, so the consumer holds the group
 and retries it with back-off for as long as the outage lasts (until the broker's consumer timeout, which
-redelivers it); a ``FatalError`` (the receiver refuses) is retried one message at a time, so a refused
-message does not hold back its neighbours, and after the queue's ``delivery_limit`` the broker
-dead-letters it into ``<prefix>.dead``, where it waits for an operator.
+redelivers it); a ``FatalError`` (the receiver refuses) makes the sink worker halve the group until
+the refused envelope stands alone (its neighbours are delivered), and on its message's last delivery
+before the queue's ``delivery_limit`` that envelope is quarantined (``sink_refused``), where it waits
+for an operator with its sealed original.
 
 A redelivered envelope is POSTed again with the same ``X-Simpul-Message-Id`` (for a batch of one) and
 the same envelope ``message_id`` / ``idempotency_key`` inside: the receiver must dedupe on them.

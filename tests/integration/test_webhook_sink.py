@@ -111,10 +111,10 @@ async def test_receiver_outage_longer_than_the_retries_is_ridden_out_by_redelive
         assert await _ready(amqp_url, "simpul.dead") == 0
 
 
-async def test_refused_record_is_dead_lettered_and_its_neighbours_delivered(
+async def test_refused_record_is_quarantined_and_its_neighbours_delivered(
     tmp_path: Path, amqp_url: str, management_url: str, receiver: tuple[WebhookReceiver, str]
 ) -> None:
-    """The receiver answers 400 to one record: after the delivery limit it waits in simpul.dead."""
+    """The receiver answers 400 to one record: on its last delivery it is quarantined (sink_refused)."""
     hook, url = receiver
     hook.refuse(lambda env: env.get("source_record_id") == "TOLAK")
     async with Node(_settings(tmp_path, amqp_url, management_url, url)) as node:
@@ -124,10 +124,7 @@ async def test_refused_record_is_dead_lettered_and_its_neighbours_delivered(
             await _push(node, [one])
         await until(lambda: len(hook.envelopes) == 5, timeout=30)
 
-        async def dead() -> bool:
-            return await _ready(amqp_url, "simpul.dead") == 1
-
-        async with asyncio.timeout(30):
-            while not await dead():  # noqa: ASYNC110
-                await asyncio.sleep(0.2)
+        await until(lambda: node.quarantine_store.count(reason="sink_refused") == 1, timeout=30)
+        assert [e.source_record_id for e in node.quarantine_store.list(reason="sink_refused")] == ["TOLAK"]
         assert "TOLAK" not in _ids(hook)
+        assert await _ready(amqp_url, "simpul.dead") == 0

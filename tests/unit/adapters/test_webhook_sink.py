@@ -219,10 +219,11 @@ def test_config_is_checked() -> None:
     assert all(f.description for f in WebhookSinkConfig.model_fields.values())
 
 
-async def test_refused_record_is_dead_lettered_by_the_delivery_limit_and_the_rest_delivered(
+async def test_refused_record_is_quarantined_by_the_delivery_limit_and_the_rest_delivered(
     tmp_path: Path, receiver: tuple[WebhookReceiver, str]
 ) -> None:
-    """Through a node: a record the receiver refuses ends in the dead queue; its neighbours arrive."""
+    """Through a node: a record the receiver refuses is quarantined (sink_refused) on its last delivery;
+    its neighbours arrive; nothing reaches the dead queue."""
     hook, url = receiver
     hook.refuse(lambda env: env.get("source_record_id") == "POISON")
     registry.register(PLUGIN)
@@ -245,10 +246,11 @@ async def test_refused_record_is_dead_lettered_by_the_delivery_limit_and_the_res
             data = example("research_permit") | {"nomor_skp": f"070/{rid}/2024"}
             record = SourceRecord("research_permit", data, ident, source_record_id=rid, revision=1)
             await node.pipeline.publish(record, node.pipeline.prepare(record))
-        await until(lambda: transport.depth("simpul.dead") == 1, timeout=15)
+        await until(lambda: node.quarantine_store.count(reason="sink_refused") == 1, timeout=15)
+        (entry,) = node.quarantine_store.list(reason="sink_refused")
+        assert entry.source_record_id == "POISON" and entry.adapter == "hook"
     assert sorted(e["source_record_id"] for e in hook.envelopes.values()) == ["OK-1", "OK-2"]
-    (dead,) = transport.messages("simpul.dead")
-    assert b"POISON" in dead.body and b"OK-1" not in dead.body
+    assert transport.depth("simpul.dead") == 0
 
 
 def test_plugin_declares_a_sink() -> None:
