@@ -292,6 +292,14 @@ async def run_levels(
         async with aiohttp.ClientSession() as http:
             for part, records in enumerate((planned[:half], planned[half:])):
                 if part == 1:
+                    # The first half has reached pusat (or 20 s passed) before the link goes down.
+                    first_half = sum(1 for r in planned[:half] if r.ends == "pusat")
+                    sink = _sink_of(running, nodes)
+                    for _ in range(100):
+                        if sink.store.count() >= first_half:
+                            break
+                        await asyncio.sleep(0.2)
+                    say(f"first half at pusat: {sink.store.count()} rows")
                     await cut(settings)
                     cut_at = time.monotonic()
                     say("link provinsi -> pusat cut; sending the second half")
