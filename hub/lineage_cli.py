@@ -67,36 +67,16 @@ class _ReadOnlyWarehouse:
         return await asyncio.to_thread(self._trace, message_id)
 
     def _trace(self, message_id: str) -> dict[str, Any] | None:
-        import orjson
-
-        from adapters.sqlite_sink import schema
+        from adapters.sqlite_sink.store import read_trace
 
         conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True)
         try:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(applied_log)")}
             if "message_id" not in columns:
                 return None  # a warehouse from before lineage: nothing to find by message id
-            row = conn.execute(schema.SELECT_TRACE, (message_id,)).fetchone()
-            if row is None:
-                return None
-            current = conn.execute(
-                "SELECT revision, state FROM records WHERE record_key = ?", (row[1],)
-            ).fetchone()
+            return read_trace(conn, message_id)
         finally:
             conn.close()
-        key, record_key, revision, first_applied, deliveries, conflicts, status, trace = row
-        return {
-            "idempotency_key": key,
-            "record_key": record_key,
-            "revision": revision,
-            "status": status,
-            "first_applied_at": first_applied,
-            "deliveries": deliveries,
-            "conflicts": conflicts,
-            "stored_revision": None if current is None else current[0],
-            "stored_state": None if current is None else current[1],
-            "trace": orjson.loads(trace) if trace else None,
-        }
 
 
 class _NoLog:

@@ -120,29 +120,9 @@ class SqliteWarehouse:
         return out
 
     def trace(self, message_id: str) -> dict[str, Any] | None:
-        """What this warehouse knows of one delivered record (``simpul lineage``), or None if it never
-        arrived: its outcome here (last status, first applied, deliveries), the origin and hops kept in
-        the applied log, and whether it is still the stored revision. Scans the applied log."""
+        """What this warehouse knows of one delivered record (``simpul lineage``); see ``read_trace``."""
         with self._lock:
-            row = self._conn.execute(schema.SELECT_TRACE, (message_id,)).fetchone()
-            if row is None:
-                return None
-            current = self._conn.execute(
-                "SELECT revision, state FROM records WHERE record_key = ?", (row[1],)
-            ).fetchone()
-        key, record_key, revision, first_applied, deliveries, conflicts, status, trace = row
-        return {
-            "idempotency_key": key,
-            "record_key": record_key,
-            "revision": revision,
-            "status": status,
-            "first_applied_at": first_applied,
-            "deliveries": deliveries,
-            "conflicts": conflicts,
-            "stored_revision": None if current is None else current[0],
-            "stored_state": None if current is None else current[1],
-            "trace": orjson.loads(trace) if trace else None,
-        }
+            return read_trace(self._conn, message_id)
 
     def applied_keys(self) -> set[str]:
         """Every idempotency key that was applied at least once (for end-to-end ledger checks)."""
@@ -200,3 +180,26 @@ def _decide(
             )
         )
     return results, winners, log
+
+
+def read_trace(conn: sqlite3.Connection, message_id: str) -> dict[str, Any] | None:
+    """What a warehouse knows of one delivered record, or None if it never arrived: its outcome (last
+    status, first applied, deliveries), the origin and hops kept in the applied log, and whether it is
+    still the stored revision. Scans the applied log. Works on a read-only connection too."""
+    row = conn.execute(schema.SELECT_TRACE, (message_id,)).fetchone()
+    if row is None:
+        return None
+    current = conn.execute("SELECT revision, state FROM records WHERE record_key = ?", (row[1],)).fetchone()
+    key, record_key, revision, first_applied, deliveries, conflicts, status, trace = row
+    return {
+        "idempotency_key": key,
+        "record_key": record_key,
+        "revision": revision,
+        "status": status,
+        "first_applied_at": first_applied,
+        "deliveries": deliveries,
+        "conflicts": conflicts,
+        "stored_revision": None if current is None else current[0],
+        "stored_state": None if current is None else current[1],
+        "trace": orjson.loads(trace) if trace else None,
+    }
