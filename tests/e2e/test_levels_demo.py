@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo.levels import (
-    LevelNode,
-    fresh_vhosts,
-    render_report,
-    run_levels,
-    shovel_switch,
-    single_broker_layout,
-)
+from hub.demo.levels import render_report, run_levels
+from hub.demo.levels_broker import fresh_vhosts, shovel_switch
+from hub.demo.levels_plan import LevelNode, single_broker_layout
 from hub.settings import Settings
 from hub.transport.management import ManagementClient
 

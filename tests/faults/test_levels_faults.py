@@ -36,7 +36,8 @@ import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
 from adapters.sqlite_sink.store import SqliteWarehouse
-from hub.demo.levels import LevelNode, fresh_vhosts, node_settings, put_shovel, queue_depth
+from hub.demo.levels_broker import fresh_vhosts, put_shovel, queue_depth
+from hub.demo.levels_plan import LevelNode, node_settings
 from hub.node import Node
 from hub.settings import load_settings
 from hub.transport.management import ManagementClient

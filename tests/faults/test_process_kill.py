@@ -29,8 +29,9 @@ import pytest
 from adapters.file_drop.simulator import ormas_rows, write_ormas_csv
 from adapters.sqlite_sink.sink import SqliteSink
 from adapters.sqlite_sink.store import SqliteWarehouse
-from hub.demo.levels import LevelNode, fresh_vhosts, put_shovel
-from hub.demo.levels import node_settings as levels_settings
+from hub.demo.levels_broker import fresh_vhosts, put_shovel
+from hub.demo.levels_plan import LevelNode
+from hub.demo.levels_plan import node_settings as levels_settings
 from hub.node import Node
 from hub.settings import load_settings
 from hub.transport.management import ManagementClient

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo.levels import LevelNode, fresh_vhosts, render_report, run_levels
+from hub.demo.levels import render_report, run_levels
+from hub.demo.levels_broker import fresh_vhosts
+from hub.demo.levels_plan import LevelNode
 from hub.settings import Settings
 from hub.transport.management import ManagementClient
 from tests.proxy import FaultyLink
