@@ -3,7 +3,7 @@
 #   * openapi-spec-validator and check-jsonschema into .venv (pip);
 #   * @asyncapi/parser into .tools/node_modules (npm, with the machine's node >= 18).
 # Idempotent: each tool is installed only when missing or at another version. A missing node/npm is
-# reported and skipped (the AsyncAPI check then skips with that reason); a failed install fails the script.
+# installed from Debian when run as root, else the script fails; a failed install fails the script.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -35,8 +35,13 @@ if [ "${#want[@]}" -gt 0 ]; then
 fi
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "install-validators: node/npm not found; the AsyncAPI parser is not installed" >&2
-  exit 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install-validators: installing Debian nodejs and npm for the AsyncAPI parser" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "install-validators: node/npm not found and not root: install nodejs and npm (the AsyncAPI parser test fails without them)" >&2
+    exit 1
+  fi
 fi
 tools="$root/.tools"
 pkg="$tools/node_modules/@asyncapi/parser/package.json"
