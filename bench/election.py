@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=820_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--procs", type=int, default=2, choices=(1, 2))
-    parser.add_argument("--concurrent", type=int, default=32, help="http.max_concurrent_requests")
+    parser.add_argument("--concurrent", type=int, default=8, help="http.max_concurrent_requests")
     args = parser.parse_args()
     result = run(args.records, batch=args.batch, procs=args.procs, concurrent=args.concurrent)
     print(json.dumps(asyncio.run(result), indent=1))

@@ -65,8 +65,10 @@ class HttpSettings(_Section):
     port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Larger bodies get 413")
     max_batch_records: int = Field(5000, ge=1, description="Records per request at most")
+    # 8, measured: 552 regions sending 500-record batches finished sooner with 8 than with 32 (365.6 s vs
+    # 559 s), without confirm timeouts or redeliveries, and with less memory (479 vs 753 MB peak RSS).
     max_concurrent_requests: int = Field(
-        32, ge=1, le=10_000, description="Ingest requests handled at once; beyond it 503 + Retry-After"
+        8, ge=1, le=10_000, description="Ingest requests handled at once; beyond it 503 + Retry-After"
     )
     api_keys: dict[str, ApiKey] = Field(default_factory=dict, description="API key -> source identity")
     tls_cert: Path | None = Field(None, description="PEM certificate (chain): serve HTTPS instead of HTTP")
