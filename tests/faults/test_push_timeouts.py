@@ -34,7 +34,10 @@ async def test_push_clients_timing_out_mid_request_resend_without_loss_or_double
 ) -> None:
     """Abandoned requests (maybe published, never answered) and their resends: each record applied once."""
     ledger = Ledger("HTTP push clients time out mid-request, resend")
-    config = h.settings(tmp_path, tcp_proxy.url_for(broker_vhost), management_url)
+    # Every client's request is admitted (no early 503), so the slow link really cuts requests short.
+    config = h.settings(
+        tmp_path, tcp_proxy.url_for(broker_vhost), management_url, http={"max_concurrent_requests": CLIENTS}
+    )
     outcomes: Counter[str] = Counter()
     impatient_done: set[int] = set()
     healed = asyncio.Event()
