@@ -11,10 +11,11 @@ batch that holds its record (group commit), so an ack still follows the durable 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -117,3 +118,23 @@ def ready(**info: Any) -> None:
     """Tell the orchestrator this process is set up (one line on stdout)."""
     print("READY " + json.dumps(info), flush=True)
     sys.stdout.flush()
+
+
+def run_role(
+    doc: str | None,
+    producer: Callable[[str, int, int], Coroutine[Any, Any, None]],
+    consumer: Callable[[str, str, int, int], Coroutine[Any, Any, None]],
+) -> None:
+    """The command line both baselines share: ``--role producer|consumer --url --records [--schema]
+    [--per-message]``; runs the chosen side."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--role", choices=("producer", "consumer"), required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--schema", default="")
+    parser.add_argument("--records", type=int, required=True)
+    parser.add_argument("--per-message", type=int, default=1)
+    args = parser.parse_args()
+    if args.role == "producer":
+        asyncio.run(producer(args.url, args.records, args.per_message))
+    else:
+        asyncio.run(consumer(args.url, args.schema, args.records, args.per_message))

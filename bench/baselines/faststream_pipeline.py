@@ -13,13 +13,12 @@ in flight (per record) or 10 (batched).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
 from faststream import AckPolicy
 from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitQueue
 
-from bench.baselines.common import QUEUE, GroupWriter, Records, check, envelope, make_sink, ready
+from bench.baselines.common import QUEUE, GroupWriter, Records, check, envelope, make_sink, ready, run_role
 from schemas.envelope import Envelope
 
 _QUEUE = RabbitQueue(QUEUE, queue_type=QueueType.QUORUM, durable=True)  # FastStream's own quorum queue
@@ -90,19 +89,7 @@ async def consumer(url: str, schema: str, records: int, per_message: int) -> Non
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--role", choices=("producer", "consumer"), required=True)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--schema", default="")
-    parser.add_argument("--records", type=int, required=True)
-    parser.add_argument("--per-message", type=int, default=1)
-    args = parser.parse_args()
-    if args.role == "producer":
-        asyncio.run(producer(args.url, args.records, args.per_message))
-    else:
-        asyncio.run(consumer(args.url, args.schema, args.records, args.per_message))
+    run_role(__doc__, producer, consumer)
 
 
 if __name__ == "__main__":
