@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hub.errors import ConfigError, SimpulError
@@ -96,6 +97,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+# Commands whose module does the work, imported only when used (start-up stays fast for the rest).
+_DELEGATED = {
+    "catalog": "hub.catalog.cli:dispatch_catalog",
+    "replay": "hub.feeds.cli:dispatch",
+    "completeness": "hub.feeds.cli:dispatch",
+    "status": "hub.admin_cli:dispatch",
+    "quarantine": "hub.admin_cli:dispatch",
+    "audit": "hub.admin_cli:dispatch",
+    "topology": "hub.levels.cli:dispatch",
+    "levels": "hub.levels.cli:dispatch",
+    "keys": "hub.trust.cli:keys",
+    "lineage": "hub.lineage_cli:dispatch",
+    "mapping": "hub.kit.cli:dispatch",
+    "adapters": "hub.kit.cli:dispatch",
+}
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(args.config)
@@ -114,33 +132,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "schemas":
         return _schemas(args)
-    if args.command == "catalog":
-        from hub.catalog.cli import dispatch_catalog
-
-        return dispatch_catalog(args)
-    if args.command in ("replay", "completeness"):
-        from hub.feeds.cli import dispatch as feeds
-
-        return feeds(args)
-    if args.command in ("status", "quarantine", "audit"):
-        from hub.admin_cli import dispatch as operator
-
-        return operator(args)
-    if args.command in ("topology", "levels"):
-        from hub.levels.cli import dispatch as topology
-
-        return topology(args)
-    if args.command == "keys":
-        from hub.trust.cli import keys
-
-        return keys(args)
-    if args.command == "lineage":
-        from hub.lineage_cli import dispatch as lineage
-
-        return lineage(args)
-    if args.command in ("mapping", "adapters"):
-        from hub.kit.cli import dispatch
-
+    if args.command in _DELEGATED:
+        module, function = _DELEGATED[args.command].split(":")
+        dispatch: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), function)
         return dispatch(args)
     if args.command == "regions":
         from schemas.regions import describe
