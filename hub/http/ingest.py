@@ -19,7 +19,6 @@ before its body is read; an item nested deeper than ``trust.max_nesting_depth`` 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, time
 from email.utils import format_datetime
 from typing import Any
@@ -155,34 +154,29 @@ class IngestHandler:
     def _check(
         self, items: list[Any], schema_name: str, source: SourceIdentity, version: str | None
     ) -> tuple[list[SourceRecord], list[Prepared | RecordError]]:
+        """Per item its source record and its check: the signed envelope or why it is refused. The
+        request's valid records are prepared together, so they share one batch signature."""
         records: list[SourceRecord] = []
-        checked: list[Prepared | RecordError] = []
-        for raw in items:
+        checked: list[Prepared | RecordError | None] = []
+        valid: list[SourceRecord] = []
+        valid_at: list[int] = []
+        for i, raw in enumerate(items):
             record, error = to_source_record(raw, schema_name, source, version)
             records.append(record)
-            if error is not None:
-                checked.append(error)
-                continue
-            try:
-                checked.append(self._pipeline.prepare(record))
-            except RecordError as err:
-                checked.append(err)
-        return records, checked
+            checked.append(error)
+            if error is None:
+                valid.append(record)
+                valid_at.append(i)
+        for i, prepared in zip(valid_at, self._pipeline.prepare_many(valid), strict=True):
+            if not isinstance(prepared, Prepared | RecordError):
+                raise prepared  # not the record's fault (the passthrough mapper raises nothing else)
+            checked[i] = prepared
+        return records, [c for c in checked if c is not None]
 
     async def _deliver(
         self, records: list[SourceRecord], checked: list[Prepared | RecordError]
     ) -> list[Outcome]:
-        tasks = []
-        for record, item in zip(records, checked, strict=True):
-            if isinstance(item, RecordError):
-                tasks.append(self._pipeline.quarantine(record, item))
-            else:
-                tasks.append(self._pipeline.publish(record, item))
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return [r for r in results if isinstance(r, Outcome)]
+        return await self._pipeline.deliver(records, checked)
 
 
 def deprecation_warning(spec: SchemaSpec) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Trust and data protection: signatures, the key registry, identity checks, evidence, rate limits.
 
-* ``signing``  canonical form of an envelope, Ed25519 ``Signer``, ``keyid:base64`` signatures;
+* ``signing``  canonical form of an envelope, Ed25519 ``Signer``, single and batch signatures;
+* ``merkle``   the hash tree behind batch signatures (one signature per batch, a path per record);
 * ``keys``     the key registry (rotation, revocation, broker user -> office), reloaded when it changes;
 * ``verify``   ``Verifier``: signature, key validity, replay window, and the consumer's identity check;
 * ``evidence`` the hash-chained evidence log of the central consumer and its verification;

@@ -2,12 +2,17 @@
 
 The canonical form of an envelope is its JSON form (``Envelope.model_dump(mode="json")``, or the dict read
 off the wire) **without** ``signature`` and ``lineage`` (levels append hops on the way up), serialised as
-compact JSON with keys sorted at every depth. A signature is stored in ``Envelope.signature`` as
-``<key id>:<base64 signature>``. The first hub that builds an envelope signs it once; the central consumer
-(and a level forwarder) verify it once.
+compact JSON with keys sorted at every depth. The first hub that builds an envelope signs it once; the
+central consumer (and a level forwarder) verify it. A signature is stored in ``Envelope.signature`` in one
+of two forms:
 
-Signing is done on the dict the validator serialises anyway, so it costs one extra sorted serialisation and
-one Ed25519 signature per record (see ``bench/trust_sign.py`` for figures).
+* ``<key id>:<base64 signature>``: an Ed25519 signature over the record's canonical bytes (one record);
+* ``<key id>:<base64 signature>:<base64 path>``: a batch signature (``hub.trust.merkle``): Ed25519 over
+  the root of a Merkle tree of the batch's records, and this record's path to that root. One signature
+  per batch of up to ``MAX_BATCH_LEAVES`` records, each record still verifiable alone.
+
+Signing is done on the dicts the validator serialises anyway: one extra sorted serialisation per record,
+and one Ed25519 signature per record or per batch (see ``bench/trust_sign.py`` for figures).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +31,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from hub.errors import ConfigError, FieldIssue, TrustError
+from hub.trust import merkle
 
 UNSIGNED_FIELDS = frozenset({"signature", "lineage"})
 KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEV_KEY_PREFIX = "dev-"
 _DEV_SEED = b"simpul-development-signing-key-not-secret:"
+# Records per batch signature: the path grows by 33 bytes (44 in base64) per doubling, so 64 leaves cost
+# 264 characters per record and one Ed25519 signature per 64 records.
+MAX_BATCH_LEAVES = 64
 
 
 def canonical_bytes(data: Mapping[str, Any]) -> bytes:
@@ -39,18 +48,37 @@ def canonical_bytes(data: Mapping[str, Any]) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
-def split_signature(signature: str) -> tuple[str, bytes]:
-    """``key id`` and raw signature bytes from ``keyid:base64``; raises ``TrustError`` (signature_invalid)."""
-    key_id, sep, encoded = signature.partition(":")
+def split_signature(signature: str) -> tuple[str, bytes, bytes | None]:
+    """``key id``, raw signature bytes and Merkle path (None for a single-record signature) from
+    ``keyid:base64[:base64 path]``; raises ``TrustError`` (signature_invalid)."""
+    key_id, sep, rest = signature.partition(":")
     if not sep or not KEY_ID.match(key_id):
-        raise _invalid("the signature is not of the form <key id>:<base64>")
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise _invalid("the signature is not valid base64") from None
+        raise _invalid("the signature is not of the form <key id>:<base64>[:<base64 path>]")
+    encoded, has_path, encoded_path = rest.partition(":")
+    raw = _b64(encoded)
     if len(raw) != 64:
         raise _invalid("an Ed25519 signature is 64 bytes")
-    return key_id, raw
+    if not has_path:
+        return key_id, raw, None
+    return key_id, raw, _b64(encoded_path)  # its shape is checked where it is walked (signed_bytes)
+
+
+def signed_bytes(data: Mapping[str, Any], path: bytes | None) -> bytes:
+    """What the signature of ``data`` covers: its canonical bytes, or the batch root its path leads to."""
+    canonical = canonical_bytes(data)
+    if path is None:
+        return canonical
+    try:
+        return merkle.signed_message(merkle.root_of(merkle.leaf_hash(canonical), path))
+    except ValueError as exc:
+        raise _invalid(str(exc)) from None
+
+
+def _b64(encoded: str) -> bytes:
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid("the signature is not valid base64") from None
 
 
 def key_id_of(signature: object) -> str | None:
@@ -91,6 +119,19 @@ class Signer:
         """The ``keyid:base64`` signature of an envelope's JSON form."""
         raw = self._key.sign(canonical_bytes(data))
         return f"{self.key_id}:{base64.b64encode(raw).decode()}"
+
+    def sign_many(self, datas: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Signatures for several envelopes, in order: one Ed25519 signature per ``MAX_BATCH_LEAVES``
+        records (``keyid:base64:path``); a lone record gets the single form."""
+        if len(datas) == 1:
+            return [self.sign(datas[0])]
+        signatures: list[str] = []
+        for start in range(0, len(datas), MAX_BATCH_LEAVES):
+            chunk = datas[start : start + MAX_BATCH_LEAVES]
+            root, paths = merkle.build([merkle.leaf_hash(canonical_bytes(d)) for d in chunk])
+            head = f"{self.key_id}:{base64.b64encode(self._key.sign(merkle.signed_message(root))).decode()}:"
+            signatures.extend(head + base64.b64encode(path).decode() for path in paths)
+        return signatures
 
     @classmethod
     def from_file(cls, path: Path, key_id: str, office: str) -> Signer:
