@@ -11,6 +11,11 @@ and retried with back-off, so an outage does not push healthy messages into the 
 while the previous one waits for its database commit); the handler must then be safe to call
 concurrently (the PostgreSQL sink is: advisory locks per record key). Each group is still acked only by
 its own handler call, after its own durable work.
+
+Group commit: a group takes what is waiting in the inbox, and lingers up to ``linger_s`` for more only
+while another group is being handled (it could not start sooner anyway, its slot aside). An idle
+consumer hands a lone delivery over at once; under load the groups fill up by themselves while the
+previous ones commit.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ Handler = Callable[[Sequence[Delivery]], Awaitable[None]]
 
 
 class BatchConsumer:
-    """Runs ``handler`` over groups of up to ``max_messages`` deliveries gathered within ``linger_s``."""
+    """Runs ``handler`` over groups of up to ``max_messages`` deliveries (see the module docstring)."""
 
     def __init__(
         self,
@@ -112,7 +117,7 @@ class BatchConsumer:
             return []
         group = [first]
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._linger_s
+        deadline = loop.time() + (self._linger_s if self._handling else 0.0)  # group commit
         while len(group) < self._max_messages:
             if not self._inbox.empty():
                 group.append(self._inbox.get_nowait())

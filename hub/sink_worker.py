@@ -21,6 +21,7 @@ chain before the group is acked.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -143,13 +144,16 @@ class SinkWorker:
                     self._metrics.end_to_end_latency.labels(adapter=self._sink.name).observe(
                         (now - envelope.received_at).total_seconds()
                     )
-                log.info(
+                # Per record only at debug level (~20 us per line at info); one summary line below.
+                log.debug(
                     "record_applied",
                     sink=self._sink.name,
                     schema=envelope.schema_name,
                     message_id=envelope.message_id,
                     outcome=result.status,
                 )
+            outcomes = Counter(result.status if result is not None else "refused" for _, result in written)
+            log.info("records_applied", sink=self._sink.name, records=len(written), **outcomes)
         await self._write_evidence()
         for delivery in keep:
             await delivery.ack()

@@ -166,7 +166,7 @@ async def test_nothing_personal_leaks(node: Node, tmp_path: Path) -> None:
     assert leaks == {}
     kinds = {(e["event"], e.get("stage")) for e in events}  # the flows really ran and were captured
     assert {
-        ("record_published", None),
+        ("records_published", None),
         ("record_quarantined", "ingest"),
         ("record_quarantined", "consume"),
     } <= kinds

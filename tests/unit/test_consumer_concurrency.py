@@ -101,3 +101,21 @@ def test_concurrency_below_one_is_refused() -> None:
         BatchConsumer(
             MemoryTransport(default_topology("t")), "t.central", lambda g: None, name="c", concurrency=0
         )  # type: ignore[arg-type,return-value]
+
+
+async def test_an_idle_consumer_hands_a_lone_delivery_over_at_once() -> None:
+    """Group commit: with no group in hand there is nothing to wait behind, so no linger (here 60 s)."""
+    transport = await _setup(1)
+    handled = asyncio.Event()
+
+    async def handler(group: Sequence[Delivery]) -> None:
+        for delivery in group:
+            await delivery.ack()
+        handled.set()
+
+    consumer = BatchConsumer(transport, "t.central", handler, name="c", linger_s=60)
+    task = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(handled.wait(), 2)
+    await consumer.stop()
+    await asyncio.wait_for(task, 5)
+    assert transport.unacked("t.central") == []

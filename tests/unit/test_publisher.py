@@ -139,3 +139,34 @@ async def test_submit_many_is_bounded_by_the_pending_slots() -> None:
     assert peak <= 3
     assert metrics.pending_records._value.get() == 0
     assert sum(len(codec.split_batch(b)) for b in transport.bodies("t.central")) == 10
+
+
+async def test_a_quiet_publisher_sends_at_once_without_lingering() -> None:
+    """Nothing in flight: a lone record leaves on the next loop turn, not after the (here 60 s) linger."""
+    transport = await _transport()
+    pub = BatchingPublisher(transport, "t.ingest", Metrics(), linger_s=60)
+    await asyncio.wait_for(pub.submit("k.v1.32", b"{}", "1"), 2)
+    assert len(transport.messages("t.central")) == 1
+
+
+async def test_records_linger_and_share_a_message_behind_a_send_in_flight() -> None:
+    """Nagle's rule: while a message waits for its confirm, the next records wait for company."""
+    transport = await _transport()
+    gate = asyncio.Event()
+    original = transport.publish
+
+    async def slow_publish(*args: object, **kwargs: object) -> None:
+        await gate.wait()
+        await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    transport.publish = slow_publish  # type: ignore[method-assign]
+    pub = BatchingPublisher(transport, "t.ingest", Metrics(), linger_s=0.05)
+    first = asyncio.create_task(pub.submit("k.v1.32", b'{"n":0}', "0"))
+    await asyncio.sleep(0.01)  # the first message is sent at once and waits for its confirm
+    rest = [asyncio.create_task(pub.submit("k.v1.32", b'{"n":%d}' % i, str(i))) for i in range(1, 6)]
+    for _ in range(3):  # one at a time, spread over the linger
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.1)
+    gate.set()
+    await asyncio.gather(first, *rest)
+    assert [len(codec.split_batch(b)) for b in transport.bodies("t.central")] == [1, 5]
