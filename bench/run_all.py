@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -239,6 +240,8 @@ def cli() -> None:
     unknown = only - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    if "baselines" in only and importlib.util.find_spec("faststream") is None:
+        parser.error("the baselines need FastStream: .venv/bin/pip install -e '.[bench]'")
     runs = args.runs or (1 if args.quick else 3)
     report = asyncio.run(main(args.quick, only, runs))
     report["ratios"] = ratios(report)
