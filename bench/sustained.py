@@ -31,9 +31,9 @@ from bench.source import source_entry
 
 # The settings the benchmarks run the hub with (see docs/performance.md for why these values).
 HUB_SETTINGS: dict[str, Any] = {
-    "batch": {"max_records": 100, "linger_ms": 5, "max_pending_records": 20_000},
+    "batch": {"max_records": 100, "linger_ms": 2, "max_pending_records": 20_000},
     "broker": {"max_inflight": 256},
-    "sink": {"prefetch": 128, "batch_messages": 32, "linger_ms": 10, "concurrency": 2},
+    "sink": {"prefetch": 128, "batch_messages": 32, "linger_ms": 0, "concurrency": 2},
 }
 
 

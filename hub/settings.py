@@ -46,7 +46,12 @@ class BatchSettings(_Section):
 
     max_records: int = Field(100, ge=1, le=5000, description="Records per AMQP message at most")
     max_bytes: int = Field(512 * 1024, ge=1024, le=900 * 1024, description="Body size per message at most")
-    linger_ms: float = Field(5.0, ge=0, le=1000, description="How long a partial batch waits for company")
+    linger_ms: float = Field(
+        2.0,
+        ge=0,
+        le=1000,
+        description="How long a partial batch waits for company, only while earlier messages await confirms",
+    )
     max_pending_records: int = Field(20_000, ge=1, description="Records accepted but not yet confirmed")
 
 
@@ -152,7 +157,13 @@ class SinkSettings(_Section):
     sqlite_path: Path = Path("var/warehouse.sqlite3")
     prefetch: int = Field(64, ge=1, le=10_000, description="AMQP messages unacked at once")
     batch_messages: int = Field(32, ge=1, le=10_000, description="AMQP messages per commit at most")
-    linger_ms: float = Field(10.0, ge=0, le=1000)
+    linger_ms: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="How long a group waits for more messages while another group is in hand (0: group "
+        "commit, a free slot takes what is waiting at once)",
+    )
     concurrency: int = Field(
         1, ge=1, le=16, description="Groups written at once (2: the next is validated while one commits)"
     )
