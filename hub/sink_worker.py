@@ -115,6 +115,10 @@ class SinkWorker:
             written = await self._write(envelopes, last_chance)
             faultpoints.reach("sink_committed_before_ack")
             now = datetime.now(UTC)
+            # Metric children and the debug logger are looked up once per group (~2-3 us a lookup).
+            latency = self._metrics.end_to_end_latency.labels(adapter=self._sink.name)
+            counted: Counter[tuple[str, str]] = Counter()
+            debug = log.bind()
             for envelope, result in written:
                 if result is None:
                     await self._quarantine(
@@ -125,9 +129,7 @@ class SinkWorker:
                         ),
                     )
                     continue
-                self._metrics.sink_records.labels(
-                    adapter=self._sink.name, schema=envelope.schema_name, outcome=result.status
-                ).inc()
+                counted[envelope.schema_name, result.status] += 1
                 if result.status == CONFLICT:
                     await self._quarantine(
                         envelope.model_dump(mode="json"),
@@ -141,16 +143,18 @@ class SinkWorker:
                     )
                 else:
                     self._decide_envelope(envelope, "accepted", result.status)
-                    self._metrics.end_to_end_latency.labels(adapter=self._sink.name).observe(
-                        (now - envelope.received_at).total_seconds()
-                    )
+                    latency.observe((now - envelope.received_at).total_seconds())
                 # Per record only at debug level (~20 us per line at info); one summary line below.
-                log.debug(
+                debug.debug(
                     "record_applied",
                     sink=self._sink.name,
                     schema=envelope.schema_name,
                     message_id=envelope.message_id,
                     outcome=result.status,
+                )
+            for (schema, status), count in counted.items():
+                self._metrics.sink_records.labels(adapter=self._sink.name, schema=schema, outcome=status).inc(
+                    count
                 )
             outcomes = Counter(result.status if result is not None else "refused" for _, result in written)
             log.info("records_applied", sink=self._sink.name, records=len(written), **outcomes)

@@ -41,7 +41,8 @@ _LEVEL_NAMES = {1: "provinsi", 2: "kab/kota", 3: "kecamatan", 4: "kelurahan/desa
 
 @dataclass(frozen=True)
 class Prepared:
-    """A record ready to publish: its envelope, serialised body, routing key and message id."""
+    """A record ready to publish: its envelope (as validated, without the signature), its serialised body
+    (signed, what is published), routing key and message id."""
 
     envelope: Envelope
     body: bytes
@@ -170,10 +171,8 @@ class Validator:
                 issues=[FieldIssue("data", "too_large", "the record is larger than one message may be")],
                 reason="too_large",
             )
-        envelope = draft.envelope
-        if "signature" in draft.data:
-            envelope = envelope.model_copy(update={"signature": draft.data["signature"]})
-        return Prepared(envelope, body, draft.routing_key, draft.message_id)
+        # The envelope stays unsigned (a model copy per record cost ~6 us): the signed form is the body.
+        return Prepared(draft.envelope, body, draft.routing_key, draft.message_id)
 
     def _check_region(self, kode: str, spec: SchemaSpec, office: str) -> None:
         level = self._regions.level_of(kode)
