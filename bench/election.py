@@ -24,7 +24,13 @@ from bench.sustained import HUB_SETTINGS
 
 
 async def run(
-    records: int = 820_000, *, batch: int = 500, procs: int = 2, concurrent: int = 32, timeout: float = 1200
+    records: int = 820_000,
+    *,
+    batch: int = 500,
+    procs: int = 2,
+    concurrent: int = 8,
+    timeout: float = 1200,
+    expect100: bool = True,
 ) -> dict[str, Any]:
     regions = election_regions()
     keys = {f"key-{code}": {"system": f"kpu-{code}", "office": code} for code in regions}
@@ -49,6 +55,7 @@ async def run(
                 "records": records,
                 "batch": batch,
                 "regions": regions,
+                "expect100": expect100,
             }
             client = Proc("client", "bench.election_client", json.dumps(spec))
             sampler = RssSampler({n.name: n.pid for n in nodes})
@@ -82,6 +89,7 @@ async def run(
         "batch": batch,
         "procs": procs,
         "max_concurrent_requests": concurrent,
+        "expect_100_continue": expect100,
         "seconds": round(done_at - started, 1),
         "rate": round(seen / (done_at - started)),
         "lost": records - rows,
@@ -101,8 +109,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--procs", type=int, default=2, choices=(1, 2))
     parser.add_argument("--concurrent", type=int, default=8, help="http.max_concurrent_requests")
+    parser.add_argument(
+        "--no-expect100",
+        action="store_true",
+        help="clients send bodies without asking (Expect: 100-continue)",
+    )
     args = parser.parse_args()
-    result = run(args.records, batch=args.batch, procs=args.procs, concurrent=args.concurrent)
+    result = run(
+        args.records,
+        batch=args.batch,
+        procs=args.procs,
+        concurrent=args.concurrent,
+        expect100=not args.no_expect100,
+    )
     print(json.dumps(asyncio.run(result), indent=1))
 
 

@@ -49,7 +49,7 @@ def build_app(
             await before_scrape_async()
         return web.Response(body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"})
 
-    app.router.add_post("/v1/records/{schema}", ingest.handle)
+    app.router.add_post("/v1/records/{schema}", ingest.handle, expect_handler=ingest.expect)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

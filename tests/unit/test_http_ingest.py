@@ -226,3 +226,74 @@ async def test_requests_beyond_the_concurrency_limit_get_503_at_once(tmp_path: A
         gate.set()
         assert [(await t)[0] for t in held] == [202, 202]
         assert (await post(node, "ormas_registration", item("ormas_registration", "H3")))[0] == 202
+
+
+async def _expecting(
+    node: Node, body: bytes, key: str, *, send_body_on_continue: bool
+) -> tuple[bytes, bytes]:
+    """A raw HTTP/1.1 POST with ``Expect: 100-continue``: the headers, then the interim answer; the body is
+    sent only after a ``100 Continue``. Returns (first answer, final answer)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", node.http_port)
+    try:
+        writer.write(
+            b"POST /v1/records/ormas_registration HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
+            b"X-API-Key: " + key.encode() + b"\r\nExpect: 100-continue\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+        )
+        await writer.drain()
+        first = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        if not first.startswith(b"HTTP/1.1 100") or not send_body_on_continue:
+            length = next(
+                int(line.split(b":")[1])
+                for line in first.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            return first, await asyncio.wait_for(reader.readexactly(length), 5)
+        writer.write(body)
+        await writer.drain()
+        final = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        return first, final
+    finally:
+        writer.close()
+
+
+async def test_expect_continue_lets_an_admitted_client_send_its_body(memory_node: Node) -> None:
+    body = orjson.dumps(item("ormas_registration", "E-1"))
+    first, final = await _expecting(memory_node, body, KEY_BOGOR, send_body_on_continue=True)
+    assert first.startswith(b"HTTP/1.1 100 Continue")
+    assert final.startswith(b"HTTP/1.1 202")
+    assert len(central(memory_node)) == 1
+
+
+async def test_expect_continue_refuses_an_unknown_key_before_the_body(memory_node: Node) -> None:
+    first, _ = await _expecting(memory_node, b"{}" * 1000, "no-such-key", send_body_on_continue=True)
+    assert first.startswith(b"HTTP/1.1 401")
+    assert central(memory_node) == []
+
+
+async def test_expect_continue_refuses_a_full_house_before_the_body(tmp_path: Any) -> None:
+    """At the admission limit a client that asked to continue gets 503 + Retry-After without sending its
+    body, and the connection is closed (it never sent the body it announced)."""
+    from hub.node import topology_for
+    from tests.helpers import node_settings
+
+    settings = node_settings(tmp_path, http={"max_concurrent_requests": 1})
+    transport = MemoryTransport(topology_for(settings))
+    gate = asyncio.Event()
+    publish = transport.publish
+
+    async def stalled(*args: Any, **kwargs: Any) -> None:
+        await gate.wait()
+        await publish(*args, **kwargs)
+
+    async with Node(settings, transport=transport) as node:
+        transport.publish = stalled  # type: ignore[method-assign]
+        held = asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", "H1")))
+        await asyncio.sleep(0.2)
+        big = orjson.dumps([item("ormas_registration", f"B{i}") for i in range(200)])
+        first, rest = await _expecting(node, big, KEY_BOGOR, send_body_on_continue=True)
+        assert first.startswith(b"HTTP/1.1 503")
+        assert b"retry-after: 1" in first.lower() and b"connection: close" in first.lower()
+        assert b'"busy"' in rest
+        gate.set()
+        assert (await held)[0] == 202
