@@ -12,10 +12,9 @@ while the previous one waits for its database commit); the handler must then be 
 concurrently (the PostgreSQL sink is: advisory locks per record key). Each group is still acked only by
 its own handler call, after its own durable work.
 
-Group commit: a group takes what is waiting in the inbox, and lingers up to ``linger_s`` for more only
-while another group is being handled (it could not start sooner anyway, its slot aside). An idle
-consumer hands a lone delivery over at once; under load the groups fill up by themselves while the
-previous ones commit.
+Group commit: a group takes what is waiting in the inbox and, only while another group is in hand,
+lingers up to ``linger_s`` (default 0) for more. An idle consumer hands a lone delivery over at once;
+under load the groups fill up by themselves while the previous ones commit.
 """
 
 from __future__ import annotations
