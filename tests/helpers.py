@@ -69,6 +69,19 @@ def node_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return load_settings(None, **base)
 
 
+def stall_publishes(transport: Any) -> asyncio.Event:
+    """Make ``transport.publish`` wait (no confirm) until the returned event is set."""
+    gate = asyncio.Event()
+    publish = transport.publish
+
+    async def stalled(*args: Any, **kwargs: Any) -> None:
+        await gate.wait()
+        await publish(*args, **kwargs)
+
+    transport.publish = stalled
+    return gate
+
+
 async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
     """Wait until ``check()`` is truthy, polling: the state lives in stores and threads, not in events."""
     async with asyncio.timeout(timeout):

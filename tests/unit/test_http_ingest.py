@@ -12,7 +12,7 @@ import pytest
 from hub import codec
 from hub.node import Node
 from hub.transport.memory import MemoryTransport
-from tests.helpers import KEY_BOGOR, item
+from tests.helpers import KEY_BOGOR, item, stall_publishes
 
 NIK = "3201010101800099"
 NAME = "Budi Santoso"
@@ -205,15 +205,8 @@ async def test_requests_beyond_the_concurrency_limit_get_503_at_once(tmp_path: A
 
     settings = node_settings(tmp_path, http={"max_concurrent_requests": 2})
     transport = MemoryTransport(topology_for(settings))
-    gate = asyncio.Event()
-    publish = transport.publish
-
-    async def stalled(*args: Any, **kwargs: Any) -> None:
-        await gate.wait()
-        await publish(*args, **kwargs)
-
     async with Node(settings, transport=transport) as node:
-        transport.publish = stalled  # type: ignore[method-assign]
+        gate = stall_publishes(transport)
         held = [
             asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", f"H{i}")))
             for i in range(2)
@@ -279,15 +272,8 @@ async def test_expect_continue_refuses_a_full_house_before_the_body(tmp_path: An
 
     settings = node_settings(tmp_path, http={"max_concurrent_requests": 1})
     transport = MemoryTransport(topology_for(settings))
-    gate = asyncio.Event()
-    publish = transport.publish
-
-    async def stalled(*args: Any, **kwargs: Any) -> None:
-        await gate.wait()
-        await publish(*args, **kwargs)
-
     async with Node(settings, transport=transport) as node:
-        transport.publish = stalled  # type: ignore[method-assign]
+        gate = stall_publishes(transport)
         held = asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", "H1")))
         await asyncio.sleep(0.2)
         big = orjson.dumps([item("ormas_registration", f"B{i}") for i in range(200)])

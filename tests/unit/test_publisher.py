@@ -12,6 +12,7 @@ from hub.metrics import Metrics
 from hub.publisher import BatchingPublisher
 from hub.topology import default_topology
 from hub.transport.memory import MemoryTransport
+from tests.helpers import stall_publishes
 
 
 async def _transport() -> MemoryTransport:
@@ -65,14 +66,7 @@ async def test_failed_publish_reaches_every_waiter() -> None:
 async def test_pending_records_are_bounded() -> None:
     """With max_pending=4 and a stalled broker, a fifth submit waits instead of buffering."""
     transport = await _transport()
-    gate = asyncio.Event()
-    original = transport.publish
-
-    async def slow_publish(*args: object, **kwargs: object) -> None:
-        await gate.wait()
-        await original(*args, **kwargs)  # type: ignore[arg-type]
-
-    transport.publish = slow_publish  # type: ignore[method-assign]
+    gate = stall_publishes(transport)
     metrics = Metrics()
     pub = BatchingPublisher(transport, "t.ingest", metrics, max_records=1, linger_s=0, max_pending=4)
     tasks = [asyncio.create_task(pub.submit("k.v1.32", b"{}", str(i))) for i in range(6)]
@@ -152,14 +146,7 @@ async def test_a_quiet_publisher_sends_at_once_without_lingering() -> None:
 async def test_records_linger_and_share_a_message_behind_a_send_in_flight() -> None:
     """Nagle's rule: while a message waits for its confirm, the next records wait for company."""
     transport = await _transport()
-    gate = asyncio.Event()
-    original = transport.publish
-
-    async def slow_publish(*args: object, **kwargs: object) -> None:
-        await gate.wait()
-        await original(*args, **kwargs)  # type: ignore[arg-type]
-
-    transport.publish = slow_publish  # type: ignore[method-assign]
+    gate = stall_publishes(transport)
     pub = BatchingPublisher(transport, "t.ingest", Metrics(), linger_s=0.05)
     first = asyncio.create_task(pub.submit("k.v1.32", b'{"n":0}', "0"))
     await asyncio.sleep(0.01)  # the first message is sent at once and waits for its confirm
