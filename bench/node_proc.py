@@ -9,7 +9,6 @@ the node gracefully on SIGTERM or SIGINT.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import signal
@@ -23,6 +22,7 @@ from bench.common import MGMT, PG
 
 async def main(spec: dict[str, Any]) -> None:
     from adapters.postgres_sink import PostgresSink, PostgresSinkConfig
+    from hub import gc_tuning
     from hub.adapters.registry import register
     from hub.logging import configure_logging
     from hub.node import Node
@@ -55,7 +55,7 @@ async def main(spec: dict[str, Any]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with Node(settings, sink=sink) as node:
-        gc.freeze()  # as `simpul run` does once the node has started
+        gc_tuning.settle_after_start()  # as `simpul run` does once the node has started
         print("READY " + json.dumps({"http_port": node.http_port, "pid": os.getpid()}), flush=True)
         await stop.wait()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import importlib
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hub import gc_tuning
 from hub.errors import ConfigError, SimpulError
 
 
@@ -217,10 +217,7 @@ def _run(config: Path | None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         async with Node(settings):
-            # What start-up loaded (region index, schemas, ~80k objects) lives as long as the process:
-            # keep it out of the cyclic GC's scans, which otherwise cost ~30 us per record in the
-            # publishing path (bench/, docs/performance.md).
-            gc.freeze()
+            gc_tuning.settle_after_start()  # the cyclic GC's scans cost tens of us per record otherwise
             await stop.wait()
 
     asyncio.run(serve())
