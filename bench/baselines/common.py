@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
@@ -134,6 +135,10 @@ def run_role(
     parser.add_argument("--records", type=int, required=True)
     parser.add_argument("--per-message", type=int, default=1)
     args = parser.parse_args()
+    if os.environ.get("SIMPUL_BENCH_BASELINE_GC") == "tuned":  # to see what Simpul's GC setting gives them
+        from hub import gc_tuning
+
+        gc_tuning.settle_after_start()
     if args.role == "producer":
         asyncio.run(producer(args.url, args.records, args.per_message))
     else:
