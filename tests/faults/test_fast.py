@@ -80,8 +80,12 @@ async def test_connections_force_closed_repeatedly(
     feed = h.FEEDS["closes"] = h.Feed(ledger)
     feed.add(h.ids("close", 3000), batch_size=20)
 
-    async def slow(_index: int) -> None:
+    faults_over = asyncio.Event()
+
+    async def slow(index: int) -> None:
         await asyncio.sleep(0.05)
+        if index >= 100:  # the last third waits for the faults to end: recovery is measured after them
+            await faults_over.wait()  # (a fast machine would otherwise finish the feed mid-faults)
 
     feed.after_batch = slow
     config = h.settings(tmp_path, amqp_url, management_url, feed="closes")
@@ -93,6 +97,7 @@ async def test_connections_force_closed_repeatedly(
             ledger.fault()
             closed += await close_vhost_connections(broker_vhost)
         ledger.healed()
+        faults_over.set()
         assert await h.wait_for(lambda: h.done(node, ledger, store), timeout=45)
     assert closed >= 4, "the fault must really have closed connections"
     report = h.final_report(ledger, config)
