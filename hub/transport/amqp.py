@@ -1,4 +1,5 @@
-"""The RabbitMQ transport (aio-pika / aiormq). The only module of the hub that imports them.
+"""The RabbitMQ transport (aio-pika / aiormq). With ``amqp_delivery`` (what a consumer holds) and
+``amqp_stream`` (stream reads), the only modules of the hub that import them.
 
 What it guarantees, and the broker facts behind each choice (see ``/work/shared/RELIABILITY.md``):
 
@@ -46,7 +47,6 @@ import os
 import socket
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -64,7 +64,6 @@ from aio_pika.abc import (
     FieldValue,
 )
 from aiormq.exceptions import (
-    AMQPError,
     AuthenticationError,
     ChannelAccessRefused,
     ChannelInvalidStateError,
@@ -86,6 +85,15 @@ from hub.errors import (
     Unroutable,
 )
 from hub.topology import Topology
+from hub.transport.amqp_delivery import (
+    LINK_ERRORS,
+    AmqpDelivery,
+    Consumer,
+    Epoch,
+    Subscription,
+    abandon,
+    to_delivery,
+)
 from hub.transport.amqp_stream import AmqpStreamDelivery, read_stream
 from hub.transport.base import HeaderValue, StreamOffset
 from hub.transport.factory import QueuePolicy, check_topology, queue_policies
@@ -96,16 +104,8 @@ __all__ = ["AmqpDelivery", "AmqpTransport"]
 
 log = structlog.get_logger(__name__)
 
-# Errors that mean "the broker or the link is not usable right now"; never programming errors.
-_LINK_ERRORS: tuple[type[BaseException], ...] = (
-    AMQPError,
-    ChannelInvalidStateError,
-    ConnectionError,
-    OSError,
-    TimeoutError,
-)
 # Reasons to try a subscription again later; RuntimeError covers aio-pika's "connection was not opened".
-_RESUBSCRIBE_ERRORS: tuple[type[BaseException], ...] = (*_LINK_ERRORS, RuntimeError, BrokerUnavailable)
+_RESUBSCRIBE_ERRORS: tuple[type[BaseException], ...] = (*LINK_ERRORS, RuntimeError, BrokerUnavailable)
 
 
 def _is_blocked(connection: AbstractConnection | None) -> bool:
@@ -153,159 +153,6 @@ def _is_connected(connection: AbstractConnection | None) -> bool:
         return False
     transport = connection.transport
     return transport is not None and not transport.connection.is_closed
-
-
-class _Epoch:
-    """One subscription attempt; deliveries from an ended epoch are stale."""
-
-    __slots__ = ("valid",)
-
-    def __init__(self) -> None:
-        self.valid = True
-
-
-@dataclass(eq=False)
-class AmqpDelivery:
-    """One message from a queue; implements :class:`hub.transport.base.Delivery`.
-
-    ``body`` is left out of ``repr``. ``ack``/``reject`` never raise for a delivery whose channel is gone
-    (the broker redelivers it); they log ``stale_ack_skipped`` / ``stale_reject_skipped`` instead.
-    """
-
-    body: bytes = field(repr=False)
-    routing_key: str
-    exchange: str
-    message_id: str | None
-    headers: Mapping[str, object]
-    redelivered: bool
-    delivery_count: int
-    user_id: str | None
-    content_type: str | None
-    persistent: bool
-    queue: str
-    _channel: aiormq.abc.AbstractChannel = field(repr=False)
-    _delivery_tag: int = field(repr=False)
-    _epoch: _Epoch = field(repr=False)
-    _settled: bool = field(default=False, repr=False)
-
-    @property
-    def stale(self) -> bool:
-        """True if the channel that delivered this message has closed or its consumer was cancelled."""
-        return not self._epoch.valid or self._channel.is_closed
-
-    async def ack(self) -> None:
-        """Acknowledge; a stale delivery is logged and skipped (the broker redelivers it)."""
-        if not self._begin("ack"):
-            return
-        try:
-            await self._channel.basic_ack(self._delivery_tag)
-        except _LINK_ERRORS as exc:
-            self._skipped("ack", type(exc).__name__)
-
-    async def reject(self, *, requeue: bool) -> None:
-        """Requeue (``requeue=True``) or dead-letter (``False``); a stale delivery is logged and skipped."""
-        if not self._begin("reject"):
-            return
-        try:
-            await self._channel.basic_reject(self._delivery_tag, requeue=requeue)
-        except _LINK_ERRORS as exc:
-            self._skipped("reject", type(exc).__name__)
-
-    def _begin(self, action: str) -> bool:
-        if self._settled:
-            log.warning(
-                "delivery_already_settled", queue=self.queue, message_id=self.message_id, action=action
-            )
-            return False
-        self._settled = True
-        if self.stale:
-            self._skipped(action, "channel_closed")
-            return False
-        return True
-
-    def _skipped(self, action: str, reason: str) -> None:
-        log.info(f"stale_{action}_skipped", queue=self.queue, message_id=self.message_id, reason=reason)
-
-
-@dataclass(eq=False)
-class _Subscription:
-    queue: str
-    prefetch: int
-    buffer: asyncio.Queue[AmqpDelivery]
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-    error: Exception | None = None
-
-    def purge_stale(self) -> int:
-        """Drop buffered deliveries from ended epochs, so they can neither be yielded nor fill the buffer."""
-        kept: list[AmqpDelivery] = []
-        dropped = 0
-        while not self.buffer.empty():
-            delivery = self.buffer.get_nowait()
-            if delivery.stale:
-                dropped += 1
-            else:
-                kept.append(delivery)
-        for delivery in kept:
-            self.buffer.put_nowait(delivery)
-        return dropped
-
-
-def _abandon(sub: _Subscription) -> None:
-    with contextlib.suppress(RuntimeError):  # the event loop may already be closed
-        sub.stop.set()
-
-
-class _Consumer:
-    """The async iterator returned by :meth:`AmqpTransport.consume`."""
-
-    def __init__(self, transport: AmqpTransport, subscription: _Subscription) -> None:
-        self._transport = transport
-        self._sub = subscription
-
-    def __aiter__(self) -> _Consumer:
-        return self
-
-    async def __anext__(self) -> AmqpDelivery:
-        sub = self._sub
-        if sub.task is None and not sub.stop.is_set():
-            self._transport._start_subscription(sub)
-        while True:
-            if sub.stop.is_set():
-                if sub.error is not None:
-                    raise sub.error
-                raise StopAsyncIteration
-            if sub.buffer.empty():
-                getter = asyncio.ensure_future(sub.buffer.get())
-                stopper = asyncio.ensure_future(sub.stop.wait())
-                try:
-                    await asyncio.wait((getter, stopper), return_when=asyncio.FIRST_COMPLETED)
-                except asyncio.CancelledError:
-                    # Cancelled just as a delivery arrived: keep it for the next __anext__ instead of
-                    # leaving it unacked and unseen until the channel closes.
-                    if getter.done() and not getter.cancelled():
-                        with contextlib.suppress(asyncio.QueueFull):
-                            sub.buffer.put_nowait(getter.result())
-                    raise
-                finally:
-                    stopper.cancel()
-                    if not getter.done():
-                        getter.cancel()
-                if getter.cancelled() or not getter.done():
-                    continue
-                delivery = getter.result()
-                if sub.stop.is_set():
-                    continue  # not yielded; it stays unacked and returns to the queue on connection close
-            else:
-                delivery = sub.buffer.get_nowait()
-            if delivery.stale:
-                log.info("stale_delivery_dropped", queue=sub.queue, message_id=delivery.message_id)
-                continue
-            return delivery
-
-    async def aclose(self) -> None:
-        """Stop this consumer (cancel its subscription); unacked deliveries go back to the queue."""
-        await self._transport._stop_subscription(self._sub)
 
 
 class AmqpTransport:
@@ -371,7 +218,7 @@ class AmqpTransport:
         self._inflight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._subscriptions: set[_Subscription] = set()
+        self._subscriptions: set[Subscription] = set()
         self._declare_lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         self._started = False
@@ -491,7 +338,7 @@ class AmqpTransport:
             raise TopologyError(f"exchange {exchange!r} does not exist") from None
         except (ChannelAccessRefused, ChannelPreconditionFailed) as exc:
             raise FatalError(f"broker refused the publish on {exchange!r}: {type(exc).__name__}") from None
-        except _LINK_ERRORS as exc:
+        except LINK_ERRORS as exc:
             raise BrokerUnavailable(f"connection lost before the confirm ({type(exc).__name__})") from None
         except asyncio.CancelledError:
             # aiormq cancels pending confirm futures when its connection dies; that is not *our* cancellation.
@@ -510,14 +357,14 @@ class AmqpTransport:
             raise ValueError("prefetch must be at least 1 (0 would mean unbounded)")
         if queue not in {q.name for q in self.topology.queues}:
             raise TopologyError(f"queue {queue!r} is not part of the topology")
-        sub = _Subscription(queue=queue, prefetch=prefetch, buffer=asyncio.Queue(maxsize=prefetch))
+        sub = Subscription(queue=queue, prefetch=prefetch, buffer=asyncio.Queue(maxsize=prefetch))
         if self._closing:
             sub.stop.set()
         self._subscriptions.add(sub)
-        consumer = _Consumer(self, sub)
+        consumer = Consumer(self._start_subscription, self._stop_subscription, sub)
         # An iterator dropped without close() (e.g. its task was cancelled) must not pin `prefetch`
         # unacked messages until the transport closes: stopping the subscription closes its channel.
-        weakref.finalize(consumer, _abandon, sub).atexit = False
+        weakref.finalize(consumer, abandon, sub).atexit = False
         return consumer
 
     def read_stream(
@@ -570,7 +417,7 @@ class AmqpTransport:
                 async with asyncio.timeout(self.close_timeout):
                     await self._idle.wait()
             except TimeoutError:
-                log.warning("close_abandoned_inflight_publishes", connection=self.name, count=self._inflight)
+                log.warning("closeabandoned_inflight_publishes", connection=self.name, count=self._inflight)
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -611,7 +458,7 @@ class AmqpTransport:
             except ChannelAccessRefused:
                 raise TopologyError(f"not allowed to declare {entity}") from None
             finally:
-                with contextlib.suppress(*_LINK_ERRORS):
+                with contextlib.suppress(*LINK_ERRORS):
                     await asyncio.wait_for(channel.close(), timeout=5)
         log.info("topology_declared", transport="amqp", vhost=self.vhost, via=on)
 
@@ -703,7 +550,7 @@ class AmqpTransport:
                 "broker refused the login (wrong credentials, unknown vhost or no permission)",
                 key="broker_url",
             ) from None
-        except _LINK_ERRORS as exc:  # AMQPConnectionError is an AMQPError
+        except LINK_ERRORS as exc:  # AMQPConnectionError is an AMQPError
             raise BrokerUnavailable(f"cannot connect to the broker ({type(exc).__name__})") from None
         connection.close_callbacks.add(self._on_connection_closed)
         connection.reconnect_callbacks.add(self._on_reconnected)
@@ -743,7 +590,7 @@ class AmqpTransport:
                 continue
             try:
                 await asyncio.wait_for(connection.close(), timeout=max(self.close_timeout, 1.0))
-            except _LINK_ERRORS as exc:
+            except LINK_ERRORS as exc:
                 log.warning("connection_close_failed", connection=self.name, error=type(exc).__name__)
 
     async def _exchange(self, name: str) -> AbstractExchange:
@@ -804,12 +651,12 @@ class AmqpTransport:
 
     # -- consumers -----------------------------------------------------------------------------------------
 
-    def _start_subscription(self, sub: _Subscription) -> None:
+    def _start_subscription(self, sub: Subscription) -> None:
         if not self._started:
             raise RuntimeError("call start() before consuming")
         sub.task = asyncio.create_task(self._run_subscription(sub), name=f"{self.name}:consume:{sub.queue}")
 
-    async def _stop_subscription(self, sub: _Subscription) -> None:
+    async def _stop_subscription(self, sub: Subscription) -> None:
         sub.stop.set()
         self._subscriptions.discard(sub)
         task = sub.task
@@ -822,7 +669,7 @@ class AmqpTransport:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _run_subscription(self, sub: _Subscription) -> None:
+    async def _run_subscription(self, sub: Subscription) -> None:
         try:
             await self._supervise(sub)
         except Exception as exc:  # a bug, not a broker condition (those are retried): surface it
@@ -834,7 +681,7 @@ class AmqpTransport:
             self._subscriptions.discard(sub)
             sub.stop.set()  # whatever ended the supervisor also ends the iterator
 
-    async def _supervise(self, sub: _Subscription) -> None:
+    async def _supervise(self, sub: Subscription) -> None:
         """Keep one consumer on ``sub.queue`` alive until ``sub.stop``: one channel per attempt."""
         backoff = _Backoff()
         for attempt in itertools.count():
@@ -859,7 +706,7 @@ class AmqpTransport:
                     await backoff.sleep(sub.stop)
             except ChannelNotFoundEntity:
                 log.warning("consumer_queue_missing", queue=sub.queue, action="redeclare_topology")
-                with contextlib.suppress(*_LINK_ERRORS, TopologyError, BrokerUnavailable):
+                with contextlib.suppress(*LINK_ERRORS, TopologyError, BrokerUnavailable):
                     await self.declare_topology(on="consume")
                 await backoff.sleep(sub.stop)
             except _RESUBSCRIBE_ERRORS as exc:
@@ -878,10 +725,10 @@ class AmqpTransport:
                 if channel is not None and not self._closing:
                     await _close_quietly(channel)
 
-    async def _consume_on(self, channel: AbstractRobustChannel, sub: _Subscription, attempt: int) -> str:
+    async def _consume_on(self, channel: AbstractRobustChannel, sub: Subscription, attempt: int) -> str:
         """Subscribe on ``channel`` and wait; returns ``stopped``, ``cancelled`` or ``channel_closed``."""
         underlay = await channel.get_underlay_channel()
-        epoch = _Epoch()
+        epoch = Epoch()
         cancelled = asyncio.Event()
         tag_box: list[str] = []
 
@@ -914,7 +761,7 @@ class AmqpTransport:
             if cancelled.is_set():
                 outcome = "cancelled"
             if outcome == "stopped":
-                with contextlib.suppress(*_LINK_ERRORS):
+                with contextlib.suppress(*LINK_ERRORS):
                     await underlay.basic_cancel(tag, timeout=2)
             else:
                 epoch.valid = False
@@ -923,43 +770,16 @@ class AmqpTransport:
             underlay.on_consumer_cancel_callbacks.discard(on_cancel)
 
     def _deliver_callback(
-        self, sub: _Subscription, channel: aiormq.abc.AbstractChannel, epoch: _Epoch
+        self, sub: Subscription, channel: aiormq.abc.AbstractChannel, epoch: Epoch
     ) -> Callable[[aiormq.abc.DeliveredMessage], Coroutine[Any, Any, None]]:
         async def on_message(message: aiormq.abc.DeliveredMessage) -> None:
-            delivery = _to_delivery(message, sub.queue, channel, epoch)
+            delivery = to_delivery(message, sub.queue, channel, epoch)
             if delivery is None:
                 return
             # Bounded: the broker sends at most `prefetch` unacked, the buffer holds `prefetch`.
             await sub.buffer.put(delivery)
 
         return on_message
-
-
-def _to_delivery(
-    message: aiormq.abc.DeliveredMessage, queue: str, channel: aiormq.abc.AbstractChannel, epoch: _Epoch
-) -> AmqpDelivery | None:
-    frame = message.delivery
-    if not isinstance(frame, aiormq.spec.Basic.Deliver) or frame.delivery_tag is None:
-        return None
-    properties = message.header.properties
-    headers: dict[str, object] = dict(properties.headers or {})
-    count = headers.get("x-delivery-count", 0)
-    return AmqpDelivery(
-        body=message.body,
-        routing_key=frame.routing_key or "",
-        exchange=frame.exchange or "",
-        message_id=properties.message_id,
-        headers=headers,
-        redelivered=bool(frame.redelivered),
-        delivery_count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
-        user_id=properties.user_id,
-        content_type=properties.content_type,
-        persistent=properties.delivery_mode == aio_pika.DeliveryMode.PERSISTENT,
-        queue=queue,
-        _channel=channel,
-        _delivery_tag=frame.delivery_tag,
-        _epoch=epoch,
-    )
 
 
 class _Backoff:
@@ -994,5 +814,5 @@ async def _wait_or_stop(awaitable: Awaitable[Any], stop: asyncio.Event) -> None:
 async def _close_quietly(channel: AbstractChannel) -> None:
     if channel.is_closed and not isinstance(channel, aio_pika.RobustChannel):
         return
-    with contextlib.suppress(*_LINK_ERRORS, RuntimeError):
+    with contextlib.suppress(*LINK_ERRORS, RuntimeError):
         await asyncio.wait_for(channel.close(), timeout=5)
