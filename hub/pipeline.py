@@ -205,16 +205,13 @@ class Pipeline:
             errors = await self._publisher.submit_many(
                 [(p.routing_key, p.body, p.message_id) for _, p in ready]
             )
-            confirmed = []
-            for (i, prepared), error in zip(ready, errors, strict=True):
-                if error is None:
-                    confirmed.append((records[i], prepared))
-                else:
-                    results[i] = error
-            outcomes = iter(self._published(confirmed))
+            confirmed = [(i, p) for (i, p), error in zip(ready, errors, strict=True) if error is None]
             for (i, _), error in zip(ready, errors, strict=True):
-                if error is None:
-                    results[i] = next(outcomes)
+                if error is not None:
+                    results[i] = error
+            outcomes = self._published([(records[i], p) for i, p in confirmed])
+            for (i, _), outcome in zip(confirmed, outcomes, strict=True):
+                results[i] = outcome
             published = len(confirmed)
             if published:
                 first = records[ready[0][0]]
