@@ -203,11 +203,13 @@ async def test_stopping_mid_batch_returns_unacked_messages_and_nothing_is_applie
 ) -> None:
     """Killed while a batch awaits confirms: its messages go back upstream; a new run delivers them once."""
     hub, transport, sink = node
-    await _publish(upstream, [early_warning_event(i) for i in range(40)])
+    await _publish(upstream, [early_warning_event(i) for i in range(10)])
     first = _source(tmp_path, upstream, prefetch=10, batch_messages=10)
     task = asyncio.create_task(_runner(first, hub).run())
     await until(lambda: first.acked >= 10)
     transport.set_ready(False)  # the next batch cannot be confirmed...
+    # (published only now: a fast run would otherwise have confirmed them all before the outage)
+    await _publish(upstream, [early_warning_event(i) for i in range(10, 40)])
     await until(lambda: len(upstream.unacked(QUEUE)) == 10)
     task.cancel()  # ...and the node dies meanwhile
     await asyncio.gather(task, return_exceptions=True)
