@@ -35,13 +35,13 @@ def measure(n: int) -> dict[str, float]:
     """Microseconds per record per stage (best of 3)."""
     from adapters.postgres_sink.rows import prepare as pg_prepare
     from hub import codec, gc_tuning
+    from hub.consume.sink_worker import SinkWorker
+    from hub.ingest.pipeline import Pipeline
+    from hub.ingest.validation import Validator
     from hub.metrics import Metrics
-    from hub.pipeline import Pipeline
-    from hub.records import SourceRecord, passthrough
+    from hub.model.records import SourceRecord, passthrough
     from hub.settings import load_settings
-    from hub.sink_worker import SinkWorker
     from hub.trust import build_signer, build_verifier
-    from hub.validation import Validator
     from schemas.envelope import SourceIdentity
     from schemas.pii import NikTokenizer
     from schemas.regions import default_index

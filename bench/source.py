@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bench.common import SCHEMA, kab_kota_codes, payload
 from hub.adapters.model import AdapterContext, AdapterPlugin, SourceBatch
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 
 class BenchSourceConfig(BaseModel):

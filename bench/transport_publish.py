@@ -19,9 +19,9 @@ import uuid
 
 import structlog
 
-from hub.topology import default_topology
 from hub.transport.amqp import AmqpTransport
 from hub.transport.management import ManagementClient
+from hub.transport.topology import default_topology
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 import orjson
 
-from hub.records import SourceRecord, passthrough
+from hub.ingest.validation import Validator
+from hub.model.records import SourceRecord, passthrough
 from hub.trust.keys import KeyRegistry
 from hub.trust.signing import Signer, canonical_bytes
 from hub.trust.verify import TrustPolicy, Verifier
-from hub.validation import Validator
 from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity
 from schemas.payloads.ormas_registration import EXAMPLE

@@ -20,9 +20,14 @@ from aiohttp import web
 
 from hub.adapters.build import build_sink, build_source, check_adapters
 from hub.adapters.runner import SourceRunner
-from hub.audit import AdminAudit
+from hub.adapters.state import StateStore
+from hub.admin.audit import AdminAudit
+from hub.admin.observer import NodeObserver
+from hub.admin.redrive import Redriver
 from hub.catalog.http import CatalogApi
-from hub.consumer import BatchConsumer
+from hub.consume.consumer import BatchConsumer
+from hub.consume.sink import Sink
+from hub.consume.sink_worker import SinkWorker
 from hub.errors import ConfigError, NotFound
 from hub.feeds.face import FeedFace
 from hub.feeds.replay_jobs import ReplayJobs, amqp_replay_transports
@@ -30,36 +35,24 @@ from hub.http.admin import AdminApi
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
 from hub.http.status_page import status_page_routes
+from hub.ingest.pipeline import Pipeline
+from hub.ingest.publisher import BatchingPublisher
+from hub.ingest.validation import Validator
 from hub.levels.forwarder import LevelWorker
 from hub.levels.rules import LevelRules
 from hub.metrics import Metrics
-from hub.observer import NodeObserver
-from hub.pipeline import Pipeline
-from hub.publisher import BatchingPublisher
-from hub.quarantine_store import QuarantineStore
-from hub.quarantine_worker import QuarantineWorker
-from hub.quarantiner import Quarantiner
-from hub.records import Mapper
-from hub.redrive import Redriver
-from hub.sealing import Sealer
+from hub.model.records import Mapper
+from hub.quarantine.filer import Quarantiner
+from hub.quarantine.sealing import Sealer
+from hub.quarantine.store import QuarantineStore
+from hub.quarantine.worker import QuarantineWorker
 from hub.settings import Settings, SourceEntry
-from hub.sink import Sink
-from hub.sink_worker import SinkWorker
-from hub.state import StateStore
-from hub.topology import (
-    Topology,
-    default_topology,
-    sink_queue,
-    with_feed,
-    with_sinks,
-    with_uplink,
-    without_central,
-)
 from hub.transport.base import Transport
+from hub.transport.factory import amqp_transport_for, topology_for
+from hub.transport.topology import sink_queue
 from hub.trust import build_signer, build_verifier
 from hub.trust.evidence import EvidenceLog
 from hub.trust.ratelimit import RegionRateLimiter
-from hub.validation import Validator
 from schemas.pii import NikTokenizer
 from schemas.regions import default_index
 
@@ -83,7 +76,7 @@ class Node:
         # Every adapter config is valid before anything starts.
         check_adapters(settings.sources, settings.sinks)
         if transport is None:
-            transport = _amqp_transport(settings, topology_for(settings))
+            transport = amqp_transport_for(settings, topology_for(settings))
         self.transport = transport
         self.topology = transport.topology
         self._sink = sink
@@ -327,8 +320,8 @@ class Node:
         await self.feeds.refresh_metrics(self.metrics)
 
     async def lineage(self, message_id: str) -> dict[str, Any]:
-        """Where one record came from and what happened to it here (``hub.lineage``)."""
-        from hub.lineage import trace_record
+        """Where one record came from and what happened to it here (``hub.admin.lineage``)."""
+        from hub.admin.lineage import trace_record
 
         return await trace_record(
             message_id,
@@ -403,34 +396,3 @@ def _tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
             f"cannot load the TLS certificate or key ({type(exc).__name__})", key="http.tls_cert"
         ) from None
     return context
-
-
-def _amqp_transport(settings: Settings, topology: Topology) -> Transport:
-    from hub.transport.amqp import AmqpTransport
-
-    b = settings.broker
-    transport: Transport = AmqpTransport(
-        b.url,
-        topology,
-        management_url=b.management_url,
-        heartbeat=b.heartbeat_s,
-        publish_timeout=b.publish_timeout_s,
-        max_inflight=b.max_inflight,
-        name=settings.node,
-    )
-    return transport
-
-
-def topology_for(settings: Settings) -> Topology:
-    """The node's topology: the default one plus a queue per configured sink."""
-    b = settings.broker
-    base = default_topology(b.prefix, delivery_limit=b.delivery_limit)
-    sinks = [(e.name, e.bindings) for e in settings.sinks if e.enabled]
-    topology = with_sinks(base, sinks, delivery_limit=b.delivery_limit)
-    if settings.uplink.enabled:
-        topology = with_uplink(topology, delivery_limit=b.delivery_limit)
-        if not settings.sink.enabled:
-            topology = without_central(topology)
-    if settings.feed.stream:
-        topology = with_feed(topology, max_age=settings.feed.max_age)
-    return topology

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from hub.node import Node, topology_for
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from tests.helpers import node_settings
 

@@ -3,7 +3,7 @@
 ``write`` returns only after the receiving broker confirmed every message (persistent, mandatory, on a
 confirm channel: ``hub.transport.amqp.AmqpTransport`` with an empty topology, so nothing is declared on
 the receiver unless ``declare_exchange`` is set). The body is Simpul's wire format (a JSON array of
-envelopes, ``hub.codec``), so a downstream Simpul node can consume it as it is.
+envelopes, ``hub.model.codec``), so a downstream Simpul node can consume it as it is.
 
 Idempotency is the receiver's: in ``per_envelope`` mode the AMQP ``message_id`` is the envelope's own
 (UUIDv5 of its idempotency key), so a receiver that dedupes by message id, or a Simpul sink that dedupes
@@ -30,13 +30,13 @@ from dataclasses import dataclass
 import structlog
 
 from adapters.amqp_sink.config import AmqpSinkConfig
-from hub import codec
 from hub.adapters.model import AdapterContext
+from hub.consume.sink import APPLIED
 from hub.errors import BrokerUnavailable
-from hub.router import routing_key
-from hub.sink import APPLIED
-from hub.topology import ExchangeSpec, Topology
+from hub.model import codec
+from hub.model.router import routing_key
 from hub.transport.base import HeaderValue, Transport
+from hub.transport.topology import ExchangeSpec, Topology
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)

@@ -19,7 +19,7 @@ import orjson
 
 from adapters.amqp_source.config import AmqpSourceConfig
 from hub.adapters.model import AdapterContext
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 
 def lookup(data: Any, path: str | None) -> Any:

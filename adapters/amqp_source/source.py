@@ -22,7 +22,7 @@ from adapters.amqp_source.config import AmqpSourceConfig
 from adapters.amqp_source.records import records_from
 from adapters.amqp_source.upstream import PikaUpstream, Upstream, UpstreamMessage
 from hub.adapters.model import AdapterContext, SourceBatch
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 log = structlog.get_logger(__name__)
 

@@ -28,7 +28,7 @@ from adapters.file_drop.config import FileDropConfig
 from adapters.file_drop.readers import ParsedFile
 from adapters.file_drop.sniff import UnreadableFile
 from adapters.file_drop.table import Cell
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 _DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T](\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?")
 

@@ -9,7 +9,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from hub import codec
+from hub.model import codec
 from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope
 

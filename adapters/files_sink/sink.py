@@ -28,7 +28,7 @@ from adapters.files_sink.config import FilesSinkConfig
 from adapters.files_sink.index import FilesIndex
 from adapters.files_sink.writer import Appender, repair
 from hub.adapters.model import AdapterContext
-from hub.sink import APPLIED, judge
+from hub.consume.sink import APPLIED, judge
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)

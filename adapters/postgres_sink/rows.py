@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from adapters.sqlite_sink.rows import canonical_payload, content_hash, trace_json
-from hub.quarantine import province_of
+from hub.quarantine.entry import province_of
 from schemas.envelope import Envelope
 
 COLUMNS = (

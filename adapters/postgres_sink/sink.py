@@ -25,15 +25,15 @@ from adapters.postgres_sink import migrations, statements
 from adapters.postgres_sink.config import PostgresSinkConfig
 from adapters.postgres_sink.rows import PgRow, prepare
 from adapters.sqlite_sink.store import ApplyResult
+from hub.consume.sink import judge
 from hub.errors import FatalError
-from hub.sink import judge
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)
 
 
 class PostgresSink:
-    """A ``hub.sink.Sink`` over an asyncpg pool. ``start`` connects and migrates; ``close`` closes."""
+    """A ``hub.consume.sink.Sink`` over an asyncpg pool. ``start`` connects and migrates; ``close`` closes."""
 
     def __init__(self, config: PostgresSinkConfig, name: str = "postgres_warehouse") -> None:
         self.name = name

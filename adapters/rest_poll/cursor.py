@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import orjson
 
 from adapters.rest_poll.fields import id_order
-from hub.state import StateStore
+from hub.adapters.state import StateStore
 
 STATE_KEY = "cursor"
 

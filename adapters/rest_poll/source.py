@@ -26,7 +26,7 @@ from adapters.rest_poll.cursor import CursorKey, CursorStore
 from adapters.rest_poll.fields import epoch_ms, format_since, get_path, parse_offset
 from hub.adapters.model import AdapterContext, SourceBatch
 from hub.errors import SourceUnavailable
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 log = structlog.get_logger(__name__)
 # A page asked for this many times in one cycle means the server's paging does not advance.

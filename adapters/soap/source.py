@@ -24,7 +24,7 @@ from adapters.soap.client import SoapClient
 from adapters.soap.config import SoapSourceConfig
 from adapters.soap.xml import lookup
 from hub.adapters.model import AdapterContext, SourceBatch
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 log = structlog.get_logger(__name__)
 

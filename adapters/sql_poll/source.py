@@ -23,7 +23,7 @@ from adapters.sql_poll import clients, query
 from adapters.sql_poll.config import SqlPollConfig
 from adapters.sql_poll.values import aware, convert, json_default, micros
 from hub.adapters.model import AdapterContext, SourceBatch
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 log = structlog.get_logger(__name__)
 Cursor = tuple[Any, Any]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from hub.quarantine import province_of
+from hub.quarantine.entry import province_of
 from schemas.envelope import Envelope
 
 _CANON = orjson.OPT_SORT_KEYS

@@ -1,4 +1,4 @@
-"""The async face of the SQLite warehouse: the ``hub.sink.Sink`` the central consumer writes to."""
+"""The async face of the SQLite warehouse: the ``hub.consume.sink.Sink`` the central consumer writes to."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import orjson
 
 from adapters.sqlite_sink import schema
 from adapters.sqlite_sink.rows import PreparedRow, prepare
-from hub.sink import ApplyStatus, judge
+from hub.consume.sink import ApplyStatus, judge
 from schemas.envelope import Envelope
 
 

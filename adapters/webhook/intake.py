@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hub.errors import SourceUnavailable
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 State = Literal["queued", "inflight", "done", "abandoned"]
 

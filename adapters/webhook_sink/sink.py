@@ -44,10 +44,10 @@ from adapters.webhook_sink.signing import (
     batch_message_id,
     sign,
 )
-from hub import codec
 from hub.adapters.model import AdapterContext
+from hub.consume.sink import APPLIED
 from hub.errors import FatalError, SinkUnavailable
-from hub.sink import APPLIED
+from hub.model import codec
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ValidationError
 
 from hub.adapters.model import AdapterContext, AdapterPlugin, Role, SinkAdapter, SourceAdapter
 from hub.adapters.registry import get
+from hub.adapters.state import StateStore
 from hub.errors import ConfigError
 from hub.metrics import Metrics
-from hub.records import Mapper, passthrough
+from hub.model.records import Mapper, passthrough
 from hub.settings import SinkEntry, SourceEntry
-from hub.state import StateStore
 from schemas.envelope import SourceIdentity
 
 Entry = SourceEntry | SinkEntry

@@ -4,7 +4,7 @@ A **source** yields ``SourceBatch`` es: records plus a ``commit`` callback that 
 state (cursor, processed file, webhook answer). The runner calls ``commit`` only after every record of the
 batch was confirmed by the broker or confirmed into quarantine, so a crash never skips a record.
 
-A **sink** is a ``hub.sink.Sink``: ``write`` returns only after the data is durable and is idempotent.
+A **sink** is a ``hub.consume.sink.Sink``: ``write`` returns only after the data is durable and is idempotent.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from hub.adapters.state import StateStore
+from hub.consume.sink import Sink
 from hub.metrics import Metrics
-from hub.records import Mapper, SourceRecord, passthrough
-from hub.sink import Sink
-from hub.state import StateStore
+from hub.model.records import Mapper, SourceRecord, passthrough
 from schemas.envelope import SourceIdentity
 
 Role = Literal["source", "sink"]

@@ -23,8 +23,8 @@ import structlog
 from hub import faultpoints
 from hub.adapters.model import SourceAdapter, SourceBatch
 from hub.errors import FatalError, RetriableError, SourceUnavailable
-from hub.pipeline import Pipeline
-from hub.records import Mapper
+from hub.ingest.pipeline import Pipeline
+from hub.model.records import Mapper
 
 log = structlog.get_logger(__name__)
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from hub.catalog.jsonschema import hoist
 from hub.levels.render import office_routing_regex
 from hub.settings import Settings
-from hub.topology import Topology
+from hub.transport.topology import Topology
 from schemas import catalog
 from schemas.registry import SchemaSpec
 

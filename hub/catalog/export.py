@@ -29,7 +29,7 @@ from hub.catalog.diagram import topology_svg
 from hub.catalog.openapi import openapi_document
 from hub.catalog.render import html_page, markdown
 from hub.settings import Settings
-from hub.topology import Topology
+from hub.transport.topology import Topology
 from schemas import catalog
 from schemas.codelists import CodeList, all_code_lists
 from schemas.envelope import ENVELOPE_SPEC

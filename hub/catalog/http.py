@@ -15,7 +15,7 @@ from aiohttp import web
 
 from hub.catalog.export import build_documents
 from hub.settings import Settings
-from hub.topology import Topology
+from hub.transport.topology import Topology
 
 _TYPES = {".json": "application/json", ".md": "text/markdown", ".html": "text/html", ".csv": "text/csv"}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from hub.catalog.jsonschema import hoist
 from hub.feeds.openapi import add_feed_api
-from hub.http.ingest_body import IngestItem
+from hub.ingest.items import IngestItem
 from schemas import catalog
 
 OPENAPI_VERSION = "3.1.0"

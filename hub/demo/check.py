@@ -17,7 +17,7 @@ from hub.demo.expect import BadRecord, KindExpect
 from hub.demo.report import KindFigures, Report
 from hub.demo.sources import DemoSource
 from hub.metrics import Metrics
-from hub.quarantine_store import QuarantineStore
+from hub.quarantine.store import QuarantineStore
 from schemas.envelope import make_record_key
 
 

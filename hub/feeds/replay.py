@@ -1,7 +1,7 @@
 """Replay: re-deliver a window of the feed stream to one named consumer, idempotently.
 
 Every record the central node's ingest exchange routes also lands in the stream ``<prefix>.feed``
-(``hub.topology.with_feed``). ``replay`` reads that stream from a start (``first``, an offset, or a
+(``hub.transport.topology.with_feed``). ``replay`` reads that stream from a start (``first``, an offset, or a
 time) up to the stream's end *as it was when the replay began*, keeps the records of one schema and/or
 region, and publishes them with publisher confirms to the exchange ``<prefix>.replay`` with routing key
 ``<consumer>.<original routing key>``, which routes to that consumer's own quorum queue
@@ -9,7 +9,7 @@ region, and publishes them with publisher confirms to the exchange ``<prefix>.re
 
 Idempotent by construction: every envelope keeps its ``message_id`` and ``idempotency_key``; a message
 whose records all match is re-published byte for byte with its original message id, and a message cut
-down to its matching records gets the deterministic id of those records (``hub.codec.group_id``). So a
+down to its matching records gets the deterministic id of those records (``hub.model.codec.group_id``). So a
 replay run twice, or overlapping a live delivery, adds deliveries but nothing that a deduping sink
 applies twice.
 
@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 import structlog
 
-from hub import codec
-from hub.errors import BrokerUnavailable
-from hub.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology
+from hub.errors import BrokerUnavailable, ConfigError
+from hub.model import codec
 from hub.transport.base import HeaderValue, StreamDelivery, StreamOffset, Transport
+from hub.transport.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology
 
 log = structlog.get_logger(__name__)
 
@@ -262,3 +264,18 @@ async def _handle(
         result.messages_published += 1
 
     return asyncio.create_task(publish())
+
+
+def parse_since(text: str) -> StreamOffset:
+    """``first``/``last``/``next``, a non-negative offset, or an aware ISO time."""
+    if text in ("first", "last", "next"):
+        return text  # type: ignore[return-value]
+    if text.isdigit():
+        return int(text)
+    try:
+        when = datetime.fromisoformat(re.sub(r" (\d{2}:?\d{2})$", r"+\1", text))
+    except ValueError:
+        raise ConfigError("is not first, an offset or an ISO time", key="--since") from None
+    if when.tzinfo is None:
+        raise ConfigError("needs its UTC offset (e.g. 2024-04-01T00:00:00+07:00)", key="--since")
+    return when

@@ -95,7 +95,7 @@ class ReplayJobs:
 
     def start(self, body: dict[str, Any], requested_by: str) -> ReplayJob:
         """Start a replay for ``{"to", "since", "schema"?, "region"?}``; raises ``RequestError`` (400)."""
-        from hub.feeds.cli import parse_since
+        from hub.feeds.replay import parse_since
         from schemas.regions.model import normalize_code
 
         consumer = body.get("to")

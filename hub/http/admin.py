@@ -16,18 +16,17 @@ from typing import Any, Literal
 from aiohttp import web
 
 from hub.adapters.runner import SourceRunner
-from hub.audit import AdminAudit
-from hub.config_check import check_config_text
+from hub.admin.audit import AdminAudit
+from hub.admin.config_check import check_config_text
+from hub.admin.redrive import Redriver
 from hub.errors import NotFound, RequestError
 from hub.feeds.replay_jobs import ReplayJobs
 from hub.http.responses import json_response, problem
-from hub.quarantine import QuarantineEntry
-from hub.quarantine_store import STATUSES, QuarantineStore
-from hub.redrive import Redriver
+from hub.quarantine.entry import QuarantineEntry
+from hub.quarantine.store import BULK_LIMIT, STATUSES, QuarantineStore
 from hub.settings import AdminToken
 
 Role = Literal["read", "act"]
-BULK_LIMIT = 10_000
 
 
 def entry_view(entry: QuarantineEntry) -> dict[str, Any]:
@@ -238,7 +237,7 @@ class AdminApi:
         return json_response(self._audit.recent(_int(request.query, "limit", 100, 1000)))
 
     async def lineage(self, request: web.Request) -> web.Response:
-        """``hub.lineage.trace_record`` of one message id (read role): origin, hops, quarantine, sinks.
+        """``hub.admin.lineage.trace_record`` of one message id (read role): origin, hops, quarantine, sinks.
         404 when neither a sink nor the quarantine knows it."""
         self._caller(request, "read")
         message_id = request.match_info["message_id"]

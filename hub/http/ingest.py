@@ -28,15 +28,15 @@ import structlog
 from aiohttp import web
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
-from hub.http.ingest_body import BodyError, parse_body, to_source_record
 from hub.http.responses import json_response, problem
-from hub.pipeline import Pipeline
-from hub.records import SourceRecord
+from hub.ingest.items import BodyError, parse_body, to_source_record
+from hub.ingest.pipeline import Pipeline
+from hub.ingest.validation import Prepared
+from hub.model.records import SourceRecord
 from hub.settings import ApiKey, HttpSettings
 from hub.transport.base import Transport
 from hub.trust.limits import depth_exceeds
 from hub.trust.ratelimit import RegionRateLimiter
-from hub.validation import Prepared
 from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity
 from schemas.registry import SchemaSpec

@@ -5,6 +5,6 @@
 * ``mapping_test``: a source's mapping over a sample, validated as the hub would;
 * ``adapters_cmd``: installed adapters and their config reference;
 * ``scaffold`` (with ``templates``, ``templates_tests``): a new adapter package whose tests pass as generated;
-* ``contract_support``, ``contract_source``: the parts behind ``hub.testing_contract``, the contract test
+* ``contract_support``, ``contract_source``: the parts behind ``hub.testing.contract``, the contract test
   kit for adapter authors.
 """

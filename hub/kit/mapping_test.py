@@ -3,8 +3,8 @@
 Per record it prints the mapped payload, masked (``schemas.pii.mask_mapping`` with the schema's PII paths:
 NIK tokens, names and free text never appear) and "valid against SCHEMA@VERSION", or every problem:
 mapping issues first, then schema issues, each with its location and rule. Validation is the hub's own
-(``hub.validation.Validator`` with a development ``NikTokenizer``), so a record that passes here passes in
-the hub. The exit code is 0 only if the sample has records and every one mapped and validated.
+(``hub.ingest.validation.Validator`` with a development ``NikTokenizer``), so a record that passes here
+passes in the hub. The exit code is 0 only if the sample has records and every one mapped and validated.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from pydantic import ValidationError
 
 from hub.adapters.build import mapper_for
 from hub.errors import ConfigError, FieldIssue, RecordError
+from hub.ingest.validation import Prepared, Validator, issues_from
 from hub.kit.config_file import load_config, source_entry
 from hub.kit.samples import read_sample
 from hub.mapping import DeclarativeMapper
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 from hub.settings import DEV_KEY, SourceEntry
-from hub.validation import Prepared, Validator, issues_from
 from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity, utc_now
 from schemas.pii import TOKENIZER_CONTEXT_KEY, NikTokenizer, mask_mapping, redact_text

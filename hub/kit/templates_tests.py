@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hub.errors import SourceUnavailable
 from hub.mapping import compile_mapping
-from hub.testing_contract import check_config_model, check_source_contract
+from hub.testing.contract import check_config_model, check_source_contract
 
 from __NAME__ import PLUGIN
 
@@ -47,7 +47,7 @@ async def test_missing_file_is_retriable(tmp_path: Path) -> None:
     """A file that is not there yet is SourceUnavailable: the hub backs off instead of stopping."""
     from hub.adapters.model import AdapterContext
     from hub.metrics import Metrics
-    from hub.state import StateStore
+    from hub.adapters.state import StateStore
     from schemas.envelope import SourceIdentity
 
     state = StateStore(tmp_path / "state.sqlite3")

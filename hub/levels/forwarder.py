@@ -20,16 +20,17 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from hub import codec, faultpoints
+from hub import faultpoints
+from hub.consume.sink_worker import quarantine_item
 from hub.errors import RecordError, ValidationFailed
+from hub.ingest.validation import issues_from
 from hub.levels.rules import LevelRules
 from hub.metrics import Metrics
-from hub.quarantiner import Quarantiner
-from hub.router import routing_key
-from hub.sink_worker import quarantine_item
-from hub.topology import Topology
+from hub.model import codec
+from hub.model.router import routing_key
+from hub.quarantine.filer import Quarantiner
 from hub.transport.base import Delivery, Transport
-from hub.validation import issues_from
+from hub.transport.topology import Topology
 from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope
 

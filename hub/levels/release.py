@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 
 import structlog
 
-from hub import codec
 from hub.levels.rules import Decision, LevelRules
-from hub.router import routing_key
-from hub.topology import Topology
+from hub.model import codec
+from hub.model.router import routing_key
 from hub.transport.base import Transport
+from hub.transport.topology import Topology
 from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)

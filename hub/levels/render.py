@@ -4,7 +4,7 @@
 ``POST /api/definitions`` accept (the global format: every entity names its vhost). It holds:
 
 - the node's vhost (from ``broker.url``), its exchanges, queues (quorum, or the feed stream with
-  ``x-max-age``) and bindings, from :func:`hub.node.topology_for` as the hub declares them;
+  ``x-max-age``) and bindings, from :func:`hub.transport.factory.topology_for` as the hub declares them;
 - the dead-letter / delivery-limit policies from :func:`hub.transport.factory.queue_policies`, with exactly
   the names and definitions the hub PUTs at start, so an applied topology and a running hub agree;
 - ``broker_users``: users (with their sha256 password hashes), permissions and topic permissions by role.
@@ -29,8 +29,8 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from hub.errors import ConfigError
 from hub.settings import BrokerUser, Settings
-from hub.topology import Topology
-from hub.transport.factory import check_topology, queue_policies
+from hub.transport.policies import check_topology, queue_policies
+from hub.transport.topology import Topology
 
 __all__ = [
     "HASHING_ALGORITHM",
@@ -44,7 +44,7 @@ __all__ = [
 
 HASHING_ALGORITHM = "rabbit_password_hashing_sha256"
 
-# Routing keys are ``<schema>.v<major>.<kode wilayah words>`` (hub.router.routing_key).
+# Routing keys are ``<schema>.v<major>.<kode wilayah words>`` (hub.model.router.routing_key).
 _KEY_HEAD = r"[a-z0-9_]+\.v[0-9]+"
 NOTHING = "^$"
 """A regex no routing key matches (RabbitMQ topic permissions: deny)."""
@@ -181,7 +181,7 @@ def _queue_arguments(topology: Topology, name: str) -> dict[str, str]:
 
 def render_definitions(settings: Settings) -> dict[str, Any]:
     """The RabbitMQ definitions of the node ``settings`` describes (see the module docstring)."""
-    from hub.node import topology_for  # hub.node pulls in the whole node; only this function needs it
+    from hub.transport.factory import topology_for
 
     topology = topology_for(settings)
     check_topology(topology)

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Literal
 
 from hub.errors import FieldIssue, RegionError
-from hub.validation import within_office
+from hub.ingest.validation import within_office
 from schemas.classification import Classification
 from schemas.envelope import Envelope, Hop
 

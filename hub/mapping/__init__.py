@@ -1,7 +1,7 @@
 """Declarative mappings: a source's raw records -> a payload schema, configured, not coded.
 
 ``compile_mapping(spec)`` validates a mapping spec (the ``mapping`` table of a ``[[sources]]`` entry, from
-TOML or YAML) and returns a ``Mapper`` (``hub.records``): call it with a ``SourceRecord`` to get a
+TOML or YAML) and returns a ``Mapper`` (``hub.model.records``): call it with a ``SourceRecord`` to get a
 ``MappedRecord`` or a ``MappingError`` listing every field issue (target path, rule, message; never the
 value). The hub then validates the payload against the schema. The spec reference with every rule is
 ``docs/adapters.md``; ``simpul mapping test`` runs a mapping over a sample file.

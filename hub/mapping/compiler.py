@@ -18,7 +18,7 @@ from hub.mapping.python_ref import call_function, load_function
 from hub.mapping.rules import Context, Evaluator, compile_rule, guarded, norm
 from hub.mapping.scope import Scope, ZoneRule
 from hub.mapping.spec import FieldRule, MappingSpec
-from hub.records import MappedRecord, Op, SourceRecord
+from hub.model.records import MappedRecord, Op, SourceRecord
 from schemas.classification import Classification
 from schemas.pii import redact_text
 
@@ -36,7 +36,7 @@ class Evaluation:
 
 
 class DeclarativeMapper:
-    """A ``hub.records.Mapper`` built from a mapping spec (see ``docs/adapters.md``)."""
+    """A ``hub.model.records.Mapper`` built from a mapping spec (see ``docs/adapters.md``)."""
 
     def __init__(self, spec: MappingSpec) -> None:
         self.spec = spec

@@ -10,7 +10,7 @@ from typing import Any
 from hub.errors import FieldIssue
 from hub.mapping.paths import MISSING, get_path
 from hub.mapping.timezones import AUTO, OFFICE, parse_tz, zone_of_region
-from hub.records import SourceRecord
+from hub.model.records import SourceRecord
 
 
 @dataclass(frozen=True)

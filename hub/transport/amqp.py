@@ -84,7 +84,6 @@ from hub.errors import (
     TopologyError,
     Unroutable,
 )
-from hub.topology import Topology
 from hub.transport.amqp_delivery import (
     LINK_ERRORS,
     AmqpDelivery,
@@ -96,9 +95,10 @@ from hub.transport.amqp_delivery import (
 )
 from hub.transport.amqp_stream import AmqpStreamDelivery, read_stream
 from hub.transport.base import HeaderValue, StreamOffset
-from hub.transport.factory import QueuePolicy, check_topology, queue_policies
 from hub.transport.management import DEFAULT_MANAGEMENT_URL, ManagementClient, ManagementError
+from hub.transport.policies import QueuePolicy, check_topology, queue_policies
 from hub.transport.topic import validate_routing_key
+from hub.transport.topology import Topology
 
 __all__ = ["AmqpDelivery", "AmqpTransport"]
 

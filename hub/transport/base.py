@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from hub.topology import Topology
+from hub.transport.topology import Topology
 
 HeaderValue = str | int | bool
 StreamOffset = Literal["first", "last", "next"] | int | datetime

@@ -61,10 +61,10 @@ from typing import Any
 import structlog
 
 from hub.errors import BrokerBlocked, BrokerUnavailable, TopologyError, Unroutable
-from hub.topology import BindingSpec, QueueSpec, Topology
 from hub.transport.base import HeaderValue, StreamOffset
-from hub.transport.factory import check_topology, queue_policies
+from hub.transport.policies import check_topology, queue_policies
 from hub.transport.topic import topic_matches, validate_routing_key
+from hub.transport.topology import BindingSpec, QueueSpec, Topology
 
 __all__ = [
     "DeclaredTopology",

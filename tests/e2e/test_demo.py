@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from hub import cli
+from hub.cli import main as simpul_main
 from hub.demo import sql
 from hub.demo.expect import KindExpect
 from hub.demo.main import parse_only, run_demo
@@ -178,7 +178,7 @@ def test_only_runs_the_named_kinds_through_the_cli(
         "--source-records",
         "40",
     ]
-    assert cli.main(argv) == 0
+    assert simpul_main(argv) == 0
     out = capsys.readouterr().out
     assert _row(out, "webhook").rstrip().endswith("ok") and _row(out, "files").rstrip().endswith("ok")
     assert not re.search(r"^  (http|rest|sql)\s", out, re.M)
@@ -186,7 +186,7 @@ def test_only_runs_the_named_kinds_through_the_cli(
 
 def test_unknown_kinds_are_refused_before_anything_starts(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown kind in --only is a config error (exit 2) naming the known kinds; nothing is contacted."""
-    assert cli.main(["demo", "--only", "http,ftp", "--management-url", "http://127.0.0.1:1"]) == 2
+    assert simpul_main(["demo", "--only", "http,ftp", "--management-url", "http://127.0.0.1:1"]) == 2
     assert "unknown source kinds ['ftp']" in capsys.readouterr().err
     assert parse_only("sql, http") == ["http", "sql"] and parse_only(None)[0] == "http"
     with pytest.raises(ConfigError):

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub import codec
+from hub.model import codec
 from hub.node import Node
 from hub.transport.base import HeaderValue
 from schemas.envelope import Envelope, make_idempotency_key, make_record_key

@@ -41,7 +41,7 @@ from typing import Any
 import aio_pika
 import orjson
 
-from hub import codec
+from hub.model import codec
 from tests.faults.ledger import Key, Ledger, Report
 
 TAP = "faults.tap"

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from hub.consumer import BatchConsumer
+from hub.consume.consumer import BatchConsumer
 from hub.errors import SinkUnavailable
-from hub.topology import default_topology
 from hub.transport.base import Delivery
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import default_topology
 
 
 async def test_a_sink_outage_longer_than_the_delivery_limit_dead_letters_nothing() -> None:

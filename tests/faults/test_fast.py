@@ -18,8 +18,8 @@ import pytest
 from adapters.rest_poll import PLUGIN as REST_POLL
 from adapters.rest_poll.simulator import ConflictApi, Faults
 from adapters.sqlite_sink.sink import SqliteSink
-from hub import codec
 from hub.adapters import registry
+from hub.model import codec
 from hub.node import Node
 from hub.settings import Settings
 from hub.transport.management import ManagementClient

@@ -26,7 +26,7 @@ import orjson
 import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
-from hub import codec
+from hub.model import codec
 from hub.node import Node
 from schemas.envelope import Envelope
 from tests.faults import harness as h

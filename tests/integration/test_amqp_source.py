@@ -249,7 +249,7 @@ async def test_amqp_source_passes_the_contract_kit_on_the_real_broker(
 ) -> None:
     """The kit reads without acking (messages come back), runs the source in a node (acks), and a fresh
     instance then finds nothing left: the queue is the cursor."""
-    from hub.testing_contract import check_source_contract
+    from hub.testing.contract import check_source_contract
 
     await _declare_upstream_queue(upstream_url)
     await app.publish([early_warning_event(i) for i in range(30)], per_message=3)

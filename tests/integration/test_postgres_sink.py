@@ -194,7 +194,7 @@ async def test_write_returns_after_commit(sink: PostgresSink, schema: str) -> No
 async def test_adapter_contract_kit(schema: str) -> None:
     """The hub's sink contract kit passes against the reference rules, including after reopening."""
     from adapters.postgres_sink import PLUGIN
-    from hub.testing_contract import check_sink_contract, example_envelopes
+    from hub.testing.contract import check_sink_contract, example_envelopes
 
     envelopes = [*example_envelopes("party_financial_aid"), *example_envelopes("ormas_registration", 2)]
     report = await check_sink_contract(PLUGIN, {**PG, "db_schema": schema}, envelopes, durable=True)

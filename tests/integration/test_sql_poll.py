@@ -30,10 +30,10 @@ from adapters.sql_poll.values import micros
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext
+from hub.adapters.state import StateStore
 from hub.errors import FatalError, SourceUnavailable
 from hub.metrics import Metrics
 from hub.node import Node
-from hub.state import StateStore
 from schemas.envelope import SourceIdentity
 from tests.helpers import node_settings, until
 
@@ -320,7 +320,7 @@ async def _applied_is(sink: PostgresSink, n: int) -> bool:
 async def test_adapter_contract_kit(db: Db) -> None:
     """The hub's source contract kit passes on both engines: 3 sample + 5 rows through a node (one of them a
     withdrawal), cursor state only in commits, nothing re-emitted once committed."""
-    from hub.testing_contract import check_source_contract
+    from hub.testing.contract import check_source_contract
 
     await db.table.seed(5)
     report = await check_source_contract(

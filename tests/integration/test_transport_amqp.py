@@ -16,10 +16,10 @@ import structlog
 from aiormq import spec
 
 from hub.errors import BrokerBlocked, BrokerUnavailable, TopologyError, Unroutable
-from hub.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology, default_topology
 from hub.transport.amqp import AmqpDelivery, AmqpTransport
 from hub.transport.base import Delivery, Transport
 from hub.transport.management import ManagementClient
+from hub.transport.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology, default_topology
 
 pytestmark = pytest.mark.broker
 

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from hub.topology import default_topology
 from hub.transport.amqp import AmqpTransport
+from hub.transport.topology import default_topology
 
 pytestmark = pytest.mark.broker
 

@@ -25,8 +25,8 @@ import orjson
 import pytest
 
 from hub.levels.render import office_routing_regex
+from hub.model.router import routing_key
 from hub.node import Node
-from hub.router import routing_key
 from hub.transport.management import ManagementClient, ManagementError
 from hub.trust.keys import RegistryModel, write_registry
 from hub.trust.signing import Signer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from hub.cli.root import main
 from hub.trust.evidence import Evidence, EvidenceLog, verify_chain
 
 
@@ -127,7 +127,7 @@ def test_chain_continues_across_reopen(tmp_path: Path) -> None:
 
 def test_audit_without_verify_still_talks_to_the_admin_api() -> None:
     """`simpul audit` (no action) keeps its meaning: the admin audit log of a running node."""
-    from hub.cli import _parser
+    from hub.cli.root import _parser
 
     args = _parser().parse_args(["audit", "--limit", "5"])
     assert args.action is None and args.limit == 5 and args.url == "http://127.0.0.1:8080"

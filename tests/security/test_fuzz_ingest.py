@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from hub.catalog.openapi import openapi_document
-from hub.node import Node, topology_for
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from tests.helpers import KEY_BOGOR, node_settings
 

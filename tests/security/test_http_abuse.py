@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from hub.node import Node, topology_for
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from tests.helpers import KEY_BOGOR, KEY_PUSAT, item, node_settings
 from tests.unit.test_http_ingest import post

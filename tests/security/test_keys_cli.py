@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from hub.cli.root import main
 from hub.errors import ConfigError
 from hub.trust import build_signer, build_verifier
 from hub.trust.keys import KeyRegistry, read_registry

@@ -13,8 +13,9 @@ import orjson
 import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
-from hub.node import Node, topology_for
-from hub.router import routing_key
+from hub.model.router import routing_key
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from hub.trust.evidence import verify_chain
 from hub.trust.signing import Signer

@@ -10,7 +10,7 @@ import aiohttp
 import orjson
 import pytest
 
-from hub.config_check import check_config_text
+from hub.admin.config_check import check_config_text
 from hub.node import Node
 from tests.helpers import TOKEN_READ
 
@@ -74,7 +74,7 @@ def test_check_ignores_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_a_worker_process_leaves_quarantine_filing_to_the_node(tmp_path: Path) -> None:
     """quarantine_consumer = false (simpul-worker@): the entry stays in the queue for the node's store."""
-    from hub.node import topology_for
+    from hub.transport.factory import topology_for
     from hub.transport.memory import MemoryTransport
     from tests.helpers import item, node_settings
     from tests.unit.test_http_ingest import post

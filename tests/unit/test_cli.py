@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from hub.cli.root import main
 from hub.node import Node
 from tests.helpers import TOKEN_ACT, TOKEN_READ, item, until
 from tests.unit.test_http_ingest import post

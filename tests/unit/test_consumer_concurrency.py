@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from hub.consumer import BatchConsumer
-from hub.topology import default_topology
+from hub.consume.consumer import BatchConsumer
 from hub.transport.base import Delivery
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import default_topology
 
 
 async def _setup(messages: int) -> MemoryTransport:

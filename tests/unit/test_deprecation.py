@@ -16,7 +16,8 @@ import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.catalog.export import build_documents
-from hub.node import Node, topology_for
+from hub.node import Node
+from hub.transport.factory import topology_for
 from schemas import catalog
 from schemas.envelope import make_record_key
 from tests.helpers import KEY_BOGOR, item, node_settings, until

@@ -9,7 +9,7 @@ import aiohttp
 import orjson
 import pytest
 
-from hub import codec
+from hub.model import codec
 from hub.node import Node
 from hub.transport.memory import MemoryTransport
 from tests.helpers import KEY_BOGOR, item, stall_publishes
@@ -200,7 +200,7 @@ async def test_health_ready_metrics(memory_node: Node) -> None:
 
 async def test_requests_beyond_the_concurrency_limit_get_503_at_once(tmp_path: Any) -> None:
     """With confirms stalled, 2 requests fill a limit of 2; the third is refused at once with Retry-After."""
-    from hub.node import topology_for
+    from hub.transport.factory import topology_for
     from tests.helpers import node_settings
 
     settings = node_settings(tmp_path, http={"max_concurrent_requests": 2})
@@ -267,7 +267,7 @@ async def test_expect_continue_refuses_an_unknown_key_before_the_body(memory_nod
 async def test_expect_continue_refuses_a_full_house_before_the_body(tmp_path: Any) -> None:
     """At the admission limit a client that asked to continue gets 503 + Retry-After without sending its
     body, and the connection is closed (it never sent the body it announced)."""
-    from hub.node import topology_for
+    from hub.transport.factory import topology_for
     from tests.helpers import node_settings
 
     settings = node_settings(tmp_path, http={"max_concurrent_requests": 1})

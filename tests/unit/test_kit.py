@@ -20,16 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext, AdapterPlugin, SourceBatch
-from hub.cli import main
+from hub.cli.root import main
 from hub.errors import ConfigError
 from hub.kit.samples import read_sample
-from hub.testing import FakeSink, FakeSourceConfig, fake_sink_plugin, fake_source_plugin
-from hub.testing_contract import (
+from hub.testing.contract import (
     check_config_model,
     check_sink_contract,
     check_source_contract,
     example_envelopes,
 )
+from hub.testing.fakes import FakeSink, FakeSourceConfig, fake_sink_plugin, fake_source_plugin
 from tests.helpers import item
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,10 +13,11 @@ import orjson
 import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
-from hub import codec
-from hub.cli import main
-from hub.node import Node, topology_for
-from hub.router import routing_key
+from hub.cli.root import main
+from hub.model import codec
+from hub.model.router import routing_key
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from schemas.envelope import Hop, make_idempotency_key, make_message_id, make_record_key
 from tests.helpers import TOKEN_READ, item, make_envelope, node_settings, until

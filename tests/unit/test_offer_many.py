@@ -3,8 +3,8 @@ record and in input order, refused records are quarantined beside the published 
 
 from __future__ import annotations
 
+from hub.model.records import SourceRecord
 from hub.node import Node
-from hub.records import SourceRecord
 from schemas.envelope import SourceIdentity
 from schemas.payloads.voter_participation import EXAMPLE
 

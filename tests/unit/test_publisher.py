@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from hub import codec
 from hub.errors import BrokerUnavailable
+from hub.ingest.publisher import BatchingPublisher
 from hub.metrics import Metrics
-from hub.publisher import BatchingPublisher
-from hub.topology import default_topology
+from hub.model import codec
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import default_topology
 from tests.helpers import stall_publishes
 
 

@@ -8,9 +8,9 @@ import hashlib
 
 import orjson
 
-from hub import codec
+from hub.model import codec
 from hub.node import Node
-from hub.quarantiner import MAX_ENTRY_BYTES
+from hub.quarantine.filer import MAX_ENTRY_BYTES
 from hub.transport.memory import MemoryTransport
 from tests.helpers import item, until
 from tests.unit.test_admin import admin

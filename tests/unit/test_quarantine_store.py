@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.quarantine import QuarantineEntry, make_entry_id
-from hub.quarantine_store import QuarantineStore
+from hub.quarantine.entry import QuarantineEntry, make_entry_id
+from hub.quarantine.store import QuarantineStore
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 WIB = timezone(timedelta(hours=7))  # Western Indonesia Time

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub import codec
-from hub.router import binding_for_region, quarantine_key, routing_key
+from hub.model import codec
+from hub.model.router import binding_for_region, quarantine_key, routing_key
 from hub.transport.topic import topic_matches
 
 

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from hub.errors import ConfigError, FatalError
-from hub.sealing import Sealer, generate_key
+from hub.quarantine.sealing import Sealer, generate_key
 
 SECRET = b'{"nik": "3201051234560001", "nama": "Budi"}'
 

@@ -70,7 +70,7 @@ def test_applied_log_from_before_lineage_is_migrated(tmp_path: Path) -> None:
 
 def test_quarantine_entries_are_found_by_message_id_and_old_files_migrate(tmp_path: Path) -> None:
     """Entries carry the record's message id (lineage); a store from before the column opens and works."""
-    from hub.quarantine_store import QuarantineStore
+    from hub.quarantine.store import QuarantineStore
     from tests.unit.test_quarantine_store import entry
 
     path = tmp_path / "q.sqlite3"

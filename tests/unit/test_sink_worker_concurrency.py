@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hub import codec
+from hub.consume.sink_worker import SinkWorker
 from hub.metrics import Metrics
-from hub.sink_worker import SinkWorker
+from hub.model import codec
 from schemas.envelope import Envelope, SourceIdentity, make_idempotency_key, make_message_id, make_record_key
 from schemas.payloads.voter_participation import EXAMPLE
 

@@ -13,9 +13,9 @@ from hub.adapters import registry
 from hub.adapters.runner import Backoff, SourceRunner
 from hub.errors import ConfigError, SourceUnavailable, Unroutable
 from hub.node import Node
-from hub.testing import FakeSink, FakeSource, fake_source_plugin
-from hub.topology import default_topology
+from hub.testing.fakes import FakeSink, FakeSource, fake_source_plugin
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import default_topology
 from tests.helpers import item, node_settings, until
 
 
@@ -101,7 +101,7 @@ class _Flaky:
 
 async def test_flaky_source_is_retried_with_backoff(memory_node: Node) -> None:
     """SourceUnavailable twice, then data: the runner backs off and delivers."""
-    from hub.records import SourceRecord, passthrough
+    from hub.model.records import SourceRecord, passthrough
     from schemas.envelope import SourceIdentity
 
     ident = SourceIdentity(system="sipks", office="32.01", adapter="flaky")
@@ -117,7 +117,7 @@ async def test_flaky_source_is_retried_with_backoff(memory_node: Node) -> None:
 async def test_unroutable_blocks_the_adapter_until_fixed(memory_node: Node) -> None:
     """An unroutable publish needs an operator: the runner shows failed with the error, commits nothing,
     and tries the same batch again; once the broker routes it, the batch is committed."""
-    from hub.records import SourceRecord, passthrough
+    from hub.model.records import SourceRecord, passthrough
     from schemas.envelope import SourceIdentity
 
     transport = memory_node.transport
@@ -157,8 +157,8 @@ def test_bad_adapter_config_is_named_before_start(tmp_path: Path) -> None:
 async def test_configured_sink_gets_its_own_queue_and_records(tmp_path: Path) -> None:
     """A [[sinks]] entry bound to Jawa Barat receives those records only, via its own queue."""
     from hub.adapters import registry
-    from hub.node import topology_for
-    from hub.testing import fake_sink_plugin
+    from hub.testing.fakes import fake_sink_plugin
+    from hub.transport.factory import topology_for
 
     registry.register(fake_sink_plugin)
     settings = node_settings(
@@ -181,7 +181,7 @@ async def test_configured_sink_gets_its_own_queue_and_records(tmp_path: Path) ->
 
 
 def _as_record(body: dict[str, Any]) -> Any:
-    from hub.records import SourceRecord
+    from hub.model.records import SourceRecord
     from schemas.envelope import SourceIdentity
 
     ident = SourceIdentity(system="s", office="pusat", adapter="t")
@@ -204,7 +204,7 @@ class _SlowToStart(_Flaky):
 
 async def test_source_down_at_start_is_waited_for(memory_node: Node) -> None:
     """SourceUnavailable from start() is retried with back-off, then the data flows."""
-    from hub.records import SourceRecord, passthrough
+    from hub.model.records import SourceRecord, passthrough
     from schemas.envelope import SourceIdentity
 
     ident = SourceIdentity(system="s", office="32.01", adapter="late")

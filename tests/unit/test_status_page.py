@@ -15,7 +15,8 @@ from hub.adapters import registry
 from hub.adapters.model import AdapterContext, AdapterPlugin, SourceBatch
 from hub.http.admin import Throughput
 from hub.metrics import QueueStats, QueueStatsPoller
-from hub.node import Node, topology_for
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from schemas.regions import default_index
 from tests.helpers import TOKEN_ACT, TOKEN_READ, example, item, node_settings, until

@@ -10,10 +10,11 @@ import pytest
 import structlog
 
 from hub.errors import BrokerBlocked, BrokerUnavailable, ConfigError, TopologyError, Unroutable
-from hub.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology, default_topology
 from hub.transport.base import Delivery, Transport
-from hub.transport.factory import check_topology, make_transport, queue_policies
+from hub.transport.factory import make_transport
 from hub.transport.memory import MemoryDelivery, MemoryTransport
+from hub.transport.policies import check_topology, queue_policies
+from hub.transport.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology, default_topology
 
 
 def _regional_topology() -> Topology:

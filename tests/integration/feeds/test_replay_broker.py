@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from adapters.sqlite_sink import SqliteWarehouse
-from hub import codec
-from hub.cli import main
+from hub.cli.root import main
 from hub.feeds.replay import ReplayFilter, replay, replay_queue, replay_topology
-from hub.topology import default_topology, with_feed
+from hub.model import codec
 from hub.transport.amqp import AmqpTransport
+from hub.transport.topology import default_topology, with_feed
 from schemas.envelope import Envelope
 from tests.unit.feeds.builders import feed_env
 

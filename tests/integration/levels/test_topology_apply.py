@@ -27,9 +27,9 @@ import aiormq.exceptions
 import pytest
 
 from hub.levels.apply import verify_definitions
-from hub.node import topology_for
 from hub.settings import load_settings
 from hub.transport.amqp import AmqpTransport
+from hub.transport.factory import topology_for
 from hub.transport.management import ManagementClient
 from tests.rabbit_node import SHOVEL_PLUGINS, BrokerNode
 
@@ -53,7 +53,7 @@ def rabbit(*args: str) -> str:
 
 def simpul(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
+        [sys.executable, "-m", "hub.cli.root", *args],
         capture_output=True,
         text=True,
         timeout=120,

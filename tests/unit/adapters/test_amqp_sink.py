@@ -12,14 +12,14 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.amqp_sink import PLUGIN, AmqpSink, AmqpSinkConfig
-from hub import codec
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext
+from hub.adapters.state import StateStore
 from hub.errors import BrokerUnavailable, Unroutable
 from hub.metrics import Metrics
-from hub.state import StateStore
-from hub.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology
+from hub.model import codec
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology
 from schemas.envelope import (
     Envelope,
     SourceIdentity,

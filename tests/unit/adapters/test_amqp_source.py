@@ -19,13 +19,13 @@ from adapters.amqp_source.upstream import MemoryUpstream
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext
 from hub.adapters.runner import Backoff, SourceRunner
+from hub.adapters.state import StateStore
 from hub.metrics import Metrics
+from hub.model.records import passthrough
 from hub.node import Node
-from hub.records import passthrough
-from hub.state import StateStore
-from hub.testing import FakeResult, FakeSink
-from hub.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology, default_topology
+from hub.testing.fakes import FakeResult, FakeSink
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology, default_topology
 from schemas.envelope import Envelope, SourceIdentity
 from tests.helpers import node_settings, until
 

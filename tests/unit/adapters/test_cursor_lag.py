@@ -69,7 +69,8 @@ async def test_a_node_scrape_shows_the_rest_poll_lag(api: ConflictApi, tmp_path:
 
     import aiohttp
 
-    from hub.node import Node, topology_for
+    from hub.node import Node
+    from hub.transport.factory import topology_for
     from hub.transport.memory import MemoryTransport
     from tests.helpers import node_settings, until
 

@@ -30,8 +30,8 @@ from adapters.file_drop.sniff import UnreadableFile, decode_text, detect_delimit
 from adapters.file_drop.source import FileDropSource
 from adapters.file_drop.table import normalise
 from hub.adapters.model import AdapterContext, SourceBatch
+from hub.adapters.state import StateStore
 from hub.metrics import Metrics
-from hub.state import StateStore
 from schemas.envelope import SourceIdentity
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "file_drop"
@@ -512,7 +512,7 @@ async def test_adapter_contract_kit(tmp_path: Path) -> None:
     nothing again once committed."""
     import tomllib
 
-    from hub.testing_contract import check_source_contract
+    from hub.testing.contract import check_source_contract
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

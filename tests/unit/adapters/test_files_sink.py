@@ -17,10 +17,11 @@ from adapters.files_sink import PLUGIN, FilesSink, FilesSinkConfig
 from adapters.files_sink.columns import META_COLUMNS, payload_columns
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext
+from hub.adapters.state import StateStore
 from hub.metrics import Metrics
-from hub.node import Node, topology_for
-from hub.records import SourceRecord
-from hub.state import StateStore
+from hub.model.records import SourceRecord
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from schemas.envelope import (
     Envelope,
@@ -297,7 +298,7 @@ async def test_configured_as_a_node_sink_it_receives_the_bound_records(tmp_path:
 
 async def test_files_sink_passes_the_sink_contract_kit(tmp_path: Path) -> None:
     """The kit's revision rules (duplicate, newer, stale, conflict) hold, also after reopening."""
-    from hub.testing_contract import check_sink_contract, example_envelopes
+    from hub.testing.contract import check_sink_contract, example_envelopes
 
     envelopes = example_envelopes("research_permit", 3) + example_envelopes("ormas_registration", 2)
     report = await check_sink_contract(PLUGIN, {"directory": str(tmp_path / "kit")}, envelopes, durable=True)

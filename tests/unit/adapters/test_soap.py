@@ -21,14 +21,14 @@ from adapters.soap.xml import SOAP11_NS, SOAP12_NS, element_value, find_records,
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext, SourceBatch
 from hub.adapters.runner import Backoff, SourceRunner
+from hub.adapters.state import StateStore
 from hub.errors import FatalError, MappingError, SourceUnavailable
 from hub.metrics import Metrics
+from hub.model.records import MappedRecord, SourceRecord
 from hub.node import Node
-from hub.records import MappedRecord, SourceRecord
-from hub.state import StateStore
-from hub.testing import FakeSink
-from hub.topology import default_topology
+from hub.testing.fakes import FakeSink
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import default_topology
 from schemas.envelope import SourceIdentity, make_record_key
 from schemas.regions import default_index
 from tests.helpers import node_settings, until
@@ -528,7 +528,7 @@ async def test_soap_source_passes_the_contract_kit_with_a_declarative_mapping(
 ) -> None:
     """The kit's checks: config model, identity on every record, no state before commit, through a node
     into the sink with the mapping (Y/N and nil handled there), and nothing re-read after the commit."""
-    from hub.testing_contract import check_source_contract
+    from hub.testing.contract import check_source_contract
 
     service, url = skp
     config = _config(url, window_days=366).model_dump(mode="json")

@@ -17,9 +17,9 @@ from adapters.sql_poll.query import CHANGED, build
 from adapters.sql_poll.source import SqlPollSource, dump_cursor, load_cursor
 from adapters.sql_poll.values import convert, micros
 from hub.adapters.model import AdapterContext
+from hub.adapters.state import StateStore
 from hub.errors import FatalError, SourceUnavailable
 from hub.metrics import Metrics
-from hub.state import StateStore
 from schemas.envelope import SourceIdentity
 
 WIB = timezone(timedelta(hours=7))

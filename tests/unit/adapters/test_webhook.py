@@ -24,14 +24,14 @@ from adapters.webhook.simulator import EarlyWarningApp
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext
 from hub.adapters.runner import Backoff
+from hub.adapters.state import StateStore
 from hub.errors import FatalError
 from hub.metrics import Metrics
+from hub.model.records import SourceRecord
 from hub.node import Node
-from hub.records import SourceRecord
-from hub.state import StateStore
-from hub.testing import FakeSink
-from hub.topology import default_topology
+from hub.testing.fakes import FakeSink
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import default_topology
 from schemas.envelope import SourceIdentity, make_record_key
 from schemas.pii import NIK_PATTERN
 from tests.helpers import node_settings, until

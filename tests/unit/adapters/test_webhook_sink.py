@@ -16,11 +16,12 @@ from adapters.webhook_sink.signing import batch_message_id, sign, verify
 from adapters.webhook_sink.simulator import WebhookReceiver, serve
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext
+from hub.adapters.state import StateStore
 from hub.errors import FatalError, RetriableError
 from hub.metrics import Metrics
-from hub.node import Node, topology_for
-from hub.records import SourceRecord
-from hub.state import StateStore
+from hub.model.records import SourceRecord
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from schemas.envelope import (
     Envelope,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.catalog.diagram import topology_svg
-from hub.cli import main
+from hub.cli.root import main
 from hub.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import Field
 
-from hub.cli import main
+from hub.cli.root import main
 from schemas import catalog
 from schemas.classification import Classification
 from schemas.diff import bump_between, diff_specs

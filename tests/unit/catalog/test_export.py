@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from hub.catalog.export import build_documents
-from hub.cli import main
-from hub.node import topology_for
+from hub.cli.root import main
 from hub.settings import Settings, load_settings
+from hub.transport.factory import topology_for
 from schemas import catalog
 from tests.unit.catalog.test_diagram import expected_ids, groups
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
-from hub.catalog.cli import usage_rows
-from hub.cli import main
-from hub.node import Node, topology_for
+from hub.cli.catalog import usage_rows
+from hub.cli.root import main
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from schemas import catalog
 from schemas.envelope import make_record_key

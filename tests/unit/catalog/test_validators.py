@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from hub.catalog.export import build_documents
-from hub.node import topology_for
 from hub.settings import load_settings
+from hub.transport.factory import topology_for
 
 ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.sqlite_sink import SqliteWarehouse
-from hub.cli import main
+from hub.cli.root import main
 from tests.unit.feeds.builders import report_env
 
 WIT = timezone(timedelta(hours=9))

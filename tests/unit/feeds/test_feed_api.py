@@ -15,7 +15,8 @@ import orjson
 import pytest
 
 from adapters.sqlite_sink import SqliteWarehouse
-from hub.node import Node, topology_for
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from schemas.classification import Classification
 from tests.helpers import node_settings

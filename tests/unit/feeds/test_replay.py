@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from adapters.sqlite_sink import SqliteWarehouse
-from hub import codec
 from hub.errors import TopologyError
 from hub.feeds.replay import ReplayFilter, replay, replay_queue, stream_end, with_replay
-from hub.topology import default_topology, with_feed
+from hub.model import codec
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import default_topology, with_feed
 from schemas.envelope import Envelope
 from tests.unit.feeds.builders import feed_env
 

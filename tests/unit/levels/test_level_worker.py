@@ -12,7 +12,8 @@ import pytest
 
 from hub.levels.release import release_held, selection
 from hub.levels.rules import LevelRules
-from hub.node import Node, topology_for
+from hub.node import Node
+from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from schemas.classification import Classification
 from tests.helpers import KEY_PUSAT, item, make_envelope, node_settings, until

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from hub.cli import main
+from hub.cli.root import main
 from hub.errors import ConfigError
 from hub.levels.render import hash_password, office_routing_regex, render_definitions, vhost_of
-from hub.node import topology_for
 from hub.settings import Settings, load_settings
-from hub.transport.factory import queue_policies
+from hub.transport.factory import topology_for
+from hub.transport.policies import queue_policies
 
 CONFIGS = Path(__file__).resolve().parents[3] / "ops" / "config"
 

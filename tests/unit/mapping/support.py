@@ -8,7 +8,7 @@ import pytest
 
 from hub.errors import FieldIssue, MappingError
 from hub.mapping import compile_mapping
-from hub.records import MappedRecord, SourceRecord
+from hub.model.records import MappedRecord, SourceRecord
 from schemas.envelope import SourceIdentity
 
 

@@ -11,11 +11,11 @@ import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.adapters.build import mapper_for
-from hub.cli import main
+from hub.cli.root import main
 from hub.kit.config_file import load_config, source_entry
 from hub.kit.samples import read_sample
+from hub.model.records import SourceRecord
 from hub.node import Node
-from hub.records import SourceRecord
 from schemas.envelope import SourceIdentity, make_record_key
 from tests.helpers import until
 
@@ -127,7 +127,7 @@ async def test_ormas_mapping_with_the_file_drop_adapter(tmp_path: Path) -> None:
     import time
     import tomllib
 
-    from hub.testing_contract import check_source_contract
+    from hub.testing.contract import check_source_contract
 
     file_drop = pytest.importorskip("adapters.file_drop")
     inbox = tmp_path / "inbox"
@@ -151,7 +151,7 @@ async def test_conflict_mapping_with_the_rest_poll_adapter_and_its_simulator() -
     """The real rest_poll adapter against the simulated PHP app: 40 generated reports all map and apply."""
     import tomllib
 
-    from hub.testing_contract import check_source_contract
+    from hub.testing.contract import check_source_contract
 
     rest_poll = pytest.importorskip("adapters.rest_poll")
     simulator = pytest.importorskip("adapters.rest_poll.simulator")

@@ -18,7 +18,7 @@ from hub.adapters import registry
 from hub.kit.config_file import load_config, source_entry
 from hub.kit.samples import read_sample
 from hub.node import Node
-from hub.testing import fake_source_plugin
+from hub.testing.fakes import fake_source_plugin
 from hub.transport.management import ManagementClient, ManagementError
 from schemas.envelope import make_record_key
 from tests.helpers import node_settings, until

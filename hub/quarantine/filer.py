@@ -22,12 +22,12 @@ from typing import Any, Literal
 
 import structlog
 
-from hub import codec
 from hub.errors import RecordError
 from hub.metrics import Metrics
-from hub.quarantine import QuarantineEntry, make_entry_id, now_utc, province_of
-from hub.router import quarantine_key
-from hub.sealing import Sealer
+from hub.model import codec
+from hub.model.router import quarantine_key
+from hub.quarantine.entry import QuarantineEntry, make_entry_id, now_utc, province_of
+from hub.quarantine.sealing import Sealer
 from hub.transport.base import Transport
 from schemas.envelope import make_idempotency_key, make_message_id, make_record_key
 from schemas.pii import mask_mapping

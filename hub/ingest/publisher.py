@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from hub import codec, faultpoints
+from hub import faultpoints
 from hub.metrics import Metrics
+from hub.model import codec
 from hub.transport.base import Transport
 
 log = structlog.get_logger(__name__)

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from hub.metrics import Metrics, QueueStats, QueueStatsPoller
-from hub.topology import sink_queue
 from hub.transport.management import ManagementClient
 from hub.transport.memory import MemoryTransport
+from hub.transport.topology import sink_queue
 from schemas.regions import default_index
 
 if TYPE_CHECKING:

@@ -22,18 +22,18 @@ import orjson
 import structlog
 from pydantic import ValidationError
 
-from hub import codec
 from hub.errors import Conflict, NotFound, Outcome, RequestError
-from hub.http.ingest_body import to_source_record
-from hub.pipeline import Pipeline
-from hub.publisher import BatchingPublisher
-from hub.quarantine import QuarantineEntry, now_utc
-from hub.quarantine_store import QuarantineStore
-from hub.records import Mapper, SourceRecord, passthrough
-from hub.router import routing_key
-from hub.sealing import Sealer
+from hub.ingest.items import to_source_record
+from hub.ingest.pipeline import Pipeline
+from hub.ingest.publisher import BatchingPublisher
+from hub.ingest.validation import issues_from
+from hub.model import codec
+from hub.model.records import Mapper, SourceRecord, passthrough
+from hub.model.router import routing_key
+from hub.quarantine.entry import QuarantineEntry, now_utc
+from hub.quarantine.sealing import Sealer
+from hub.quarantine.store import QuarantineStore
 from hub.trust.signing import Signer
-from hub.validation import issues_from
 from schemas.envelope import Envelope, SourceIdentity
 
 log = structlog.get_logger(__name__)

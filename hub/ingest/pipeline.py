@@ -21,16 +21,16 @@ from collections.abc import Awaitable, Sequence
 
 import structlog
 
-from hub import codec
 from hub.errors import Outcome, RecordError
+from hub.ingest.publisher import BatchingPublisher
+from hub.ingest.validation import Draft, Prepared, Validator
 from hub.metrics import Metrics
-from hub.publisher import BatchingPublisher
-from hub.quarantine import now_utc, province_of
-from hub.quarantiner import Quarantiner
-from hub.records import Mapper, SourceRecord, passthrough
+from hub.model import codec
+from hub.model.records import Mapper, SourceRecord, passthrough
+from hub.quarantine.entry import now_utc, province_of
+from hub.quarantine.filer import Quarantiner
 from hub.trust.evidence import Evidence, EvidenceLog
 from hub.trust.pii import catalogue_pii_keys
-from hub.validation import Draft, Prepared, Validator
 
 log = structlog.get_logger(__name__)
 

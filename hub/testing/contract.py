@@ -1,7 +1,7 @@
 """The adapter contract test kit: what every source and sink must do, as functions a team calls from its
 own tests (``pytest`` with ``asyncio_mode = "auto"``)::
 
-    from hub.testing_contract import check_source_contract, check_sink_contract, example_envelopes
+    from hub.testing.contract import check_source_contract, check_sink_contract, example_envelopes
 
     async def test_contract(tmp_path):
         await check_source_contract(PLUGIN, {"path": str(sample)}, schema="ormas_registration",
@@ -29,9 +29,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from hub.adapters.model import AdapterContext, AdapterPlugin, SinkAdapter, SourceAdapter
+from hub.adapters.state import StateStore
 from hub.errors import MappingError
-from hub.kit.contract_source import SOURCE_NAME, Expected, reread_count, source_context, through_node
-from hub.kit.contract_support import (
+from hub.metrics import Metrics
+from hub.model.records import Mapper, SourceRecord, passthrough
+from hub.testing.contract_source import SOURCE_NAME, Expected, reread_count, source_context, through_node
+from hub.testing.contract_support import (
     SpyStateStore,
     Violations,
     bump_revision,
@@ -41,10 +44,7 @@ from hub.kit.contract_support import (
     flip_op,
     validate_config,
 )
-from hub.metrics import Metrics
-from hub.records import Mapper, SourceRecord, passthrough
-from hub.state import StateStore
-from hub.testing import FakeSink
+from hub.testing.fakes import FakeSink
 from schemas.envelope import Envelope, SourceIdentity
 
 __all__ = ["SinkReport", "SourceReport", "check_config_model", "check_sink_contract", "check_source_contract",
@@ -173,7 +173,7 @@ async def check_sink_contract(
     check_conflict: bool = True,
     timeout_s: float = 10.0,
 ) -> SinkReport:
-    """Check a sink adapter's revision rules against the reference (``hub.testing.FakeSink``)."""
+    """Check a sink adapter's revision rules against the reference (``hub.testing.fakes.FakeSink``)."""
     out = Violations(f"sink adapter {plugin.name!r}")
     out.check(plugin.role == "sink", f"role is {plugin.role!r}, not 'sink'")
     out.check(len(envelopes) > 0, "give at least one envelope (see example_envelopes)")

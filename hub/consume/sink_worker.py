@@ -30,18 +30,19 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from hub import codec, faultpoints
-from hub.catalog.upcast import upcast_for_sink
+from hub import faultpoints
+from hub.consume.sink import CONFLICT, Sink, SinkResult
+from hub.consume.upcast import upcast_for_sink
 from hub.errors import FieldIssue, RecordError, RetriableError, ValidationFailed
+from hub.ingest.validation import issues_from
 from hub.metrics import Metrics
-from hub.quarantiner import Quarantiner
-from hub.sink import CONFLICT, Sink, SinkResult
+from hub.model import codec
+from hub.quarantine.filer import Quarantiner
 from hub.transport.base import Delivery
 from hub.trust.evidence import Evidence, EvidenceLog
 from hub.trust.pii import preview_pii_keys
 from hub.trust.signing import key_id_of
 from hub.trust.verify import Verifier
-from hub.validation import issues_from
 from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope
 

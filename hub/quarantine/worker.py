@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import structlog
 from pydantic import ValidationError
 
-from hub.quarantine import QuarantineEntry
-from hub.quarantine_store import QuarantineStore
+from hub.quarantine.entry import QuarantineEntry
+from hub.quarantine.store import QuarantineStore
 from hub.transport.base import Delivery
 
 log = structlog.get_logger(__name__)

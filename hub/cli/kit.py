@@ -1,4 +1,4 @@
-"""Wiring of the kit's subcommands into ``simpul`` (``hub.cli`` calls ``add_commands`` and ``dispatch``)."""
+"""Wiring of the kit's subcommands into ``simpul`` (``hub.cli.root`` calls ``add_commands``, ``dispatch``)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def add_commands(sub: Any) -> None:
     new.add_argument("name", help="package name (lower case, digits, _)")
     new.add_argument("--dir", type=Path, default=Path("."), help="where to create it (default: here)")
     new.add_argument("--schema", default="ormas_registration", help="target schema of the example")
-    from hub.admin_cli import add_adapter_actions
+    from hub.cli.admin import add_adapter_actions
 
     add_adapter_actions(asub)  # pause | resume | restart, spoken to a running node
 
@@ -48,10 +48,10 @@ def dispatch(args: argparse.Namespace) -> int:
             sheet=args.sheet,
             quiet=args.quiet,
         )
-    from hub.admin_cli import ADAPTER_ACTIONS
+    from hub.cli.admin import ADAPTER_ACTIONS
 
     if args.action in ADAPTER_ACTIONS:
-        from hub.admin_cli import dispatch as operator
+        from hub.cli.admin import dispatch as operator
 
         return operator(args)
     from hub.kit import adapters_cmd

@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Literal
 
 from hub.errors import FatalError
-from hub.quarantine import QuarantineEntry, province_of
+from hub.quarantine.entry import QuarantineEntry, province_of
 
 Status = Literal["open", "redriven", "discarded"]
 STATUSES: tuple[str, ...] = ("open", "redriven", "discarded")
+
+BULK_LIMIT = 10_000
+"""At most this many entries are listed for one bulk action (redrive or discard by filter)."""
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS quarantine (

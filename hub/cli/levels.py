@@ -1,4 +1,4 @@
-"""``simpul topology render|apply|hash-password`` (``hub.cli`` calls ``add_commands`` and ``dispatch``).
+"""``simpul topology render|apply|hash-password`` (``hub.cli.root`` calls ``add_commands`` and ``dispatch``).
 
 ``render`` prints (or writes, mode 0600: it holds password hashes and the shovel's URIs) the node's RabbitMQ
 definitions; ``apply`` loads them through the management API and prints what it found back; exit code 1 if
@@ -76,11 +76,11 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from hub.audit import AdminAudit
+    from hub.admin.audit import AdminAudit
     from hub.levels.release import release_held, selection
     from hub.levels.rules import LevelRules
-    from hub.node import _amqp_transport, topology_for
     from hub.settings import load_settings
+    from hub.transport.factory import amqp_transport_for, topology_for
 
     settings = load_settings(args.config)
     if not settings.uplink.enabled:
@@ -93,7 +93,7 @@ def _release(args: argparse.Namespace) -> int:
     rules = LevelRules(settings.node, settings.level, settings.region)
 
     async def run() -> int:
-        transport = _amqp_transport(settings, topology_for(settings))
+        transport = amqp_transport_for(settings, topology_for(settings))
         await transport.start()
         try:
             result = await release_held(transport, transport.topology, rules, match)

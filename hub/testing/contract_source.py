@@ -10,13 +10,14 @@ from typing import Any, cast
 
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext, AdapterPlugin, SourceAdapter
-from hub.kit.contract_support import Violations, collect, until
+from hub.adapters.state import StateStore
 from hub.metrics import Metrics
-from hub.node import Node, topology_for
-from hub.records import Mapper
+from hub.model.records import Mapper
+from hub.node import Node
 from hub.settings import load_settings
-from hub.state import StateStore
-from hub.testing import FakeSink, MemoryTransport
+from hub.testing.contract_support import Violations, collect, until
+from hub.testing.fakes import FakeSink, MemoryTransport
+from hub.transport.factory import topology_for
 from schemas.envelope import SourceIdentity
 
 SOURCE_NAME = "contract-source"

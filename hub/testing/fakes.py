@@ -19,7 +19,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.adapters.model import AdapterContext, AdapterPlugin, SourceBatch
-from hub.sink import APPLIED, judge
+from hub.consume.sink import APPLIED, judge
 from hub.transport.memory import MemoryTransport
 from schemas.envelope import Envelope
 

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("name")
     export = ssub.add_parser("export", help="write JSON Schema files for non-Python teams")
     export.add_argument("dir", type=Path)
-    from hub.catalog.cli import add_catalog_commands, add_schema_commands
+    from hub.cli.catalog import add_catalog_commands, add_schema_commands
 
     add_schema_commands(ssub)  # schemas diff|usage
     add_catalog_commands(sub)  # catalog export
@@ -63,22 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     lookup = rsub.add_parser("lookup", help='a code (96.03, 3201) or a name ("kab bogor")')
     lookup.add_argument("query")
 
-    from hub.kit.cli import add_commands
+    from hub.cli.kit import add_commands
 
     add_commands(sub)  # mapping test, adapters list|show|new (+ pause|resume|restart)
-    from hub.admin_cli import add_commands as add_operator_commands
+    from hub.cli.admin import add_commands as add_operator_commands
 
     add_operator_commands(sub)  # status, quarantine ..., audit (+ audit verify)
-    from hub.lineage_cli import add_command as add_lineage_command
+    from hub.cli.lineage import add_command as add_lineage_command
 
     add_lineage_command(sub)  # lineage MESSAGE_ID
-    from hub.trust.cli import add_keys_command
+    from hub.cli.trust import add_keys_command
 
     add_keys_command(sub)  # keys generate|list|revoke|user
-    from hub.levels.cli import add_commands as add_topology_commands
+    from hub.cli.levels import add_commands as add_topology_commands
 
     add_topology_commands(sub)  # topology render|apply|hash-password
-    from hub.feeds.cli import add_commands as add_feed_commands
+    from hub.cli.feeds import add_commands as add_feed_commands
 
     add_feed_commands(sub)  # replay, completeness
     return parser
@@ -99,18 +99,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # Commands whose module does the work, imported only when used (start-up stays fast for the rest).
 _DELEGATED = {
-    "catalog": "hub.catalog.cli:dispatch_catalog",
-    "replay": "hub.feeds.cli:dispatch",
-    "completeness": "hub.feeds.cli:dispatch",
-    "status": "hub.admin_cli:dispatch",
-    "quarantine": "hub.admin_cli:dispatch",
-    "audit": "hub.admin_cli:dispatch",
-    "topology": "hub.levels.cli:dispatch",
-    "levels": "hub.levels.cli:dispatch",
-    "keys": "hub.trust.cli:keys",
-    "lineage": "hub.lineage_cli:dispatch",
-    "mapping": "hub.kit.cli:dispatch",
-    "adapters": "hub.kit.cli:dispatch",
+    "catalog": "hub.cli.catalog:dispatch_catalog",
+    "replay": "hub.cli.feeds:dispatch",
+    "completeness": "hub.cli.feeds:dispatch",
+    "status": "hub.cli.admin:dispatch",
+    "quarantine": "hub.cli.admin:dispatch",
+    "audit": "hub.cli.admin:dispatch",
+    "topology": "hub.cli.levels:dispatch",
+    "levels": "hub.cli.levels:dispatch",
+    "keys": "hub.cli.trust:keys",
+    "lineage": "hub.cli.lineage:dispatch",
+    "mapping": "hub.cli.kit:dispatch",
+    "adapters": "hub.cli.kit:dispatch",
 }
 
 
@@ -190,7 +190,7 @@ def _schemas(args: argparse.Namespace) -> int:
     from schemas import catalog
 
     if args.action in ("diff", "usage"):
-        from hub.catalog.cli import dispatch_schemas
+        from hub.cli.catalog import dispatch_schemas
 
         return dispatch_schemas(args)
     if args.action == "list":

@@ -19,10 +19,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub import codec
 from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
-from hub.records import MappedRecord, SourceRecord
-from hub.router import routing_key
+from hub.model import codec
+from hub.model.records import MappedRecord, SourceRecord
+from hub.model.router import routing_key
 from hub.trust.signing import Signer
 from schemas.catalog import get as get_schema
 from schemas.envelope import (

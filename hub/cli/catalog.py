@@ -59,8 +59,8 @@ def dispatch_schemas(args: argparse.Namespace) -> int:
 def dispatch_catalog(args: argparse.Namespace) -> int:
     """Run ``catalog export``."""
     from hub.catalog.export import ALL_REGION_LEVELS, export_catalog
-    from hub.node import topology_for
     from hub.settings import load_settings
+    from hub.transport.factory import topology_for
 
     configs = [load_settings(path) for path in args.config or [None]]
     settings = configs[0]
@@ -104,7 +104,7 @@ def usage_rows(text: str) -> list[dict[str, Any]]:
     deprecation date of each version, by schema, version, province and adapter."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    from hub.catalog.upcast import VERSIONS_SEEN
+    from hub.consume.upcast import VERSIONS_SEEN
     from schemas import catalog
 
     table: dict[tuple[str, str, str, str], dict[str, float]] = defaultdict(dict)

@@ -16,14 +16,13 @@ import asyncio
 import re
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from hub.errors import ConfigError
-from hub.transport.base import StreamOffset
+from hub.feeds.replay import parse_since
 
 
 def add_commands(sub: Any) -> None:
@@ -49,21 +48,6 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "replay":
         return asyncio.run(_replay(args))
     return asyncio.run(_completeness(args))
-
-
-def parse_since(text: str) -> StreamOffset:
-    """``first``/``last``/``next``, a non-negative offset, or an aware ISO time."""
-    if text in ("first", "last", "next"):
-        return text  # type: ignore[return-value]
-    if text.isdigit():
-        return int(text)
-    try:
-        when = datetime.fromisoformat(re.sub(r" (\d{2}:?\d{2})$", r"+\1", text))
-    except ValueError:
-        raise ConfigError("is not first, an offset or an ISO time", key="--since") from None
-    if when.tzinfo is None:
-        raise ConfigError("needs its UTC offset (e.g. 2024-04-01T00:00:00+07:00)", key="--since")
-    return when
 
 
 class _Bar:
@@ -132,7 +116,7 @@ async def _replay(args: argparse.Namespace) -> int:
 
 
 async def _completeness(args: argparse.Namespace) -> int:
-    from hub.admin_client import table
+    from hub.admin.client import table
     from hub.completeness.periods import parse_period
     from hub.completeness.service import CompletenessService
     from hub.feeds.reader import open_reader

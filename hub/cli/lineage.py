@@ -1,4 +1,4 @@
-"""``simpul lineage MESSAGE_ID``: the lineage of one record as tables (``hub.lineage``).
+"""``simpul lineage MESSAGE_ID``: the lineage of one record as tables (``hub.admin.lineage``).
 
 With ``--config FILE`` it reads the node's own state offline (quarantine store, the SQLite warehouse, the
 configured ``sqlite`` and ``postgres`` sinks): no running node needed, nothing written. Without it, it
@@ -37,14 +37,14 @@ def dispatch(args: argparse.Namespace) -> int:
 
         print(orjson.dumps(view, option=orjson.OPT_INDENT_2).decode())
     else:
-        from hub.lineage import lineage_lines
+        from hub.admin.lineage import lineage_lines
 
         print("\n".join(lineage_lines(view)))
     return 0 if view["found"] else 1
 
 
 async def _online(args: argparse.Namespace) -> dict[str, Any]:
-    from hub.admin_client import AdminClient
+    from hub.admin.client import AdminClient
 
     async with AdminClient(args.url, args.token) as client:
         try:
@@ -88,8 +88,8 @@ class _NoLog:
 
 async def _offline(config: Path, message_id: str) -> dict[str, Any]:
     from hub.adapters.build import validate_config
-    from hub.lineage import trace_record
-    from hub.quarantine_store import QuarantineStore
+    from hub.admin.lineage import trace_record
+    from hub.quarantine.store import QuarantineStore
     from hub.settings import load_settings
 
     settings = load_settings(config)

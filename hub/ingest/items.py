@@ -11,10 +11,10 @@ from typing import Any, Literal
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from hub import codec
 from hub.errors import RecordError, SimpulError, ValidationFailed
-from hub.records import SourceRecord
-from hub.validation import issues_from
+from hub.ingest.validation import issues_from
+from hub.model import codec
+from hub.model.records import SourceRecord
 from schemas.classification import Classification
 from schemas.envelope import SourceIdentity
 

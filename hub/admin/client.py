@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 
 from hub.errors import RequestError
-from hub.http.admin import BULK_LIMIT
+from hub.quarantine.store import BULK_LIMIT
 
 
 class AdminClient:

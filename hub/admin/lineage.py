@@ -1,6 +1,6 @@
 """Lineage of one record by its message id: where it came from, the levels it passed, whether it sits in
 quarantine, and which sinks applied it. Served as ``GET /v1/admin/lineage/{message_id}`` and printed by
-``simpul lineage MESSAGE_ID`` (``hub.lineage_cli``).
+``simpul lineage MESSAGE_ID`` (``hub.cli.lineage``).
 
 Sources of the answer, all read-only:
 
@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from hub.quarantine_store import QuarantineStore
+from hub.quarantine.store import QuarantineStore
 
 NOT_RECORDED = "not recorded"
 
@@ -103,7 +103,7 @@ async def trace_record(
 
 def lineage_lines(view: dict[str, Any]) -> list[str]:
     """``trace_record``'s answer as text: origin, then tables of hops, quarantine entries and sinks."""
-    from hub.admin_client import table
+    from hub.admin.client import table
 
     lines = [f"message {view['message_id']} at node {view['node']} (level {view['level']})"]
     origin = view["origin"]

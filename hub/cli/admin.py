@@ -1,7 +1,7 @@
 """Operator commands of the ``simpul`` CLI, spoken to a running node's admin API.
 
 ``simpul status``, ``simpul quarantine list|show|original|redrive|discard``, ``simpul audit`` (``simpul
-audit verify`` checks the evidence log offline, see ``hub.trust.cli``) and
+audit verify`` checks the evidence log offline, see ``hub.cli.trust``) and
 ``simpul adapters pause|resume|restart NAME``. Each takes ``--url`` (default ``http://127.0.0.1:8080``)
 and ``--token`` (default: the ``SIMPUL_ADMIN_TOKEN`` environment variable).
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from hub.admin_client import AdminClient, bulk_redrive, quarantine_list, status, table
-from hub.trust.cli import add_audit_verify_arguments, audit_verify
+from hub.admin.client import AdminClient, bulk_redrive, quarantine_list, status, table
+from hub.cli.trust import add_audit_verify_arguments, audit_verify
 
 ADAPTER_ACTIONS = ("pause", "resume", "restart")
 

@@ -1,4 +1,4 @@
-"""Pieces of the adapter contract test kit (``hub.testing_contract``): config-model checks, a state store
+"""Pieces of the adapter contract test kit (``hub.testing.contract``): config-model checks, a state store
 that notices writes outside a commit, reading a source for a bounded time, example envelopes."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hub.adapters.model import SourceAdapter, SourceBatch
+from hub.adapters.state import StateStore
+from hub.ingest.validation import Validator
 from hub.kit.mapping_test import DEV_TOKENIZER
-from hub.records import SourceRecord, passthrough
-from hub.state import StateStore
-from hub.validation import Validator
+from hub.model.records import SourceRecord, passthrough
 from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope, SourceIdentity, make_idempotency_key, make_message_id, utc_now
 from schemas.payloads import EXAMPLES
