@@ -1,8 +1,8 @@
 """Upcasting at the consumer: every envelope a sink receives is turned into the current schema version.
 
-``upcast_for_sink`` is called by ``hub.consume.sink_worker.SinkWorker`` for each envelope before it is
-checked and written. Envelopes already at the current version pass through untouched (the common case costs
-one dict lookup and a counter increment). Older ones are upcast (``schemas.evolution``) and re-labelled with the
+``upcast_for_sink`` is called by ``hub.consume.sink_worker.SinkWorker`` for each envelope before it is checked
+and written. Envelopes already at the current version pass through untouched (the common case costs one dict
+lookup and a counter increment). Older ones are upcast (``schemas.evolution``) and re-labelled with the
 current version; ones that cannot be raise ``UpcastFailed`` and the worker quarantines the original envelope
 with the reason. Every envelope counts in ``simpul_schema_versions_seen_total`` by schema, version as sent,
 province, source adapter and outcome (``current``, ``upcast``, ``failed``).
