@@ -4,6 +4,7 @@ What the pipeline does with an error depends only on its class::
 
     SimpulError                      base of everything Simpul raises on purpose
     ├── ConfigError                  bad settings or adapter config; raised before anything starts
+    ├── RecordSkipped                a mapping's skip rule matched: the row is dropped on purpose, counted
     ├── RecordError                  this record is bad: quarantine it, keep going
     │   ├── MappingError             the raw record could not be mapped to the schema
     │   ├── ValidationFailed         the mapped payload broke a schema rule (carries field issues)
@@ -41,6 +42,18 @@ class ConfigError(SimpulError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message if key is None else f"{key}: {message}")
         self.key = key
+
+
+class RecordSkipped(SimpulError):
+    """A mapping's ``skip`` rule matched this raw row: it is not a record, so it is neither published nor
+    quarantined, but counted and shown with ``reason`` (the rule's own words, never a submitted value).
+
+    The source acknowledges a skipped row like a delivered one: skipping is the configured outcome.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
