@@ -1,4 +1,4 @@
-"""The status page in headless Chromium: what it shows, and pausing an adapter from the page."""
+"""The status page in headless Chromium (Playwright): what it shows, and pausing an adapter from the page."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 
 from hub.node import Node
 from tests.helpers import TOKEN_ACT, TOKEN_READ, item, until
-from tests.ops.cdp import Browser
+from tests.ops.browser import open_page
 from tests.unit.test_http_ingest import post
 from tests.unit.test_status_page import TICK_PROVINCES
 
 TILE_STATES = "Object.fromEntries([...document.querySelectorAll('#provinces .tile')].map(t => [t.dataset.province, t.dataset.silence]))"  # noqa: E501
-ADAPTER_ROW = "document.querySelector('#adapters tr[data-adapter=\"ticker-jabar\"]')"
+ADAPTER_ROW = '#adapters tr[data-adapter="ticker-jabar"]'
 
 pytestmark = pytest.mark.ops
 
@@ -45,45 +46,43 @@ async def test_status_page_shows_the_node_and_pauses_an_adapter(
     """Act token: adapters, throughput, quarantine, 38 coloured provinces; Pause works; screenshot saved."""
     await prepare(ticking_node)
     base = f"http://127.0.0.1:{ticking_node.http_port}"
-    async with Browser(chromium, tmp_path / "profile") as page:
-        await page.navigate(f"{base}/status#token={TOKEN_ACT}")
-        await page.wait_for("document.body.dataset.loaded === 'true'")
+    async with open_page(chromium) as browser:
+        page = browser.page
+        await page.goto(f"{base}/status#token={TOKEN_ACT}")
+        await expect(page.locator("body")).to_have_attribute("data-loaded", "true")
         assert await page.evaluate("location.hash") == ""  # the token left the address bar
-        assert await page.evaluate("document.getElementById('role').textContent") == "ops-jabar (act)"
-        assert await page.evaluate("document.getElementById('node-name').textContent") == "test-node · pusat"
-        assert await page.evaluate(f"{ADAPTER_ROW}.dataset.state") == "running"
-        assert await page.evaluate(f"{ADAPTER_ROW}.querySelector('button').textContent") == "Pause"
-        assert int(await page.evaluate(f"{ADAPTER_ROW}.querySelector('.records').textContent")) >= 10
-        rate = await page.evaluate("document.querySelector('[data-rate=\"published\"]').textContent")
+        assert await page.locator("#role").text_content() == "ops-jabar (act)"
+        assert await page.locator("#node-name").text_content() == "test-node · pusat"
+        row = page.locator(ADAPTER_ROW)
+        assert await row.get_attribute("data-state") == "running"
+        pause = row.get_by_role("button")
+        assert await pause.text_content() == "Pause"
+        assert int(await row.locator(".records").text_content() or "0") >= 10
+        rate = await page.locator('[data-rate="published"]').text_content() or ""
         assert rate.endswith(" /s") and float(rate.split()[0]) > 0
-        assert await page.evaluate("document.getElementById('quarantine-open').textContent") == "3"
+        assert await page.locator("#quarantine-open").text_content() == "3"
         queues = await page.evaluate(
             "[...document.querySelectorAll('#queues tr[data-queue]')]"
             ".map(r => [r.dataset.queue, r.cells[2].textContent])"
         )
         assert queues == [["dead_letter", "0"], ["quarantine", "1"], ["sqlite_warehouse", "1"]]
-        reasons = await page.evaluate(
-            "[...document.querySelectorAll('#quarantine-reasons li')].map(li => li.textContent)"
-        )
-        assert reasons == ["validation_failed — 3"]
+        assert await page.locator("#quarantine-reasons li").all_text_contents() == ["validation_failed — 3"]
         tiles = await page.evaluate(TILE_STATES)
         assert len(tiles) == 38
         assert {p: tiles[p] for p in TICK_PROVINCES} == dict.fromkeys(TICK_PROVINCES, "fresh")
         assert tiles["52"] == "late" and tiles["91"] == "silent" and tiles["33"] == "never"
         assert sum(1 for s in tiles.values() if s == "never") == 38 - len(TICK_PROVINCES) - 2
-        colour = "getComputedStyle(document.querySelector('[data-province=\"91\"]')).backgroundColor"
-        assert await page.evaluate(colour) == "rgb(198, 40, 40)"
-        assert "91" in await page.evaluate("document.querySelector('[data-province=\"91\"]').textContent")
+        papua = page.locator('[data-province="91"]')
+        assert await papua.evaluate("tile => getComputedStyle(tile).backgroundColor") == "rgb(198, 40, 40)"
+        assert "91" in (await papua.text_content() or "")
 
-        await page.evaluate(f"{ADAPTER_ROW}.querySelector('button').click()")
-        await page.wait_for(f"{ADAPTER_ROW} && {ADAPTER_ROW}.dataset.state === 'paused'")
-        assert await page.evaluate(f"{ADAPTER_ROW}.querySelector('button').textContent") == "Resume"
-        assert "ticker-jabar: pause done" in await page.evaluate(
-            "document.getElementById('message').textContent"
-        )
+        await pause.click()  # as a person does: a real mouse click on the button
+        await page.wait_for_selector(f'{ADAPTER_ROW}[data-state="paused"]')
+        assert await row.get_by_role("button").text_content() == "Resume"
+        assert "ticker-jabar: pause done" in (await page.locator("#message").text_content() or "")
         assert ticking_node.runners[0].paused
-        shot = await page.screenshot(tmp_path / "status-page.png")
-        assert page.exceptions == []
+        shot = await page.screenshot(path=tmp_path / "status-page.png", full_page=True)
+        assert browser.page_errors == []
     width, height = png_size(shot)
     assert width == 1400 and height > 600 and len(shot) > 20_000
     assert (tmp_path / "status-page.png").stat().st_size == len(shot)
@@ -97,20 +96,20 @@ async def test_read_token_sees_no_buttons_and_a_bad_token_is_refused(
     """Read token: the page shows state but no pause buttons; an unknown token gets a 401 message."""
     await prepare(ticking_node)
     base = f"http://127.0.0.1:{ticking_node.http_port}"
-    async with Browser(chromium, tmp_path / "profile") as page:
-        await page.navigate(f"{base}/status#token={TOKEN_READ}")
-        await page.wait_for("document.body.dataset.loaded === 'true'")
-        assert await page.evaluate("document.getElementById('role').textContent") == "ops-reader (read)"
-        assert await page.evaluate(f"{ADAPTER_ROW}.dataset.state") == "running"
-        assert await page.evaluate("document.querySelectorAll('#adapters button').length") == 0
+    async with open_page(chromium) as browser:
+        page = browser.page
+        await page.goto(f"{base}/status#token={TOKEN_READ}")
+        await expect(page.locator("body")).to_have_attribute("data-loaded", "true")
+        assert await page.locator("#role").text_content() == "ops-reader (read)"
+        assert await page.locator(ADAPTER_ROW).get_attribute("data-state") == "running"
+        assert await page.locator("#adapters button").count() == 0
 
         await page.evaluate("sessionStorage.clear()")
-        await page.navigate(f"{base}/status#token=not-a-token")
-        message = await page.wait_for(
-            "document.getElementById('message').textContent.includes('401') && "
-            "document.getElementById('message').textContent"
-        )
-        assert "not accepted" in message
-        assert await page.evaluate("document.getElementById('content').hidden") is True
-        await page.screenshot(tmp_path / "status-page-refused.png")
+        await page.goto(f"{base}/status#token=not-a-token")
+        message = page.locator("#message")
+        await expect(message).to_contain_text("401")  # waits, polling without eval (the page's CSP has none)
+        assert "not accepted" in (await message.text_content() or "")
+        assert await page.locator("#content").is_hidden()  # hidden for real, not only by attribute
+        await page.screenshot(path=tmp_path / "status-page-refused.png")
+        assert browser.page_errors == []
     assert not ticking_node.runners[0].paused
