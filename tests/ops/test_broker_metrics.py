@@ -55,9 +55,13 @@ async def test_queue_figures_come_from_the_broker(tmp_path: Path, amqp_url: str)
     settings = node_settings(tmp_path, broker={"url": amqp_url, "management_url": MANAGEMENT_URL})
     async with Node(settings) as node:
         text = ""
-        for _ in range(40):  # the management statistics lag a new consumer by a few seconds
+        wanted = (
+            'simpul_queue_consumers{adapter="sqlite_warehouse"} 1.0',
+            'simpul_queue_consumers{adapter="quarantine"} 1.0',
+        )
+        for _ in range(40):  # the management statistics lag each new consumer by a few seconds
             text = await scrape(node)
-            if 'simpul_queue_consumers{adapter="sqlite_warehouse"} 1.0' in text:
+            if all(line in text for line in wanted):
                 break
             await asyncio.sleep(0.5)
         assert 'simpul_queue_consumers{adapter="sqlite_warehouse"} 1.0' in text
