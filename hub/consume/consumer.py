@@ -97,9 +97,17 @@ class BatchConsumer:
         self._handling.discard(task)
         self._slots.release()
 
-    async def stop(self) -> None:
-        """Stop taking deliveries. Unhandled ones in the inbox stay unacked and are redelivered."""
+    async def stop(self, *, drain_timeout: float = 5.0) -> None:
+        """Stop taking deliveries; the groups in hand get up to ``drain_timeout`` seconds to settle first.
+
+        Only then is the subscription closed: closing the channel while a handler is about to ack races
+        the ack against the close (RabbitMQ answers an ack on a closed channel by closing the whole
+        connection, CHANNEL_ERROR 504), and the committed records come back as redeliveries. Unhandled
+        deliveries in the inbox stay unacked and are redelivered.
+        """
         self._stopping.set()
+        if self._handling:
+            await asyncio.wait(set(self._handling), timeout=drain_timeout)
         if self._pump_task is not None:
             self._pump_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -55,8 +55,9 @@ async def _run_with(concurrency: int) -> tuple[int, list[str | None], MemoryTran
         if len(acked) >= 8:
             break
         await asyncio.sleep(0.01)
-    await consumer.stop()  # groups in hand are finished, not dropped
+    stopping = asyncio.create_task(consumer.stop())  # groups in hand are finished, not dropped
     release.set()
+    await stopping
     await asyncio.wait_for(task, 5)
     return peak, acked, transport
 
@@ -94,6 +95,26 @@ async def test_cancelling_the_consumer_cancels_the_groups_in_hand() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cancelled and len(transport.unacked("t.central")) == 4
+
+
+async def test_stop_lets_the_group_in_hand_ack_before_the_subscription_closes() -> None:
+    """A group being committed when ``stop`` is called is acked on its still-open subscription: not
+    returned to the queue and redelivered (found in a real broker run: the ack raced the channel close)."""
+    transport = await _setup(1)
+    in_hand = asyncio.Event()
+
+    async def handler(group: Sequence[Delivery]) -> None:
+        in_hand.set()
+        await asyncio.sleep(0.2)  # the commit
+        for delivery in group:
+            await delivery.ack()
+
+    consumer = BatchConsumer(transport, "t.central", handler, name="c", prefetch=4, linger_s=0)
+    task = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(in_hand.wait(), 5)
+    await consumer.stop()
+    await asyncio.wait_for(task, 5)
+    assert transport.depth("t.central") == 0 and transport.unacked("t.central") == []
 
 
 def test_concurrency_below_one_is_refused() -> None:
