@@ -8,9 +8,11 @@ hash it shares. See ``adapters.postgres_sink.sink`` for the write contract.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from adapters.postgres_sink.config import PostgresSinkConfig
+from adapters.postgres_sink.reader import PostgresReader
 from adapters.postgres_sink.sink import PostgresSink
 from hub.adapters.model import AdapterContext, AdapterPlugin
 
@@ -19,12 +21,22 @@ def _make(config: Any, context: AdapterContext) -> PostgresSink:
     return PostgresSink(config, name=context.name)
 
 
+def _feed_reader(config: PostgresSinkConfig, state_dir: Path) -> PostgresReader:
+    return PostgresReader(config)
+
+
+def _trace(config: PostgresSinkConfig, state_dir: Path, name: str) -> PostgresReader:
+    return PostgresReader(config, name=name)
+
+
 PLUGIN = AdapterPlugin(
     name="postgres",
     role="sink",
     summary="PostgreSQL warehouse: idempotent revision-aware upserts, JSONB payload, typed columns",
     config_model=PostgresSinkConfig,
     factory=_make,
+    open_feed_reader=_feed_reader,
+    open_trace=_trace,
 )
 
 __all__ = ["PLUGIN", "PostgresSink", "PostgresSinkConfig"]

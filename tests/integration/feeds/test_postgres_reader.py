@@ -11,11 +11,11 @@ import asyncpg
 import pytest
 
 from adapters.postgres_sink import PostgresSink, PostgresSinkConfig, statements
+from adapters.postgres_sink.reader import PostgresReader
 from adapters.postgres_sink.rows import prepare
+from hub.adapters.warehouse import START, FeedRow, ScanFilter
 from hub.feeds.access import allowed_classifications
 from hub.feeds.pager import read_page
-from hub.feeds.postgres_reader import PostgresReader
-from hub.feeds.reader import START, FeedRow, ScanFilter
 from schemas.classification import Classification
 from tests.unit.feeds.builders import feed_env
 
