@@ -2,9 +2,9 @@
 
 One ``records`` row per record with typed columns for consumers (schema, region, period, status, times)
 and the JSONB payload, plus an ``applied_log`` with delivery counts per idempotency key. The revision
-rules are those of the SQLite warehouse (``adapters.sqlite_sink``), whose canonical payload and content
-hash it shares. See ``adapters.postgres_sink.sink`` for the write contract.
-"""
+rules are those of the SQLite warehouse (``adapters.sqlite_sink``), whose row serialisation (canonical
+payload, content hash, lineage record) it shares. See ``adapters.postgres_sink.sink`` for the write
+contract and ``reader`` for how the feeds, completeness and ``simpul lineage`` read it back."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ class FeedApiSettings(_Section):
 
     warehouse: str = Field(
         "sqlite",
-        description="What feeds read: 'sqlite' (the [sink] file) or the name of a postgres sink in [[sinks]]",
+        description="What feeds read: 'sqlite' (the [sink] file) or a warehouse sink's name in [[sinks]]",
     )
     consumers: dict[str, FeedConsumer] = Field(
         default_factory=dict, description="Bearer token -> consumer; no consumers = every request 401"
