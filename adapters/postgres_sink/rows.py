@@ -76,4 +76,12 @@ def prepare(envelope: Envelope) -> PreparedRow:
         envelope.occurred_at,
         envelope.received_at,
     )
-    return PreparedRow.of(envelope, s.content_hash, values, jsonb_text(s.trace))
+    return PreparedRow(
+        envelope.record_key,
+        envelope.idempotency_key,
+        envelope.revision,
+        s.content_hash,
+        values,
+        envelope.message_id,
+        jsonb_text(s.trace),
+    )

@@ -38,21 +38,8 @@ class PreparedRow:
     message_id: str = ""
     trace: str = ""
 
-    @classmethod
-    def of(cls, envelope: Envelope, content_hash: str, values: tuple[object, ...], trace: str) -> PreparedRow:
-        """The row of ``envelope`` with the given hash, column values and lineage record."""
-        return cls(
-            envelope.record_key,
-            envelope.idempotency_key,
-            envelope.revision,
-            content_hash,
-            values,
-            envelope.message_id,
-            trace,
-        )
 
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per record on the write path, and frozen init is slower
 class Serialised:
     """What every warehouse stores of an envelope, computed once by ``serialise``: the canonical payload
     JSON and its content hash (so both warehouses agree on what "the same content" is), the envelope's
@@ -150,4 +137,12 @@ def prepare(envelope: Envelope) -> PreparedRow:
         _utc_iso(envelope.occurred_at),
         _utc_iso(envelope.received_at),
     )
-    return PreparedRow.of(envelope, s.content_hash, values, s.trace)
+    return PreparedRow(
+        envelope.record_key,
+        envelope.idempotency_key,
+        envelope.revision,
+        s.content_hash,
+        values,
+        envelope.message_id,
+        s.trace,
+    )
