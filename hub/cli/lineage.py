@@ -67,7 +67,7 @@ class _NoLog:
 
 
 async def _offline(config: Path, message_id: str) -> dict[str, Any]:
-    from hub.adapters.build import validate_config
+    from hub.adapters.build import instance_dir, validate_config
     from hub.adapters.registry import get
     from hub.admin.lineage import trace_record
     from hub.quarantine.store import QuarantineStore
@@ -98,7 +98,7 @@ async def _offline(config: Path, message_id: str) -> dict[str, Any]:
         if plugin.open_trace is None:
             sinks.append(_NoLog(entry.name))
             continue
-        add(entry.name, plugin.open_trace(cfg, settings.state_dir / "adapters" / entry.name, entry.name))
+        add(entry.name, plugin.open_trace(cfg, instance_dir(settings.state_dir, entry.name), entry.name))
     path = settings.state_dir / "quarantine.sqlite3"
     store = QuarantineStore(path) if path.exists() else None
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hub.adapters.build import validate_config
+from hub.adapters.build import instance_dir, validate_config
 from hub.adapters.registry import get
 from hub.adapters.warehouse import WarehouseReader
 from hub.errors import ConfigError
@@ -35,7 +35,7 @@ def open_reader(settings: Settings) -> WarehouseReader:
         if entry is None:
             raise ConfigError("not 'sqlite' nor the name of a sink in [[sinks]]", key=_KEY)
         plugin, config = validate_config(entry)
-        state_dir = settings.state_dir / "adapters" / entry.name
+        state_dir = instance_dir(settings.state_dir, entry.name)
     if plugin.open_feed_reader is None:
         raise ConfigError(f"the {plugin.name} sink keeps no warehouse the feeds can read", key=_KEY)
     return plugin.open_feed_reader(config, state_dir)
