@@ -12,14 +12,13 @@ acked like any other.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from adapters.amqp_source.config import AmqpSourceConfig
 from hub.adapters.model import AdapterContext
-from hub.model.records import SourceRecord
+from hub.model.records import SourceRecord, revision_of
 
 
 def lookup(data: Any, path: str | None) -> Any:
@@ -31,22 +30,6 @@ def lookup(data: Any, path: str | None) -> Any:
             return None
         data = data[part]
     return data
-
-
-def revision_of(value: Any) -> int | None:
-    """An integer revision: an int or digit string as is, an ISO date-time as epoch ms (naive = UTC)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
 
 
 def _unreadable(context: AdapterContext, body: bytes, why: str, message_id: str | None) -> SourceRecord:

@@ -108,7 +108,7 @@ class FileDropConfig(BaseModel):
     revision_column: str | None = Field(
         None,
         description="Normalised column holding the row's revision (an integer, or a date/time read as "
-        "YYYYMMDDhhmmss); default: the file's modification time in ms, fixed per file digest",
+        "epoch ms); default: the file's modification time in ms, fixed per file digest",
     )
     meta_keys: bool = Field(
         False,

@@ -6,17 +6,16 @@ Identity (documented choice):
   ``id_per_sheet``). Without them, ``<first 16 hex of the file's sha256>/<sheet>/<row>``: stable when the
   same file is read again (after a crash), but every new export makes new records, so registers that
   are re-exported should configure an id column (e.g. ``no_skt_sk_ahu``).
-* **revision**: the configured ``revision_column`` (an integer, or a date/time read as the integer
-  ``YYYYMMDDhhmmss``). Without it, the file's modification time in milliseconds, taken when the file is
-  first read and kept per digest in the source state: a later export of the same register gets a
-  higher revision and wins, while re-reading the same file (crash, restart) yields the same revision, so
-  the warehouse sees a duplicate, never a new version. A row whose id or revision is missing gets
-  ``None``, which the mapping turns into a quarantined record.
+* **revision**: the configured ``revision_column`` (``hub.model.records.revision_of``: an integer, or a
+  date/time as epoch milliseconds, naive ones in UTC). Without it, the file's modification time in
+  milliseconds, taken when the file is first read and kept per digest in the source state: a later
+  export of the same register gets a higher revision and wins, while re-reading the same file (crash,
+  restart) yields the same revision, so the warehouse sees a duplicate, never a new version. A row whose
+  id or revision is missing gets ``None``, which the mapping turns into a quarantined record.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,34 +27,7 @@ from adapters.file_drop.config import FileDropConfig
 from adapters.file_drop.readers import ParsedFile
 from adapters.file_drop.sniff import UnreadableFile
 from adapters.file_drop.table import Cell
-from hub.model.records import SourceRecord
-
-_DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T](\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?")
-
-
-def revision_of(cell: Cell) -> int | None:
-    """An integer revision from a cell: a non-negative integer, or a date/time as ``YYYYMMDDhhmmss``."""
-    if isinstance(cell, bool) or cell is None:
-        return None
-    if isinstance(cell, int):
-        return cell if cell >= 0 else None
-    if isinstance(cell, Decimal):
-        return int(cell) if cell == cell.to_integral_value() and cell >= 0 else None
-    text = cell.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        match = _DMY.fullmatch(text)
-        if match is None:
-            return None
-        d, m, y, hh, mm, ss = (int(g) if g else 0 for g in match.groups())
-        try:
-            moment = datetime(y, m, d, hh, mm, ss)
-        except ValueError:
-            return None
-    return int(moment.strftime("%Y%m%d%H%M%S"))
+from hub.model.records import SourceRecord, revision_of
 
 
 def check_columns(parsed: ParsedFile, config: FileDropConfig) -> None:

@@ -59,7 +59,7 @@ CREATE TABLE {s}.applied_log (
         # The change position of a row is the id of the transaction that last wrote it. A feed reader
         # pages on (change_txid, record_key) and reads only rows whose transaction is older than its
         # snapshot's xmin (every such transaction has ended), so a writer that commits late can never
-        # slip in behind a page already read (hub.feeds.postgres_reader).
+        # slip in behind a page already read (adapters.postgres_sink.reader).
         """
 ALTER TABLE {s}.records ADD COLUMN change_txid xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX records_schema_change ON {s}.records (schema_name, change_txid, record_key);

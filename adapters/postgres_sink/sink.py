@@ -23,7 +23,9 @@ import structlog
 
 from adapters.postgres_sink import migrations, statements
 from adapters.postgres_sink.config import PostgresSinkConfig
-from adapters.postgres_sink.rows import PgRow, prepare
+from adapters.postgres_sink.rows import prepare
+from adapters.postgres_sink.trace import read_trace
+from adapters.sqlite_sink.rows import PreparedRow
 from adapters.sqlite_sink.store import ApplyResult
 from hub.consume.sink import judge
 from hub.errors import FatalError
@@ -106,31 +108,9 @@ class PostgresSink:
         return out
 
     async def trace(self, message_id: str) -> dict[str, Any] | None:
-        """What this warehouse knows of one delivered record (``simpul lineage``), or None; the same shape
-        as ``SqliteWarehouse.trace``. Scans the applied log."""
-        s = self._schema
-        row = await self._pool.fetchrow(
-            f"SELECT a.idempotency_key, a.record_key, a.revision, a.first_applied_at, a.deliveries, "
-            f"a.conflicts, a.last_status, a.trace::text AS trace, r.revision AS stored_revision, "
-            f"r.state AS stored_state FROM {s}.applied_log a LEFT JOIN {s}.records r "
-            f"ON r.record_key = a.record_key WHERE a.message_id = $1 LIMIT 1",
-            message_id,
-        )
-        if row is None:
-            return None
-        first = row["first_applied_at"]
-        return {
-            "idempotency_key": row["idempotency_key"],
-            "record_key": row["record_key"],
-            "revision": row["revision"],
-            "status": row["last_status"],
-            "first_applied_at": first.isoformat() if first is not None else None,
-            "deliveries": row["deliveries"],
-            "conflicts": row["conflicts"],
-            "stored_revision": row["stored_revision"],
-            "stored_state": row["stored_state"],
-            "trace": orjson.loads(row["trace"]) if row["trace"] else None,
-        }
+        """What this warehouse knows of one delivered record (``simpul lineage``), or None
+        (``adapters.postgres_sink.trace``)."""
+        return await read_trace(self._pool, self._schema, message_id)
 
     async def applied_keys(self) -> set[str]:
         """Every idempotency key applied at least once (for end-to-end ledger checks)."""
@@ -150,11 +130,11 @@ class PostgresSink:
 
 
 def _decide(
-    rows: list[PgRow], current: dict[str, tuple[int, str]]
-) -> tuple[list[ApplyResult], dict[str, PgRow]]:
+    rows: list[PreparedRow], current: dict[str, tuple[int, str]]
+) -> tuple[list[ApplyResult], dict[str, PreparedRow]]:
     """Classify each row against the stored state, updated as the batch goes (a record may repeat)."""
     results: list[ApplyResult] = []
-    winners: dict[str, PgRow] = {}
+    winners: dict[str, PreparedRow] = {}
     for r in rows:
         status = judge(current.get(r.record_key), r.revision, r.content_hash)
         if status == "applied":
@@ -164,7 +144,7 @@ def _decide(
     return results, winners
 
 
-def _log_columns(rows: list[PgRow], results: list[ApplyResult]) -> tuple[list[Any], ...]:
+def _log_columns(rows: list[PreparedRow], results: list[ApplyResult]) -> tuple[list[Any], ...]:
     """applied_log rows aggregated per idempotency key (a key may repeat within a batch; one upsert per
     key and statement is all PostgreSQL allows)."""
     agg: dict[str, list[Any]] = {}

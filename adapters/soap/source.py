@@ -24,28 +24,11 @@ from adapters.soap.client import SoapClient
 from adapters.soap.config import SoapSourceConfig
 from adapters.soap.xml import lookup
 from hub.adapters.model import AdapterContext, SourceBatch
-from hub.model.records import SourceRecord
+from hub.model.records import SourceRecord, revision_of
 
 log = structlog.get_logger(__name__)
 
 CURSOR_KEY = "window_end"
-
-
-def revision_of(value: Any, zone: ZoneInfo) -> int | None:
-    """An integer revision from a field: digits as they are, an ISO date or date-time as epoch
-    milliseconds (a naive one in ``zone``); None when absent or not understood (the mapping decides)."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return int(moment.timestamp() * 1000)
 
 
 class SoapSource:

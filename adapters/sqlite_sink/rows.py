@@ -26,8 +26,9 @@ _FAST = (
 
 @dataclass(frozen=True, slots=True)
 class PreparedRow:
-    """One envelope ready to write. ``values``: ``schema.COLUMNS`` order minus the last two columns
-    (``applied_at`` and ``change_seq``, set by the store)."""
+    """One envelope ready to write to a warehouse (this one or ``adapters.postgres_sink``): its identity,
+    content hash and lineage record, and ``values`` in that warehouse's column order (here:
+    ``schema.COLUMNS`` minus ``applied_at`` and ``change_seq``, which the store sets)."""
 
     record_key: str
     idempotency_key: str
@@ -36,6 +37,32 @@ class PreparedRow:
     values: tuple[object, ...]
     message_id: str = ""
     trace: str = ""
+
+
+@dataclass(slots=True)  # not frozen: built per record on the write path, and frozen init is slower
+class Serialised:
+    """What every warehouse stores of an envelope, computed once by ``serialise``: the canonical payload
+    JSON and its content hash (so both warehouses agree on what "the same content" is), the envelope's
+    JSON without the payload, the row state and the lineage record (``trace_json``)."""
+
+    payload_json: str
+    envelope_json: str
+    content_hash: str
+    state: str
+    trace: str
+
+
+def serialise(envelope: Envelope) -> Serialised:
+    """The shared part of preparing a warehouse row. Raises (pydantic errors) only if the payload is not
+    JSON-able at all, so a bad record fails before any I/O."""
+    payload_json = canonical_payload(envelope)
+    return Serialised(
+        payload_json.decode(),
+        envelope.model_dump_json(exclude={"payload"}),
+        content_hash(envelope.op, payload_json),
+        "withdrawn" if envelope.op == "withdraw" else "active",
+        trace_json(envelope),
+    )
 
 
 def trace_json(envelope: Envelope) -> str:
@@ -89,10 +116,8 @@ def canonical_payload(envelope: Envelope) -> bytes:
 
 
 def prepare(envelope: Envelope) -> PreparedRow:
-    """Serialise one envelope. Raises (pydantic errors) only if the payload is not JSON-able at all."""
-    payload_json = canonical_payload(envelope)
-    digest = content_hash(envelope.op, payload_json)
-    state = "withdrawn" if envelope.op == "withdraw" else "active"
+    """The SQLite row of one envelope (``serialise`` plus this warehouse's columns)."""
+    s = serialise(envelope)
     values = (
         envelope.record_key,
         envelope.schema_name,
@@ -105,10 +130,10 @@ def prepare(envelope: Envelope) -> PreparedRow:
         envelope.idempotency_key,
         envelope.message_id,
         envelope.op,
-        state,
-        digest,
-        payload_json.decode(),
-        envelope.model_dump_json(exclude={"payload"}),
+        s.state,
+        s.content_hash,
+        s.payload_json,
+        s.envelope_json,
         _utc_iso(envelope.occurred_at),
         _utc_iso(envelope.received_at),
     )
@@ -116,8 +141,8 @@ def prepare(envelope: Envelope) -> PreparedRow:
         envelope.record_key,
         envelope.idempotency_key,
         envelope.revision,
-        digest,
+        s.content_hash,
         values,
         envelope.message_id,
-        trace_json(envelope),
+        s.trace,
     )

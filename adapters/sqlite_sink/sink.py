@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.sqlite_sink.reader import ReadOnlyTrace, SqliteReader
 from adapters.sqlite_sink.store import ApplyResult, SqliteWarehouse
 from hub.adapters.model import AdapterContext, AdapterPlugin
 from schemas.envelope import Envelope
@@ -45,9 +46,21 @@ class SqliteSinkConfig(BaseModel):
     path: Path = Field(description="The warehouse database file (created with its schema if missing)")
 
 
+def _path(config: SqliteSinkConfig, state_dir: Path) -> Path:
+    return config.path if config.path.is_absolute() else state_dir / config.path
+
+
 def _make(config: SqliteSinkConfig, context: AdapterContext) -> SqliteSink:
-    path = config.path if config.path.is_absolute() else context.state_dir / config.path
-    return SqliteSink(path)
+    return SqliteSink(_path(config, context.state_dir))
+
+
+def _feed_reader(config: SqliteSinkConfig, state_dir: Path) -> SqliteReader:
+    return SqliteReader(_path(config, state_dir))
+
+
+def _trace(config: SqliteSinkConfig, state_dir: Path, name: str) -> ReadOnlyTrace | None:
+    path = _path(config, state_dir)
+    return ReadOnlyTrace(name, path) if path.exists() else None
 
 
 PLUGIN = AdapterPlugin(
@@ -56,4 +69,6 @@ PLUGIN = AdapterPlugin(
     summary="A warehouse in one SQLite file: idempotent, newest revision wins, ack after fsync",
     config_model=SqliteSinkConfig,
     factory=_make,
+    open_feed_reader=_feed_reader,
+    open_trace=_trace,
 )

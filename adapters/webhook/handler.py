@@ -33,7 +33,7 @@ from adapters.webhook.config import WebhookConfig
 from adapters.webhook.intake import Intake, IntakeClosed, IntakeFull
 from adapters.webhook.signature import verify
 from hub.adapters.model import AdapterContext
-from hub.http.responses import json_response, problem
+from hub.responses import json_response, problem
 
 log = structlog.get_logger(__name__)
 _EVENT_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # visible ASCII: UUIDs, ULIDs, numbers

@@ -76,6 +76,12 @@ def check_adapters(sources: list[SourceEntry], sinks: list[SinkEntry]) -> None:
         validate_config(sink)
 
 
+def instance_dir(state_dir: Path, name: str) -> Path:
+    """The private folder of the adapter instance ``name`` under the node's ``state_dir``
+    (``AdapterContext.state_dir``: where its relative paths resolve). Not created here."""
+    return state_dir / "adapters" / name
+
+
 def _context(
     entry: Entry,
     state: StateStore,
@@ -86,7 +92,7 @@ def _context(
     mapper: Mapper,
     ready: Callable[[], bool],
 ) -> AdapterContext:
-    folder = state_dir / "adapters" / entry.name
+    folder = instance_dir(state_dir, entry.name)
     folder.mkdir(parents=True, exist_ok=True)
     return AdapterContext(
         name=entry.name,

@@ -5,6 +5,7 @@ state (cursor, processed file, webhook answer). The runner calls ``commit`` only
 batch was confirmed by the broker or confirmed into quarantine, so a crash never skips a record.
 
 A **sink** is a ``hub.consume.sink.Sink``: ``write`` returns only after the data is durable and is idempotent.
+A sink that keeps a warehouse may also offer how to read it back (``hub.adapters.warehouse``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from hub.adapters.state import StateStore
+from hub.adapters.warehouse import TraceReader, WarehouseReader
 from hub.consume.sink import Sink
 from hub.metrics import Metrics
 from hub.model.records import Mapper, SourceRecord, passthrough
@@ -84,6 +86,12 @@ class AdapterPlugin:
 
     ``config_model`` must forbid extra keys and describe every field; ``factory(config, context)`` builds
     the adapter from a validated config.
+
+    A sink keeping a warehouse may offer, for the same validated config and the instance's private folder
+    (``AdapterContext.state_dir``, where relative paths resolve): ``open_feed_reader(config, state_dir)``,
+    a ``WarehouseReader`` for the feeds and completeness, and ``open_trace(config, state_dir, name)``, a
+    read-only ``TraceReader`` for ``simpul lineage`` offline (None when there is nothing to read yet).
+    Neither connects before first use.
     """
 
     name: str
@@ -91,3 +99,5 @@ class AdapterPlugin:
     summary: str
     config_model: type[BaseModel]
     factory: Callable[[Any, AdapterContext], SourceAdapter | SinkAdapter]
+    open_feed_reader: Callable[[Any, Path], WarehouseReader] | None = None
+    open_trace: Callable[[Any, Path, str], TraceReader | None] | None = None

@@ -2,6 +2,7 @@
 (``redrive``), lineage of one record (``lineage``), the node's observer (``observer``), config checks
 (``config_check``) and the client of the admin API that the CLI uses (``client``).
 
-May import everything below the faces: foundations, model, transport, trust, mapping, quarantine, ingest,
-consume and the adapter framework. Not the node, the HTTP face or the CLI.
-"""
+May import ``hub.completeness``, the adapter framework and every layer below it (consume, ingest,
+quarantine, mapping, trust, model, transport, the foundations); not its siblings (feeds, levels, kit) nor
+catalog, the HTTP face, the node or the CLI. (The observer still takes the whole ``Node`` for type
+checking, a known exception in the contracts until it gets narrow inputs.)"""

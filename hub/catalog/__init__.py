@@ -1,2 +1,6 @@
-"""The schema catalogue at run time: upcasting at sinks, the versions-seen metric, the documents of the bus
-(JSON Schema, code lists, AsyncAPI, OpenAPI, Markdown and HTML) and their HTTP face at ``/v1/catalog``."""
+"""The documents of the bus at run time: JSON Schema and code lists, AsyncAPI (``asyncapi``), OpenAPI
+(``openapi``), Markdown and HTML (``render``), the topology diagram (``diagram``), all built by
+``export`` and served at ``/v1/catalog`` (``http``).
+
+May import ``hub.feeds`` (the feed API's OpenAPI part), ``hub.levels`` (routing rules), ``hub.admin``,
+``hub.kit`` and every layer below them; not the HTTP face, the node, the demo or the CLI."""

@@ -1,7 +1,8 @@
 """``simpul lineage MESSAGE_ID``: the lineage of one record as tables (``hub.admin.lineage``).
 
-With ``--config FILE`` it reads the node's own state offline (quarantine store, the SQLite warehouse, the
-configured ``sqlite`` and ``postgres`` sinks): no running node needed, nothing written. Without it, it
+With ``--config FILE`` it reads the node's own state offline (quarantine store, the SQLite warehouse, and
+every configured sink whose plugin offers a read-only trace, ``AdapterPlugin.open_trace``, such as
+``sqlite`` and ``postgres``): no running node needed. Without it, it
 asks a running node's admin API (``--url``, ``--token`` or ``SIMPUL_ADMIN_TOKEN``; read role).
 """
 
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.errors import NotFound, RequestError
+
+if TYPE_CHECKING:
+    from hub.adapters.warehouse import TraceReader
 
 
 def add_command(sub: Any) -> None:
@@ -56,29 +59,6 @@ async def _online(args: argparse.Namespace) -> dict[str, Any]:
         return view
 
 
-class _ReadOnlyWarehouse:
-    """A node's SQLite warehouse opened read-only (a running node may hold it): ``trace`` only."""
-
-    def __init__(self, name: str, path: Path) -> None:
-        self.name = name
-        self._path = path
-
-    async def trace(self, message_id: str) -> dict[str, Any] | None:
-        return await asyncio.to_thread(self._trace, message_id)
-
-    def _trace(self, message_id: str) -> dict[str, Any] | None:
-        from adapters.sqlite_sink.store import read_trace
-
-        conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True)
-        try:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(applied_log)")}
-            if "message_id" not in columns:
-                return None  # a warehouse from before lineage: nothing to find by message id
-            return read_trace(conn, message_id)
-        finally:
-            conn.close()
-
-
 class _NoLog:
     """A sink that keeps no applied log (files, webhook, AMQP link): lineage cannot tell."""
 
@@ -87,33 +67,38 @@ class _NoLog:
 
 
 async def _offline(config: Path, message_id: str) -> dict[str, Any]:
-    from hub.adapters.build import validate_config
+    from hub.adapters.build import instance_dir, validate_config
+    from hub.adapters.registry import get
     from hub.admin.lineage import trace_record
     from hub.quarantine.store import QuarantineStore
     from hub.settings import load_settings
 
     settings = load_settings(config)
     sinks: list[Any] = []
+    readers: list[TraceReader] = []
+
+    def add(name: str, reader: TraceReader | None) -> None:
+        sinks.append(_NoLog(name) if reader is None else reader)
+        if reader is not None:
+            readers.append(reader)
+
     if settings.sink.enabled and settings.sink.sqlite_path.exists():
-        sinks.append(_ReadOnlyWarehouse("sqlite_warehouse", settings.sink.sqlite_path))
-    closers = []
+        # The node's own [sink] warehouse is the sqlite plugin's, at the configured file.
+        plugin = get("sqlite")
+        path = settings.sink.sqlite_path
+        if plugin.open_trace is not None:
+            add(
+                "sqlite_warehouse",
+                plugin.open_trace(plugin.config_model(path=path), path.parent, "sqlite_warehouse"),
+            )
     for entry in settings.sinks:
         if not entry.enabled:
             continue
-        _plugin, cfg = validate_config(entry)
-        if entry.kind == "sqlite":
-            path = Path(cfg.path)  # type: ignore[attr-defined]
-            path = path if path.is_absolute() else settings.state_dir / "adapters" / entry.name / path
-            sinks.append(_ReadOnlyWarehouse(entry.name, path) if path.exists() else _NoLog(entry.name))
-        elif entry.kind == "postgres":
-            from adapters.postgres_sink import PostgresSink
-
-            sink = PostgresSink(cfg, name=entry.name)  # type: ignore[arg-type]
-            await sink.start()
-            closers.append(sink)
-            sinks.append(sink)
-        else:
+        plugin, cfg = validate_config(entry)
+        if plugin.open_trace is None:
             sinks.append(_NoLog(entry.name))
+            continue
+        add(entry.name, plugin.open_trace(cfg, instance_dir(settings.state_dir, entry.name), entry.name))
     path = settings.state_dir / "quarantine.sqlite3"
     store = QuarantineStore(path) if path.exists() else None
     try:
@@ -123,5 +108,5 @@ async def _offline(config: Path, message_id: str) -> dict[str, Any]:
     finally:
         if store is not None:
             store.close()
-        for sink in closers:
-            await sink.close()
+        for reader in readers:
+            await reader.close()

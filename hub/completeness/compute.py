@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from hub.adapters.warehouse import ReportRow
 from hub.completeness.periods import Period, anchor_of, period_containing, zone_of
-from hub.feeds.reader import ReportRow
-from hub.feeds.settings import Obligation
 from hub.mapping.timezones import WIB
+from hub.settings import Obligation
 from schemas.regions import RegionIndex
 
 Status = Literal["reported", "late", "missing", "pending"]

@@ -8,8 +8,8 @@ province code (``hub.mapping.timezones``; Indonesia has no daylight saving time)
 Which period a record is about (its *anchor*):
 
 * the payload names one (``tahun`` + ``jenis_periode`` + ``periode_ke``, ``periode_mulai``/
-  ``periode_selesai``, ``tanggal_mulai``, ``tahun``, ``tahun_anggaran``; the warehouse's own
-  ``adapters.postgres_sink.rows.period_of`` rule): that span;
+  ``periode_selesai``, ``tanggal_mulai``, ``tahun``, ``tahun_anggaran``; the rule
+  ``schemas.periods.period_of``, which the warehouses store too): that span;
 * otherwise the local calendar day, in the record's own region's zone, of ``occurred_at`` or, failing
   that, ``reported_at``. A report stamped 2024-03-31T23:30+09:00 from Papua is about Q1;
   2024-04-01T00:30+09:00 is about Q2, although both are 31 March in UTC.
@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, Literal
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
-from adapters.postgres_sink.rows import period_of
 from hub.mapping.timezones import PROVINCE_ZONES, WIB
+from hub.settings.feeds import PeriodKind
+from schemas.periods import period_of
 
-PeriodKind = Literal["month", "quarter", "semester", "year"]
 MONTHS: dict[PeriodKind, int] = {"month": 1, "quarter": 3, "semester": 6, "year": 12}
 _TEXT = re.compile(r"^(\d{4})(?:-(?:(Q|T)([1-4])|(S)([12])|(\d{2})))?$", re.IGNORECASE)
 
@@ -154,19 +154,3 @@ def anchor_of(
         return None
     day = local_day(instant, kode_wilayah)
     return Anchor(day, day, explicit=False)
-
-
-def parse_instant(value: object) -> datetime | None:
-    """An aware datetime from a warehouse value (ISO text or datetime); naive values are taken as UTC."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        instant = value
-    elif isinstance(value, str):
-        try:
-            instant = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import structlog
 
+from hub.adapters.warehouse import WarehouseReader
 from hub.completeness.compute import CompletenessReport, compute, last_due_period
 from hub.completeness.periods import Period
 from hub.errors import NotFound, RequestError, SimpulError
-from hub.feeds.reader import WarehouseReader
-from hub.feeds.settings import CompletenessSettings, Obligation
 from hub.metrics import Metrics
+from hub.settings import CompletenessSettings, Obligation
 from schemas.regions import default_index
 
 log = structlog.get_logger(__name__)

@@ -2,6 +2,5 @@
 (``sink_worker``), which verifies, upcasts (``upcast``) and writes them through the sink seam (``sink``),
 acking only after the sink committed.
 
-May import the foundations, ``hub.model``, ``hub.transport`` (its protocol), ``hub.trust``,
-``hub.ingest.validation`` and ``hub.quarantine``. Sinks (adapters) implement ``hub.consume.sink.Sink``.
-"""
+May import ``hub.ingest`` (validation helpers) and every layer below it: quarantine, mapping, trust,
+model, transport and the foundations. Sinks (adapters) implement ``hub.consume.sink.Sink``."""

@@ -10,9 +10,8 @@ The hub's own counters (offered, published, quarantined) are shown beside, never
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from adapters.sqlite_sink.store import SqliteWarehouse
 from hub.demo.expect import BadRecord, KindExpect
 from hub.demo.report import KindFigures, Report
 from hub.demo.sources import DemoSource
@@ -21,7 +20,30 @@ from hub.quarantine.store import QuarantineStore
 from schemas.envelope import make_record_key
 
 
-def settled(store: SqliteWarehouse, quarantine: QuarantineStore, ledgers: list[KindExpect]) -> bool:
+@runtime_checkable
+class Warehouse(Protocol):
+    """What the check reads of the central warehouse (the ``sqlite`` sink's store offers it): the
+    demo's sink comes from the registry like any other, so the demo imports no adapter package."""
+
+    def count(self, schema_name: str | None = None, state: str | None = None) -> int: ...
+
+    def get(self, record_key: str) -> dict[str, Any] | None: ...
+
+    def applied_keys(self) -> set[str]: ...
+
+    def delivery_counts(self) -> dict[str, int]: ...
+
+
+def warehouse_of(sink: object) -> Warehouse:
+    """The readable store behind the node's sink; ``TypeError`` if the sink keeps none (the demo's node
+    writes to the ``sqlite`` warehouse, whose sink holds its store as ``store``)."""
+    store = getattr(sink, "store", None)
+    if not isinstance(store, Warehouse):
+        raise TypeError(f"the demo needs the sqlite warehouse, not {type(sink).__name__}")
+    return store
+
+
+def settled(store: Warehouse, quarantine: QuarantineStore, ledgers: list[KindExpect]) -> bool:
     """A cheap test whether the full check is worth running: the counts have reached the expected."""
     rows = sum(len(ledger.final) for ledger in ledgers)
     bad = len({(b.adapter, b.rid, b.reason) for ledger in ledgers for b in ledger.bad})
@@ -29,7 +51,7 @@ def settled(store: SqliteWarehouse, quarantine: QuarantineStore, ledgers: list[K
 
 
 def check(
-    store: SqliteWarehouse,
+    store: Warehouse,
     quarantine: QuarantineStore,
     metrics: Metrics,
     sources: list[DemoSource],
@@ -74,7 +96,7 @@ def check(
     return report
 
 
-def _records(store: SqliteWarehouse, ledger: KindExpect, applied: set[str], figures: KindFigures) -> None:
+def _records(store: Warehouse, ledger: KindExpect, applied: set[str], figures: KindFigures) -> None:
     """Missing and wrong records of one kind: the stored row must be the final revision, applied."""
     final_applied = ledger.final_keys() <= applied
     for record, (revision, state) in ledger.final.items():

@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from adapters.sqlite_sink.sink import SqliteSink
+from hub.demo.check import Warehouse, warehouse_of
 from hub.demo.levels_broker import fresh_vhosts, put_shovel, queue_depth, shovel_switch
 from hub.demo.levels_plan import LevelNode, Planned, node_settings, plan, single_broker_layout
 from hub.logging import configure_logging
@@ -82,9 +82,8 @@ async def push(http: aiohttp.ClientSession, node: Node, key: str, records: list[
                     raise RuntimeError(f"{schema} at {node.settings.node}: HTTP {resp.status}: {answer}")
 
 
-def check(report: LevelsReport, planned: list[Planned], pusat: SqliteSink, held: dict[str, int]) -> None:
+def check(report: LevelsReport, planned: list[Planned], store: Warehouse, held: dict[str, int]) -> None:
     """Fill ``report`` from pusat's warehouse and the held counts, against ``planned``."""
-    store = pusat.store
     wanted = {make_record_key(p.schema, p.system, p.rid): p for p in planned if p.ends == "pusat"}
     report.planned_pusat = len(wanted)
     report.missing, report.wrong_lineage = [], []
@@ -146,12 +145,12 @@ async def run_levels(
                 if part == 1:
                     # The first half has reached pusat (or 20 s passed) before the link goes down.
                     first_half = sum(1 for r in planned[:half] if r.ends == "pusat")
-                    sink = _sink_of(running, nodes)
+                    pusat = _warehouse_of(running, nodes)
                     for _ in range(100):
-                        if sink.store.count() >= first_half:
+                        if pusat.count() >= first_half:
                             break
                         await asyncio.sleep(0.2)
-                    say(f"first half at pusat: {sink.store.count()} rows")
+                    say(f"first half at pusat: {pusat.count()} rows")
                     await cut(settings)
                     cut_at = time.monotonic()
                     say("link provinsi -> pusat cut; sending the second half")
@@ -162,11 +161,11 @@ async def run_levels(
             province = next(n for n in nodes if n.level == "provinsi")
             report.waited_in_parent_broker = await _wait_for_backlog(province, timeout=20)
             say(f"while cut: {report.waited_in_parent_broker} messages wait in {province.name}'s broker")
-            report.pusat_rows_while_cut = _sink_of(running, nodes).store.count()
+            report.pusat_rows_while_cut = _warehouse_of(running, nodes).count()
             await restore(settings)
             report.cut_s = time.monotonic() - cut_at
             say("link restored")
-        pusat = _sink_of(running, nodes)
+        pusat = _warehouse_of(running, nodes)
         deadline = time.monotonic() + timeout
         while True:
             held = {
@@ -183,10 +182,9 @@ async def run_levels(
     return report
 
 
-def _sink_of(running: dict[str, Node], nodes: list[LevelNode]) -> SqliteSink:
-    sink = running[next(n.name for n in nodes if n.level == "pusat")].sink
-    assert isinstance(sink, SqliteSink)
-    return sink
+def _warehouse_of(running: dict[str, Node], nodes: list[LevelNode]) -> Warehouse:
+    """Pusat's warehouse (the store behind its node's sink)."""
+    return warehouse_of(running[next(n.name for n in nodes if n.level == "pusat")].sink)
 
 
 async def _wait_for_backlog(node: LevelNode, *, timeout: float) -> int:

@@ -18,13 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from adapters.file_drop import PLUGIN as FILE_DROP
-from adapters.rest_poll import PLUGIN as REST_POLL
-from adapters.sql_poll import PLUGIN as SQL_POLL
-from adapters.sqlite_sink.sink import SqliteSink
-from adapters.webhook import PLUGIN as WEBHOOK
-from hub.adapters import registry
-from hub.demo.check import check, settled
+from hub.demo.check import Warehouse, check, settled, warehouse_of
 from hub.demo.expect import KindExpect
 from hub.demo.files import FilesDemo
 from hub.demo.ingest import HttpDemo
@@ -75,8 +69,6 @@ async def run_demo(
     """Run the demo and print its summary; returns the process exit code."""
     kinds = parse_only(only)
     configure_logging("error", "auto")  # faults are switched on purpose: their warnings would be noise
-    for plugin in (REST_POLL, WEBHOOK, FILE_DROP, SQL_POLL):
-        registry.register(plugin)
     async with ManagementClient(management_url) as mgmt:
         await mgmt.wait_until_ready(timeout=30)
         await mgmt.delete_vhost(vhost)
@@ -147,8 +139,7 @@ async def _run(sources: list[DemoSource], settings: Settings, timeout: float) ->
     )
     deadline = time.monotonic() + timeout
     async with Node(settings) as node:
-        sink = node.sink
-        assert isinstance(sink, SqliteSink)
+        store = warehouse_of(node.sink)
         progress = Progress(sum(s.planned() for s in sources), "flowing ")
         ticker = asyncio.create_task(_tick(node, sources, progress))
         try:
@@ -158,7 +149,7 @@ async def _run(sources: list[DemoSource], settings: Settings, timeout: float) ->
             await asyncio.gather(ticker, return_exceptions=True)
         progress.done()
         ledgers = [s.expected() for s in sources]
-        return await _settle(node, sink, sources, ledgers, deadline)
+        return await _settle(node, store, sources, ledgers, deadline)
 
 
 async def _drive(source: DemoSource, node: Node, deadline: float) -> None:
@@ -186,10 +177,10 @@ async def _tick(node: Node, sources: list[DemoSource], progress: Progress) -> No
 
 
 async def _settle(
-    node: Node, sink: SqliteSink, sources: list[DemoSource], ledgers: list[KindExpect], deadline: float
+    node: Node, store: Warehouse, sources: list[DemoSource], ledgers: list[KindExpect], deadline: float
 ) -> Report:
     """Check until everything is where it belongs, or the deadline; the last check is the report."""
-    store, quarantine = sink.store, node.quarantine_store
+    quarantine = node.quarantine_store
     deadline = max(deadline, time.monotonic() + 10)  # a slow source must not leave no time to settle
     total = sum(len(ledger.final) for ledger in ledgers)
     progress = Progress(total + sum(len(ledger.bad) for ledger in ledgers), "settling")

@@ -16,9 +16,9 @@ import copy
 import functools
 from typing import Any
 
+from hub.adapters.warehouse import FeedRow
 from hub.errors import UnknownSchema
-from hub.feeds.reader import FeedRow
-from hub.feeds.settings import FeedApiSettings, FeedConsumer
+from hub.settings import FeedApiSettings, FeedConsumer
 from schemas import catalog
 from schemas.classification import Classification
 from schemas.pii import PiiClass, pii_map

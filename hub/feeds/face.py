@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub.adapters.warehouse import WarehouseReader
 from hub.completeness.service import CompletenessService
 from hub.feeds.http import FeedApi
-from hub.feeds.reader import WarehouseReader, open_reader
+from hub.feeds.reader import open_reader
 from hub.metrics import Metrics
 from hub.settings import Settings
 

@@ -29,14 +29,14 @@ import orjson
 import structlog
 from aiohttp import web
 
+from hub.adapters.warehouse import START, ScanFilter, WarehouseReader, parse_cursor
 from hub.completeness.periods import Period, parse_period
 from hub.completeness.service import CompletenessService
 from hub.errors import RequestError, SinkUnavailable, UnknownSchema
 from hub.feeds.access import allowed_classifications, item_view, narrow
 from hub.feeds.pager import Page, read_page
-from hub.feeds.reader import START, ScanFilter, WarehouseReader, parse_cursor
-from hub.feeds.settings import FeedApiSettings, FeedConsumer
-from hub.http.responses import json_response, problem
+from hub.responses import json_response, problem
+from hub.settings import FeedApiSettings, FeedConsumer
 from schemas import catalog
 from schemas.regions.model import normalize_code
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.completeness.periods import Period, anchor_of, parse_instant
-from hub.feeds.reader import FeedRow, Position, ScanFilter, WarehouseReader
+from hub.adapters.warehouse import FeedRow, Position, ScanFilter, WarehouseReader, parse_instant
+from hub.completeness.periods import Period, anchor_of
 
 
 @dataclass(frozen=True)

@@ -1,131 +1,41 @@
-"""The read side of the central warehouse: what the feeds and completeness need, for both warehouses.
+"""Opening the warehouse the feeds and completeness read (``hub.adapters.warehouse`` has the contract).
 
-Paging is keyset paging on a row's *change position* ``(seq, record_key)``, which every applied write
-moves past all earlier ones: SQLite's ``change_seq`` (taken under the single write lock, so in commit
-order) or PostgreSQL's ``change_txid`` (the writing transaction's id, read only below the reader's
-snapshot ``xmin``, so no transaction that could still commit is behind a position already returned).
-Hence, under concurrent writes, a reader that follows ``next`` positions sees every row exactly once per
-change: nothing skipped, nothing repeated. A row rewritten by a newer revision moves to the end and is
-seen again, as the change it is.
-
-``open_reader(settings)`` picks the warehouse named by ``[feeds] warehouse``.
+``open_reader(settings)`` picks the warehouse named by ``[feeds] warehouse`` and asks its sink plugin,
+found through the registry by name, for a reader (``AdapterPlugin.open_feed_reader``): the hub imports no
+sink package.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
-from hub.errors import ConfigError, RequestError
+from hub.adapters.build import instance_dir, validate_config
+from hub.adapters.registry import get
+from hub.adapters.warehouse import WarehouseReader
+from hub.errors import ConfigError
 
 if TYPE_CHECKING:
     from hub.settings import Settings
 
-_CURSOR = re.compile(r"^(\d{1,20})-([0-9a-f]{1,64})$")
-
-
-@dataclass(frozen=True, order=True)
-class Position:
-    """Where a row stands in the change order; ``str()`` is the opaque cursor clients hold."""
-
-    seq: int
-    record_key: str
-
-    def __str__(self) -> str:
-        return f"{self.seq}-{self.record_key}"
-
-
-START = Position(0, "")
-"""Before every row."""
-
-
-def parse_cursor(text: str) -> Position:
-    """A position from a cursor string; ``RequestError`` (400) if it is not one this API gave out."""
-    match = _CURSOR.match(text.strip())
-    if match is None:
-        raise RequestError("cursor is not one this API gave out")
-    return Position(int(match.group(1)), match.group(2))
-
-
-@dataclass(frozen=True)
-class ScanFilter:
-    """What a page scan selects in the database; everything else is filtered by the caller.
-
-    ``regions``: kode wilayah prefixes (a row matches one by equality or as a descendant), empty = all.
-    ``classifications``: the envelope classifications allowed, empty = none (nothing matches).
-    ``changed_since``: rows applied at or after this instant.
-    """
-
-    schema: str
-    classifications: tuple[str, ...]
-    regions: tuple[str, ...] = ()
-    changed_since: datetime | None = None
-
-
-@dataclass(frozen=True)
-class FeedRow:
-    """One warehouse row as the feeds read it; ``payload`` and ``envelope`` (without payload) decoded."""
-
-    position: Position
-    schema_name: str
-    schema_version: str
-    kode_wilayah: str
-    revision: int
-    op: str
-    state: str
-    payload: dict[str, Any]
-    envelope: dict[str, Any]
-    applied_at: datetime
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    """What completeness needs of one active record: region, payload (for its period), times.
-
-    ``first_applied_at`` is when the warehouse first applied any revision of the record.
-    """
-
-    record_key: str
-    kode_wilayah: str
-    payload: dict[str, Any]
-    occurred_at: datetime | None
-    reported_at: datetime | None
-    first_applied_at: datetime | None = field(default=None)
-
-
-class WarehouseReader(Protocol):
-    """Reads the warehouse. Connects lazily on first use; errors reaching the database raise
-    ``hub.errors.SinkUnavailable``."""
-
-    async def scan(self, where: ScanFilter, after: Position, limit: int) -> list[FeedRow]:
-        """Up to ``limit`` rows after ``after`` in change order, each committed and final (see above)."""
-        ...
-
-    async def tail(self, schema: str) -> Position:
-        """The position of the newest row of ``schema`` (``START`` if none): where /live begins."""
-        ...
-
-    async def report_rows(self, schema: str) -> list[ReportRow]:
-        """Every active (not withdrawn) record of ``schema``, for completeness."""
-        ...
-
-    async def close(self) -> None: ...
+_KEY = "feeds.warehouse"
 
 
 def open_reader(settings: Settings) -> WarehouseReader:
-    """The reader of the warehouse ``[feeds] warehouse`` names: ``sqlite`` (the ``[sink]`` file) or a
-    ``postgres`` sink of ``[[sinks]]`` by name (its connection settings are reused)."""
+    """The reader of the warehouse ``[feeds] warehouse`` names: ``sqlite`` (the ``[sink]`` file, read by
+    the ``sqlite`` plugin) or the name of a sink in ``[[sinks]]`` whose plugin offers a feed reader (its
+    connection settings are reused). ``ConfigError`` on ``feeds.warehouse`` otherwise."""
     name = settings.feeds.warehouse
     if name == "sqlite":
-        from hub.feeds.sqlite_reader import SqliteReader
-
-        return SqliteReader(settings.sink.sqlite_path)
-    entry = next((s for s in settings.sinks if s.name == name), None)
-    if entry is None or entry.kind != "postgres":
-        raise ConfigError("not 'sqlite' nor the name of a postgres sink in [[sinks]]", key="feeds.warehouse")
-    from adapters.postgres_sink.config import PostgresSinkConfig
-    from hub.feeds.postgres_reader import PostgresReader
-
-    return PostgresReader(PostgresSinkConfig(**entry.config))
+        plugin = get("sqlite")
+        path = settings.sink.sqlite_path
+        config = plugin.config_model.model_validate({"path": path})
+        state_dir = path.parent
+    else:
+        entry = next((s for s in settings.sinks if s.name == name), None)
+        if entry is None:
+            raise ConfigError("not 'sqlite' nor the name of a sink in [[sinks]]", key=_KEY)
+        plugin, config = validate_config(entry)
+        state_dir = instance_dir(settings.state_dir, entry.name)
+    if plugin.open_feed_reader is None:
+        raise ConfigError(f"the {plugin.name} sink keeps no warehouse the feeds can read", key=_KEY)
+    return plugin.open_feed_reader(config, state_dir)

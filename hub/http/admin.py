@@ -21,9 +21,9 @@ from hub.admin.config_check import check_config_text
 from hub.admin.redrive import Redriver
 from hub.errors import NotFound, RequestError
 from hub.feeds.replay_jobs import ReplayJobs
-from hub.http.responses import json_response, problem
 from hub.quarantine.entry import QuarantineEntry
 from hub.quarantine.store import BULK_LIMIT, STATUSES, QuarantineStore
+from hub.responses import json_response, problem
 from hub.settings import AdminToken
 
 Role = Literal["read", "act"]

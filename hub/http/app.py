@@ -9,8 +9,8 @@ from aiohttp import web
 from hub.catalog.http import CatalogApi
 from hub.http.admin import AdminApi
 from hub.http.ingest import IngestHandler
-from hub.http.responses import MAX_BODY_KEY, error_middleware, json_response
 from hub.metrics import Metrics
+from hub.responses import MAX_BODY_KEY, error_middleware, json_response
 
 
 def build_app(

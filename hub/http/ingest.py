@@ -28,11 +28,11 @@ import structlog
 from aiohttp import web
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
-from hub.http.responses import json_response, problem
 from hub.ingest.items import BodyError, parse_body, to_source_record
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.validation import Prepared
 from hub.model.records import SourceRecord
+from hub.responses import json_response, problem
 from hub.settings import ApiKey, HttpSettings
 from hub.transport.base import Transport
 from hub.trust.limits import depth_exceeds

@@ -1,7 +1,7 @@
-"""The way in: a record is validated and enveloped (``validation``), offered through the pipeline
-(``pipeline``) and published with confirms in batches (``publisher``).
+"""The way in: an HTTP ingest item becomes a source record (``items``), is validated and enveloped
+(``validation``), offered through the pipeline (``pipeline``) and published with confirms in batches
+(``publisher``).
 
-May import the foundations, ``hub.model``, ``hub.transport`` (its protocol), ``hub.trust``,
-``hub.mapping`` and ``hub.quarantine`` (to file what does not fit). Nothing here imports a face (HTTP,
-CLI, admin) or the node.
-"""
+May import ``hub.quarantine`` (to file what does not fit) and every layer below it: mapping, trust,
+model, transport and the foundations. Nothing here imports a face (HTTP, CLI, admin), the consume side or
+the node."""

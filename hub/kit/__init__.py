@@ -4,7 +4,7 @@
 * ``config_file``: a node config from TOML or YAML;
 * ``mapping_test``: a source's mapping over a sample, validated as the hub would;
 * ``adapters_cmd``: installed adapters and their config reference;
-* ``scaffold`` (with ``templates``, ``templates_tests``): a new adapter package whose tests pass as generated;
-* ``contract_support``, ``contract_source``: the parts behind ``hub.testing.contract``, the contract test
-  kit for adapter authors.
-"""
+* ``scaffold`` (with ``templates``, ``templates_tests``): a new adapter package whose tests pass as generated.
+
+The contract test kit for adapter authors is ``hub.testing``. May import ``hub.completeness``, the
+adapter framework and every layer below it; not its siblings (feeds, levels, admin) nor anything above."""

@@ -9,6 +9,9 @@ value). The hub then validates the payload against the schema. The spec referenc
 Modules: ``spec`` (the spec models), ``compiler`` (the mapper), ``rules`` (field rules), ``parsers`` and
 ``dates``/``numbers``/``text`` (Indonesian formats), ``regions`` (kode wilayah from names), ``timezones``
 (WIB/WITA/WIT), ``paths`` (source and target paths), ``python_ref`` (the escape hatch).
+
+May import ``hub.model``, the foundations and ``schemas``; not ``hub.trust`` (its sibling) nor anything
+above.
 """
 
 from __future__ import annotations

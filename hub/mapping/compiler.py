@@ -91,17 +91,7 @@ class DeclarativeMapper:
         ident = self._identity(scope)
         if scope.issues or ident is None:
             return Evaluation(payload, scope.issues, None)
-        source_record_id, revision, op, occurred_at, reported_at, classification = ident
-        mapped = MappedRecord(
-            payload=payload,
-            source_record_id=source_record_id,
-            revision=revision,
-            op=op,
-            occurred_at=occurred_at,
-            reported_at=reported_at,
-            classification=classification,
-            mapping_version=self.spec.version,
-        )
+        mapped = MappedRecord.from_source(record, payload, mapping_version=self.spec.version, **ident)
         return Evaluation(payload, [], mapped)
 
     def _post_process(self, payload: dict[str, Any], scope: Scope) -> dict[str, Any]:
@@ -128,9 +118,9 @@ class DeclarativeMapper:
         evaluate = self._meta[name]
         return fallback if evaluate is None else guarded(evaluate, scope, f"${name}")
 
-    def _identity(
-        self, scope: Scope
-    ) -> tuple[str, int, Op, datetime | None, datetime | None, Classification | None] | None:
+    def _identity(self, scope: Scope) -> dict[str, Any] | None:
+        """The record's identity as this mapping's rules decide it (each falling back to what the source
+        record carries), for ``MappedRecord.from_source``; None when a rule failed (issues noted)."""
         record = scope.record
         issues_before = len(scope.issues)
         rid = self._meta_value("id", scope, record.source_record_id)
@@ -144,7 +134,14 @@ class DeclarativeMapper:
         op = self._op(scope)
         if len(scope.issues) > issues_before or source_record_id is None or revision is None:
             return None
-        return source_record_id, revision, op, occurred, reported, classification
+        return {
+            "source_record_id": source_record_id,
+            "revision": revision,
+            "op": op,
+            "occurred_at": occurred,
+            "reported_at": reported,
+            "classification": classification,
+        }
 
     def _op(self, scope: Scope) -> Op:
         rule = self.spec.op

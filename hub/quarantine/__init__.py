@@ -3,5 +3,5 @@ on the quarantine exchange with a confirm (``filer``), the node's store (``store
 fills it from the quarantine queue (``worker``). Redrive, which sends an entry back through ingest, is an
 operator action and lives in ``hub.admin.redrive``.
 
-May import the foundations, ``hub.model``, ``hub.transport`` (its protocol) and ``hub.trust``.
-"""
+May import ``hub.mapping``, ``hub.trust``, ``hub.model``, ``hub.transport`` (its protocol) and the
+foundations; nothing above."""

@@ -6,11 +6,13 @@
 * ``verify``   ``Verifier``: signature, key validity, replay window, and the consumer's identity check;
 * ``evidence`` the hash-chained evidence log of the central consumer and its verification;
 * ``ratelimit`` per-region token buckets for HTTP ingest; ``limits`` nesting depth;
-* ``cli``      ``simpul audit verify`` and ``simpul keys ...``.
+* ``pii``      which keys a quarantine preview masks, over every schema of the catalogue.
 
 ``build_signer`` and ``build_verifier`` turn node settings into the parts a node (or a level forwarder)
-needs.
-"""
+needs. ``simpul audit verify`` and ``simpul keys ...`` are ``hub.cli.trust``.
+
+May import ``hub.model``, ``hub.transport`` and the foundations (``hub.settings``, ``hub.errors``) and
+``schemas``; not ``hub.mapping`` (its sibling) nor anything above."""
 
 from __future__ import annotations
 

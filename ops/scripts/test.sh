@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command 2: set up what is needed, then run lint, type checks and the whole test suite.
+# README command 2: set up what is needed, then run lint, type checks, the import contracts (the layers
+# of docs/design.md) and the whole test suite.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bash "$root/ops/scripts/setup.sh"
@@ -9,4 +10,5 @@ bash ops/scripts/install-validators.sh
 bash ops/scripts/install-ops-tools.sh
 .venv/bin/ruff check hub adapters schemas tests bench tools
 .venv/bin/mypy
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest -q "$@"

@@ -93,3 +93,25 @@ def test_quarantine_entries_are_found_by_message_id_and_old_files_migrate(tmp_pa
     ]
     assert store.by_message_id("m-2") == [] and store.count() == 4
     store.close()
+
+
+async def test_sqlite_plugin_offers_a_read_only_trace(tmp_path: Path) -> None:
+    """``PLUGIN.open_trace`` (``simpul lineage --config``): None while the file does not exist; then a
+    reader at the instance's own folder (relative paths), answering as the store does, writing nothing."""
+    from adapters.sqlite_sink.sink import PLUGIN, SqliteSinkConfig
+
+    config = SqliteSinkConfig(path=Path("w.sqlite3"))
+    assert PLUGIN.open_trace is not None
+    assert PLUGIN.open_trace(config, tmp_path, "wh") is None
+    store = SqliteWarehouse(tmp_path / "w.sqlite3")
+    record = env("r1", 1)
+    store.apply([record])
+    expected = store.trace(record.message_id)
+    store.close()
+    before = (tmp_path / "w.sqlite3").stat().st_mtime_ns
+    reader = PLUGIN.open_trace(config, tmp_path, "wh")
+    assert reader is not None and reader.name == "wh"
+    assert await reader.trace(record.message_id) == expected and expected is not None
+    assert await reader.trace("nope") is None
+    await reader.close()
+    assert (tmp_path / "w.sqlite3").stat().st_mtime_ns == before

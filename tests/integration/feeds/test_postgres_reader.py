@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from adapters.postgres_sink import PostgresSink, PostgresSinkConfig, statements
+from adapters.postgres_sink import PLUGIN, PostgresSink, PostgresSinkConfig, statements
+from adapters.postgres_sink.reader import PostgresReader
 from adapters.postgres_sink.rows import prepare
+from hub.adapters.warehouse import START, FeedRow, ScanFilter
 from hub.feeds.access import allowed_classifications
 from hub.feeds.pager import read_page
-from hub.feeds.postgres_reader import PostgresReader
-from hub.feeds.reader import START, FeedRow, ScanFilter
 from schemas.classification import Classification
 from tests.unit.feeds.builders import feed_env
 
@@ -175,3 +176,20 @@ async def test_other_transactions_do_not_hold_the_feed_back(
             assert [r.envelope["source_record_id"] for r in rows] == ["VISIBLE"]
     finally:
         await conn.close()
+
+
+async def test_read_only_trace_answers_as_the_sink(sink: PostgresSink, config: PostgresSinkConfig) -> None:
+    """``PLUGIN.open_trace`` (``simpul lineage --config``) reads the applied log over its own pool: the
+    same answer as the sink's ``trace``; an unknown message id is None."""
+    record = feed_env(rid="T-1", kode="32.01")
+    await sink.write([record])
+    assert PLUGIN.open_trace is not None
+    reader = PLUGIN.open_trace(config, Path("unused"), "central")
+    try:
+        assert reader is not None and reader.name == "central"
+        found = await reader.trace(record.message_id)
+        assert found is not None and found["status"] == "applied"
+        assert found == await sink.trace(record.message_id)
+        assert await reader.trace("nope") is None
+    finally:
+        await reader.close()

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.amqp_source import PLUGIN, AmqpSource, AmqpSourceConfig
-from adapters.amqp_source.records import records_from, revision_of
+from adapters.amqp_source.records import records_from
 from adapters.amqp_source.simulator import EXCHANGE, OFFICE, ROUTING_KEY, early_warning_event, source_config
 from adapters.amqp_source.upstream import MemoryUpstream
 from hub.adapters import registry
@@ -21,7 +21,7 @@ from hub.adapters.model import AdapterContext
 from hub.adapters.runner import Backoff, SourceRunner
 from hub.adapters.state import StateStore
 from hub.metrics import Metrics
-from hub.model.records import passthrough
+from hub.model.records import passthrough, revision_of
 from hub.node import Node
 from hub.testing.fakes import FakeResult, FakeSink
 from hub.transport.memory import MemoryTransport

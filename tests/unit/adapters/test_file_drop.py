@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from adapters.file_drop import PLUGIN
 from adapters.file_drop.config import FileDropConfig
 from adapters.file_drop.readers import ParsedFile, read_file
-from adapters.file_drop.rows import check_columns, revision_of, to_records
+from adapters.file_drop.rows import check_columns, to_records
 from adapters.file_drop.simulator import (
     incidents,
     ormas_rows,
@@ -32,6 +32,7 @@ from adapters.file_drop.table import normalise
 from hub.adapters.model import AdapterContext, SourceBatch
 from hub.adapters.state import StateStore
 from hub.metrics import Metrics
+from hub.model.records import revision_of
 from schemas.envelope import SourceIdentity
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "file_drop"
@@ -345,10 +346,10 @@ def test_no_header_found() -> None:
 
 
 def test_revision_of_cells() -> None:
-    """Integers stay; dates and date-times become YYYYMMDDhhmmss; junk is None."""
+    """Integers stay; dates and date-times become epoch ms (naive ones in UTC); junk is None."""
     assert revision_of("17") == 17 and revision_of(5) == 5 and revision_of(Decimal("3")) == 3
-    assert revision_of("2024-07-01 10:11:12") == 20240701101112
-    assert revision_of("01/07/2024") == 20240701000000 and revision_of("1-7-2024 10.11") == 20240701101100
+    assert revision_of("2024-07-01 10:11:12") == 1719828672000
+    assert revision_of("01/07/2024") == 1719792000000 and revision_of("1-7-2024 10.11") == 1719828660000
     assert revision_of("kemarin") is None and revision_of(None) is None and revision_of(-1) is None
 
 

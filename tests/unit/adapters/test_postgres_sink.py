@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from adapters.postgres_sink import PLUGIN, PostgresSinkConfig
-from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, period_of, prepare, status_of
+from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, prepare
 from adapters.postgres_sink.sink import _decide, _log_columns
 from adapters.postgres_sink.statements import build, lock_id
 from adapters.sqlite_sink.rows import prepare as sqlite_prepare
+from schemas.periods import period_of, status_of
 from tests.helpers import example
 from tests.unit.test_sqlite_store import env
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from adapters.soap import PLUGIN, SoapSource, SoapSourceConfig
 from adapters.soap.client import SoapClient, render
 from adapters.soap.simulator import RECORD_PATH, REQUEST_TEMPLATE, SkpService, generate_permits, serve
-from adapters.soap.source import CURSOR_KEY, revision_of
+from adapters.soap.source import CURSOR_KEY
 from adapters.soap.xml import SOAP11_NS, SOAP12_NS, element_value, find_records, parse_envelope
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext, SourceBatch
@@ -24,7 +24,7 @@ from hub.adapters.runner import Backoff, SourceRunner
 from hub.adapters.state import StateStore
 from hub.errors import FatalError, MappingError, SourceUnavailable
 from hub.metrics import Metrics
-from hub.model.records import MappedRecord, SourceRecord
+from hub.model.records import MappedRecord, SourceRecord, revision_of
 from hub.node import Node
 from hub.testing.fakes import FakeSink
 from hub.transport.memory import MemoryTransport

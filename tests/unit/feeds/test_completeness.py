@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from adapters.sqlite_sink import SqliteWarehouse
+from adapters.sqlite_sink.reader import SqliteReader
 from hub.completeness.compute import CompletenessReport
 from hub.completeness.periods import parse_period
 from hub.completeness.service import CompletenessService
 from hub.errors import NotFound, RequestError
-from hub.feeds.settings import CompletenessSettings
-from hub.feeds.sqlite_reader import SqliteReader
 from hub.metrics import Metrics
+from hub.settings import CompletenessSettings
 from schemas.regions import default_index
 from tests.unit.feeds.builders import feed_env, report_env
 

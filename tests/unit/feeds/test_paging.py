@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 
 from adapters.sqlite_sink import SqliteWarehouse
+from adapters.sqlite_sink.reader import SqliteReader
+from hub.adapters.warehouse import START, FeedRow, ScanFilter, parse_cursor
 from hub.feeds.access import allowed_classifications
 from hub.feeds.pager import read_page
-from hub.feeds.reader import START, FeedRow, ScanFilter, parse_cursor
-from hub.feeds.sqlite_reader import SqliteReader
 from schemas.classification import Classification
 from tests.unit.feeds.builders import feed_env
 

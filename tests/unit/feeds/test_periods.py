@@ -8,7 +8,7 @@ import pytest
 
 from hub.completeness.compute import last_due_period
 from hub.completeness.periods import Period, anchor_of, parse_period, period_containing, zone_of
-from hub.feeds.settings import Obligation
+from hub.settings import Obligation
 
 WIT = timezone(timedelta(hours=9))
 

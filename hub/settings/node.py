@@ -1,4 +1,4 @@
-"""Node settings: ``SIMPUL_*`` environment variables over a TOML file over defaults, validated up front.
+"""The node's settings: ``SIMPUL_*`` environment variables over a TOML file over defaults, validated up front.
 
 Nested keys use ``__`` in the environment (``SIMPUL_BROKER__URL``). ``load_settings`` raises
 ``ConfigError`` naming the bad key before anything starts.
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hub.errors import ConfigError
-from hub.feeds.settings import CompletenessSettings, FeedApiSettings
+from hub.settings.feeds import CompletenessSettings, FeedApiSettings
 from schemas.classification import Classification
 
 # A fixed development key so the demo and tests run out of the box. A node refuses to start with it

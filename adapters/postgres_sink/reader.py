@@ -1,4 +1,5 @@
-"""The feeds' reader of the PostgreSQL warehouse (``adapters.postgres_sink``), over its own asyncpg pool.
+"""Reading the PostgreSQL warehouse back (``hub.adapters.warehouse``), over its own asyncpg pool: the
+feeds' pages and completeness rows, and the applied-log lookup of ``simpul lineage``.
 
 Positions are ``(change_txid, record_key)``: the id of the transaction that last wrote the row. Several
 sink connections write at once and commit in any order, so a plain sequence would let a slow transaction
@@ -24,9 +25,9 @@ import orjson
 
 from adapters.postgres_sink import migrations, statements
 from adapters.postgres_sink.config import PostgresSinkConfig
-from hub.completeness.periods import parse_instant
+from adapters.postgres_sink.trace import read_trace
+from hub.adapters.warehouse import START, FeedRow, Position, ReportRow, ScanFilter, parse_instant
 from hub.errors import ConfigError, SinkUnavailable
-from hub.feeds.reader import START, FeedRow, Position, ReportRow, ScanFilter
 
 # {lock_class} is the sink's advisory lock class as an oid. xids in pg_locks are 32 bits, hence the modulo.
 _HORIZON = """
@@ -48,9 +49,11 @@ _VISIBLE = "change_txid < (SELECT h FROM horizon)"
 
 
 class PostgresReader:
-    """A ``WarehouseReader`` over the warehouse of ``config`` (pool opened, schema migrated, on first use)."""
+    """A ``WarehouseReader`` and ``TraceReader`` over the warehouse of ``config`` (pool opened, schema
+    migrated, on first use); ``name`` is the sink instance it reads (lineage) and names its connections."""
 
-    def __init__(self, config: PostgresSinkConfig) -> None:
+    def __init__(self, config: PostgresSinkConfig, name: str = "feeds") -> None:
+        self.name = name
         self._config = config
         self._s = config.db_schema
         lock_class = statements.build(config.db_schema).lock_class % 2**32
@@ -75,7 +78,7 @@ class PostgresReader:
                         max_size=max(2, cfg.pool_max),
                         timeout=cfg.connect_timeout_s,
                         command_timeout=cfg.command_timeout_s,
-                        server_settings={"application_name": "simpul-feeds"},
+                        server_settings={"application_name": f"simpul-{self.name}-reader"},
                     )
                     async with pool.acquire() as conn:  # the sink migrates too; idempotent either way
                         await migrations.migrate(conn, self._s)
@@ -152,6 +155,16 @@ WHERE r.schema_name = $1 AND r.state = 'active'"""
             )
             for r in rows
         ]
+
+    async def trace(self, message_id: str) -> dict[str, Any] | None:
+        """The applied-log entry of one delivered record (``simpul lineage``), or None."""
+        import asyncpg
+
+        pool = await self._get_pool()
+        try:
+            return await read_trace(pool, self._s, message_id)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise SinkUnavailable(f"warehouse read failed ({type(exc).__name__})") from None
 
     async def close(self) -> None:
         async with self._lock:

@@ -1,8 +1,9 @@
-"""The feeds' reader of the SQLite warehouse (``adapters.sqlite_sink``): its own connection, in WAL mode
-beside the writer, each query one statement and so one consistent snapshot.
+"""Reading the SQLite warehouse back (``hub.adapters.warehouse``): the feeds' ``SqliteReader`` and the
+read-only ``ReadOnlyTrace`` of ``simpul lineage``, each over its own connection beside the writer.
 
-Positions are ``(change_seq, record_key)``; ``change_seq`` is unique, taken under the writer's lock in
-commit order, so ``change_seq > cursor`` alone is a stable keyset.
+``SqliteReader``: WAL mode, each query one statement and so one consistent snapshot. Positions are
+``(change_seq, record_key)``; ``change_seq`` is unique, taken under the writer's lock in commit order, so
+``change_seq > cursor`` alone is a stable keyset.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 
 import orjson
 
-from hub.completeness.periods import parse_instant
+from adapters.sqlite_sink.store import read_trace
+from hub.adapters.warehouse import START, FeedRow, Position, ReportRow, ScanFilter, parse_instant
 from hub.errors import SinkUnavailable
-from hub.feeds.reader import START, FeedRow, Position, ReportRow, ScanFilter
 
 _COLUMNS = (
     "change_seq, record_key, schema_name, schema_version, kode_wilayah, revision, op, state, payload, "
@@ -129,3 +130,28 @@ def _feed_row(row: tuple[Any, ...]) -> FeedRow:
         envelope=orjson.loads(envelope),
         applied_at=applied_at,
     )
+
+
+class ReadOnlyTrace:
+    """A ``TraceReader`` over the warehouse file at ``path`` opened read-only (a running node may hold it);
+    a connection per lookup, off the event loop."""
+
+    def __init__(self, name: str, path: Path) -> None:
+        self.name = name
+        self._path = path
+
+    async def trace(self, message_id: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self._trace, message_id)
+
+    def _trace(self, message_id: str) -> dict[str, Any] | None:
+        conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True)
+        try:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(applied_log)")}
+            if "message_id" not in columns:
+                return None  # a warehouse from before lineage: nothing to find by message id
+            return read_trace(conn, message_id)
+        finally:
+            conn.close()
+
+    async def close(self) -> None:
+        return None

@@ -1,7 +1,8 @@
-"""Settings of the ministry's feeds (``[feeds]``) and of reporting completeness (``[completeness]``).
+"""Settings of the ministry's feeds (``[feeds]``) and of reporting completeness (``[completeness]``),
+and ``PeriodKind``, the kinds of reporting period an obligation can name.
 
-Kept apart from ``hub.settings`` (which includes them as sections) so the feed modules do not import the
-whole node configuration.
+Kept apart from ``hub.settings.node`` (which includes them as sections) so the feed modules do not import
+the whole node configuration.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hub.completeness.periods import PeriodKind
 from schemas.classification import Classification
 from schemas.regions.model import normalize_code
+
+PeriodKind = Literal["month", "quarter", "semester", "year"]
+"""The kinds of reporting period (``hub.completeness.periods.Period``)."""
 
 
 class _Section(BaseModel):
@@ -51,7 +54,7 @@ class FeedApiSettings(_Section):
 
     warehouse: str = Field(
         "sqlite",
-        description="What feeds read: 'sqlite' (the [sink] file) or the name of a postgres sink in [[sinks]]",
+        description="What feeds read: 'sqlite' (the [sink] file) or a warehouse sink's name in [[sinks]]",
     )
     consumers: dict[str, FeedConsumer] = Field(
         default_factory=dict, description="Bearer token -> consumer; no consumers = every request 401"

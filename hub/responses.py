@@ -1,4 +1,6 @@
-"""JSON responses and problem bodies. Error bodies name fields and rules, never submitted values."""
+"""JSON responses and problem bodies, a foundation: the one wire shape of HTTP answers and errors, used by
+every HTTP face (ingest, admin, feeds, adapters such as the webhook). Error bodies name fields and rules,
+never submitted values. Imports only ``hub.errors`` (and aiohttp)."""
 
 from __future__ import annotations
 

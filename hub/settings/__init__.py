@@ -1,0 +1,55 @@
+"""Settings, a foundation: the node's configuration (``hub.settings.node``) and the feeds' and
+completeness sections (``hub.settings.feeds``), re-exported here so ``from hub.settings import Settings``
+is the one way in.
+
+May import only ``hub.errors`` and ``schemas`` (and pydantic): loading the settings starts nothing and
+pulls in no feature above the foundations.
+"""
+
+from hub.settings.feeds import (
+    CompletenessSettings,
+    FeedApiSettings,
+    FeedConsumer,
+    Obligation,
+    PeriodKind,
+)
+from hub.settings.node import (
+    DEV_KEY,
+    AdminToken,
+    ApiKey,
+    BatchSettings,
+    BrokerSettings,
+    BrokerUser,
+    FeedSettings,
+    HttpSettings,
+    Settings,
+    SinkEntry,
+    SinkSettings,
+    SourceEntry,
+    TrustSettings,
+    UplinkSettings,
+    load_settings,
+)
+
+__all__ = [
+    "DEV_KEY",
+    "AdminToken",
+    "ApiKey",
+    "BatchSettings",
+    "BrokerSettings",
+    "BrokerUser",
+    "CompletenessSettings",
+    "FeedApiSettings",
+    "FeedConsumer",
+    "FeedSettings",
+    "HttpSettings",
+    "Obligation",
+    "PeriodKind",
+    "Settings",
+    "SinkEntry",
+    "SinkSettings",
+    "SourceEntry",
+    "TrustSettings",
+    "UplinkSettings",
+    "load_settings",
+]
