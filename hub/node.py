@@ -100,6 +100,7 @@ class Node:
         self._parts = _Parts()
         self._stack: contextlib.AsyncExitStack | None = None
         self.http_port: int | None = None
+        self._http_runner: web.AppRunner | None = None
         self.runners: list[SourceRunner] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
         self._mappers: dict[str, Mapper] = {}
@@ -406,6 +407,7 @@ class Node:
         )
         runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
         await runner.setup()
+        self._http_runner = runner
         stack.push_async_callback(runner.cleanup)  # stops accepting, lets handlers finish within the timeout
         await web.TCPSite(runner, h.host, h.port, ssl_context=self._tls).start()
         # Unwound before the cleanup: live feeds would hold the HTTP shutdown for its whole timeout.
