@@ -189,7 +189,7 @@ class Node:
             # still closes its connections.
             stack.push_async_callback(self.transport.close)
             await self.transport.start()
-            await self._open_stores(stack)
+            self._open_stores(stack)
             if self.replays is not None:
                 stack.push_async_callback(self.replays.close)
             stack.push_async_callback(self.feeds.close)
@@ -222,7 +222,7 @@ class Node:
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 
-    async def _open_stores(self, stack: contextlib.AsyncExitStack) -> None:
+    def _open_stores(self, stack: contextlib.AsyncExitStack) -> None:
         """The node's SQLite files under ``state_dir``, each closed (off the loop) when the stack unwinds."""
         state = self.settings.state_dir
         state.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from hub.testing.fakes import FakeSink, FakeSinkConfig, fake_source_plugin
 from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
 from tests.helpers import item, node_settings, until
+from tests.unit.test_source_runner import _source_entry
 
 
 def open_fds() -> dict[int, str]:
@@ -95,14 +96,7 @@ def busy_port() -> Iterator[int]:
 
 
 def _source(name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "kind": "fake_source",
-        "schema": "ormas_registration",
-        "system": f"sys-{name}",
-        "office": "32.01",
-        "config": {"batches": [[item("ormas_registration", "L1")]]},
-    }
+    return _source_entry(name, [[item("ormas_registration", "L1")]])
 
 
 async def test_constructing_a_node_opens_nothing(tmp_path: Path) -> None:
