@@ -410,6 +410,8 @@ class AmqpTransport:
         """Depth (ready + unacknowledged) and consumers of ``queues`` as the management API counts them,
         in one request on a client kept for the next call; a queue the broker does not list is left out.
         Raises :class:`~hub.transport.management.ManagementError` when the API cannot answer."""
+        if self._closing:  # a client opened now would outlive the transport
+            raise BrokerUnavailable("transport is closed")
         if self._stats_api is None:
             self._stats_api = ManagementClient(self._management_url, timeout=2.0)
         wanted = set(queues)

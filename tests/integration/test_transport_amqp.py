@@ -436,3 +436,5 @@ async def test_queue_stats_blocked_and_inflight_seams(make_transport) -> None:
     waiter.cancel()
     await transport.close()
     assert transport._stats_api is None
+    with pytest.raises(BrokerUnavailable):  # no client opened after the close, to leak
+        await transport.queue_stats(["t.central"])
