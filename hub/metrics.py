@@ -94,6 +94,14 @@ class Metrics:
             ["adapter"],
             registry=r,
         )
+        self.source_failures = Counter(
+            "simpul_source_failures",
+            "Source adapter runs that ended by an error, by adapter and kind: retriable (restarted after a "
+            "back-off), unexpected (a bug or unknown failure; restarted after a capped back-off) or fatal "
+            "(stopped until an operator restarts it)",
+            ["adapter", "kind"],
+            registry=r,
+        )
         self.publish_errors = Counter(
             "simpul_publish_errors", "Failed publishes by kind", ["kind"], registry=r
         )

@@ -1,8 +1,10 @@
 """One Simpul node: transport, pipeline, HTTP face, quarantine filing and the warehouse sink, in order.
 
-Startup validates everything before it opens a port; shutdown runs in the reverse order: stop intake
-(HTTP), drain records awaiting confirms, stop consumers after their current group, close the sink and
-stores, close the transport.
+``Node(settings)`` validates and builds, and opens nothing: no file, no connection, no task. ``start``
+opens each part in order and pushes that part's close onto an ``AsyncExitStack`` as it goes, so a start
+that fails half-way closes what it opened, in reverse, and re-raises. ``stop`` unwinds the same stack,
+which gives the shutdown order: stop intake (sources, then HTTP), drain records awaiting confirms, stop
+consumers after their current group, close the sinks and stores, close the transport.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ import hashlib
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from aiohttp import web
 
-from hub.adapters.build import build_sink, build_source, check_adapters
+from hub.adapters.build import build_sink, build_source, check_adapters, validate_config
+from hub.adapters.model import SinkAdapter, SourceAdapter
 from hub.adapters.runner import SourceRunner
 from hub.adapters.state import StateStore
 from hub.admin.audit import AdminAudit
-from hub.admin.observer import NodeObserver
+from hub.admin.observer import NodeObserver, ObserverInputs
 from hub.admin.redrive import Redriver
 from hub.catalog.http import CatalogApi
 from hub.consume.consumer import BatchConsumer
@@ -46,7 +49,7 @@ from hub.quarantine.filer import Quarantiner
 from hub.quarantine.sealing import Sealer
 from hub.quarantine.store import QuarantineStore
 from hub.quarantine.worker import QuarantineWorker
-from hub.settings import Settings, SourceEntry
+from hub.settings import Settings, SinkEntry, SourceEntry
 from hub.transport.base import Transport
 from hub.transport.factory import amqp_transport_for, topology_for
 from hub.transport.topology import sink_queue
@@ -58,6 +61,11 @@ from schemas.regions import default_index
 
 log = structlog.get_logger(__name__)
 
+T = TypeVar("T")
+
+WAREHOUSE_SINK = "sqlite_warehouse"
+"""The instance name of the default warehouse sink (``[sink]``), built by the ``sqlite`` adapter plugin."""
+
 
 @dataclass
 class _Parts:
@@ -66,42 +74,54 @@ class _Parts:
 
 
 class Node:
-    """A running node. ``start`` then ``stop``; or ``async with Node(settings):``."""
+    """A running node. ``start`` then ``stop``; or ``async with Node(settings):``.
+
+    The stores (``quarantine_store``, ``source_state``, ``audit``, ``evidence``) and what is built on
+    them (``pipeline``, ``redriver``) exist from ``start`` on; asking for them before raises
+    ``RuntimeError``.
+    """
 
     def __init__(
         self, settings: Settings, *, transport: Transport | None = None, sink: Sink | None = None
     ) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        # Every adapter config is valid before anything starts.
+        # Every adapter config is valid before anything starts, the default warehouse sink's too.
         check_adapters(settings.sources, settings.sinks)
+        self._warehouse = self._warehouse_entry() if sink is None and settings.sink.enabled else None
+        if self._warehouse is not None:
+            validate_config(self._warehouse)
+        self._tls = _tls_context(settings.http.tls_cert, settings.http.tls_key)
         if transport is None:
             transport = amqp_transport_for(settings, topology_for(settings))
         self.transport = transport
         self.topology = transport.topology
         self._sink = sink
         self._parts = _Parts()
-        self._runner: web.AppRunner | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
         self.http_port: int | None = None
-        state = settings.state_dir
-        state.mkdir(parents=True, exist_ok=True)
-        self.quarantine_store = QuarantineStore(state / "quarantine.sqlite3")
-        self.source_state = StateStore(state / "sources.sqlite3")
-        self.audit = AdminAudit(state / "admin-audit.sqlite3")
+        self._http_runner: web.AppRunner | None = None
         self.runners: list[SourceRunner] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
         self._mappers: dict[str, Mapper] = {}
         self._extra_sinks: list[Sink] = []
-        self._adapters: dict[str, object] = {}
-        self.observer = NodeObserver(self)
-        self.feeds = FeedFace(settings)  # ministry feeds and completeness over the warehouse
+        # Opened by start():
+        self._quarantine_store: QuarantineStore | None = None
+        self._source_state: StateStore | None = None
+        self._audit: AdminAudit | None = None
+        self.evidence: EvidenceLog | None = None
+        self._pipeline: Pipeline | None = None
+        self._redriver: Redriver | None = None
+        self.feeds = FeedFace(settings)  # ministry feeds and completeness over the warehouse (opens lazily)
         self.replays = (  # replays started from the admin API
             ReplayJobs(amqp_replay_transports(settings), settings.broker.prefix)
             if settings.feed.stream
             else None
         )
-        tokenizer = NikTokenizer(settings.key_bytes("token_key"))
-        sealer = Sealer(hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest())
+        self._tokenizer = NikTokenizer(settings.key_bytes("token_key"))
+        self._sealer = Sealer(
+            hashlib.sha256(b"simpul-quarantine:" + settings.key_bytes("quarantine_key")).digest()
+        )
         b = settings.batch
         self.publisher = BatchingPublisher(
             self.transport,
@@ -113,30 +133,147 @@ class Node:
             max_pending=b.max_pending_records,
         )
         self.quarantiner = Quarantiner(
-            self.transport, self.topology.quarantine_exchange, sealer, settings.node, self.metrics
+            self.transport, self.topology.quarantine_exchange, self._sealer, settings.node, self.metrics
         )
         self.signer = build_signer(settings)  # records are signed once, by the first hub that builds them
         self.verifier = build_verifier(settings, self.signer)
-        self.evidence = EvidenceLog(state / "evidence.sqlite3") if settings.trust.evidence else None
-        validator = Validator(default_index(), tokenizer, max_record_bytes=b.max_bytes, signer=self.signer)
-        self.pipeline = Pipeline(
-            validator, self.publisher, self.quarantiner, self.metrics, evidence=self.evidence
+        self.observer = NodeObserver(
+            ObserverInputs(
+                node=settings.node,
+                level=settings.level,
+                metrics=self.metrics,
+                transport=self.transport,
+                readiness=self.readiness,
+                quarantine=lambda: self.quarantine_store,
+                runners=lambda: self.runners,
+                queue_roles=self.queue_roles,
+                refresh_extra=self.feeds.refresh_metrics,
+            )
         )
-        self.redriver = Redriver(
-            self.quarantine_store, sealer, self.pipeline, self.publisher, self._mappers, signer=self.signer
-        )
+
+    # -- what start() opens ------------------------------------------------------------------------------
 
     @property
     def sink(self) -> Sink | None:
         return self._sink
 
-    async def start(self) -> None:
-        """Connect, declare topology, start consumers, then open the HTTP port."""
-        await self.transport.start()
-        if self._sink is None and self.settings.sink.enabled:
-            from adapters.sqlite_sink.sink import SqliteSink
+    @property
+    def quarantine_store(self) -> QuarantineStore:
+        return _opened(self._quarantine_store, "quarantine_store")
 
-            self._sink = SqliteSink(self.settings.sink.sqlite_path)
+    @property
+    def source_state(self) -> StateStore:
+        return _opened(self._source_state, "source_state")
+
+    @property
+    def audit(self) -> AdminAudit:
+        return _opened(self._audit, "audit")
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return _opened(self._pipeline, "pipeline")
+
+    @property
+    def redriver(self) -> Redriver:
+        return _opened(self._redriver, "redriver")
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, declare topology, open the stores and sinks, start consumers, open the HTTP port, start
+        the sources. If any step raises, what the earlier steps opened is closed (in reverse) first."""
+        if self._stack is not None:
+            raise RuntimeError("the node is already started")
+        async with contextlib.AsyncExitStack() as stack:
+            # Pushed before start: a transport that fails half-way (connected, then a topology error)
+            # still closes its connections.
+            stack.push_async_callback(self.transport.close)
+            await self.transport.start()
+            self._open_stores(stack)
+            if self.replays is not None:
+                stack.push_async_callback(self.replays.close)
+            stack.push_async_callback(self.feeds.close)
+            await self._open_sinks(stack)
+            self._parts = _Parts()
+            stack.push_async_callback(self._stop_consumers)
+            self._start_consumers()
+            stack.push_async_callback(self._drain_publisher)
+            await self._start_http(stack)
+            stack.push_async_callback(self._stop_sources)
+            self._start_sources()
+            self._stack = stack.pop_all()
+        log.info(
+            "node_started", node=self.settings.node, node_level=self.settings.level, http_port=self.http_port
+        )
+
+    async def stop(self) -> None:
+        """Graceful shutdown, bounded by ``shutdown_timeout_s`` per step: what ``start`` opened, closed in
+        reverse. Idempotent; a node never started has nothing to close."""
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return
+        await stack.aclose()
+        log.info("node_stopped", node=self.settings.node)
+
+    async def __aenter__(self) -> Node:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    def _open_stores(self, stack: contextlib.AsyncExitStack) -> None:
+        """The node's SQLite files under ``state_dir``, each closed (off the loop) when the stack unwinds."""
+        state = self.settings.state_dir
+        state.mkdir(parents=True, exist_ok=True)
+        self._quarantine_store = _closing(stack, QuarantineStore(state / "quarantine.sqlite3"))
+        self._source_state = _closing(stack, StateStore(state / "sources.sqlite3"))
+        self._audit = _closing(stack, AdminAudit(state / "admin-audit.sqlite3"))
+        if self.settings.trust.evidence:
+            self.evidence = _closing(stack, EvidenceLog(state / "evidence.sqlite3"))
+        b = self.settings.batch
+        validator = Validator(
+            default_index(), self._tokenizer, max_record_bytes=b.max_bytes, signer=self.signer
+        )
+        self._pipeline = Pipeline(
+            validator, self.publisher, self.quarantiner, self.metrics, evidence=self.evidence
+        )
+        self._redriver = Redriver(
+            self._quarantine_store,
+            self._sealer,
+            self._pipeline,
+            self.publisher,
+            self._mappers,
+            signer=self.signer,
+        )
+
+    def _warehouse_entry(self) -> SinkEntry:
+        """``[sink]`` as an instance of the ``sqlite`` sink adapter (found through the adapter registry)."""
+        path = self.settings.sink.sqlite_path.absolute()  # relative to the working directory, as always
+        return SinkEntry(name=WAREHOUSE_SINK, kind="sqlite", config={"path": str(path)})
+
+    async def _open_sinks(self, stack: contextlib.AsyncExitStack) -> None:
+        """The warehouse sink (given, or built from ``[sink]``) and every enabled ``[[sinks]]`` entry, each
+        closed when the stack unwinds; a given sink is closed too (the node owns it once started)."""
+        if self._warehouse is not None and self._sink is None:
+            warehouse = self._build_sink(self._warehouse)
+            stack.push_async_callback(warehouse.close)
+            await warehouse.start()
+            self._sink = warehouse
+        elif self._sink is not None:
+            stack.push_async_callback(self._sink.close)
+        self._extra_sinks = []
+        for entry in self.settings.sinks:
+            if entry.enabled:
+                sink = self._build_sink(entry)
+                stack.push_async_callback(sink.close)
+                await sink.start()
+                self._extra_sinks.append(sink)
+
+    def _build_sink(self, entry: SinkEntry) -> SinkAdapter:
+        return build_sink(entry, self.source_state, self.settings.state_dir, self.metrics, self.settings.node)
+
+    def _start_consumers(self) -> None:
         if self.settings.quarantine_consumer:  # worker processes leave filing to the node (one store)
             self._consume(
                 self.topology.quarantine_queue, QuarantineWorker(self.quarantine_store), "quarantine"
@@ -159,23 +296,8 @@ class Node:
                 linger_s=s.linger_ms / 1000,
                 concurrency=s.concurrency,
             )
-        await self._start_sinks()
-        self._start_level_worker()
-        await self._start_http()
-        self._start_sources()
-        log.info(
-            "node_started", node=self.settings.node, node_level=self.settings.level, http_port=self.http_port
-        )
-
-    async def _start_sinks(self) -> None:
-        for entry in self.settings.sinks:
-            if not entry.enabled:
-                continue
-            sink = build_sink(
-                entry, self.source_state, self.settings.state_dir, self.metrics, self.settings.node
-            )
-            await sink.start()
-            self._extra_sinks.append(sink)
+        enabled = [e for e in self.settings.sinks if e.enabled]
+        for entry, sink in zip(enabled, self._extra_sinks, strict=True):
             worker = SinkWorker(
                 sink,
                 self.quarantiner,
@@ -187,6 +309,7 @@ class Node:
             self._consume(
                 queue, worker, entry.name, prefetch=entry.prefetch, max_messages=entry.batch_messages
             )
+        self._start_level_worker()
 
     def _start_level_worker(self) -> None:
         """Below pusat: verify what reaches this level and forward it upward (or hold it here)."""
@@ -212,35 +335,6 @@ class Node:
             self.topology.forward_queue, worker, "level", prefetch=up.prefetch, max_messages=up.batch_messages
         )
 
-    def _start_sources(self) -> None:
-        for entry in self.settings.sources:
-            if entry.enabled:
-                self._launch(entry)
-
-    def _launch(self, entry: SourceEntry) -> SourceRunner:
-        adapter, mapper = build_source(
-            entry, self.source_state, self.settings.state_dir, self.metrics, lambda: self.transport.ready
-        )
-        self._mappers[entry.name] = mapper
-        self._adapters[entry.name] = adapter
-        runner = SourceRunner(
-            entry.name, adapter, self.pipeline, mapper, fatal_retry_s=self.settings.source_fatal_retry_s
-        )
-        self.runners = [r for r in self.runners if r.name != entry.name] + [runner]
-        self._runner_tasks[entry.name] = asyncio.create_task(runner.run(), name=f"source-{entry.name}")
-        return runner
-
-    async def restart_source(self, name: str) -> None:
-        """Stop one source adapter (its unconfirmed batch is re-read) and start a fresh instance."""
-        entry = next((e for e in self.settings.sources if e.name == name), None)
-        if entry is None:
-            raise NotFound(f"no source adapter named {name!r}")
-        task = self._runner_tasks.pop(name, None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        self._launch(entry)
-
     def _consume(
         self,
         queue: str,
@@ -265,7 +359,24 @@ class Node:
         self._parts.consumers.append(consumer)
         self._parts.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{name}"))
 
-    async def _start_http(self) -> None:
+    async def _stop_consumers(self) -> None:
+        """Let each consumer finish the group in hand (unacked ones are redelivered anyway), then cancel
+        whatever still runs after ``shutdown_timeout_s``."""
+        for consumer in self._parts.consumers:
+            await consumer.stop()
+        tasks = self._parts.tasks
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_timeout_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _drain_publisher(self) -> None:
+        """Wait (up to ``shutdown_timeout_s``) for the records already offered to be confirmed."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.publisher.drain(), self.settings.shutdown_timeout_s)
+
+    async def _start_http(self, stack: contextlib.AsyncExitStack) -> None:
         h = self.settings.http
         t = self.settings.trust
         limiter = RegionRateLimiter(t.ingest_rate_per_s, t.ingest_burst) if t.ingest_rate_per_s > 0 else None
@@ -290,32 +401,92 @@ class Node:
             self.readiness,
             h.max_body_bytes,
             admin,
-            self.refresh_metrics,
             extra_routes=[*status_page_routes(), *self.feeds.routes()],
             before_scrape_async=self._refresh_scrape_metrics,
             catalog=CatalogApi(self.settings, self.topology),
         )
-        self._runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, h.host, h.port, ssl_context=_tls_context(h.tls_cert, h.tls_key))
-        await site.start()
-        server = site._server  # aiohttp keeps the bound socket here; needed to learn an ephemeral port
-        sockets = getattr(server, "sockets", None) or []
-        self.http_port = sockets[0].getsockname()[1] if sockets else h.port
+        runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
+        await runner.setup()
+        self._http_runner = runner
+        stack.push_async_callback(runner.cleanup)  # stops accepting, lets handlers finish within the timeout
+        await web.TCPSite(runner, h.host, h.port, ssl_context=self._tls).start()
+        # Unwound before the cleanup: live feeds would hold the HTTP shutdown for its whole timeout.
+        stack.callback(self.feeds.stop_live)
+        self.http_port = int(runner.addresses[0][1])  # the bound port, also when h.port is 0 (ephemeral)
 
-    def status(self) -> dict[str, Any]:
+    def _start_sources(self) -> None:
+        for entry in self.settings.sources:
+            if entry.enabled:
+                self._launch(entry)
+
+    def _launch(self, entry: SourceEntry) -> SourceRunner:
+        def fresh() -> SourceAdapter:
+            adapter, self._mappers[entry.name] = build_source(
+                entry, self.source_state, self.settings.state_dir, self.metrics, lambda: self.transport.ready
+            )
+            return adapter
+
+        adapter = fresh()
+        runner = SourceRunner(
+            entry.name,
+            adapter,
+            self.pipeline,
+            self._mappers[entry.name],
+            fatal_retry_s=self.settings.source_fatal_retry_s,
+            metrics=self.metrics,
+            fresh=fresh,
+        )
+        self.runners = [r for r in self.runners if r.name != entry.name] + [runner]
+        self._runner_tasks[entry.name] = asyncio.create_task(runner.run(), name=f"source-{entry.name}")
+        return runner
+
+    async def _stop_sources(self) -> None:
+        """Stop intake from the sources: each unconfirmed batch is re-read on the next start."""
+        tasks = list(self._runner_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def restart_source(self, name: str) -> None:
+        """Stop one source adapter (its unconfirmed batch is re-read) and start a fresh instance."""
+        entry = next((e for e in self.settings.sources if e.name == name), None)
+        if entry is None:
+            raise NotFound(f"no source adapter named {name!r}")
+        task = self._runner_tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._launch(entry)
+
+    # -- what operators see ----------------------------------------------------------------------------
+
+    def queue_roles(self) -> dict[str, str]:
+        """Broker queue name -> the ``adapter`` label its figures carry (whoever consumes the queue)."""
+        t = self.topology
+        roles = {
+            t.central_queue: self._sink.name if self._sink is not None else "central",
+            t.quarantine_queue: "quarantine",
+            t.dead_queue: "dead_letter",
+        }
+        for entry in self.settings.sinks:
+            if entry.enabled:
+                roles[sink_queue(t.prefix, entry.name)] = entry.name
+        return roles
+
+    async def status(self) -> dict[str, Any]:
         """A summary for operators: identity, readiness and quarantine counts."""
-        return self.observer.status()
+        return await self.observer.status()
 
-    def refresh_metrics(self) -> None:
+    async def refresh_metrics(self) -> None:
         """Set the gauges that describe current state, just before a scrape."""
-        self.observer.refresh_metrics()
+        await self.observer.refresh_metrics()
 
     async def refresh_broker_metrics(self) -> None:
         """Queue depth and consumer count from the broker (cached a few seconds)."""
         await self.observer.refresh_broker_metrics()
 
     async def _refresh_scrape_metrics(self) -> None:
+        await self.refresh_metrics()
         await self.refresh_broker_metrics()
         await self.feeds.refresh_metrics(self.metrics)
 
@@ -336,51 +507,28 @@ class Node:
         return await self.observer.overview()
 
     def readiness(self) -> dict[str, bool]:
-        """Named readiness checks: broker connected and unblocked, consumers alive."""
+        """Named readiness checks: broker connected and unblocked, consumers alive, no source failed."""
         checks = {"broker": self.transport.ready}
         for consumer, task in zip(self._parts.consumers, self._parts.tasks, strict=True):
             checks[f"consumer:{consumer.name}"] = not task.done()
+        for runner in self.runners:
+            checks[f"source:{runner.name}"] = runner.state != "failed"
         return checks
 
-    async def stop(self) -> None:
-        """Graceful shutdown, bounded by ``shutdown_timeout_s`` per step."""
-        timeout = self.settings.shutdown_timeout_s
-        for task in self._runner_tasks.values():  # stop intake: sources first (unconfirmed batches re-read)
-            task.cancel()
-        await asyncio.gather(*self._runner_tasks.values(), return_exceptions=True)
-        self.feeds.stop_live()  # live feeds would hold the HTTP shutdown for its whole timeout
-        if self._runner is not None:
-            await self._runner.cleanup()  # stops accepting, lets handlers finish within the timeout
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.publisher.drain(), timeout)
-        for consumer in self._parts.consumers:
-            await consumer.stop()
-        if self._parts.tasks:  # let each finish the group in hand; unacked ones are redelivered anyway
-            _done, pending = await asyncio.wait(self._parts.tasks, timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*self._parts.tasks, return_exceptions=True)
-        for sink in [self._sink, *self._extra_sinks]:
-            if sink is not None:
-                await sink.close()
-        await self.feeds.close()
-        if self.replays is not None:
-            await self.replays.close()
-        await asyncio.to_thread(self.quarantine_store.close)
-        await asyncio.to_thread(self.source_state.close)
-        await asyncio.to_thread(self.audit.close)
-        if self.evidence is not None:
-            await asyncio.to_thread(self.evidence.close)
-        await self.observer.close()
-        await self.transport.close()
-        log.info("node_stopped", node=self.settings.node)
 
-    async def __aenter__(self) -> Node:
-        await self.start()
-        return self
+def _opened(value: T | None, what: str) -> T:
+    if value is None:
+        raise RuntimeError(f"Node.{what} is opened by Node.start()")
+    return value
 
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.stop()
+
+C = TypeVar("C", QuarantineStore, StateStore, AdminAudit, EvidenceLog)
+
+
+def _closing(stack: contextlib.AsyncExitStack, store: C) -> C:
+    """``store``, its blocking ``close`` pushed onto ``stack`` to run in a thread."""
+    stack.push_async_callback(asyncio.to_thread, store.close)
+    return store
 
 
 def _tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:

@@ -8,42 +8,53 @@ routes the records nowhere: a binding was removed) needs an operator: the adapte
 error, nothing is acked, and the same batch is tried again every ``fatal_retry_s``, so the source resumes by
 itself once the topology is fixed. A ``FatalError`` from the adapter itself stops it with one clear log
 line and leaves the others running.
+
+A run that ends by any other exception is never silent: the runner shows ``failed`` with the error's type
+and where it was raised (not its message, which may quote a record), logs one ``source_failed`` line,
+counts it in ``simpul_source_failures_total{adapter,kind}`` and starts the adapter again after a back-off
+capped at ``fatal_retry_s``. ``kind`` is ``retriable`` for a ``RetriableError`` that escaped the adapter
+(its ``retry_after_s`` is a floor under the wait) and ``unexpected`` for anything else. Restarting an
+unexpected failure too is deliberate: the cursor only ever moves past confirmed records, so a fresh
+instance re-reads from the last commit and loses nothing, and most such failures (a driver hiccup, an odd
+answer from the source system) pass; one that does not keeps the adapter ``failed`` (so ``/readyz`` fails
+and the counter climbs, at most one line per ``fatal_retry_s``) until an operator looks, instead of a dead
+task that needs one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import itertools
+import traceback
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Literal
 
 import structlog
 
 from hub import faultpoints
 from hub.adapters.model import SourceAdapter, SourceBatch
+from hub.backoff import Backoff
 from hub.errors import FatalError, RetriableError, SourceUnavailable
 from hub.ingest.pipeline import Pipeline
+from hub.metrics import Metrics
 from hub.model.records import Mapper
+
+__all__ = ["Backoff", "FailureKind", "SourceRunner", "State"]
 
 log = structlog.get_logger(__name__)
 
 State = Literal["created", "running", "paused", "backing_off", "stopped", "failed"]
-
-
-@dataclass
-class Backoff:
-    """Exponential back-off with full jitter: ``random(0, min(cap, base * 2**attempt))``."""
-
-    base_s: float = 0.2
-    cap_s: float = 30.0
-
-    def delay(self, attempt: int, floor: float = 0.0) -> float:
-        return max(floor, random.uniform(0, min(self.cap_s, self.base_s * 2**attempt)))
+FailureKind = Literal["retriable", "unexpected", "fatal"]
 
 
 class SourceRunner:
-    """Drives one source adapter through the pipeline."""
+    """Drives one source adapter through the pipeline.
+
+    ``failures`` counts runs ended by an error, ``failure_kind`` says how the last one ended while the
+    runner is ``failed`` (None otherwise). ``fresh``, if given, builds the instance each restart after a
+    failure runs (otherwise the same instance is started again).
+    """
 
     def __init__(
         self,
@@ -53,6 +64,10 @@ class SourceRunner:
         mapper: Mapper,
         backoff: Backoff | None = None,
         fatal_retry_s: float = 30.0,
+        *,
+        metrics: Metrics | None = None,
+        restart_backoff: Backoff | None = None,
+        fresh: Callable[[], SourceAdapter] | None = None,
     ) -> None:
         self.name = name
         self._adapter = adapter
@@ -60,9 +75,15 @@ class SourceRunner:
         self._mapper = mapper
         self._backoff = backoff or Backoff()
         self._fatal_retry_s = fatal_retry_s
+        self._metrics = metrics
+        self._fresh = fresh
+        self._restart_backoff = restart_backoff or Backoff(base_s=1.0, cap_s=max(fatal_retry_s, 1.0))
         self.state: State = "created"
         self.last_error: str | None = None
+        self.failure_kind: FailureKind | None = None
+        self.failures = 0
         self.records_offered = 0
+        self._progressed = False  # the current run committed a batch
         self._resumed = asyncio.Event()
         self._resumed.set()
 
@@ -88,24 +109,78 @@ class SourceRunner:
         return not self._resumed.is_set()
 
     async def run(self) -> None:
-        """Run until the source ends, ``stop`` is called, or a fatal error."""
+        """Run until the source ends, the task is cancelled, or the adapter raises a ``FatalError``; a run
+        ended by any other exception is marked ``failed`` and started again after a back-off."""
+        restarts = 0
+        for run in itertools.count():
+            try:
+                if run and self._fresh is not None:  # a new instance: the failed one's state is suspect
+                    self._adapter = self._fresh()
+                await self._run_once()
+            except FatalError as exc:  # from the adapter itself: only an operator can mend it
+                self._fail(exc, "fatal")
+                log.error("adapter_stopped", adapter=self.name, error=type(exc).__name__, detail=str(exc))
+                return
+            except Exception as exc:
+                kind: FailureKind = "unexpected"
+                floor = 0.0
+                if isinstance(exc, RetriableError):  # its own hint is a floor under the wait
+                    kind, floor = "retriable", min(exc.retry_after_s, self._restart_backoff.cap_s)
+                delay = self._restart_backoff.delay(restarts, floor=floor)
+                self._fail(exc, kind)
+                # One line per ended run; the error's type and place, never its message (it may quote data).
+                log.error(
+                    "source_failed",
+                    adapter=self.name,
+                    kind=kind,
+                    error=type(exc).__name__,
+                    at=_raised_at(exc),
+                    failures=self.failures,
+                    restart_in_s=round(delay, 3),
+                )
+                await asyncio.sleep(delay)
+                restarts = 0 if self._progressed else restarts + 1
+                continue
+            self.state = "stopped"
+            self.failure_kind = None
+            return
+
+    async def _run_once(self) -> None:
+        """One life of the adapter: start, read, deliver and commit until its batches end."""
+        self._progressed = False
         try:
             await self._start_adapter()
             self.state = "running"
+            self.failure_kind = None
             async for batch in self._read():
                 await self._resumed.wait()
                 await self._deliver(batch)
                 faultpoints.reach("source_confirmed_before_commit")
                 await batch.commit()
                 self.records_offered += len(batch.records)
-        except FatalError as exc:
-            self.state = "failed"
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.error("adapter_stopped", adapter=self.name, error=type(exc).__name__, detail=str(exc))
-            return
+                self._progressed = True  # a later failure starts its back-off afresh
         finally:
+            await self._stop_adapter()
+
+    def _fail(self, exc: Exception, kind: FailureKind) -> None:
+        self.state = "failed"
+        self.failure_kind = kind
+        self.failures += 1
+        if kind == "unexpected":  # its message may quote a record: the type and the place only
+            self.last_error = f"{type(exc).__name__} at {_raised_at(exc)}"
+        else:  # the hub's own errors carry messages written for operators
+            self.last_error = f"{type(exc).__name__}: {exc}"
+        if self._metrics is not None:
+            self._metrics.source_failures.labels(adapter=self.name, kind=kind).inc()
+
+    async def _stop_adapter(self) -> None:
+        """Stop the adapter; a failing ``stop`` is logged, so it cannot hide why the run ended."""
+        try:
             await self._adapter.stop()
-        self.state = "stopped"
+        except Exception as exc:
+            log.warning(
+                "adapter_stop_failed", adapter=self.name, error=type(exc).__name__, at=_raised_at(exc)
+            )
 
     async def _start_adapter(self) -> None:
         """Start the adapter; a source system that is down at start is waited for, like during reads."""
@@ -167,3 +242,12 @@ class SourceRunner:
             delay_s=round(delay, 3),
         )
         await asyncio.sleep(delay)
+
+
+def _raised_at(exc: BaseException) -> str:
+    """``file.py:line in function`` of the frame that raised ``exc`` (no values, so no data)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"

@@ -67,18 +67,24 @@ def progress(done: int, total: int, label: str) -> None:
 
 
 async def status(client: AdminClient) -> str:
-    """``simpul status``: node, readiness, adapters, quarantine."""
+    """``simpul status``: node, readiness, failed sources first, adapters, quarantine."""
     s = await client.call("GET", "/v1/admin/status")
     ready = ", ".join(f"{k} {'ok' if v else 'DOWN'}" for k, v in s["ready"].items())
     reasons = ", ".join(f"{k} {v}" for k, v in s["quarantine_by_reason"].items()) or "none"
+    failed = [a for a in s["adapters"] if a["state"] == "failed"]
     lines = [
         f"node {s['node']} (level {s['level']})",
         f"ready: {ready}",
         f"quarantine open: {s['quarantine_open']} ({reasons})",
+        *(
+            f"FAILED source {a['name']} ({a.get('failure_kind') or 'failed'}, "
+            f"{a.get('failures', 0)} failure(s)): {a['last_error']}"
+            for a in failed
+        ),
         "",
     ]
     lines.append(
-        table(s["adapters"], ["name", "state", "records_offered", "last_error"])
+        table(s["adapters"], ["name", "state", "failures", "records_offered", "last_error"])
         if s["adapters"]
         else "no source adapters configured"
     )

@@ -1,117 +1,120 @@
 """What a node shows operators: gauges refreshed at scrape time, queue figures, status and overview.
 
-Kept apart from ``hub.node`` (which starts and stops things): this module only reads the node's state.
+Kept apart from ``hub.node`` (which starts and stops things): this module only reads, and it reads
+through narrow inputs (the transport's figures, a readiness callable, the quarantine counts, the source
+runners, the queue roles), never the node itself. SQLite reads run in a thread, off the event loop.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import structlog
 
 from hub.metrics import Metrics, QueueStats, QueueStatsPoller
-from hub.transport.management import ManagementClient
-from hub.transport.memory import MemoryTransport
-from hub.transport.topology import sink_queue
+from hub.transport.base import Transport
 from schemas.regions import default_index
 
-if TYPE_CHECKING:
-    from hub.node import Node
-
 log = structlog.get_logger(__name__)
+
+
+class QuarantineCounts(Protocol):
+    """The quarantine store's counts (``hub.quarantine.store.QuarantineStore``); blocking calls."""
+
+    def count(self) -> int: ...
+
+    def counts_by_reason(self) -> dict[str, int]: ...
+
+
+class RunnerView(Protocol):
+    """What the observer reads of one source runner (``hub.adapters.runner.SourceRunner``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def adapter(self) -> object: ...
+
+
+@dataclass(frozen=True)
+class ObserverInputs:
+    """Everything a :class:`NodeObserver` reads, each a value or a callable asked at read time.
+
+    ``quarantine`` returns the store (opened by the node's start); ``queue_roles`` maps each broker queue
+    the node cares about to the ``adapter`` label its figures carry; ``refresh_extra`` sets further gauges
+    before the overview is read (the feeds' reports owed).
+    """
+
+    node: str
+    level: str
+    metrics: Metrics
+    transport: Transport
+    readiness: Callable[[], Mapping[str, bool]]
+    quarantine: Callable[[], QuarantineCounts]
+    runners: Callable[[], Sequence[RunnerView]]
+    queue_roles: Callable[[], Mapping[str, str]]
+    refresh_extra: Callable[[Metrics], Awaitable[None]] | None = None
 
 
 class NodeObserver:
     """Reads one node's state for metrics, the admin API and the status page."""
 
-    def __init__(self, node: Node) -> None:
-        self._node = node
-        self._management: ManagementClient | None = None
+    def __init__(self, inputs: ObserverInputs) -> None:
+        self._in = inputs
         self.queue_stats = QueueStatsPoller(self._fetch_queue_stats)
 
-    async def close(self) -> None:
-        if self._management is not None:
-            await self._management.close()
+    async def _quarantine_counts(self) -> tuple[int, dict[str, int]]:
+        store = self._in.quarantine()
+        return await asyncio.to_thread(lambda: (store.count(), store.counts_by_reason()))
 
-    def status(self) -> dict[str, Any]:
+    async def status(self) -> dict[str, Any]:
         """A summary for operators: identity, readiness and quarantine counts."""
+        open_count, by_reason = await self._quarantine_counts()
         return {
-            "node": self._node.settings.node,
-            "level": self._node.settings.level,
-            "ready": self._node.readiness(),
-            "quarantine_open": self._node.quarantine_store.count(),
-            "quarantine_by_reason": self._node.quarantine_store.counts_by_reason(),
+            "node": self._in.node,
+            "level": self._in.level,
+            "ready": dict(self._in.readiness()),
+            "quarantine_open": open_count,
+            "quarantine_by_reason": by_reason,
         }
 
-    def refresh_metrics(self) -> None:
+    async def refresh_metrics(self) -> None:
         """Set the gauges that describe current state, just before a scrape."""
-        m = self._node.metrics
-        m.broker_ready.set(1 if self._node.transport.ready else 0)
-        m.broker_blocked.set(1 if getattr(self._node.transport, "blocked", False) else 0)
-        m.inflight_confirms.set(getattr(self._node.transport, "inflight", 0))
+        m, transport = self._in.metrics, self._in.transport
+        m.broker_ready.set(1 if transport.ready else 0)
+        m.broker_blocked.set(1 if transport.blocked else 0)
+        m.inflight_confirms.set(transport.inflight)
+        _open, by_reason = await self._quarantine_counts()
         m.quarantine_open.clear()
-        for reason, count in self._node.quarantine_store.counts_by_reason().items():
+        for reason, count in by_reason.items():
             m.quarantine_open.labels(reason=reason).set(count)
-        for runner in self._node.runners:
+        for runner in self._in.runners():
             m.adapter_up.labels(adapter=runner.name).set(
                 1 if runner.state in ("running", "backing_off") else 0
             )
             m.adapter_paused.labels(adapter=runner.name).set(1 if runner.paused else 0)
-            lag = self._cursor_lag(runner.name)
+            lag = _cursor_lag(runner)
             if lag is not None:
                 m.adapter_cursor_lag.labels(adapter=runner.name).set(lag)
 
-    def _cursor_lag(self, name: str) -> float | None:
-        """Seconds an adapter's committed cursor is behind its source, if the adapter can tell.
-
-        An adapter tells by offering ``cursor_lag_seconds() -> float | None``; one that cannot (a push
-        source, a source without a notion of "latest") simply does not have the method.
-        """
-        probe = getattr(self._node._adapters.get(name), "cursor_lag_seconds", None)
-        if not callable(probe):
-            return None
-        try:
-            value = probe()
-        except Exception:  # a broken probe must not break a scrape
-            log.warning("cursor_lag_probe_failed", adapter=name, exc_info=True)
-            return None
-        return float(value) if isinstance(value, int | float) else None
-
-    def queue_roles(self) -> dict[str, str]:
-        """Broker queue name -> the ``adapter`` label its figures carry (whoever consumes the queue)."""
-        t = self._node.topology
-        roles = {
-            t.central_queue: self._node._sink.name if self._node._sink is not None else "central",
-            t.quarantine_queue: "quarantine",
-            t.dead_queue: "dead_letter",
-        }
-        for entry in self._node.settings.sinks:
-            if entry.enabled:
-                roles[sink_queue(t.prefix, entry.name)] = entry.name
-        return roles
-
     async def _fetch_queue_stats(self) -> dict[str, QueueStats]:
-        """Depth and consumers of this node's queues: the broker's management API, or the memory broker."""
-        roles = self.queue_roles()
-        if isinstance(self._node.transport, MemoryTransport):
-            consumers = [c for c in self._node.transport._consumers if c.active]
-            return {
-                role: QueueStats(self._node.transport.depth(q), sum(1 for c in consumers if c.queue == q))
-                for q, role in roles.items()
-            }
-        if self._management is None:
-            self._management = ManagementClient(self._node.settings.broker.management_url, timeout=2.0)
-        vhost = str(getattr(self._node.transport, "vhost", "/"))
-        stats: dict[str, QueueStats] = {}
-        for queue in await self._management.list_queues(vhost):
-            role = roles.get(str(queue.get("name")))
-            if role is not None:
-                stats[role] = QueueStats(int(queue.get("messages") or 0), int(queue.get("consumers") or 0))
-        return stats
+        """Depth and consumers of this node's queues, by role, as the transport reports them."""
+        roles = self._in.queue_roles()
+        stats = await self._in.transport.queue_stats(list(roles))
+        return {role: stats[queue] for queue, role in roles.items() if queue in stats}
 
     async def refresh_broker_metrics(self) -> None:
         """Queue depth and consumer count from the broker, polled at scrape time (cached a few seconds)."""
-        m = self._node.metrics
+        m = self._in.metrics
         stats = await self.queue_stats.get()
         m.queue_stats_up.set(0 if stats is None else 1)
         if stats is None:
@@ -124,19 +127,36 @@ class NodeObserver:
 
     async def overview(self) -> dict[str, Any]:
         """What the status page shows: adapters, throughput totals, quarantine, and silence per province."""
-        self.refresh_metrics()
+        await self.refresh_metrics()
         await self.refresh_broker_metrics()
-        await self._node.feeds.refresh_metrics(self._node.metrics)  # reports missing per province
+        if self._in.refresh_extra is not None:
+            await self._in.refresh_extra(self._in.metrics)  # reports missing per province
         return {
-            **self.status(),
-            "quarantine_by_reason": self._node.quarantine_store.counts_by_reason(),
-            "totals": _totals(self._node.metrics),
-            "provinces": _province_silence(self._node.metrics),
+            **(await self.status()),
+            "totals": _totals(self._in.metrics),
+            "provinces": _province_silence(self._in.metrics),
             "queues": {
                 role: {"messages": s.messages, "consumers": s.consumers}
                 for role, s in (self.queue_stats.last or {}).items()
             },
         }
+
+
+def _cursor_lag(runner: RunnerView) -> float | None:
+    """Seconds an adapter's committed cursor is behind its source, if the adapter can tell.
+
+    An adapter tells by offering ``cursor_lag_seconds() -> float | None``; one that cannot (a push
+    source, a source without a notion of "latest") simply does not have the method.
+    """
+    probe = getattr(runner.adapter, "cursor_lag_seconds", None)
+    if not callable(probe):
+        return None
+    try:
+        value = probe()
+    except Exception:  # a broken probe must not break a scrape
+        log.warning("cursor_lag_probe_failed", adapter=runner.name, exc_info=True)
+        return None
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _totals(metrics: Metrics) -> dict[str, float]:

@@ -7,6 +7,7 @@ unmasked quarantined record, for correcting it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -42,7 +43,7 @@ class AdminApi:
         tokens: dict[str, AdminToken],
         runners: Callable[[], Sequence[SourceRunner]],
         restart: Callable[[str], Awaitable[None]],
-        status: Callable[[], dict[str, Any]],
+        status: Callable[[], Awaitable[dict[str, Any]]],
         store: QuarantineStore,
         redriver: Redriver,
         audit: AdminAudit,
@@ -93,14 +94,22 @@ class AdminApi:
             raise web.HTTPForbidden(reason="this token may read but not act")
         return token
 
-    def _log(self, who: AdminToken, action: str, target: str, result: str, **detail: Any) -> None:
-        self._audit.record(
-            actor=who.name, role=who.role, action=action, target=target, result=result, detail=detail
+    async def _log(self, who: AdminToken, action: str, target: str, result: str, **detail: Any) -> None:
+        await asyncio.to_thread(
+            self._audit.record,
+            actor=who.name,
+            role=who.role,
+            action=action,
+            target=target,
+            result=result,
+            detail=detail,
         )
 
     async def status(self, request: web.Request) -> web.Response:
         self._caller(request, "read")
-        return json_response({**self._status(), "adapters": [_runner_view(r) for r in self._runners()]})
+        return json_response(
+            {**(await self._status()), "adapters": [_runner_view(r) for r in self._runners()]}
+        )
 
     async def whoami(self, request: web.Request) -> web.Response:
         """The caller's name and role (the status page shows act buttons only to the act role)."""
@@ -110,7 +119,7 @@ class AdminApi:
     async def overview(self, request: web.Request) -> web.Response:
         """Everything the status page shows in one read: adapters, throughput, quarantine, provinces."""
         self._caller(request, "read")
-        body = await self._overview() if self._overview is not None else self._status()
+        body = await (self._overview() if self._overview is not None else self._status())
         totals = body.get("totals", {})
         reasons: dict[str, int] = body.get("quarantine_by_reason", {})
         top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
@@ -142,30 +151,30 @@ class AdminApi:
             await self._restart(name)
         else:
             return problem(404, "not_found", "actions are pause, resume and restart")
-        self._log(who, f"adapter.{action}", name, "ok")
+        await self._log(who, f"adapter.{action}", name, "ok")
         current = next((r for r in self._runners() if r.name == name), runner)
         return json_response(_runner_view(current))
 
     async def quarantine_list(self, request: web.Request) -> web.Response:
         self._caller(request, "read")
         filters = _filters(request.query)
-        entries = self._store.list(
-            **filters,
-            limit=_int(request.query, "limit", 100, 1000),
-            offset=_int(request.query, "offset", 0, 10**9),
+        limit = _int(request.query, "limit", 100, 1000)
+        offset = _int(request.query, "offset", 0, 10**9)
+        entries, total, by_reason = await asyncio.to_thread(
+            lambda: (
+                self._store.list(**filters, limit=limit, offset=offset),
+                self._store.count(**filters),
+                self._store.counts_by_reason(filters.get("status", "open")),
+            )
         )
         return json_response(
-            {
-                "total": self._store.count(**filters),
-                "entries": [entry_view(e) for e in entries],
-                "by_reason": self._store.counts_by_reason(filters.get("status", "open")),
-            }
+            {"total": total, "entries": [entry_view(e) for e in entries], "by_reason": by_reason}
         )
 
     async def quarantine_show(self, request: web.Request) -> web.Response:
         self._caller(request, "read")
         entry = await self._redriver.entry(request.match_info["entry_id"])
-        status = self._store.status_of(entry.entry_id)
+        status = await asyncio.to_thread(self._store.status_of, entry.entry_id)
         return json_response(
             {
                 **entry_view(entry),
@@ -178,7 +187,7 @@ class AdminApi:
         who = self._caller(request, "act")
         entry_id = request.match_info["entry_id"]
         original = await self._redriver.original(entry_id)
-        self._log(who, "quarantine.view_original", entry_id, "ok")
+        await self._log(who, "quarantine.view_original", entry_id, "ok")
         return json_response({"entry_id": entry_id, "original": original})
 
     async def quarantine_redrive(self, request: web.Request) -> web.Response:
@@ -189,9 +198,9 @@ class AdminApi:
         try:
             outcome = await self._redriver.redrive(entry_id, replacement)
         except RequestError as exc:
-            self._log(who, "quarantine.redrive", entry_id, f"refused: {type(exc).__name__}")
+            await self._log(who, "quarantine.redrive", entry_id, f"refused: {type(exc).__name__}")
             raise
-        self._log(
+        await self._log(
             who,
             "quarantine.redrive",
             entry_id,
@@ -214,7 +223,7 @@ class AdminApi:
         body = await request.json() if request.can_read_body else {}
         filters = _filters(body if isinstance(body, dict) else {})
         filters["status"] = "open"
-        entries = self._store.list(**filters, limit=BULK_LIMIT)
+        entries = await asyncio.to_thread(lambda: self._store.list(**filters, limit=BULK_LIMIT))
         counts: dict[str, int] = {}
         for entry in entries:
             try:
@@ -222,19 +231,20 @@ class AdminApi:
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
             except RequestError:
                 counts["refused"] = counts.get("refused", 0) + 1
-        self._log(who, "quarantine.bulk_redrive", _describe(filters), "ok", counts=counts)
+        await self._log(who, "quarantine.bulk_redrive", _describe(filters), "ok", counts=counts)
         return json_response({"matched": len(entries), "outcomes": counts})
 
     async def quarantine_discard(self, request: web.Request) -> web.Response:
         who = self._caller(request, "act")
         entry_id = request.match_info["entry_id"]
         await self._redriver.discard(entry_id)
-        self._log(who, "quarantine.discard", entry_id, "ok")
+        await self._log(who, "quarantine.discard", entry_id, "ok")
         return json_response({"entry_id": entry_id, "status": "discarded"})
 
     async def audit(self, request: web.Request) -> web.Response:
         self._caller(request, "read")
-        return json_response(self._audit.recent(_int(request.query, "limit", 100, 1000)))
+        rows = await asyncio.to_thread(self._audit.recent, _int(request.query, "limit", 100, 1000))
+        return json_response(rows)
 
     async def lineage(self, request: web.Request) -> web.Response:
         """``hub.admin.lineage.trace_record`` of one message id (read role): origin, hops, quarantine, sinks.
@@ -254,18 +264,18 @@ class AdminApi:
         try:
             text = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
-            self._log(who, "config.validate", "-", "invalid: not UTF-8")
+            await self._log(who, "config.validate", "-", "invalid: not UTF-8")
             return problem(400, "invalid_config", "the body is not UTF-8 text", problems=[])
         report = check_config_text(text)
         if not report.valid:
-            self._log(who, "config.validate", "-", f"invalid: {len(report.problems)} problem(s)")
+            await self._log(who, "config.validate", "-", f"invalid: {len(report.problems)} problem(s)")
             return problem(
                 400,
                 "invalid_config",
                 f"{len(report.problems)} problem(s) in the config",
                 problems=report.problems,
             )
-        self._log(who, "config.validate", str(report.summary["node"]), "valid")
+        await self._log(who, "config.validate", str(report.summary["node"]), "valid")
         return json_response({"valid": True, **report.summary})
 
     def _replay_jobs(self) -> ReplayJobs:
@@ -284,9 +294,9 @@ class AdminApi:
         try:
             job = jobs.start(body, who.name)
         except RequestError as exc:
-            self._log(who, "replay.start", str(body.get("to", "-")), f"refused: {exc}")
+            await self._log(who, "replay.start", str(body.get("to", "-")), f"refused: {exc}")
             raise
-        self._log(who, "replay.start", job.consumer, "started", job=job.job_id, since=job.since)
+        await self._log(who, "replay.start", job.consumer, "started", job=job.job_id, since=job.since)
         return json_response(job.view(), status=202)
 
     async def replay_list(self, request: web.Request) -> web.Response:
@@ -325,6 +335,8 @@ def _runner_view(runner: SourceRunner) -> dict[str, Any]:
         "state": runner.state,
         "paused": runner.paused,
         "last_error": runner.last_error,
+        "failure_kind": runner.failure_kind,
+        "failures": runner.failures,
         "records_offered": runner.records_offered,
     }
 

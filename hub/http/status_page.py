@@ -9,6 +9,7 @@ the API checks the role again on every action.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from aiohttp import web
@@ -31,7 +32,7 @@ _HEADERS = {
 
 
 async def _page(_request: web.Request) -> web.Response:
-    body = (STATIC_DIR / "status.html").read_bytes()
+    body = await asyncio.to_thread((STATIC_DIR / "status.html").read_bytes)  # disk reads off the loop
     return web.Response(body=body, content_type="text/html", charset="utf-8", headers=_HEADERS)
 
 
@@ -40,9 +41,8 @@ async def _asset(request: web.Request) -> web.Response:
     content_type = _ASSETS.get(name)
     if content_type is None:  # a fixed list: no path from the request ever reaches the file system
         raise web.HTTPNotFound()
-    return web.Response(
-        body=(STATIC_DIR / name).read_bytes(), headers={**_HEADERS, "Content-Type": content_type}
-    )
+    body = await asyncio.to_thread((STATIC_DIR / name).read_bytes)
+    return web.Response(body=body, headers={**_HEADERS, "Content-Type": content_type})
 
 
 def status_page_routes() -> list[web.RouteDef]:

@@ -46,7 +46,7 @@ import logging
 import os
 import socket
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -76,6 +76,7 @@ from aiormq.exceptions import (
 from pamqp.body import ContentBody
 from yarl import URL
 
+from hub.backoff import Backoff
 from hub.errors import (
     BrokerBlocked,
     BrokerUnavailable,
@@ -84,6 +85,7 @@ from hub.errors import (
     TopologyError,
     Unroutable,
 )
+from hub.metrics import QueueStats
 from hub.transport.amqp_delivery import (
     LINK_ERRORS,
     AmqpDelivery,
@@ -210,6 +212,7 @@ class AmqpTransport:
         self.user = self._url.user or "guest"
         self.vhost = unquote(self._url.raw_path[1:]) or "/"
         self._management_url = management_url
+        self._stats_api: ManagementClient | None = None  # queue_stats' client, opened on first use
         self._pub_conn: AbstractRobustConnection | None = None
         self._con_conn: AbstractRobustConnection | None = None
         self._pub_channel: AbstractRobustChannel | None = None
@@ -403,6 +406,21 @@ class AmqpTransport:
         """Publishes currently holding a slot (written or about to be, awaiting their confirm)."""
         return self._inflight
 
+    async def queue_stats(self, queues: Collection[str]) -> dict[str, QueueStats]:
+        """Depth (ready + unacknowledged) and consumers of ``queues`` as the management API counts them,
+        in one request on a client kept for the next call; a queue the broker does not list is left out.
+        Raises :class:`~hub.transport.management.ManagementError` when the API cannot answer."""
+        if self._closing:  # a client opened now would outlive the transport
+            raise BrokerUnavailable("transport is closed")
+        if self._stats_api is None:
+            self._stats_api = ManagementClient(self._management_url, timeout=2.0)
+        wanted = set(queues)
+        return {
+            str(q["name"]): QueueStats(int(q.get("messages") or 0), int(q.get("consumers") or 0))
+            for q in await self._stats_api.list_queues(self.vhost)
+            if q.get("name") in wanted
+        }
+
     async def close(self) -> None:
         """Stop consumers, wait up to ``close_timeout`` for in-flight confirms, close both connections."""
         if self._closing:
@@ -417,13 +435,16 @@ class AmqpTransport:
                 async with asyncio.timeout(self.close_timeout):
                     await self._idle.wait()
             except TimeoutError:
-                log.warning("closeabandoned_inflight_publishes", connection=self.name, count=self._inflight)
+                log.warning("close_abandoned_inflight_publishes", connection=self.name, count=self._inflight)
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
         await self._close_connections()
+        if self._stats_api is not None:
+            await self._stats_api.close()
+            self._stats_api = None
         log.info("transport_closed", transport="amqp", connection=self.name)
 
     # -- topology ------------------------------------------------------------------------------------------
@@ -683,7 +704,13 @@ class AmqpTransport:
 
     async def _supervise(self, sub: Subscription) -> None:
         """Keep one consumer on ``sub.queue`` alive until ``sub.stop``: one channel per attempt."""
-        backoff = _Backoff()
+        failures = 0  # consecutive failed attempts: the back-off's exponent
+
+        async def back_off() -> None:
+            nonlocal failures
+            await _sleep_or_stop(_RESUBSCRIBE_BACKOFF.delay(failures), sub.stop)
+            failures += 1
+
         for attempt in itertools.count():
             if sub.stop.is_set():
                 return
@@ -700,21 +727,21 @@ class AmqpTransport:
                 if outcome == "cancelled":
                     log.warning("consumer_cancelled_by_broker", queue=sub.queue, action="redeclare_topology")
                     await self.declare_topology(on="consume")
-                    backoff.reset()
+                    failures = 0
                 elif outcome == "channel_closed":
                     log.warning("consumer_channel_closed", queue=sub.queue, action="resubscribe")
-                    await backoff.sleep(sub.stop)
+                    await back_off()
             except ChannelNotFoundEntity:
                 log.warning("consumer_queue_missing", queue=sub.queue, action="redeclare_topology")
                 with contextlib.suppress(*LINK_ERRORS, TopologyError, BrokerUnavailable):
                     await self.declare_topology(on="consume")
-                await backoff.sleep(sub.stop)
+                await back_off()
             except _RESUBSCRIBE_ERRORS as exc:
                 log.warning("consumer_resubscribe_failed", queue=sub.queue, error=type(exc).__name__)
-                await backoff.sleep(sub.stop)
+                await back_off()
             except TopologyError as exc:
                 log.error("consumer_topology_error", queue=sub.queue, error=str(exc))
-                await backoff.sleep(sub.stop)
+                await back_off()
             finally:
                 dropped = sub.purge_stale()
                 if dropped:
@@ -782,20 +809,15 @@ class AmqpTransport:
         return on_message
 
 
-class _Backoff:
-    """0.2 s doubling to 5 s between re-subscribe attempts; wakes early when stopped."""
+# Between re-subscribe attempts: 0.2 s doubling to 5 s, no jitter (one hub's few consumers, one broker).
+_RESUBSCRIBE_BACKOFF = Backoff(base_s=0.2, cap_s=5.0, jitter=False)
 
-    def __init__(self) -> None:
-        self.delay = 0.2
 
-    def reset(self) -> None:
-        self.delay = 0.2
-
-    async def sleep(self, stop: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.delay):
-                await stop.wait()
-        self.delay = min(self.delay * 2, 5.0)
+async def _sleep_or_stop(delay: float, stop: asyncio.Event) -> None:
+    """Sleep ``delay`` seconds, waking early when ``stop`` is set."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(delay):
+            await stop.wait()
 
 
 async def _wait_or_stop(awaitable: Awaitable[Any], stop: asyncio.Event) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from hub.metrics import QueueStats
 from hub.transport.topology import Topology
 
 HeaderValue = str | int | bool
@@ -99,6 +100,19 @@ class Transport(Protocol):
     @property
     def ready(self) -> bool:
         """True while connected for publishing and not blocked by a broker alarm."""
+
+    @property
+    def blocked(self) -> bool:
+        """True while the broker blocks publishing (a memory or disk alarm)."""
+
+    @property
+    def inflight(self) -> int:
+        """Publishes written (or about to be) and still awaiting their confirm."""
+
+    async def queue_stats(self, queues: Collection[str]) -> dict[str, QueueStats]:
+        """Depth (waiting + unacknowledged messages) and consumer count of each of ``queues`` the broker
+        knows; a queue it does not know is left out. Raises a ``SimpulError`` when the broker's figures
+        cannot be had (the caller reports them stale)."""
 
     async def close(self) -> None:
         """Stop consumers, wait for in-flight confirms up to a timeout, close connections."""

@@ -53,7 +53,7 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +61,7 @@ from typing import Any
 import structlog
 
 from hub.errors import BrokerBlocked, BrokerUnavailable, TopologyError, Unroutable
+from hub.metrics import QueueStats
 from hub.transport.base import HeaderValue, StreamOffset
 from hub.transport.policies import check_topology, queue_policies
 from hub.transport.topic import topic_matches, validate_routing_key
@@ -343,6 +344,25 @@ class MemoryTransport:
     def ready(self) -> bool:
         """True once started, while not closed, not set unready and not blocked."""
         return self._started and not self._closed and self._ready_flag and not self._blocked
+
+    @property
+    def blocked(self) -> bool:
+        """True while :meth:`set_blocked` simulates a broker alarm."""
+        return self._blocked
+
+    @property
+    def inflight(self) -> int:
+        """Always 0: a memory publish is routed and confirmed in the same step."""
+        return 0
+
+    async def queue_stats(self, queues: Collection[str]) -> dict[str, QueueStats]:
+        """Depth (waiting + unacknowledged) and active consumers of each of ``queues`` that exists."""
+        active = [c for c in self._consumers if c.active]
+        return {
+            q: QueueStats(self.depth(q), sum(1 for c in active if c.queue == q))
+            for q in queues
+            if q in self._queues
+        }
 
     async def close(self) -> None:
         """End every consume iterator; unacknowledged messages go back to their queues, as on a real

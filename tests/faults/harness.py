@@ -224,9 +224,9 @@ async def crash(node: Node) -> None:
         if conn is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), 5)
-    if node._runner is not None:
+    if node._http_runner is not None:
         with contextlib.suppress(Exception):
-            await node._runner.cleanup()
+            await node._http_runner.cleanup()
     if node.sink is not None:
         with contextlib.suppress(Exception):
             await node.sink.close()

@@ -414,3 +414,27 @@ async def test_inflight_publish_caught_by_a_block_times_out_as_blocked(
     await underlay._Connection__handle_connection_blocked(spec.Connection.Blocked(reason="test alarm"))
     with pytest.raises(BrokerBlocked):
         await asyncio.wait_for(publishing, 2)
+
+
+async def test_queue_stats_blocked_and_inflight_seams(make_transport) -> None:
+    """What the observer reads through the Transport protocol: depth and consumers per queue from the
+    management API (one client, closed with the transport), unknown queues left out, not blocked, idle."""
+    transport = await make_transport()
+    for n in range(3):
+        await transport.publish("t.ingest", "3171.ormas", b"{}", message_id=f"qs-{n}")
+    consumer = transport.consume("t.quarantine", prefetch=1)
+    waiter = asyncio.ensure_future(anext(consumer))  # subscribes; nothing arrives on that queue
+
+    async def figures() -> dict[str, Any] | None:
+        stats = await transport.queue_stats(["t.central", "t.quarantine", "t.nonexistent"])
+        wanted = {"t.central": (3, 0), "t.quarantine": (0, 1)}
+        return stats if {q: tuple(s) for q, s in stats.items()} == wanted else None
+
+    stats = await _eventually(figures)  # the management statistics lag a few seconds
+    assert "t.nonexistent" not in stats
+    assert transport.blocked is False and transport.inflight == 0
+    waiter.cancel()
+    await transport.close()
+    assert transport._stats_api is None
+    with pytest.raises(BrokerUnavailable):  # no client opened after the close, to leak
+        await transport.queue_stats(["t.central"])

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from hub.node import Node
+from hub.transport.amqp import AmqpTransport
 from hub.transport.management import ManagementClient, ManagementError
 from tests.helpers import node_settings
 
@@ -70,9 +71,10 @@ async def test_queue_figures_come_from_the_broker(tmp_path: Path, amqp_url: str)
         assert "simpul_queue_stats_up 1.0" in text
         assert node.observer.queue_stats.fetches >= 1
         # The management API goes away: /metrics still answers, the figures are marked stale.
-        assert node.observer._management is not None
-        await node.observer._management.close()
-        node.observer._management = ManagementClient("http://guest:guest@127.0.0.1:9", timeout=1.0)
+        transport = node.transport
+        assert isinstance(transport, AmqpTransport) and transport._stats_api is not None
+        await transport._stats_api.close()
+        transport._stats_api = ManagementClient("http://guest:guest@127.0.0.1:9", timeout=1.0)
         text = await scrape(node)
         assert "simpul_queue_stats_up 0.0" in text
         assert 'simpul_queue_consumers{adapter="sqlite_warehouse"} 1.0' in text  # last known kept

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import aiohttp
 import orjson
 
 from adapters.sqlite_sink.sink import SqliteSink
+from hub.admin.audit import AdminAudit
 from hub.node import Node
+from hub.quarantine.store import QuarantineStore
 from schemas.envelope import make_record_key
 from tests.helpers import TOKEN_ACT, TOKEN_READ, item, until
 from tests.unit.test_http_ingest import post
@@ -110,3 +113,51 @@ async def test_bulk_redrive_by_filter_and_discard(memory_node: Node) -> None:
     assert memory_node.quarantine_store.status_of(first)[0] == "discarded"  # type: ignore[index]
     status, body = await admin(memory_node, "GET", "/v1/admin/quarantine/nope")
     assert status == 404
+
+
+async def test_admin_store_calls_run_off_the_event_loop(memory_node: Node, monkeypatch: Any) -> None:
+    """Every SQLite read or write the admin handlers, the status page's overview and the scrape make
+    (quarantine store, audit log) runs in a worker thread, never on the event loop's thread."""
+    entry_id = (await _quarantine_two(memory_node))[0]
+    loop_thread = threading.get_ident()
+    calls: list[tuple[str, bool]] = []
+
+    def spy(cls: Any, name: str) -> None:
+        real = getattr(cls, name)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            calls.append((f"{cls.__name__}.{name}", threading.get_ident() == loop_thread))
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, wrapper)
+
+    for name in ("list", "count", "counts_by_reason", "status_of", "get", "mark"):
+        spy(QuarantineStore, name)
+    for name in ("record", "recent"):
+        spy(AdminAudit, name)
+    for path in (
+        "/v1/admin/status",
+        "/v1/admin/overview",
+        "/v1/admin/quarantine",
+        f"/v1/admin/quarantine/{entry_id}",
+        "/v1/admin/audit",
+    ):
+        assert (await admin(memory_node, "GET", path, token=TOKEN_READ))[0] == 200, path
+    assert (await admin(memory_node, "POST", f"/v1/admin/quarantine/{entry_id}/discard"))[0] == 200
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{memory_node.http_port}/metrics") as resp,
+    ):
+        assert resp.status == 200
+    called = {name for name, _ in calls}
+    assert {
+        "QuarantineStore.list",
+        "QuarantineStore.count",
+        "QuarantineStore.counts_by_reason",
+        "QuarantineStore.status_of",
+        "QuarantineStore.mark",
+        "AdminAudit.record",
+        "AdminAudit.recent",
+    } <= called
+    on_loop = sorted({name for name, on in calls if on})
+    assert on_loop == [], f"blocking store calls on the event loop: {on_loop}"

@@ -5,18 +5,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import aiohttp
+import orjson
 import pytest
+from structlog.testing import capture_logs
 
 from hub.adapters import registry
+from hub.adapters.model import AdapterContext, AdapterPlugin, SourceBatch
 from hub.adapters.runner import Backoff, SourceRunner
+from hub.admin.client import AdminClient
+from hub.admin.client import status as admin_status
 from hub.errors import ConfigError, SourceUnavailable, Unroutable
 from hub.node import Node
-from hub.testing.fakes import FakeSink, FakeSource, fake_source_plugin
+from hub.testing.fakes import FakeSink, FakeSource, FakeSourceConfig, fake_source_plugin
 from hub.transport.memory import MemoryTransport
 from hub.transport.topology import default_topology
-from tests.helpers import item, node_settings, until
+from tests.helpers import TOKEN_READ, item, node_settings, until
 
 
 def _source_entry(name: str, batches: list[list[dict[str, Any]]], **extra: Any) -> dict[str, Any]:
@@ -213,3 +219,159 @@ async def test_source_down_at_start_is_waited_for(memory_node: Node) -> None:
     runner = SourceRunner("late", late, memory_node.pipeline, passthrough, Backoff(base_s=0.01, cap_s=0.02))
     await asyncio.wait_for(runner.run(), 10)
     assert late.start_failures == 0 and late.committed and runner.state == "stopped"
+
+
+# -- a source that dies is seen (issue 15) ---------------------------------------------------------------
+
+NIK_IN_ERROR = "3201010101800099"
+
+
+class DyingConfig(FakeSourceConfig):
+    """``FakeSourceConfig`` plus how many instances die (in ``read``) before one serves its batches."""
+
+    die_runs: int = 1_000_000
+
+
+class DyingSource(FakeSource):
+    """Instance number ``n`` raises an unexpected ``KeyError`` quoting a NIK if ``n < die_runs``."""
+
+    instances: ClassVar[list[DyingSource]] = []
+
+    def __init__(self, config: DyingConfig, context: AdapterContext) -> None:
+        super().__init__(config, context)
+        self.die = len(DyingSource.instances) < config.die_runs
+        DyingSource.instances.append(self)
+
+    async def read(self) -> AsyncIterator[SourceBatch]:
+        if self.die:
+            raise KeyError(f"no office for NIK {NIK_IN_ERROR}")  # a bug whose message quotes data
+        async for batch in super().read():
+            yield batch
+
+
+dying_source_plugin = AdapterPlugin(
+    name="dying_source",
+    role="source",
+    summary="A source whose first instances die of an unexpected error (tests)",
+    config_model=DyingConfig,
+    factory=lambda config, context: DyingSource(config, context),
+)
+
+
+@pytest.fixture
+def _dying_plugin() -> None:
+    DyingSource.instances.clear()
+    registry.register(dying_source_plugin)
+
+
+async def _http(node: Node, path: str, token: str | None = None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{node.http_port}{path}", headers=headers) as resp,
+    ):
+        return resp.status, await resp.text()
+
+
+@pytest.mark.usefixtures("_dying_plugin")
+async def test_a_source_that_dies_unexpectedly_is_failed_counted_shown_and_not_ready(tmp_path: Path) -> None:
+    """An adapter raising an unexpected exception: the runner shows failed with the error's type and place
+    (not its message), one log line, the failure counter, ``simpul status`` and a 503 from /readyz."""
+    entry = {**_source_entry("dying", []), "kind": "dying_source"}
+    node, _transport, _sink = await _node(tmp_path, [entry])
+    with capture_logs() as logs:
+        async with node:
+            runner = node.runners[0]
+            runner._restart_backoff = Backoff(base_s=60, cap_s=60, jitter=False)  # stays failed here
+            await until(lambda: runner.state == "failed")
+            assert runner.failure_kind == "unexpected" and runner.failures == 1
+            assert runner.last_error is not None and runner.last_error.startswith("KeyError at ")
+            assert "test_source_runner.py" in runner.last_error and NIK_IN_ERROR not in runner.last_error
+            assert node.readiness()["source:dying"] is False
+
+            status, body = await _http(node, "/readyz")
+            assert status == 503
+            assert orjson.loads(body)["checks"]["source:dying"] is False
+            status, metrics = await _http(node, "/metrics")
+            assert 'simpul_source_failures_total{adapter="dying",kind="unexpected"} 1.0' in metrics
+            assert 'simpul_adapter_up{adapter="dying"} 0.0' in metrics
+            status, body = await _http(node, "/v1/admin/status", TOKEN_READ)
+            view = next(a for a in orjson.loads(body)["adapters"] if a["name"] == "dying")
+            assert (view["state"], view["failure_kind"], view["failures"]) == ("failed", "unexpected", 1)
+            async with AdminClient(f"http://127.0.0.1:{node.http_port}", TOKEN_READ) as client:
+                shown = await admin_status(client)
+            assert "FAILED source dying (unexpected, 1 failure(s)): KeyError at " in shown
+            assert "source:dying DOWN" in shown and NIK_IN_ERROR not in shown
+    failed = [e for e in logs if e["event"] == "source_failed"]
+    assert len(failed) == 1, "logged once"
+    assert failed[0]["adapter"] == "dying" and failed[0]["kind"] == "unexpected"
+    assert failed[0]["error"] == "KeyError" and "restart_in_s" in failed[0]
+    assert NIK_IN_ERROR not in repr(logs)
+
+
+@pytest.mark.usefixtures("_dying_plugin")
+async def test_a_dead_source_is_restarted_after_a_backoff_and_recovers(tmp_path: Path) -> None:
+    """The first instance dies; after the back-off a fresh instance reads, delivers and commits; the node
+    is ready again and the counter keeps the one failure."""
+    entry = {
+        **_source_entry("phoenix", [[item("ormas_registration", "R1")]]),
+        "kind": "dying_source",
+        "config": {"batches": [[item("ormas_registration", "R1")]], "die_runs": 1},
+    }
+    node, _transport, sink = await _node(tmp_path, [entry])
+    async with node:
+        runner = node.runners[0]
+        runner._restart_backoff = Backoff(base_s=0.3, cap_s=0.3, jitter=False)
+        await until(lambda: runner.state == "failed")
+        assert not node.readiness()["source:phoenix"]
+        await until(lambda: runner.state == "stopped" and len(sink.rows) == 1)
+        assert len(DyingSource.instances) == 2 and DyingSource.instances[0].stopped  # a fresh instance
+        assert DyingSource.instances[1].committed == [0]
+        assert runner.failures == 1 and runner.failure_kind is None
+        assert node.readiness()["source:phoenix"]
+        failures = node.metrics.source_failures.labels(adapter="phoenix", kind="unexpected")
+        assert failures._value.get() == 1
+
+
+async def test_a_retriable_error_escaping_the_adapter_restarts_it(memory_node: Node) -> None:
+    """A broker error from ``commit`` ends the run as ``retriable``: restarted with the error's hint as a
+    floor under the capped back-off; the batch is re-read and committed by the next run."""
+    from hub.errors import BrokerUnavailable
+    from hub.model.records import SourceRecord, passthrough
+    from schemas.envelope import SourceIdentity
+
+    ident = SourceIdentity(system="s", office="32.01", adapter="hiccup")
+    data = item("ormas_registration", "H1")["data"]
+    record = SourceRecord("ormas_registration", data, ident, source_record_id="H1", revision=1)
+    commits: list[str] = []
+
+    class Hiccup:
+        async def start(self) -> None:
+            return None
+
+        async def stop(self) -> None:
+            return None
+
+        async def read(self) -> AsyncIterator[SourceBatch]:
+            async def commit() -> None:
+                if not commits:
+                    commits.append("refused")
+                    raise BrokerUnavailable("cursor store unreachable")
+                commits.append("ok")
+
+            yield SourceBatch([record], commit)
+
+    runner = SourceRunner(
+        "hiccup",
+        Hiccup(),
+        memory_node.pipeline,
+        passthrough,
+        metrics=memory_node.metrics,
+        restart_backoff=Backoff(base_s=0.01, cap_s=0.05),
+    )
+    with capture_logs() as logs:
+        await asyncio.wait_for(runner.run(), 5)
+    assert commits == ["refused", "ok"] and runner.state == "stopped" and runner.failures == 1
+    (failed,) = [e for e in logs if e["event"] == "source_failed"]
+    assert failed["kind"] == "retriable" and failed["restart_in_s"] >= 0.05  # the hint (1 s) capped at 0.05
+    assert memory_node.metrics.source_failures.labels(adapter="hiccup", kind="retriable")._value.get() == 1

@@ -319,3 +319,19 @@ def test_make_transport_by_scheme() -> None:
     assert isinstance(make_transport("memory://", default_topology()), MemoryTransport)
     with pytest.raises(ConfigError):
         make_transport("kafka://x", default_topology())
+
+
+async def test_queue_stats_blocked_and_inflight_seams(transport: MemoryTransport) -> None:
+    """The figures the observer reads through the Transport protocol: depth (waiting + unacked) and
+    active consumers per queue, unknown queues left out; ``blocked`` follows the alarm; nothing in flight."""
+    for n in range(3):
+        await transport.publish("t.ingest", "3171.ormas", b"{}", message_id=f"qs-{n}")
+    consumer = transport.consume("t.central", prefetch=1)
+    held = await _next(consumer)  # one unacked still counts in the depth
+    stats = await transport.queue_stats(["t.central", "t.quarantine", "t.nonexistent"])
+    assert {q: tuple(s) for q, s in stats.items()} == {"t.central": (3, 1), "t.quarantine": (0, 0)}
+    await held.ack()
+    assert (await transport.queue_stats(["t.central"]))["t.central"].messages == 2
+    assert transport.inflight == 0 and transport.blocked is False
+    transport.set_blocked(True)
+    assert transport.blocked is True and not transport.ready
