@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from schemas.classification import Classification
-from schemas.envelope import SourceIdentity
+from schemas.envelope import Note, SourceIdentity
 
 Op = Literal["upsert", "withdraw"]
 
@@ -49,6 +49,7 @@ class MappedRecord:
     reported_at: datetime | None = None
     classification: Classification | None = None
     mapping_version: str | None = None
+    notes: tuple[Note, ...] = ()  # how values were obtained (unparseable raw text, ...): Envelope.notes
 
 
 class Mapper(Protocol):
