@@ -134,6 +134,26 @@ class Validator:
         """The schema the record targets; raises ``UnknownSchema``."""
         return get_schema(record.schema, record.schema_version)
 
+    def schema_issues(
+        self, spec: SchemaSpec, payload: dict[str, Any], known: Sequence[FieldIssue] = ()
+    ) -> list[FieldIssue]:
+        """The schema's issues with a (partial) payload that a mapping could not finish, leaving out those
+        at or below a field the mapping already reported (``known``): a ``mapping_failed`` entry then
+        lists both, so one look shows every field to fix."""
+        try:
+            spec.model.model_validate(payload, context=self._context)
+        except ValidationError as exc:
+            found = issues_from(exc, "data.")
+        else:
+            return []
+        reported = [i.loc.split(".") for i in known if i.loc and not i.loc.startswith("$")]
+
+        def covered(issue: FieldIssue) -> bool:
+            parts = issue.loc.removeprefix("data.").split(".")
+            return any(parts[: len(r)] == r for r in reported)
+
+        return [i for i in found if not covered(i)]
+
     def prepare(
         self, record: SourceRecord, mapped: MappedRecord, spec: SchemaSpec, received_at: datetime
     ) -> Prepared:

@@ -96,7 +96,10 @@ class DeclarativeMapper:
         if result.skipped is not None:
             raise RecordSkipped(result.skipped)
         if result.mapped is None:
-            raise MappingError(f"{len(result.issues)} mapping issue(s)", issues=result.issues)
+            error = MappingError(f"{len(result.issues)} mapping issue(s)", issues=result.issues)
+            # What the mapping did make, so that the pipeline can list the schema's issues too.
+            error.partial_payload = result.payload  # type: ignore[attr-defined]
+            raise error
         return result.mapped
 
     def skip_reason(self, record: SourceRecord) -> str | None:
@@ -182,7 +185,9 @@ class DeclarativeMapper:
         rid = self._meta_value("id", scope, record.source_record_id)
         source_record_id = _record_id(rid, scope)
         # A content revision is decided later (from the payload): 0 stands in for it here.
-        revision = 0 if self._content else _revision(self._meta_value("revision", scope, record.revision), scope)
+        revision = (
+            0 if self._content else _revision(self._meta_value("revision", scope, record.revision), scope)
+        )
         occurred = _instant(self._meta_value("occurred_at", scope, record.occurred_at), "occurred_at", scope)
         reported = _instant(self._meta_value("reported_at", scope, record.reported_at), "reported_at", scope)
         classification = _classification(

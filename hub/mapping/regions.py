@@ -72,7 +72,7 @@ def _in_successors(name: str, parent: str | None, level: int) -> list[str]:
 
 
 def _moved_hint(name: str, level: int) -> str:
-    """" (... moved to province X in 2022 ...)" when a kab/kota of this name was split off, else ""."""
+    """ " (... moved to province X in 2022 ...)" when a kab/kota of this name was split off, else ""."""
     if level != 2:
         return ""
     index = default_index()

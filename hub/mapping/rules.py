@@ -16,12 +16,12 @@ from typing import Any
 
 from hub.errors import ConfigError, MappingError
 from hub.mapping import text
+from hub.mapping.conditions import compile_conditions, norm
 from hub.mapping.issues import fail, relocate
 from hub.mapping.parsers import as_text, compile_parser
 from hub.mapping.paths import path_forms, set_path
 from hub.mapping.python_ref import call_function, load_function
 from hub.mapping.regions import RegionResolver
-from hub.mapping.conditions import compile_conditions, norm
 from hub.mapping.scope import Scope, ZoneRule
 from hub.mapping.spec import FieldRule
 from schemas.envelope import Note

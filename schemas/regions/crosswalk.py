@@ -102,6 +102,8 @@ class Succession:
     @property
     def to_province(self) -> str:
         return self.new[:2]
+
+
 EXPECTED_MOVED = 26  # 20 kabupaten from Papua, 5 kabupaten + Kota Sorong from Papua Barat
 
 
@@ -142,9 +144,7 @@ class Papua2022Crosswalk:
 
     def __init__(self, current_level2: Mapping[str, str]) -> None:
         self.kabkota = derive_kabkota_moves(current_level2)
-        self._by_new = {
-            new: Succession(old, new, *FORMED_BY[new[:2]]) for old, new in self.kabkota.items()
-        }
+        self._by_new = {new: Succession(old, new, *FORMED_BY[new[:2]]) for old, new in self.kabkota.items()}
 
     def succession_of(self, current: str) -> Succession | None:
         """The move that put a current dotted code (level 2-4) where it is, if its kab/kota moved in 2022."""
