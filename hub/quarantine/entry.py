@@ -1,9 +1,10 @@
 """Quarantine entries: a record that did not fit, with the reason, a masked preview and the sealed original.
 
 An entry never holds personal data in the clear: ``preview`` is masked (NIKs, phone numbers, names of
-PII fields; free text such as ``uraian`` is shown redacted, as the sink would store it: see ``preview``), and the untouched original is kept only as ``sealed_original`` (AES-GCM with the
-deployment's quarantine key) so that an operator can fix and redrive it without seeing it in logs.
-``entry_id`` is deterministic, so quarantining the same bad record twice yields one entry.
+PII fields; free text such as ``uraian`` is shown redacted, as the sink would store it: see ``preview``),
+and the untouched original is kept only as ``sealed_original`` (AES-GCM with the deployment's quarantine
+key) so that an operator can fix and redrive it without seeing it in logs. ``entry_id`` is deterministic,
+so quarantining the same bad record twice yields one entry.
 """
 
 from __future__ import annotations

@@ -11,19 +11,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from schemas.classification import Classification
+from schemas.pii import PiiClass, pii_field
+from schemas.types import DocNumber, FreeText, KodeWilayah, ShortText
 
-from ._common import TingkatKerawanan, build_spec
+from ._common import GeoPoint, PayloadModel, TingkatKerawanan, build_spec
 from .early_warning import EXAMPLE as EXAMPLE_V1
-from .early_warning import EarlyWarning as EarlyWarningV1
+from .early_warning import Aspek, JenisAthg, SumberInformasi
 
 
-class EarlyWarning(EarlyWarningV1):
+class EarlyWarning(PayloadModel):
     """One early-warning report, as it goes up at once (not in a periodic report)."""
 
+    sumber_id: DocNumber = Field(description="Id of the report in the source system")
+    waktu_laporan: AwareDatetime = Field(description="When the source reported it, with its UTC offset")
+    waktu_kejadian: AwareDatetime | None = Field(default=None, description="When it was observed, if known")
+    kode_wilayah: KodeWilayah = Field(description="Where it happens, as precisely as known")
+    aspek: Aspek = Field(description="Aspect concerned")
+    jenis_athg: JenisAthg = Field(description="Kind of ATHG")
+    kategori: ShortText | None = Field(default=None, description="The source's own category label")
+    judul: ShortText = Field(description="Short title")
+    uraian: FreeText = pii_field(PiiClass.PERSONAL, description="Description (redacted; may name people)")
     tingkat: TingkatKerawanan | None = Field(default=None, description="Assessed level, if assessed")
+    sumber: SumberInformasi = Field(description="Kind of source")
+    nama_sumber: ShortText | None = Field(default=None, description="Reporting unit, e.g. FKDM Kec. Luwuk")
+    pelapor_anonim: bool = Field(default=True, description="The reporter stays anonymous (no reporter data)")
+    rekomendasi: FreeText | None = Field(default=None, description="Recommended action (redacted)")
+    lokasi: GeoPoint | None = Field(default=None, description="Coordinates, if known")
 
 
 SPEC = build_spec(

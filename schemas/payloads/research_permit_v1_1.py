@@ -15,19 +15,33 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from ._common import build_spec, ensure_order
+from schemas.types import DocNumber, KodeWilayah, ShortText
+
+from ._common import PayloadModel, build_spec, ensure_order
 from .research_permit import EXAMPLE as EXAMPLE_V1
-from .research_permit import ResearchPermit as ResearchPermitV1
-from .research_permit import StatusSkp
+from .research_permit import LingkupPenelitian, Pemohon, StatusSkp
 
 
-class ResearchPermit(ResearchPermitV1):
+class ResearchPermit(PayloadModel):
     """One research recommendation letter (SKP) and its status."""
 
+    nomor_skp: DocNumber = Field(description="Nomor Surat Keterangan Penelitian")
+    kode_wilayah: KodeWilayah = Field(description="Region of the issuing office (provinsi or kab/kota)")
     tanggal_pengajuan: date | None = Field(default=None, description="Date applied, if the source has it")
+    tanggal_terbit: date | None = Field(default=None, description="Date issued")
+    status: StatusSkp = Field(description="Status")
+    pemohon: Pemohon = Field(description="The applicant")
+    jumlah_anggota_tim: int = Field(
+        default=1, ge=1, le=100, description="Researchers including the applicant"
+    )
+    judul: ShortText = Field(description="Research title")
+    lingkup: LingkupPenelitian = Field(description="Scope of the locations")
+    lokasi: list[KodeWilayah] = Field(min_length=1, max_length=100, description="Research locations")
+    periode_mulai: date = Field(description="Start of fieldwork")
+    periode_selesai: date = Field(description="End of fieldwork")
 
     @model_validator(mode="after")
-    def _consistent(self) -> ResearchPermit:  # replaces 1.0.0's check (same name): the date may be absent
+    def _consistent(self) -> ResearchPermit:
         ensure_order(self.periode_mulai, self.periode_selesai)
         if self.tanggal_terbit is not None:
             if self.tanggal_pengajuan is not None:
