@@ -215,7 +215,7 @@ class RegionResolver:
             moved = _in_successors(name, parent, level)
             if moved:
                 return moved
-            hint = _closest(name, parent, level) or _moved_hint(name, level)
+            hint = _moved_hint(name, level) or _closest(name, parent, level)
             fail(
                 "region_unknown",
                 f"the {key} name in source field {path!r} matches no {_NAMES[level]} in {where}{hint}",
