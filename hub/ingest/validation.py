@@ -87,14 +87,13 @@ def successor_note(regions: RegionIndex, kode_wilayah: str, office: str) -> Note
     move = regions.succession_of(kode_wilayah)
     if move is None or not within_office(move.old, office):
         return None
-    new_province = regions.get(move.to_province)
-    old_province = move.from_province
+    kabkota, province = regions.get(move.new), regions.get(move.to_province)
     return Note(
         loc="kode_wilayah",
         rule="region_successor",
-        detail=f"{kode_wilayah} lies in {move.new}, split off from {move.old} (province {old_province}) "
-        f"into {move.to_province} {new_province.name if new_province else ''} by {move.law} "
-        f"({move.on.isoformat()}); accepted within office {office}'s former area",
+        detail=f"{move.new} {kabkota.name if kabkota else ''} (formerly {move.old}, province "
+        f"{move.from_province}) moved to province {move.to_province} {province.name if province else ''} "
+        f"by {move.law} ({move.on.isoformat()}); accepted as part of office {office}'s former area",
     )
 
 
