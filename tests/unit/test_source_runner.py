@@ -213,3 +213,27 @@ async def test_source_down_at_start_is_waited_for(memory_node: Node) -> None:
     runner = SourceRunner("late", late, memory_node.pipeline, passthrough, Backoff(base_s=0.01, cap_s=0.02))
     await asyncio.wait_for(runner.run(), 10)
     assert late.start_failures == 0 and late.committed and runner.state == "stopped"
+
+
+async def test_skipped_rows_never_block_the_commit(tmp_path: Path) -> None:
+    """Rows a mapping's skip rule drops are done: a batch of only skipped rows is committed too, nothing
+    is quarantined, and the rows are counted per adapter."""
+    from schemas.payloads.ormas_registration import EXAMPLE
+
+    mapping = {
+        "version": "skip-test/1",
+        "fields": {key: key for key in EXAMPLE},
+        "skip": [{"reason": "test row", "when": {"path": "nama", "matches": "^test"}}],
+    }
+    batches = [
+        [item("ormas_registration", "A0"), item("ormas_registration", "T1", nama="TEST abaikan")],
+        [item("ormas_registration", "T2", nama="Test lagi")],
+    ]
+    node, _transport, sink = await _node(tmp_path, [_source_entry("src", batches, mapping=mapping)])
+    async with node:
+        await until(lambda: node.runners and node.runners[0].state == "stopped")
+        source = node.runners[0]._adapter
+        assert isinstance(source, FakeSource)
+        await until(lambda: source.committed == [0, 1] and len(sink.rows) == 1)
+        assert node.quarantine_store.count() == 0
+        assert 'simpul_records_skipped_total{adapter="src"} 2.0' in node.metrics.render().decode()
