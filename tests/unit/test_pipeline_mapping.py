@@ -91,7 +91,8 @@ async def test_successor_region_is_accepted_with_its_true_code_and_a_note(memory
     envelopes = central(memory_node)
     assert [e["kode_wilayah"] for e in envelopes] == ["96.71", "96.03"]
     note = envelopes[0]["notes"][0]
-    assert note["rule"] == "region_successor" and note["detail"].startswith("96.71 Kota Sorong (formerly 92.71")
+    assert note["rule"] == "region_successor"
+    assert note["detail"].startswith("96.71 Kota Sorong (formerly 92.71")
     assert "UU 29/2022" in note["detail"]
     assert "2022-12-08" in note["detail"] and "Papua Barat Daya" in note["detail"]
 
