@@ -93,6 +93,9 @@ class Pipeline:
             drafted_at.append(i)
             if spec.status == "deprecated":  # the sender is told (HTTP warnings); operators see who by this
                 self._metrics.deprecated_records.labels(schema=spec.ref, adapter=record.source.adapter).inc()
+        flush = getattr(mapper, "flush", None)
+        if callable(flush):  # a mapper's state (content revisions): one write per batch, not per record
+            flush()
         for (adapter, schema), count in offered.items():
             self._metrics.records_in.labels(adapter=adapter, schema=schema).inc(count)
         for i, sealed in zip(drafted_at, self._validator.seal(drafts), strict=True):

@@ -89,6 +89,12 @@ class DeclarativeMapper:
     def version(self) -> str:
         return self.spec.version
 
+    def flush(self) -> None:
+        """Write state kept since the last call (content revisions) to the source's state; the pipeline
+        calls it after mapping each batch."""
+        if self._content is not None:
+            self._content.flush()
+
     def __call__(self, record: SourceRecord) -> MappedRecord:
         """Map one record; ``MappingError`` listing every field issue otherwise, ``RecordSkipped`` (with
         the rule's reason) when a ``skip`` rule matched."""

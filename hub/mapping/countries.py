@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import re
 
-from babel import Locale
-
 from hub.mapping.issues import fail
 
 LOCALES = ("id", "en")
@@ -57,6 +55,8 @@ def _key(name: str) -> str:
 @functools.cache
 def country_index() -> dict[str, str]:
     """Case-folded name or code -> alpha-2 code, from CLDR (``id`` and ``en``) plus ``ALIASES``."""
+    from babel import Locale  # here, not at import: only mappings that parse countries pay for CLDR
+
     index: dict[str, str] = {}
     codes: set[str] = set()
     for locale in LOCALES:

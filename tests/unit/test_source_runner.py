@@ -237,3 +237,40 @@ async def test_skipped_rows_never_block_the_commit(tmp_path: Path) -> None:
         await until(lambda: source.committed == [0, 1] and len(sink.rows) == 1)
         assert node.quarantine_store.count() == 0
         assert 'simpul_records_skipped_total{adapter="src"} 2.0' in node.metrics.render().decode()
+
+
+async def test_content_revisions_are_kept_in_the_source_state(tmp_path: Path) -> None:
+    """revision = { from_content = true }: the same content read again keeps its revision (a duplicate),
+    changed content gets a higher one (stored, no conflict); the revisions are in the source state."""
+    from hub.model import codec
+    from schemas.payloads.ormas_registration import EXAMPLE
+
+    mapping = {
+        "version": "content/1",
+        "id": "nomor_registrasi",
+        "revision": {"from_content": True},
+        "fields": {key: key for key in EXAMPLE},
+    }
+    batches = [
+        [item("ormas_registration", "x", nomor_registrasi="A/1")],
+        [item("ormas_registration", "x", nomor_registrasi="A/1")],
+        [item("ormas_registration", "x", nomor_registrasi="A/1", status="dibekukan")],
+    ]
+    node, transport, sink = await _node(tmp_path, [_source_entry("src", batches, mapping=mapping)])
+    async with node:
+        source = node.runners[0]._adapter
+        assert isinstance(source, FakeSource)
+        await until(lambda: source.committed == [0, 1, 2])
+        await until(lambda: any(row[2].payload["status"] == "dibekukan" for row in sink.rows.values()))
+        sent = [
+            env["revision"]
+            for m in transport.published
+            if m.exchange.endswith(".ingest")
+            for env in codec.split_batch(m.body)
+        ]
+        assert len(sent) == 3 and sent[0] == sent[1] < sent[2]
+        assert node.quarantine_store.count() == 0  # no revision conflict
+        keys = node.source_state._conn.execute(
+            "SELECT value FROM cursors WHERE adapter = 'src' AND key LIKE 'content_revision:%'"
+        ).fetchall()
+        assert [int(v.split()[1]) for (v,) in keys] == [sent[2]]
