@@ -13,6 +13,7 @@ from hub.model.records import SourceRecord
 from hub.node import Node
 from hub.transport.memory import MemoryTransport
 from schemas.envelope import SourceIdentity
+from tests.helpers import until
 from tests.unit.test_http_ingest import central
 
 FIELDS: dict[str, Any] = {
@@ -95,6 +96,10 @@ async def test_successor_region_is_accepted_with_its_true_code_and_a_note(memory
     assert note["detail"].startswith("96.71 Kota Sorong (formerly 92.71")
     assert "UU 29/2022" in note["detail"]
     assert "2022-12-08" in note["detail"] and "Papua Barat Daya" in note["detail"]
+    # The central consumer's identity check accepts them too: both applied at the warehouse, none held.
+    applied = 'simpul_sink_records_total{adapter="sqlite_warehouse",outcome="applied",schema="early_warning"} 2.0'
+    await until(lambda: applied in memory_node.metrics.render().decode())
+    assert _entries(memory_node) == []
 
 
 async def test_region_outside_office_names_the_resolved_code(memory_node: Node) -> None:
