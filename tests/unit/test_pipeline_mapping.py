@@ -97,7 +97,8 @@ async def test_successor_region_is_accepted_with_its_true_code_and_a_note(memory
     assert "UU 29/2022" in note["detail"]
     assert "2022-12-08" in note["detail"] and "Papua Barat Daya" in note["detail"]
     # The central consumer's identity check accepts them too: both applied at the warehouse, none held.
-    applied = 'simpul_sink_records_total{adapter="sqlite_warehouse",outcome="applied",schema="early_warning"} 2.0'
+    labels = 'adapter="sqlite_warehouse",outcome="applied",schema="early_warning"'
+    applied = f"simpul_sink_records_total{{{labels}}} 2.0"
     await until(lambda: applied in memory_node.metrics.render().decode())
     assert _entries(memory_node) == []
 
