@@ -130,6 +130,12 @@ class Metrics:
             ["adapter"],
             registry=r,
         )
+        self.records_skipped = Counter(
+            "simpul_records_skipped",
+            "Raw rows a mapping's skip rule dropped (neither published nor quarantined), by adapter",
+            ["adapter"],
+            registry=r,
+        )
         self.deprecated_records = Counter(
             "simpul_deprecated_version_records",
             "Records sent in a deprecated schema version, by schema version (name@version) and adapter",

@@ -65,6 +65,18 @@ class Hop(BaseModel):
     status: str = "diteruskan"
 
 
+class Note(BaseModel):
+    """How one value of the record was obtained when it is not simply the source's value: a value left
+    unknown because it did not parse (``value_unparseable``, with the raw text masked as PII rules say),
+    a region accepted as a successor of the office's area (``region_successor``). Never a guessed value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    loc: str = Field(max_length=200, description="Payload path the note is about (kode_wilayah, waktu)")
+    rule: str = Field(max_length=64, description="What happened: value_unparseable, region_successor")
+    detail: str = Field(max_length=500, description="The reason, and the masked raw text if any")
+
+
 class Envelope(BaseModel):
     """The envelope around a normalized payload. Immutable; build it with ``hub.envelope.wrap``."""
 
@@ -89,6 +101,10 @@ class Envelope(BaseModel):
     pii: tuple[str, ...] = Field(default=(), description="Payload paths that hold personal data")
     correlation_id: str | None = None
     mapping_version: str | None = None
+    # Left out of the JSON form when empty, so envelopes without notes keep their bytes (and signatures).
+    notes: tuple[Note, ...] = Field(
+        default=(), exclude_if=lambda notes: not notes, description="How values were obtained (see Note)"
+    )
     lineage: tuple[Hop, ...] = ()
     signature: str | None = None
     payload: dict[str, Any]

@@ -59,12 +59,26 @@ class Upcaster:
         return self.transform(out) if self.transform is not None else out
 
 
+def _sumber_as_list(payload: Payload) -> Payload:
+    """early_warning 1 -> 2: the one kind of source becomes a list of one (absent stays absent)."""
+    value = payload.get("sumber")
+    if value is not None and not isinstance(value, list):
+        payload["sumber"] = [value]
+    return payload
+
+
 UPCASTERS: tuple[Upcaster, ...] = (
     Upcaster(
         "ormas_registration",
         1,
         renames={"tanggal_terbit": "tanggal_registrasi"},
         note="tanggal_terbit -> tanggal_registrasi; more than 10 bidang_kegiatan cannot be upcast",
+    ),
+    Upcaster(
+        "early_warning",
+        1,
+        transform=_sumber_as_list,
+        note="sumber: one kind of source -> a list of one",
     ),
 )
 _BY_KEY: dict[tuple[str, int], Upcaster] = {(u.schema, u.from_major): u for u in UPCASTERS}

@@ -216,34 +216,42 @@ def mask_value(value: Any) -> Any:
     return _mask_any(value, frozenset(), "")
 
 
-def _mask_any(value: Any, pii_keys: frozenset[str], path: str) -> Any:
+def _mask_any(value: Any, pii_keys: frozenset[str], path: str, free: frozenset[str] = frozenset()) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) == 16:
         return "[NIK]"
     if isinstance(value, Mapping):
-        return _mask(value, pii_keys, path)
+        return _mask(value, pii_keys, path, free)
     if isinstance(value, list | tuple):
         step = f"{path}.*" if path else "*"
-        return [_mask_any(item, pii_keys, step) for item in value]
+        return [_mask_any(item, pii_keys, step, free) for item in value]
     return value
 
 
-def _mask(raw: Mapping[Any, Any], pii_keys: frozenset[str], prefix: str) -> dict[str, Any]:
+def _mask(
+    raw: Mapping[Any, Any], pii_keys: frozenset[str], prefix: str, free: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = redact_text(str(key))
         path = f"{prefix}.{name}" if prefix else name
-        if value not in (None, "") and _key_is_personal(name, path.lower(), pii_keys):
+        if isinstance(value, str) and name.lower() in free:
+            out[name] = redact_text(value)  # free text: as the sink stores it (FreeText is redacted)
+        elif value not in (None, "") and _key_is_personal(name, path.lower(), pii_keys):
             out[name] = MASK
         else:
-            out[name] = _mask_any(value, pii_keys, path)
+            out[name] = _mask_any(value, pii_keys, path, free)
     return out
 
 
-def mask_mapping(raw: Mapping[Any, Any], pii_keys: Iterable[str] = ()) -> dict[str, Any]:
+def mask_mapping(
+    raw: Mapping[Any, Any], pii_keys: Iterable[str] = (), free_text: Iterable[str] = ()
+) -> dict[str, Any]:
     """A preview copy of a raw or mapped record for quarantine: values of personal keys become ``***``
     (keys in ``pii_keys`` by name or dotted path such as ``pengurus.*.nik_token``, and any key containing a
     :data:`PERSONAL_KEY_PARTS` part); all other strings are redacted; nesting is followed. Empty values
-    (None, "") stay visible so a missing field can be diagnosed."""
-    return _mask(raw, frozenset(k.lower() for k in pii_keys), "")
+    (None, "") stay visible so a missing field can be diagnosed. A text under a key named in ``free_text``
+    (a schema's free-text field: uraian, kronologi) is shown redacted, as the sink would store it, rather
+    than ``***``."""
+    return _mask(raw, frozenset(k.lower() for k in pii_keys), "", frozenset(k.lower() for k in free_text))

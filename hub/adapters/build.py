@@ -50,14 +50,16 @@ def validate_config(entry: Entry) -> tuple[AdapterPlugin, BaseModel]:
     return plugin, config
 
 
-def mapper_for(entry: SourceEntry) -> Mapper:
-    """The entry's declarative mapping compiled, or ``passthrough`` when it has none."""
+def mapper_for(entry: SourceEntry, state: StateStore | None = None) -> Mapper:
+    """The entry's declarative mapping compiled, or ``passthrough`` when it has none. With ``state``,
+    content-derived revisions are kept in the source's state (else in memory)."""
     if entry.mapping is None:
         return passthrough
-    from hub.mapping import compile_mapping
+    from hub.mapping import StateRevisions, compile_mapping
 
     try:
-        return compile_mapping(entry.mapping)
+        revisions = StateRevisions(state, entry.name) if state is not None else None
+        return compile_mapping(entry.mapping, revisions=revisions)
     except ConfigError as exc:
         raise ConfigError(str(exc), key=f"{_where(entry)}.mapping") from None
 
@@ -115,7 +117,7 @@ def build_source(
 ) -> tuple[SourceAdapter, Mapper]:
     """Construct one source adapter (its config already validated by ``check_adapters``)."""
     plugin, config = validate_config(entry)
-    mapper = mapper_for(entry)
+    mapper = mapper_for(entry, state)
     identity = SourceIdentity(system=entry.system, office=entry.office, adapter=entry.name)
     context = _context(entry, state, state_dir, metrics, entry.schema_name, identity, mapper, ready)
     # The role was checked in validate_config, so this factory builds a source.

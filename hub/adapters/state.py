@@ -39,12 +39,22 @@ class StateStore:
 
     def put(self, adapter: str, key: str, value: str) -> None:
         """Store ``value`` durably (committed and fsynced on return)."""
+        self.put_many(adapter, {key: value})
+
+    def put_many(self, adapter: str, values: dict[str, str]) -> None:
+        """Store several values durably in one transaction (one fsync, not one per value)."""
         with self._lock:
-            self._conn.execute(
-                "INSERT INTO cursors (adapter, key, value) VALUES (?, ?, ?) ON CONFLICT (adapter, key) "
-                "DO UPDATE SET value = excluded.value, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
-                (adapter, key, value),
-            )
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.executemany(
+                    "INSERT INTO cursors (adapter, key, value) VALUES (?, ?, ?) ON CONFLICT (adapter, key) "
+                    "DO UPDATE SET value = excluded.value, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+                    [(adapter, key, value) for key, value in values.items()],
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def mark_processed(self, adapter: str, item: str) -> None:
         """Remember that ``item`` (a file digest, an event id) was fully handled."""

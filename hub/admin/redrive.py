@@ -96,7 +96,8 @@ class Redriver:
             outcome = await self._reoffer(entry, original)
         else:
             outcome = await self._republish(original, corrected=replacement is not None)
-        if outcome.status == "published" or (outcome.entry_id and outcome.entry_id != entry_id):
+        # A row the mapping now skips (a skip rule added since) is done too: nothing left to redrive.
+        if outcome.status in ("published", "skipped") or (outcome.entry_id and outcome.entry_id != entry_id):
             await asyncio.to_thread(self._store.mark, entry_id, "redriven")
         log.info(
             "quarantine_redriven",

@@ -5,6 +5,11 @@ and confirmed. Only then may the source acknowledge it (cursor, HTTP 202, file m
 class: a ``RecordError`` quarantines the record and returns; a ``RetriableError`` (broker down or blocked)
 and a ``FatalError`` (unroutable, unsafe topology) propagate to the source, which backs off or stops.
 
+A row that a mapping's ``skip`` rule drops (``RecordSkipped``) is done as soon as it is mapped: neither
+published nor quarantined, its outcome is ``skipped`` (so the source acknowledges it with its batch), it
+counts in ``simpul_records_skipped_total{adapter}`` and one info line per batch gives the counts by reason
+(the rules' own words, never a value).
+
 Push sources that want to refuse a bad batch whole (HTTP ingest's ``on_invalid=reject``) call
 ``prepare_many`` first and ``deliver`` only when all passed. Records prepared together share one batch
 signature (``hub.trust.merkle``).
@@ -21,7 +26,7 @@ from collections.abc import Awaitable, Sequence
 
 import structlog
 
-from hub.errors import Outcome, RecordError
+from hub.errors import MappingError, Outcome, RecordError, RecordSkipped
 from hub.ingest.publisher import BatchingPublisher
 from hub.ingest.validation import Draft, Prepared, Validator
 from hub.metrics import Metrics
@@ -74,13 +79,23 @@ class Pipeline:
             offered[record.source.adapter, record.schema] += 1
             try:
                 spec = self._validator.spec_for(record)
-                drafts.append(self._validator.draft(record, mapper(record), spec, received_at))
+                try:
+                    mapped = mapper(record)
+                except MappingError as exc:  # list the schema's issues with what was made too
+                    partial = getattr(exc, "partial_payload", None)
+                    if isinstance(partial, dict):
+                        exc.issues.extend(self._validator.schema_issues(spec, partial, exc.issues))
+                    raise
+                drafts.append(self._validator.draft(record, mapped, spec, received_at))
             except Exception as exc:  # the caller decides: quarantine a RecordError, raise the rest
                 checked[i] = exc
                 continue
             drafted_at.append(i)
             if spec.status == "deprecated":  # the sender is told (HTTP warnings); operators see who by this
                 self._metrics.deprecated_records.labels(schema=spec.ref, adapter=record.source.adapter).inc()
+        flush = getattr(mapper, "flush", None)
+        if callable(flush):  # a mapper's state (content revisions): one write per batch, not per record
+            flush()
         for (adapter, schema), count in offered.items():
             self._metrics.records_in.labels(adapter=adapter, schema=schema).inc(count)
         for i, sealed in zip(drafted_at, self._validator.seal(drafts), strict=True):
@@ -168,7 +183,20 @@ class Pipeline:
             prepared = self.prepare(record, mapper)
         except RecordError as err:
             return await self.quarantine(record, err)
+        except RecordSkipped as skip:
+            return self._skipped([(record, skip)])[0]
         return await self.publish(record, prepared)
+
+    def _skipped(self, skipped: Sequence[tuple[SourceRecord, RecordSkipped]]) -> list[Outcome]:
+        """Count and log rows dropped by a skip rule (one line per adapter); their outcomes, in order."""
+        by_adapter: dict[str, Counter[str]] = {}
+        for record, skip in skipped:
+            by_adapter.setdefault(record.source.adapter, Counter())[skip.reason] += 1
+        for adapter, reasons in by_adapter.items():
+            total = sum(reasons.values())
+            self._metrics.records_skipped.labels(adapter=adapter).inc(total)
+            log.info("records_skipped", adapter=adapter, records=total, reasons=dict(reasons))
+        return [Outcome("skipped", error={"reason": "skipped", "message": s.reason}) for _, s in skipped]
 
     async def offer_many(
         self, records: Sequence[SourceRecord], mapper: Mapper = passthrough
@@ -192,14 +220,21 @@ class Pipeline:
         ready: list[tuple[int, Prepared]] = []
         refused: list[Awaitable[Outcome]] = []
         refused_at: list[int] = []
+        skipped: list[tuple[int, RecordSkipped]] = []
         for i, (record, item) in enumerate(zip(records, checked, strict=True)):
             if isinstance(item, Prepared):
                 ready.append((i, item))
             elif isinstance(item, RecordError):
                 refused.append(self.quarantine(record, item))
                 refused_at.append(i)
+            elif isinstance(item, RecordSkipped):  # done: the configured outcome, acked with the batch
+                skipped.append((i, item))
             else:  # as offer() would raise it: reported after all have settled
                 results[i] = item
+        if skipped:
+            dropped = self._skipped([(records[i], s) for i, s in skipped])
+            for (i, _), done_row in zip(skipped, dropped, strict=True):
+                results[i] = done_row
 
         async def publish_ready() -> None:
             errors = await self._publisher.submit_many(

@@ -27,11 +27,12 @@ from hub.trust.signing import Signer
 from schemas.catalog import get as get_schema
 from schemas.envelope import (
     Envelope,
+    Note,
     make_idempotency_key,
     make_message_id,
     make_record_key,
 )
-from schemas.pii import NikTokenizer
+from schemas.pii import MASK, NikTokenizer
 from schemas.regions import REGION_REF, RegionIndex
 from schemas.registry import SchemaSpec
 
@@ -76,6 +77,39 @@ def within_office(kode_wilayah: str, office: str) -> bool:
     return office == NATIONAL_OFFICE or kode_wilayah == office or kode_wilayah.startswith(office + ".")
 
 
+def successor_note(regions: RegionIndex, kode_wilayah: str, office: str) -> Note | None:
+    """The note accepting a region outside ``office`` that was split off from the office's area (the
+    2022 Papua moves, from the region data's own history), or None if it was not.
+
+    An office's system built before the split still reports the places it covered (Papua Barat's office 92
+    reporting Kota Sorong, now 96.71 in Papua Barat Daya): the record keeps its true current code and the
+    note says why it was accepted."""
+    move = regions.succession_of(kode_wilayah)
+    if move is None or not within_office(move.old, office):
+        return None
+    kabkota, province = regions.get(move.new), regions.get(move.to_province)
+    return Note(
+        loc="kode_wilayah",
+        rule="region_successor",
+        detail=f"{move.new} {kabkota.name if kabkota else ''} (formerly {move.old}, province "
+        f"{move.from_province}) moved to province {move.to_province} {province.name if province else ''} "
+        f"by {move.law} ({move.on.isoformat()}); accepted as part of office {office}'s former area",
+    )
+
+
+def masked_notes(notes: Sequence[Note], pii_paths: Sequence[str]) -> tuple[Note, ...]:
+    """``notes`` with the raw text of a note about a personal field (a schema PII path) masked."""
+    personal = {p.lower() for p in pii_paths}
+    out = []
+    for note in notes:
+        loc = ".".join("*" if part.isdigit() else part for part in note.loc.lower().split("."))
+        if loc in personal or loc.rsplit(".", 1)[0] in personal:
+            head, marker, _ = note.detail.partition("raw text: ")
+            note = note.model_copy(update={"detail": f"{head}{marker}{MASK}" if marker else note.detail})
+        out.append(note)
+    return tuple(out)
+
+
 class Validator:
     """Validates mapped records and wraps them in envelopes for one node."""
 
@@ -99,6 +133,26 @@ class Validator:
         """The schema the record targets; raises ``UnknownSchema``."""
         return get_schema(record.schema, record.schema_version)
 
+    def schema_issues(
+        self, spec: SchemaSpec, payload: dict[str, Any], known: Sequence[FieldIssue] = ()
+    ) -> list[FieldIssue]:
+        """The schema's issues with a (partial) payload that a mapping could not finish, leaving out those
+        at or below a field the mapping already reported (``known``): a ``mapping_failed`` entry then
+        lists both, so one look shows every field to fix."""
+        try:
+            spec.model.model_validate(payload, context=self._context)
+        except ValidationError as exc:
+            found = issues_from(exc, "data.")
+        else:
+            return []
+        reported = [i.loc.split(".") for i in known if i.loc and not i.loc.startswith("$")]
+
+        def covered(issue: FieldIssue) -> bool:
+            parts = issue.loc.removeprefix("data.").split(".")
+            return any(parts[: len(r)] == r for r in reported)
+
+        return [i for i in found if not covered(i)]
+
     def prepare(
         self, record: SourceRecord, mapped: MappedRecord, spec: SchemaSpec, received_at: datetime
     ) -> Prepared:
@@ -119,7 +173,10 @@ class Validator:
                 f"payload does not fit {spec.ref}", issues=issues_from(exc, "data.")
             ) from None
         kode: str = model.kode_wilayah  # type: ignore[attr-defined]  # every payload schema has it
-        self._check_region(kode, spec, record.source.office)
+        successor = self._check_region(kode, spec, record.source.office)
+        notes = masked_notes(mapped.notes, spec.pii_paths) if mapped.notes else ()
+        if successor is not None:
+            notes = (*notes, successor)
         record_key = make_record_key(spec.name, record.source.system, mapped.source_record_id)
         idempotency_key = make_idempotency_key(record_key, mapped.revision)
         message_id = make_message_id(idempotency_key)
@@ -143,6 +200,7 @@ class Validator:
                 pii=spec.pii_paths,
                 correlation_id=record.correlation_id,
                 mapping_version=mapped.mapping_version,
+                notes=notes,
                 payload=model.model_dump(mode="json"),
             )
         except ValidationError as exc:
@@ -174,7 +232,8 @@ class Validator:
         # The envelope stays unsigned (a model copy per record cost ~6 us): the signed form is the body.
         return Prepared(draft.envelope, body, draft.routing_key, draft.message_id)
 
-    def _check_region(self, kode: str, spec: SchemaSpec, office: str) -> None:
+    def _check_region(self, kode: str, spec: SchemaSpec, office: str) -> Note | None:
+        """Refuse a region of the wrong level or outside the office; the note of a successor region."""
         level = self._regions.level_of(kode)
         if level not in spec.region_levels:
             allowed = ", ".join(_LEVEL_NAMES[lv] for lv in sorted(spec.region_levels))
@@ -182,12 +241,24 @@ class Validator:
                 f"{spec.name} records must carry a kode wilayah of level {allowed}",
                 issues=[FieldIssue("data.kode_wilayah", "region_level", f"expected level {allowed}")],
             )
-        if not within_office(kode, office):
-            raise RegionError(
-                "the record's region lies outside the sending office's region",
-                issues=[
-                    FieldIssue(
-                        "data.kode_wilayah", "region_outside_office", f"must be {office} or lie below it"
-                    )
-                ],
-            )
+        if within_office(kode, office):
+            return None
+        successor = successor_note(self._regions, kode, office)
+        if successor is not None:
+            return successor
+        region = self._regions.get(kode)
+        province = self._regions.province_of(kode)
+        where = f"{kode} {region.name}" if region else kode
+        if province is not None and province.code != kode:
+            where += f" (province {province.code} {province.name})"
+        raise RegionError(
+            f"the record's region {kode} lies outside the sending office's region {office}",
+            issues=[
+                FieldIssue(
+                    "data.kode_wilayah",
+                    "region_outside_office",
+                    f"resolved to {where}, which is not {office} or below it; check the mapping's region "
+                    "names and aliases (a name found in the wrong place) or the source's office code",
+                )
+            ],
+        )

@@ -8,18 +8,24 @@ path and rule name but never the value.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hub.errors import ConfigError, FieldIssue, MappingError
+import orjson
+
+from hub.errors import ConfigError, FieldIssue, MappingError, RecordSkipped
+from hub.mapping.conditions import Test, compile_conditions, norm
 from hub.mapping.paths import overlaps, path_forms, set_path, uncovered
 from hub.mapping.python_ref import call_function, load_function
-from hub.mapping.rules import Context, Evaluator, compile_rule, guarded, norm
+from hub.mapping.revisions import ContentRevisions, MemoryRevisions, RevisionStore
+from hub.mapping.rules import Context, Evaluator, compile_rule, guarded
 from hub.mapping.scope import Scope, ZoneRule
-from hub.mapping.spec import FieldRule, MappingSpec
+from hub.mapping.spec import ContentRevision, FieldRule, MappingSpec
 from hub.model.records import MappedRecord, Op, SourceRecord
 from schemas.classification import Classification
+from schemas.envelope import Note
 from schemas.pii import redact_text
 
 REGION_FIELD = "kode_wilayah"  # evaluated first: ``timezone = "auto"`` uses the record's own province
@@ -28,19 +34,35 @@ REGION_FIELD = "kode_wilayah"  # evaluated first: ``timezone = "auto"`` uses the
 @dataclass(frozen=True)
 class Evaluation:
     """Everything a mapping made of one record: the (possibly partial) payload, the issues, and the
-    ``MappedRecord`` when there were none. ``simpul mapping test`` shows all three."""
+    ``MappedRecord`` when there were none. ``simpul mapping test`` shows them. ``skipped`` is the reason of
+    the ``skip`` rule that dropped the row (then there is no payload, issue or record); ``notes`` say how
+    values were obtained (``value_unparseable`` with the masked raw text)."""
 
     payload: dict[str, Any]
     issues: list[FieldIssue]
     mapped: MappedRecord | None
+    skipped: str | None = None
+    notes: tuple[Note, ...] = ()
 
 
 class DeclarativeMapper:
-    """A ``hub.model.records.Mapper`` built from a mapping spec (see ``docs/adapters.md``)."""
+    """A ``hub.model.records.Mapper`` built from a mapping spec (see ``docs/adapters.md``).
 
-    def __init__(self, spec: MappingSpec) -> None:
+    ``revisions`` keeps content-derived revisions (``revision = { from_content = true }``): the source's
+    durable state on a node (``hub.mapping.revisions.StateRevisions``); in memory when not given."""
+
+    def __init__(self, spec: MappingSpec, revisions: RevisionStore | None = None) -> None:
         self.spec = spec
         ctx = Context(ZoneRule.of(spec.timezone), frozenset(v.casefold() for v in spec.none_values))
+        self._skip: list[tuple[str, Test]] = [
+            (rule.reason, compile_conditions(rule.when, functools.partial(ctx.read, f"skip.{i}")))
+            for i, rule in enumerate(spec.skip)
+        ]
+        self._content = (
+            ContentRevisions(revisions or MemoryRevisions())
+            if isinstance(spec.revision, ContentRevision)
+            else None
+        )
         _check_targets(list(spec.fields))
         order = sorted(spec.fields, key=lambda name: name != REGION_FIELD)
         self._fields = [(n, compile_rule(spec.fields[n], ctx, f"fields.{n}")) for n in order]
@@ -51,6 +73,8 @@ class DeclarativeMapper:
         self._meta: dict[str, Evaluator | None] = {
             k: compile_rule(r, ctx, k) if isinstance(r, FieldRule) else None for k, r in meta.items()
         }
+        if self._content is not None:
+            self._meta["revision"] = None  # decided from the content once the payload is made
         if spec.op is not None:
             ctx.read("op", spec.op.withdraw_when_set or spec.op.path or "")
         self._post = load_function(spec.python, "python") if spec.python else None
@@ -65,15 +89,37 @@ class DeclarativeMapper:
     def version(self) -> str:
         return self.spec.version
 
+    def flush(self) -> None:
+        """Write state kept since the last call (content revisions) to the source's state; the pipeline
+        calls it after mapping each batch."""
+        if self._content is not None:
+            self._content.flush()
+
     def __call__(self, record: SourceRecord) -> MappedRecord:
-        """Map one record; ``MappingError`` listing every field issue otherwise."""
+        """Map one record; ``MappingError`` listing every field issue otherwise, ``RecordSkipped`` (with
+        the rule's reason) when a ``skip`` rule matched."""
         result = self.evaluate(record)
+        if result.skipped is not None:
+            raise RecordSkipped(result.skipped)
         if result.mapped is None:
-            raise MappingError(f"{len(result.issues)} mapping issue(s)", issues=result.issues)
+            error = MappingError(f"{len(result.issues)} mapping issue(s)", issues=result.issues)
+            # What the mapping did make, so that the pipeline can list the schema's issues too.
+            error.partial_payload = result.payload  # type: ignore[attr-defined]
+            raise error
         return result.mapped
+
+    def skip_reason(self, record: SourceRecord) -> str | None:
+        """The reason of the first ``skip`` rule whose conditions hold for ``record``, or None."""
+        if not self._skip:
+            return None
+        scope = Scope(record, record.raw, record.raw, self._none_values)
+        return next((reason for reason, holds in self._skip if holds(scope)), None)
 
     def evaluate(self, record: SourceRecord) -> Evaluation:
         """Map one record without raising: payload (partial on errors), issues, and the result."""
+        skipped = self.skip_reason(record)
+        if skipped is not None:
+            return Evaluation({}, [], None, skipped=skipped)
         scope = Scope(record, record.raw, record.raw, self._none_values)
         values: dict[str, Any] = {}
         for name, evaluate in self._fields:
@@ -89,10 +135,20 @@ class DeclarativeMapper:
         if self.spec.strict:
             self._check_strict(scope)
         ident = self._identity(scope)
+        notes = tuple(scope.notes)
         if scope.issues or ident is None:
-            return Evaluation(payload, scope.issues, None)
-        mapped = MappedRecord.from_source(record, payload, mapping_version=self.spec.version, **ident)
-        return Evaluation(payload, [], mapped)
+            return Evaluation(payload, scope.issues, None, notes=notes)
+        if self._content is not None:
+            content = orjson.dumps(
+                {"op": ident["op"], "occurred_at": ident["occurred_at"], "payload": payload},
+                default=str,  # Decimal amounts
+                option=orjson.OPT_SORT_KEYS,
+            )
+            ident["revision"] = self._content.revision(ident["source_record_id"], content)
+        mapped = MappedRecord.from_source(
+            record, payload, mapping_version=self.spec.version, notes=notes, **ident
+        )
+        return Evaluation(payload, [], mapped, notes=notes)
 
     def _post_process(self, payload: dict[str, Any], scope: Scope) -> dict[str, Any]:
         assert self._post is not None
@@ -125,7 +181,10 @@ class DeclarativeMapper:
         issues_before = len(scope.issues)
         rid = self._meta_value("id", scope, record.source_record_id)
         source_record_id = _record_id(rid, scope)
-        revision = _revision(self._meta_value("revision", scope, record.revision), scope)
+        # A content revision is decided later (from the payload): 0 stands in for it here.
+        revision = (
+            0 if self._content else _revision(self._meta_value("revision", scope, record.revision), scope)
+        )
         occurred = _instant(self._meta_value("occurred_at", scope, record.occurred_at), "occurred_at", scope)
         reported = _instant(self._meta_value("reported_at", scope, record.reported_at), "reported_at", scope)
         classification = _classification(

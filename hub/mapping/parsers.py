@@ -9,6 +9,7 @@ from typing import Any
 
 from hub.errors import ConfigError, MappingError
 from hub.mapping import dates, numbers, text
+from hub.mapping.countries import parse_country
 from hub.mapping.scope import Scope, ZoneRule
 from hub.mapping.spec import FieldRule
 
@@ -49,6 +50,7 @@ def compile_parser(rule: FieldRule, ctx: Any, key: str) -> Step:
         "time": lambda v: dates.parse_time(v)[0],
         "years": text.duration_years,
         "phone": text.normalize_phone,
+        "country": parse_country,
     }
     if name in simple:
         function = simple[name]

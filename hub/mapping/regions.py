@@ -8,6 +8,12 @@ looked up only inside Kabupaten Bogor. A name at or above the scope's level is *
 result is as precise as the record allows (``min_level`` can demand more). ``aliases`` fix names the
 reference spells differently (``Keraton`` -> ``Karaton``) or pin them to a code.
 
+Regions split off from the scope's area keep their true current code: an office in Papua Barat (92) whose
+system still lists Kota Sorong finds it as 96.71 (Papua Barat Daya since UU 29/2022), a name not found
+under the scope being looked up among the kab/kota split off from it (``RegionIndex.successors``). A pre-2022
+code in a code column is translated by the crosswalk (92.71 -> 96.71) with a ``region_crosswalked`` note.
+``region_unknown`` names the current province of a kab/kota of that name that moved elsewhere in 2022.
+
 Errors name the level, the source field and the scope code, never the name itself.
 """
 
@@ -20,6 +26,7 @@ from typing import Any
 from hub.errors import MappingError
 from hub.mapping.issues import fail
 from hub.mapping.spec import RegionRule
+from schemas.envelope import Note
 from schemas.regions import REGION_REF, AmbiguousRegion, RegionNotFound, default_index
 
 _CACHE_SIZE = 20_000
@@ -48,6 +55,45 @@ def _known_code(text: str) -> str | None:
     return code if code is not None and index.exists(code) else None
 
 
+def _in_successors(name: str, parent: str | None, level: int) -> list[str]:
+    """Codes of ``name`` among the kab/kota split off from ``parent``'s area in 2022 (and below them)."""
+    if parent is None or level < 2:
+        return []
+    index, found = default_index(), set()
+    for move in index.successors(parent):
+        where = move.to_province if level == 2 else move.new
+        try:
+            code = index.resolve(name, parent=where, level=level).code
+        except (RegionNotFound, AmbiguousRegion):
+            continue
+        if code == move.new or code.startswith(move.new + "."):
+            found.add(code)
+    return sorted(found)
+
+
+def _moved_hint(name: str, level: int) -> str:
+    """ " (... moved to province X in 2022 ...)" when a kab/kota of this name was split off, else ""."""
+    if level != 2:
+        return ""
+    index = default_index()
+    try:
+        candidates = [index.resolve(name, level=2)]
+    except AmbiguousRegion as exc:
+        candidates = exc.candidates
+    except RegionNotFound:
+        return ""
+    for region in candidates:
+        move = index.succession_of(region.code)
+        if move is not None:
+            province = index.get(move.to_province)
+            return (
+                f" (a kabupaten/kota of this name, {region.code}, moved from province {move.from_province} "
+                f"to {move.to_province} {province.name if province else ''} by {move.law}; its current "
+                "province is not in this scope)"
+            )
+    return ""
+
+
 class RegionResolver:
     """A compiled ``region`` rule. Call it with a value getter (path -> value or None) and the office."""
 
@@ -67,8 +113,10 @@ class RegionResolver:
         keys = ("code", "provinsi", "kabkota", "kecamatan", "desa")
         return [p for p in (getattr(self.rule, k) for k in keys) if p]
 
-    def __call__(self, get: Callable[[str], Any], office: str) -> str:
-        scope = self._start(get, office)
+    def __call__(
+        self, get: Callable[[str], Any], office: str, note: Callable[[Note], None] = lambda n: None
+    ) -> str:
+        scope = self._start(get, office, note)
         for key, level in _LEVELS:
             path = getattr(self.rule, key)
             value = get(path) if path else None
@@ -81,11 +129,23 @@ class RegionResolver:
             fail("region_too_coarse", f"the region is known only to {_NAMES[scope.count('.') + 1]} level")
         return scope
 
-    def _start(self, get: Callable[[str], Any], office: str) -> str | None:
+    def _start(self, get: Callable[[str], Any], office: str, note: Callable[[Note], None]) -> str | None:
         if self.rule.code:
             value = get(self.rule.code)
             if value is not None and str(value).strip():
                 code = _known_code(str(value).strip())
+                if code is None and (moved := default_index().crosswalk(str(value).strip())) is not None:
+                    move = default_index().succession_of(moved)
+                    assert move is not None
+                    note(
+                        Note(
+                            loc="kode_wilayah",
+                            rule="region_crosswalked",
+                            detail=f"the source's pre-2022 code {move.old} is {moved} since {move.law} "
+                            f"({move.on.isoformat()})",
+                        )
+                    )
+                    return moved
                 if code is None:
                     fail(
                         "region_code_unknown",
@@ -130,6 +190,10 @@ class RegionResolver:
             parent = ".".join(scope.split(".")[: level - 1]) or None
             candidates = self._candidates(name, parent, level, key, path, where)
             if expected not in candidates:
+                successor_provinces = {m.to_province for m in default_index().successors(expected)}
+                moved = [c for c in candidates if c in successor_provinces]
+                if level == 1 and depth == 1 and len(moved) == 1:
+                    return moved[0]  # a province split off from the scope's (Papua Barat Daya from 92)
                 fail("region_outside_scope", f"the {key} name in source field {path!r} is not {expected}")
             return scope
         found = self._candidates(name, scope, level, key, path, where)
@@ -148,7 +212,10 @@ class RegionResolver:
         except AmbiguousRegion as exc:
             return [r.code for r in exc.candidates]
         except RegionNotFound:
-            hint = _closest(name, parent, level)
+            moved = _in_successors(name, parent, level)
+            if moved:
+                return moved
+            hint = _moved_hint(name, level) or _closest(name, parent, level)
             fail(
                 "region_unknown",
                 f"the {key} name in source field {path!r} matches no {_NAMES[level]} in {where}{hint}",

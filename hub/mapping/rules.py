@@ -16,6 +16,7 @@ from typing import Any
 
 from hub.errors import ConfigError, MappingError
 from hub.mapping import text
+from hub.mapping.conditions import compile_conditions, norm
 from hub.mapping.issues import fail, relocate
 from hub.mapping.parsers import as_text, compile_parser
 from hub.mapping.paths import path_forms, set_path
@@ -23,9 +24,12 @@ from hub.mapping.python_ref import call_function, load_function
 from hub.mapping.regions import RegionResolver
 from hub.mapping.scope import Scope, ZoneRule
 from hub.mapping.spec import FieldRule
+from schemas.envelope import Note
+from schemas.pii import MASK, redact_text
 
 Evaluator = Callable[[Scope, str], Any]
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_RAW_KEPT = 200  # characters of an unparseable value's raw text kept in its note
 
 
 @dataclass
@@ -44,11 +48,6 @@ class Context:
 
     def used_paths(self) -> set[str]:
         return {form for _, path in self.reads for form in path_forms(path)}
-
-
-def norm(value: object) -> str:
-    """The key a value map compares: case-folded, whitespace collapsed."""
-    return " ".join(str(value).casefold().split())
 
 
 def guarded(evaluate: Evaluator, scope: Scope, loc: str) -> Any:
@@ -77,15 +76,18 @@ def compile_rule(rule: FieldRule, ctx: Context, key: str) -> Evaluator:
     none_values = frozenset(v.casefold() for v in rule.none_values) if rule.none_values is not None else None
     for path in rule.uses:
         ctx.read(key, path)
+    holds = compile_conditions(rule.when, lambda path: ctx.read(key, path)) if rule.when else None
 
     def evaluate(scope: Scope, loc: str) -> Any:
+        if holds is not None and not holds(scope):
+            return None  # the field is left out: no default, no required check
         values = [v for v in (scope.clean(c, none_values) for c in source(scope)) if v is not None]
         value: Any = None
         if values and rule.pick == "latest":
-            parsed = [p for p in (process(scope, v) for v in values) if p is not None]
+            parsed = [p for p in (process(scope, v, loc) for v in values) if p is not None]
             value = max(parsed) if parsed else None
         elif values:
-            value = process(scope, values[0])
+            value = process(scope, values[0], loc)
         if function is not None:
             value = call_function(function, rule.python or "", value, scope.root)
         if value is None or value == []:
@@ -131,21 +133,38 @@ def _source(rule: FieldRule, ctx: Context, key: str) -> Callable[[Scope], list[A
             raise ConfigError(str(exc), key=f"{key}.region") from None
         for path in resolver.paths():
             ctx.read(key, path)
-        return lambda scope: [resolver(scope.value, scope.record.source.office)]
+        return lambda scope: [resolver(scope.value, scope.record.source.office, scope.notes.append)]
     return lambda scope: []  # a pure python rule: the function decides (its value argument is None)
 
 
-def _processor(rule: FieldRule, ctx: Context, key: str) -> Callable[[Scope, Any], Any]:
+def _processor(rule: FieldRule, ctx: Context, key: str) -> Callable[[Scope, Any, str], Any]:
+    """``(scope, value, loc) -> value``: split, then the per-item steps. With ``on_unparseable =
+    "unknown"`` a value (or list item) a step refuses becomes None and a ``value_unparseable`` note keeps
+    its raw text, masked (``***`` for a ``pii`` rule, else NIKs and phone numbers redacted)."""
     one = _one(rule, ctx, key)
     separators = [rule.split] if isinstance(rule.split, str) else rule.split
+    lenient, personal = rule.on_unparseable == "unknown", rule.pii is not None
 
-    def process(scope: Scope, value: Any) -> Any:
+    def attempt(scope: Scope, value: Any, loc: str) -> Any:
+        if not lenient:
+            return one(scope, value)
+        try:
+            return one(scope, value)
+        except MappingError as exc:
+            why = exc.issues[0].rule if exc.issues else exc.reason
+            raw = MASK if personal else redact_text(as_text(value))[:_RAW_KEPT]
+            note = f"{why}; left unknown; raw text: {raw}"
+            scope.notes.append(Note(loc=loc, rule="value_unparseable", detail=note))
+            return None
+
+    def process(scope: Scope, value: Any, loc: str) -> Any:
         if separators and isinstance(value, str):
             value = text.split_text(value, separators)
         if isinstance(value, list | tuple):
-            items = [scope.clean(v) for v in value]
-            return [r for r in (one(scope, v) for v in items if v is not None) if r is not None]
-        return one(scope, value)
+            items = [(i, scope.clean(v)) for i, v in enumerate(value)]
+            done = (attempt(scope, v, f"{loc}.{i}") for i, v in items if v is not None)
+            return [r for r in done if r is not None]
+        return attempt(scope, value, loc)
 
     return process
 

@@ -11,6 +11,7 @@ from hub.errors import FieldIssue
 from hub.mapping.paths import MISSING, get_path
 from hub.mapping.timezones import AUTO, OFFICE, parse_tz, zone_of_region
 from hub.model.records import SourceRecord
+from schemas.envelope import Note
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Scope:
     base: Any
     none_values: frozenset[str]
     issues: list[FieldIssue] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # shared with item scopes, like issues
     region_code: str | None = None
 
     def get(self, path: str) -> Any:

@@ -7,6 +7,7 @@ for each key; the models' field descriptions say the same in short.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -16,7 +17,7 @@ from hub.mapping.timezones import AUTO, parse_tz
 
 Parser = Literal[
     "text", "int", "decimal", "rupiah", "bool", "date", "time", "datetime", "epoch_ms", "date_range",
-    "years", "end_date", "phone",
+    "years", "end_date", "phone", "country",
 ]  # fmt: skip
 DEFAULT_NONE_VALUES = ("", "-", "--", "—", "–", "n/a", "null", "none", "nil")
 _SOURCES = ("path", "const", "template", "region", "rows", "each")
@@ -31,6 +32,61 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Spec):
+    """A test on one raw source field (after trimming; 'no value' texts count as empty). Exactly one of
+    ``set``, ``in``, ``not_in``, ``matches``. Values compare case-folded with whitespace collapsed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    path: str = Field(min_length=1, description="Source path tested")
+    set: bool | None = Field(None, description="true: the field has a value; false: it has none")
+    in_: list[str] | None = Field(None, alias="in", min_length=1, description="The value is one of these")
+    not_in: list[str] | None = Field(
+        None, min_length=1, description="The value is none of these (an empty field holds too)"
+    )
+    matches: str | None = Field(None, description="A regular expression found in the value (any case)")
+
+    @model_validator(mode="after")
+    def _check(self) -> Condition:
+        given = [k for k in ("set", "in_", "not_in", "matches") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a condition has a path and exactly one of set, in, not_in, matches")
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as exc:
+                raise ValueError(f"matches is not a regular expression: {exc}") from None
+        return self
+
+
+Conditions = Condition | list[Condition]
+"""One condition, or a list of conditions that must all hold."""
+
+
+class SkipRule(_Spec):
+    """A mapping-level rule dropping a raw row before it becomes a record (a test submission, say)."""
+
+    reason: str = Field(
+        min_length=1, max_length=200, description="Why such rows are skipped (shown and logged as written)"
+    )
+    when: Conditions = Field(description="Condition(s) on source fields; all must hold")
+
+    @field_validator("when")
+    @classmethod
+    def _not_empty(cls, value: Conditions) -> Conditions:
+        if isinstance(value, list) and not value:
+            raise ValueError("a skip rule needs at least one condition")
+        return value
+
+
+class ContentRevision(_Spec):
+    """``revision = { from_content = true }``: for sources without a change stamp, the revision follows the
+    mapped content (kept in source state): the same content keeps its revision, changed content gets a
+    higher one (the time it was first seen, in epoch ms, and always above the previous one)."""
+
+    from_content: Literal[True] = Field(description="Derive the revision from the mapped content")
 
 
 class RegionRule(_Spec):
@@ -87,6 +143,12 @@ class FieldRule(_Spec):
     case: Literal["upper", "lower", "title"] | None = Field(None, description="Change the letter case")
     default: Any = Field(None, description="Value when the source has none")
     required: bool = Field(False, description="A missing value is a mapping error")
+    when: Conditions | None = Field(None, description="Set this field only when the condition(s) hold")
+    on_unparseable: Literal["quarantine", "unknown"] = Field(
+        "quarantine",
+        description="A value the map/parse/pii steps refuse: quarantine the record, or leave the field "
+        "unknown (null) with the raw text noted in the record's notes",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -109,6 +171,8 @@ class FieldRule(_Spec):
             raise ValueError("parse = date_range needs part = 'start' or 'end'")
         if isinstance(self.path, list) and not self.path:
             raise ValueError("path list is empty")
+        if isinstance(self.when, list) and not self.when:
+            raise ValueError("when is an empty list")
         return self
 
     @field_validator("tz")
@@ -151,7 +215,11 @@ class MappingSpec(_Spec):
     )
     description: str | None = Field(None, description="What this mapping is for (documentation only)")
     id: FieldRule | None = Field(None, description="Source record id (path or template); else the source's")
-    revision: FieldRule | None = Field(None, description="Revision (int; datetimes become epoch ms)")
+    revision: ContentRevision | FieldRule | None = Field(
+        None,
+        union_mode="left_to_right",
+        description="Revision (int; datetimes become epoch ms), or { from_content = true }",
+    )
     op: OpRule | None = Field(None, description="Withdraw rule; else the source's op")
     occurred_at: FieldRule | None = Field(None, description="When it happened (an aware datetime)")
     reported_at: FieldRule | None = Field(None, description="When the source reported it")
@@ -165,6 +233,9 @@ class MappingSpec(_Spec):
     timezone: str = Field(AUTO, description="Zone of naive times: auto, office, WIB/WITA/WIT, +07:00, IANA")
     none_values: list[str] = Field(list(DEFAULT_NONE_VALUES), description="Texts meaning 'no value'")
     python: str | None = Field(None, description="'package.module:function' post-processing the payload")
+    skip: list[SkipRule] = Field(
+        default_factory=list, description="Rows dropped before mapping when a rule's conditions hold"
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from schemas.classification import Classification
-from schemas.envelope import SourceIdentity
+from schemas.envelope import Note, SourceIdentity
 
 Op = Literal["upsert", "withdraw"]
 _DMY = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T](\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?")
@@ -52,6 +52,7 @@ class MappedRecord:
     reported_at: datetime | None = None
     classification: Classification | None = None
     mapping_version: str | None = None
+    notes: tuple[Note, ...] = ()  # how values were obtained (unparseable raw text, ...): Envelope.notes
 
     @classmethod
     def from_source(cls, record: SourceRecord, payload: Mapping[str, Any], **decided: Any) -> MappedRecord:

@@ -1,18 +1,23 @@
 """Quarantine entries: a record that did not fit, with the reason, a masked preview and the sealed original.
 
 An entry never holds personal data in the clear: ``preview`` is masked (NIKs, phone numbers, names of
-PII fields), and the untouched original is kept only as ``sealed_original`` (AES-GCM with the
-deployment's quarantine key) so that an operator can fix and redrive it without seeing it in logs.
-``entry_id`` is deterministic, so quarantining the same bad record twice yields one entry.
+PII fields; free text such as ``uraian`` is shown redacted, as the sink would store it: see ``preview``),
+and the untouched original is kept only as ``sealed_original`` (AES-GCM with the deployment's quarantine
+key) so that an operator can fix and redrive it without seeing it in logs. ``entry_id`` is deterministic,
+so quarantining the same bad record twice yields one entry.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.pii import mask_mapping
 
 
 class QuarantineEntry(BaseModel):
@@ -76,3 +81,35 @@ def now_utc() -> datetime:
     from datetime import UTC
 
     return datetime.now(UTC)
+
+
+@functools.cache
+def free_text_keys() -> frozenset[str]:
+    """Leaf names of every free-text field (``FreeText``, marked ``x-redacted``) of every schema version."""
+    from schemas.catalog import all_versions
+
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, prop in (node.get("properties") or {}).items():
+                options = [prop, *prop.get("anyOf", [])] if isinstance(prop, dict) else []
+                if any(isinstance(o, dict) and o.get("x-redacted") for o in options):
+                    found.add(name.lower())
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for spec in all_versions():
+        walk(spec.model.model_json_schema())
+    return frozenset(found)
+
+
+def preview(raw: Mapping[str, Any], pii_keys: Iterable[str]) -> dict[str, Any]:
+    """The masked preview of a quarantined record: personal fields ``***``, NIKs and phone numbers in
+    every string redacted, and free text (any schema's ``FreeText`` field by its key name) shown redacted,
+    the way the sink would store it: an operator sees what a description says without a NIK or phone
+    number in it, which ``***`` would hide and the clear text would leak."""
+    return mask_mapping(raw, pii_keys, free_text_keys())

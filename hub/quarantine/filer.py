@@ -26,11 +26,10 @@ from hub.errors import RecordError
 from hub.metrics import Metrics
 from hub.model import codec
 from hub.model.router import quarantine_key
-from hub.quarantine.entry import QuarantineEntry, make_entry_id, now_utc, province_of
+from hub.quarantine.entry import QuarantineEntry, make_entry_id, now_utc, preview, province_of
 from hub.quarantine.sealing import Sealer
 from hub.transport.base import Transport
 from schemas.envelope import make_idempotency_key, make_message_id, make_record_key
-from schemas.pii import mask_mapping
 
 log = structlog.get_logger(__name__)
 # Below the broker's 1 MiB max_message_size, leaving room for AMQP properties and headers.
@@ -98,7 +97,7 @@ class Quarantiner:
             reason=error.reason,
             message=str(error),
             issues=[issue.as_dict() for issue in error.issues],
-            preview=mask_mapping(raw, set(pii_keys)),
+            preview=preview(raw, pii_keys),
             sealed_original=self._sealer.seal(original),
             quarantined_at=now_utc(),
             correlation_id=correlation_id,

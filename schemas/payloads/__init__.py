@@ -15,6 +15,8 @@ from schemas.registry import SchemaSpec
 from . import (
     conflict_incident,
     early_warning,
+    early_warning_v1_1,
+    early_warning_v2,
     foreign_national_monitoring,
     ormas_registration,
     ormas_registration_v2,
@@ -23,6 +25,7 @@ from . import (
     political_dynamics,
     political_education_activity,
     research_permit,
+    research_permit_v1_1,
     voter_participation,
 )
 
@@ -42,6 +45,6 @@ _MODULES = (
 SPECS: tuple[SchemaSpec, ...] = tuple(m.SPEC for m in _MODULES)
 EXAMPLES: dict[str, dict[str, Any]] = {m.SPEC.name: m.EXAMPLE for m in _MODULES}
 
-_LATER_VERSIONS = (ormas_registration_v2,)
+_LATER_VERSIONS = (ormas_registration_v2, early_warning_v1_1, early_warning_v2, research_permit_v1_1)
 VERSIONS: tuple[SchemaSpec, ...] = SPECS + tuple(m.SPEC for m in _LATER_VERSIONS)
 VERSION_EXAMPLES: dict[str, dict[str, Any]] = {m.SPEC.ref: m.EXAMPLE for m in (*_MODULES, *_LATER_VERSIONS)}

@@ -21,6 +21,8 @@ PP KK CC), which is what this is for: their kecamatan part can at least be place
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 
 from .loader import RegionDataError
 from .model import kind_of_code, level_of_code
@@ -75,6 +77,33 @@ PAPUA_BARAT_2021: dict[str, str] = {
     "92.71": "Kota Sorong",
 }
 NEW_PROVINCES = ("93", "94", "95", "96")
+FORMED_BY: dict[str, tuple[str, date]] = {
+    "93": ("UU 14/2022", date(2022, 7, 25)),  # Papua Selatan
+    "94": ("UU 15/2022", date(2022, 7, 25)),  # Papua Tengah
+    "95": ("UU 16/2022", date(2022, 7, 25)),  # Papua Pegunungan
+    "96": ("UU 29/2022", date(2022, 12, 8)),  # Papua Barat Daya
+}
+"""The law that formed each new province and the day it was enacted (its kab/kota moved that day)."""
+
+
+@dataclass(frozen=True)
+class Succession:
+    """One kab/kota split off from its province into a new one: old and current codes, law and date."""
+
+    old: str  # the pre-2022 kab/kota code, e.g. 92.71
+    new: str  # its current code, e.g. 96.71
+    law: str  # e.g. UU 29/2022
+    on: date  # the day the law was enacted
+
+    @property
+    def from_province(self) -> str:
+        return self.old[:2]
+
+    @property
+    def to_province(self) -> str:
+        return self.new[:2]
+
+
 EXPECTED_MOVED = 26  # 20 kabupaten from Papua, 5 kabupaten + Kota Sorong from Papua Barat
 
 
@@ -115,6 +144,18 @@ class Papua2022Crosswalk:
 
     def __init__(self, current_level2: Mapping[str, str]) -> None:
         self.kabkota = derive_kabkota_moves(current_level2)
+        self._by_new = {new: Succession(old, new, *FORMED_BY[new[:2]]) for old, new in self.kabkota.items()}
+
+    def succession_of(self, current: str) -> Succession | None:
+        """The move that put a current dotted code (level 2-4) where it is, if its kab/kota moved in 2022."""
+        return self._by_new.get(current[:5]) if level_of_code(current) >= 2 else None
+
+    def successors(self, old: str) -> list[Succession]:
+        """The moves out of a dotted pre-2022 province or kab/kota code (``92`` -> 6 kab/kota), by code."""
+        return sorted(
+            (s for s in self._by_new.values() if s.old == old or s.old.startswith(old + ".")),
+            key=lambda s: s.new,
+        )
 
     def was_moved(self, old: str) -> bool:
         """True if the dotted code is, or lies under, a kab/kota that moved to 93-96 in 2022."""

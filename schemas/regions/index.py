@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 
-from .crosswalk import Papua2022Crosswalk
+from .crosswalk import Papua2022Crosswalk, Succession
 from .loader import load_level_4, load_levels_1_3
 from .model import REGION_REF, Region, level_of_code, make_region, normalize_code
 from .resolver import Resolver
@@ -164,6 +164,20 @@ class RegionIndex:
         """
         dotted = normalize_code(old_code)
         return self._crosswalk.kabkota_of(dotted) if dotted is not None else None
+
+    def succession_of(self, code: str) -> Succession | None:
+        """How a current code of level 2-4 came to its province, if its kab/kota was split off in 2022.
+
+        "96.71" (Kota Sorong) -> Succession(old="92.71", new="96.71", law="UU 29/2022", on=2022-12-08);
+        None for a region that did not move, a province code, or a malformed code."""
+        dotted = normalize_code(code)
+        return self._crosswalk.succession_of(dotted) if dotted is not None else None
+
+    def successors(self, code: str) -> list[Succession]:
+        """The kab/kota split off in 2022 from the area of a province or kab/kota code as it was then:
+        "92" (Papua Barat) -> its 6 moves to Papua Barat Daya; "92.71" -> Kota Sorong's; [] otherwise."""
+        dotted = normalize_code(code)
+        return self._crosswalk.successors(dotted) if dotted is not None and level_of_code(dotted) <= 2 else []
 
     def was_moved(self, old_code: str) -> bool:
         """True if the code is, or lies under, a pre-2022 kab/kota of Papua or Papua Barat moved to 93-96."""

@@ -73,3 +73,17 @@ def test_unsigned_record_still_needs_a_matching_user() -> None:
     check(item, "simpul-32.01", require_signatures=False)
     with pytest.raises(TrustError):
         check(item, "simpul-33", require_signatures=False)
+
+
+def test_a_region_split_off_from_the_offices_area_passes_and_others_do_not() -> None:
+    """Papua Barat's office (92) may send Kota Sorong, now 96.71 in Papua Barat Daya (UU 29/2022); Papua's
+    (91) may not, and Papua Barat may not send a region of Papua's that moved (Merauke, 93.01)."""
+    users = {"simpul-pusat": "pusat"}
+    verifier = Verifier(KeyRegistry(None, dev_mode=True, users=users), TrustPolicy(), clock=lambda: NOW)
+    verifier.check_delivery(signed(Signer.development("92"), kode="96.71", office="92"), "simpul-pusat")
+    for office, kode in (("91", "96.71"), ("92", "93.01")):
+        with pytest.raises(TrustError) as info:
+            verifier.check_delivery(
+                signed(Signer.development(office), kode=kode, office=office), "simpul-pusat"
+            )
+        assert info.value.reason == "identity_mismatch"

@@ -229,3 +229,22 @@ def test_uuids_are_not_niks() -> None:
     mixed = uuid_text + " pelapor 3201010101800099"
     assert contains_nik(mixed)
     assert redact_text(mixed) == uuid_text + " pelapor [NIK]"
+
+
+def test_free_text_keys_are_shown_redacted_not_masked() -> None:
+    """A schema's free text (uraian) is shown as the sink stores it; other personal keys stay ``***``,
+    even when a key is both free text by name and personal by a part of it."""
+    from hub.quarantine.entry import free_text_keys, preview
+    from hub.trust.pii import catalogue_pii_keys
+
+    assert {"uraian", "kronologi", "rekomendasi"} <= free_text_keys()
+    assert "nama" not in free_text_keys() and "alamat_sekretariat" not in free_text_keys()
+    raw = {
+        "uraian": f"Sdr. Budi (NIK {NIK}) HP 0812-3456-7890",
+        "nama": "Budi",
+        "laporan": {"kronologi": NIK},
+    }
+    shown = preview(raw, catalogue_pii_keys())
+    assert shown["uraian"] == "Sdr. Budi (NIK [NIK]) HP [TELEPON]"
+    assert shown["nama"] == MASK and shown["laporan"] == {"kronologi": "[NIK]"}
+    assert mask_mapping(raw, catalogue_pii_keys())["uraian"] == MASK  # without free_text: as before

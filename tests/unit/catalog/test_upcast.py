@@ -75,17 +75,17 @@ def test_newer_version_than_current_is_refused(v2_current: SchemaRegistry) -> No
 def test_missing_upcaster_is_reported() -> None:
     """Without an upcaster for a major step, the failure says which step is missing."""
     registry = SchemaRegistry()
-    spec = catalog.get("early_warning")
+    spec = catalog.get("conflict_incident")
     registry.register(spec)
     registry.register(dataclasses.replace(spec, version="2.0.0"))
-    with pytest.raises(UpcastFailed, match="no upcaster for early_warning from v1 to v2"):
-        upcast_payload("early_warning", "1.0.0", catalog.example_payload("early_warning"), registry)
+    with pytest.raises(UpcastFailed, match="no upcaster for conflict_incident from v1 to v2"):
+        upcast_payload("conflict_incident", "1.0.0", catalog.example_payload("conflict_incident"), registry)
 
 
 def test_declared_renames_feed_the_diff() -> None:
     """The upcaster's renames are what `schemas diff` reports as renames."""
     assert declared_renames("ormas_registration", 1, 2) == {"tanggal_terbit": "tanggal_registrasi"}
-    assert declared_renames("early_warning", 1, 2) == {}
+    assert declared_renames("early_warning", 1, 2) == {}  # a transform (sumber -> [sumber]), no rename
 
 
 @pytest.fixture

@@ -87,3 +87,41 @@ def test_bad_within_and_bps_are_config_errors() -> None:
         compile_mapping(mapping({"k": {"region": {"kecamatan": "kec", "within": "99"}}}))
     with pytest.raises(ConfigError, match="BPS codes are not supported"):
         compile_mapping(mapping({"k": {"region": {"bps": "kode_bps"}}}))
+
+
+# --- regions split off from the scope's area (the 2022 Papua moves) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "code"), [("Kota Sorong", "96.71"), ("Raja Ampat", "96.03"), ("KAB. TAMBRAUW", "96.04")]
+)
+def test_names_split_off_from_the_office_keep_their_true_current_code(name: str, code: str) -> None:
+    """Papua Barat's office (92) still reports places now in Papua Barat Daya (96): found there."""
+    assert kode({"kab": name}, "92", kabkota="kab") == code
+
+
+def test_kecamatan_under_a_successor_kabupaten_and_a_successor_province_name() -> None:
+    assert (
+        kode({"kab": "Kota Sorong", "kec": "Sorong Timur"}, "92", kabkota="kab", kecamatan="kec")
+        == "96.71.02"
+    )
+    raw = {"prov": "Papua Barat Daya", "kab": "Raja Ampat"}
+    assert kode(raw, "92", provinsi="prov", kabkota="kab") == "96.03"
+
+
+def test_successors_are_only_those_of_the_scope() -> None:
+    """Papua's office (91) naming Kota Sorong (moved out of Papua Barat, not Papua): region_unknown, and the
+    message names where it is now."""
+    (issue,) = issues_of({"k": {"region": {"kabkota": "kab"}}}, {"kab": "Kota Sorong"}, office="91")
+    assert issue.rule == "region_unknown"
+    assert "96.71, moved from province 92 to 96 Papua Barat Daya by UU 29/2022" in issue.message
+    (issue,) = issues_of({"k": {"region": {"kabkota": "kab"}}}, {"kab": "Kota Sorong"}, office="32")
+    assert "Papua Barat Daya" in issue.message  # anywhere outside the scope, the hint helps
+
+
+def test_a_pre_2022_code_is_crosswalked_with_a_note() -> None:
+    out = map_one({"kode_wilayah": {"region": {"code": "c"}}}, {"c": "9271"}, office="92")
+    assert out.payload == {"kode_wilayah": "96.71"}
+    (note,) = out.notes
+    assert (note.loc, note.rule) == ("kode_wilayah", "region_crosswalked")
+    assert note.detail == "the source's pre-2022 code 92.71 is 96.71 since UU 29/2022 (2022-12-08)"
