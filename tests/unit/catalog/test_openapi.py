@@ -13,7 +13,7 @@ _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
 def _app_routes(node: Node) -> set[tuple[str, str]]:
-    runner = node._runner  # the node's aiohttp runner: its app holds the real router
+    runner = node._http_runner  # the node's aiohttp runner: its app holds the real router
     assert runner is not None and runner.app is not None
     routes = set()
     for route in runner.app.router.routes():
