@@ -1,0 +1,121 @@
+"""``sql_poll`` reading rows from a CSV export of the table (phpMyAdmin, DBeaver, ``mysql -e`` output):
+each row goes through the source's own ``row_record``, so a sample maps as the node would.
+
+A CSV has no column types, so values are given the shape the database driver gives them where the text
+says it unambiguously: ``NULL`` / ``\\N`` / an empty cell -> None; ``YYYY-MM-DD HH:MM:SS`` -> a naive
+datetime (made aware in ``source_timezone`` as the source does); ``YYYY-MM-DD`` -> a date; MySQL's zero
+dates (``0000-00-00``) stay text, as the MySQL driver returns them (a mapping lists them in none_values);
+everything else stays text (an INT column arrives as digits; the mapping's parsers read both). The change
+time is the later of updated_at and deleted_at, as the poll query computes it; a row without one would
+sort first (the query's epoch fallback) and is read as such. Text is UTF-8 (BOM or not), else
+Windows-1252; the delimiter is whichever of ``;``, ``,``, tab splits the header line most.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from adapters.sql_poll import query
+from adapters.sql_poll.config import SqlPollConfig
+from adapters.sql_poll.source import row_record
+from hub.adapters.model import SampleRead, SkippedRow
+from hub.errors import ConfigError
+from hub.model.records import SourceRecord
+
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EPOCH = datetime(1970, 1, 1)
+_UPDATED = re.compile(r"updated|modified|diubah|diperbarui|tgl_update|last_update|changed", re.I)
+_DELETED = re.compile(r"deleted|dihapus|tgl_hapus", re.I)
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def typed(text: str) -> Any:
+    """A CSV cell as the driver would return the column value (see the module docstring)."""
+    value = text.strip()
+    if value in ("", "NULL", "\\N"):
+        return None
+    if value.startswith("0000-00-00"):
+        return value
+    if _DATETIME.fullmatch(value):
+        return datetime.fromisoformat(value.replace(" ", "T"))
+    if _DATE.fullmatch(value):
+        return date.fromisoformat(value)
+    return value
+
+
+def table_rows(data: bytes) -> list[dict[str, Any]]:
+    """The rows of a CSV table export, typed (header: the column names)."""
+    text = _decode(data)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((";", ",", "\t"), key=first.count)
+    rows = [
+        r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(c.strip() for c in r)
+    ]
+    if len(rows) < 2:
+        raise ConfigError("the table export needs a header row and at least one row")
+    header = [c.strip() for c in rows[0]]
+    return [{name: typed(cell) for name, cell in zip(header, row, strict=False)} for row in rows[1:]]
+
+
+def _changed(row: dict[str, Any], config: SqlPollConfig) -> datetime:
+    stamps = [row.get(config.updated_at_column)]
+    if config.deleted_at_column:
+        stamps.append(row.get(config.deleted_at_column))
+    moments = [s if isinstance(s, datetime) else datetime.combine(s, datetime.min.time())
+               for s in stamps if isinstance(s, date)]  # fmt: skip
+    return max(moments, default=_EPOCH)
+
+
+def read_sample(
+    config: SqlPollConfig | None, data: bytes, *, name: str, make: Callable[..., SourceRecord]
+) -> SampleRead:
+    """The records of a table export as the poll would offer them, in the poll's order."""
+    rows = table_rows(data)
+    columns = list(rows[0])
+    settings: dict[str, Any]
+    if config is None:
+        key = next((c for c in columns if c.lower() == "id"), None)
+        key = key or next(
+            (c for c in columns if c.lower().endswith("_id") or c.lower().startswith("id_")), columns[0]
+        )
+        settings = {
+            "engine": "mysql",
+            "user": "simpul_reader",
+            "database": "TODO",
+            "table": re.sub(r"[^A-Za-z0-9_]", "_", name.rsplit(".", 1)[0]) or "TODO",
+            "key_column": key,
+            "updated_at_column": next((c for c in columns if _UPDATED.search(c)), "TODO_updated_at"),
+        }
+        deleted = next((c for c in columns if _DELETED.search(c)), None)
+        if deleted:
+            settings["deleted_at_column"] = deleted
+        config = SqlPollConfig.model_validate(settings)
+    else:
+        settings = config.model_dump(mode="json", exclude_defaults=True, exclude={"password"})
+    skipped: list[SkippedRow] = []
+    records: list[tuple[datetime, str, SourceRecord]] = []
+    for number, row in enumerate(rows, start=2):
+        if row.get(config.key_column) is None:
+            skipped.append(SkippedRow(f"row {number}", "no_key (the key column is empty)"))
+            continue
+        changed = _changed(row, config)
+        record = row_record({**row, query.CHANGED: changed}, config, make)
+        records.append((changed, str(row[config.key_column]), record))
+    records.sort(key=lambda t: (t[0], t[1]))  # the poll's ORDER BY change time, key
+    zero = sum(1 for _, _, r in records if r.reported_at is not None and r.reported_at.year == 1970)
+    notes = [f"{len(records)} row(s) of {len(columns)} column(s)"]
+    if zero:
+        notes.append(f"{zero} row(s) without a change time: the poll reads them first, once")
+    return SampleRead([r for _, _, r in records], skipped, settings, notes)
