@@ -58,7 +58,7 @@ def guess_id(raws: list[dict[str, Any]]) -> str | None:
         values = [r.get(key) for r in raws]
         if all(isinstance(v, str) and v for v in values) and len(set(values)) == len(values):
             candidates.append(key)
-    named = [k for k in candidates if _ID_NAME.search(k.split("/")[0])]
+    named = [k for k in candidates if _ID_NAME.search(k.rsplit("/", 1)[-1].lstrip("@"))]
     chosen = named or candidates
     return chosen[0] if chosen else None
 
