@@ -44,7 +44,7 @@ def read_sample(
         raise ConfigError(f"the page is not JSON ({exc.msg})", key=name) from None
     settings: dict[str, Any]
     if config is None:
-        settings = {"base_url": "http://TODO.example.invalid", "path": "/api/TODO", "once": False}
+        settings = {"base_url": "http://TODO.example.invalid", "path": "/api/TODO"}
         settings["data_path"] = guess_data_path(body)
         config = RestPollConfig.model_validate(settings)
     else:
