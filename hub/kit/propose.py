@@ -450,9 +450,9 @@ class Proposer:
             rule = {"region": dict(chosen)}
             filled, bad, _ = self.trial.outcome(rule)
             if bad and filled >= 2 * bad and len(chosen) > 1:
-                levels = ", ".join(f"{k}: {v!r}" for k, v in chosen.items())
+                given = ", ".join(f"{k}: {v!r}" for k, v in chosen.items())
                 return rule, (
-                    f"region names by column name ({levels}); TODO: {bad} record(s) name a place not found "
+                    f"region names by column name ({given}); TODO: {bad} record(s) name a place not found "
                     "under the level above: add aliases or correct the source"
                 )
             if bad:
