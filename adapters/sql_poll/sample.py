@@ -17,19 +17,20 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters.sql_poll import query
 from adapters.sql_poll.config import SqlPollConfig
 from adapters.sql_poll.source import row_record
+from adapters.sql_poll.values import aware
 from hub.adapters.model import SampleRead, SkippedRow
 from hub.errors import ConfigError
 from hub.model.records import SourceRecord
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_EPOCH = datetime(1970, 1, 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the query's fallback for a missing change time
 _UPDATED = re.compile(r"updated|modified|diubah|diperbarui|tgl_update|last_update|changed", re.I)
 _DELETED = re.compile(r"deleted|dihapus|tgl_hapus", re.I)
 
@@ -75,7 +76,7 @@ def _changed(row: dict[str, Any], config: SqlPollConfig) -> datetime:
         stamps.append(row.get(config.deleted_at_column))
     moments = [s if isinstance(s, datetime) else datetime.combine(s, datetime.min.time())
                for s in stamps if isinstance(s, date)]  # fmt: skip
-    return max(moments, default=_EPOCH)
+    return max((aware(m, config.tz) for m in moments), default=_EPOCH)
 
 
 def read_sample(

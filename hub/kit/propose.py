@@ -394,6 +394,12 @@ class Proposer:
             table, missing = _enum_map(values, t.choices)
             if not table or len(missing) > len(table):
                 return None
+            # Members the sample did not show yet ("Pencegahan" once a case moves on) by their own label.
+            labelled = {norm_key(v) for v in table}
+            for choice in t.choices:
+                label = choice.replace("_", " ")
+                if norm_key(label) not in labelled:
+                    table[label] = choice
             mapped: dict[str, Any] = {"path": column, "map": table}
             if kind == "list_enum":
                 mapped["split"] = [",", ";", "/"]
@@ -443,7 +449,9 @@ class Proposer:
             # Exact level words win over combinations ("kegiatan_kab_kota" is not "kab_kota").
             named.sort(key=lambda c: (len(words(c)), c))
             for column in named:
-                if self.trial.works({"region": {level: column}})[0]:
+                # Resolving in most records is enough to choose the column (typos need aliases).
+                filled, bad, _ = self.trial.outcome({"region": {**chosen, level: column}})
+                if filled and filled >= 2 * bad:
                     chosen[level] = column
                     break
         while chosen:
@@ -630,6 +638,11 @@ def _paths_in(rule: Any) -> set[str]:
     return set()
 
 
+def norm_key(value: str) -> str:
+    """A value-map key as the mapping compares it (case and repeated spaces ignored)."""
+    return " ".join(value.casefold().split())
+
+
 def _times(values: list[Any]) -> bool:
     present = [str(v).strip() for v in values if _present(v)]
     return bool(present) and all(
@@ -647,7 +660,7 @@ def _how(kind: str, rule: dict[str, Any]) -> str:
     if "split" in rule and "map" not in rule:
         return "split into a list" + (" of kode wilayah" if kind == "list_region" else "")
     if "map" in rule:
-        return f"{len(rule['map'])} distinct value(s) mapped"
+        return "value map onto the schema's codes (the values seen, and every code by its label)"
     if "region" in rule:
         return "resolves inside the office"
     if "parse" in rule:
