@@ -7,7 +7,7 @@ datetime (made aware in ``source_timezone`` as the source does); ``YYYY-MM-DD`` 
 dates (``0000-00-00``) stay text, as the MySQL driver returns them (a mapping lists them in none_values);
 everything else stays text (an INT column arrives as digits; the mapping's parsers read both). The change
 time is the later of updated_at and deleted_at, as the poll query computes it; a row without one would
-sort first (the query's epoch fallback) and is read as such. Text is UTF-8 (BOM or not), else
+sort first (the query's epoch fallback) and is read as such. A JSON export (array of row objects) works too. Text is UTF-8 (BOM or not), else
 Windows-1252; the delimiter is whichever of ``;``, ``,``, tab splits the header line most.
 """
 
@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from adapters.sql_poll import query
@@ -57,8 +59,17 @@ def typed(text: str) -> Any:
 
 
 def table_rows(data: bytes) -> list[dict[str, Any]]:
-    """The rows of a CSV table export, typed (header: the column names)."""
+    """The rows of a CSV table export, typed (header: the column names); a JSON export (an array of
+    row objects, as phpMyAdmin or ``psql --json`` write it) is read as well, its text cells typed."""
     text = _decode(data)
+    if text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"the JSON table export is not valid JSON (line {exc.lineno})") from None
+        if not rows or not all(isinstance(r, dict) for r in rows):
+            raise ConfigError("a JSON table export is a non-empty array of row objects")
+        return [{k: typed(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((";", ",", "\t"), key=first.count)
     rows = [
