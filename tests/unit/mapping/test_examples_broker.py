@@ -16,7 +16,7 @@ import pytest
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.adapters import registry
 from hub.kit.config_file import load_config, source_entry
-from hub.kit.samples import read_sample
+from hub.kit.mapping_test import read_with_adapter
 from hub.node import Node
 from hub.testing.fakes import fake_source_plugin
 from hub.transport.management import ManagementClient, ManagementError
@@ -54,7 +54,7 @@ async def test_every_example_reaches_the_warehouse_through_rabbitmq(tmp_path: Pa
         if not sample.exists():
             pytest.skip(f"shared sample {sample} not on this machine")
         entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
-        rows = read_sample(sample)
+        rows = [record.raw for record in read_with_adapter(entry, sample).records]
         assert len(rows) == count
         # The source serves the sample rows; the mapping (not the source) decides identity where it can.
         items = [{"id": f"row-{n}", "revision": 1, "data": row} for n, row in enumerate(rows, start=1)]
