@@ -215,7 +215,7 @@ def test_sql_poll_table_export_as_the_driver_gives_rows() -> None:
     assert by_id["18"].raw["tgl_berlaku"] == "0000-00-00" and by_id["21"].raw["singkatan"] is None
     assert isinstance(by_id["17"].raw["created_at"], datetime) and by_id["17"].raw["created_at"].tzinfo
     assert by_id["25"].op == "withdraw" and by_id["17"].op == "upsert"
-    assert [r.source_record_id for r in got.records][0] == "18"  # no change time: the epoch, read first
+    assert got.records[0].source_record_id == "18"  # no change time: the epoch, read first
     assert by_id["18"].revision == 0 and by_id["17"].revision == 1698888612000000
 
 
