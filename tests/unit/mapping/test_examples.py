@@ -38,6 +38,7 @@ PROPOSED = [
     ("ormas_mariadb_kota_bandung.toml", "ormas-mariadb-export", RAW / "ormas_mariadb_export.csv", 4),
     ("bankeu_parpol_jabar_csv.toml", "bankeu-parpol-rekap", RAW / "bankeu_parpol_rekap.csv", 3),
     ("form_deteksi_dini_banggai.toml", "form-deteksi-dini", RAW / "form_deteksi_dini.csv", 5),
+    ("sikd_amqp_sulteng.toml", "amqp-sikd-pesan", RAW / "amqp_sikd_pesan.json", 2),
 ]
 # NIKs and phone numbers of the samples: never printed (a NIK is shown as its token, free text redacted,
 # reporter fields dropped). Names the schemas keep (officers, applicants) are shown as stored.
