@@ -7,8 +7,9 @@ datetime (made aware in ``source_timezone`` as the source does); ``YYYY-MM-DD`` 
 dates (``0000-00-00``) stay text, as the MySQL driver returns them (a mapping lists them in none_values);
 everything else stays text (an INT column arrives as digits; the mapping's parsers read both). The change
 time is the later of updated_at and deleted_at, as the poll query computes it; a row without one would
-sort first (the query's epoch fallback) and is read as such. A JSON export (array of row objects) works too. Text is UTF-8 (BOM or not), else
-Windows-1252; the delimiter is whichever of ``;``, ``,``, tab splits the header line most.
+sort first (the query's epoch fallback) and is read as such. Text is UTF-8 (BOM or not), else
+Windows-1252; the delimiter is whichever of ``;``, ``,``, tab splits the header line most. A JSON export
+(an array of row objects) is read too.
 """
 
 from __future__ import annotations

@@ -188,3 +188,33 @@ def _toml(data: dict[str, Any]) -> str:
     lines += ["[sources.mapping]", *(f"{k} = {toml_value(v)}" for k, v in mapping.items() if k != "fields")]
     lines += ["[sources.mapping.fields]", *(f'"{k}" = {toml_value(v)}' for k, v in mapping["fields"].items())]
     return "\n".join(lines) + "\n"
+
+
+def _worked_examples() -> list[list[str]]:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "adapters.md").read_text(encoding="utf-8")
+    table = docs[docs.index("## Worked examples per source kind") :].split("\n\n")[2]
+    rows = [[c.strip().strip("`") for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    return [r for r in rows if r[2].startswith("tests/") or not r[2].startswith("..")]
+
+
+@pytest.mark.parametrize("row", _worked_examples(), ids=lambda r: r[1])
+def test_worked_examples_table_matches_the_configs(
+    row: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The docs' table of worked examples: each config runs on its sample with the totals the table gives,
+    and differs from a fresh `mapping propose` by exactly the lines the table says were edited by hand."""
+    import difflib
+
+    _, config, sample, read, skipped, valid, edited = row
+    path = Path(__file__).resolve().parents[3] / "ops" / "examples" / config
+    entry = tomllib.loads(path.read_text(encoding="utf-8"))["sources"][0]
+    args = ["mapping", "test", "--config", str(path), "--adapter", entry["name"], "--json"]
+    main([*args, "--sample", str(RAW / sample)])
+    result = json.loads(capsys.readouterr().out)
+    totals = (result["read"], len(result["skipped"]), sum(r["ok"] for r in result["records"]))
+    assert totals == (int(read), int(skipped), int(valid))
+    proposal = propose(entry["kind"], entry["schema"], entry["office"], RAW / sample).text
+    ours = path.read_text(encoding="utf-8")
+    block = ours[ours.index("[[sources]]") :].splitlines()
+    diff = difflib.ndiff(proposal[proposal.index("[[sources]]") :].splitlines(), block)
+    assert sum(1 for line in diff if line.startswith("+ ")) == int(edited)
