@@ -117,6 +117,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "mengungsi": ("mengungsi", "ngungsi", "pengungsi", "displaced", "mengungsi"),
     "anonim": ("anonim", "anonymous", "rahasiakan", "dirahasiakan", "rahasia", "disamarkan"),
     "kerugian": ("kerugian", "loss", "kerusakan", "rugi"),
+    "lon": ("lon", "lng", "long", "longitude", "bujur"),
+    "lat": ("lat", "latitude", "lintang"),
     "korban": ("korban", "victim", "victims"),
     "meninggal": ("meninggal", "md", "tewas", "died", "dead"),
     "luka": ("luka", "injured", "lb", "lr"),
@@ -188,7 +190,7 @@ def _kind(text: str, annotation: Any) -> str:
         "KodeWilayah": "region", "NikToken": "nik", "PasporToken": "passport", "CountryCode": "country",
         "date": "date", "AwareDatetime": "datetime", "datetime": "datetime", "int": "int",
         "NonNegInt": "int", "Rupiah": "rupiah", "Decimal": "decimal", "Percent": "decimal", "bool": "bool",
-        "FreeText": "freetext",
+        "FreeText": "freetext", "Latitude": "coord", "Longitude": "coord",
     }  # fmt: skip
     kind = kinds.get(inner) or ("enum" if _enum_of(annotation) else "text")
     return f"list_{kind}" if listed else kind
@@ -363,6 +365,7 @@ class Proposer:
             "nik": {"pii": "nik"},
             "passport": {"pii": "passport"},
             "freetext": {"pii": "redact"},
+            "coord": {"parse": "decimal", "style": "point"},  # machine-written: "122.789" is not 122789
             "text": {},
         }
         if kind in simple:
@@ -552,7 +555,7 @@ class Proposer:
             rule = {"path": stamp, "parse": "datetime"}
             if self.trial.works(rule)[0]:
                 mapping["reported_at"] = rule
-                self.comments["$reported_at"] = f"the form's timestamp {stamp!r}"
+                self.comments["$reported_at"] = f"the source's own report time {stamp!r}"
         self.comments.setdefault("$reported_at", "not mapped: the hub uses the time the record was read")
 
     def _adapter_id_stable(self) -> bool:

@@ -4,6 +4,7 @@ own tests run in a subprocess), and the contract test kit against good and broke
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -422,3 +423,16 @@ async def test_contract_catches_unordered_and_non_idempotent_sinks() -> None:
     assert "redelivery: statuses ['applied', 'applied'], expected ['duplicate', 'duplicate']" in str(
         caught.value
     )
+
+
+def test_adapters_show_prints_long_defaults_in_full(capsys: pytest.CaptureFixture[str]) -> None:
+    """file_drop's footer patterns: no "..." anywhere, every default pattern printed as a TOML list item,
+    the *_extra options documented."""
+    from adapters.file_drop.config import SIGNATURE_PATTERNS, TOTAL_PATTERNS
+
+    assert main(["adapters", "show", "file_drop"]) == 0
+    out = capsys.readouterr().out
+    assert "..." not in out and "defaults in full" in out
+    for pattern in [*SIGNATURE_PATTERNS, *TOTAL_PATTERNS]:
+        assert f"    {json.dumps(pattern)}," in out
+    assert re.search(r"^signature_patterns_extra\s+list\[str\]\s+\[\]\s+optional\s+More signature", out, re.M)
