@@ -1,5 +1,6 @@
-"""``sql_poll`` reading rows from a CSV export of the table (phpMyAdmin, DBeaver, ``mysql -e`` output):
-each row goes through the source's own ``row_record``, so a sample maps as the node would.
+"""``sql_poll`` reading rows from a CSV export of the table (phpMyAdmin, DBeaver, ``mysql -e`` output), or
+live from the configured database (the poll's own first-page query with ``LIMIT``): each row goes through
+the source's own ``row_record``, so a sample maps as the node would.
 
 A CSV has no column types, so values are given the shape the database driver gives them where the text
 says it unambiguously: ``NULL`` / ``\\N`` / an empty cell -> None; ``YYYY-MM-DD HH:MM:SS`` -> a naive
@@ -14,26 +15,28 @@ Windows-1252; the delimiter is whichever of ``;``, ``,``, tab splits the header 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters.sql_poll import query
+from adapters.sql_poll import clients, query
 from adapters.sql_poll.config import SqlPollConfig
 from adapters.sql_poll.source import row_record
 from adapters.sql_poll.values import aware
 from hub.adapters.model import SampleRead, SkippedRow
-from hub.errors import ConfigError
+from hub.errors import ConfigError, FatalError, SourceUnavailable
 from hub.model.records import SourceRecord
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the query's fallback for a missing change time
+_EPOCH = datetime(1970, 1, 1)  # the query's fallback for a missing change time (naive, in the source zone)
 _UPDATED = re.compile(r"updated|modified|diubah|diperbarui|tgl_update|last_update|changed", re.I)
 _DELETED = re.compile(r"deleted|dihapus|tgl_hapus", re.I)
 
@@ -88,13 +91,43 @@ def _changed(row: dict[str, Any], config: SqlPollConfig) -> datetime:
         stamps.append(row.get(config.deleted_at_column))
     moments = [s if isinstance(s, datetime) else datetime.combine(s, datetime.min.time())
                for s in stamps if isinstance(s, date)]  # fmt: skip
-    return max((aware(m, config.tz) for m in moments), default=_EPOCH)
+    return max((aware(m, config.tz) for m in moments), default=aware(_EPOCH, config.tz))
+
+
+async def _first_page(config: SqlPollConfig, limit: int) -> list[dict[str, Any]]:
+    client = await clients.connect(config)
+    try:
+        sql, params = query.build(config).params(None, limit)
+        return await client.fetch(sql, params)
+    finally:
+        await client.close()
+
+
+def read_live(config: SqlPollConfig, limit: int, make: Callable[..., SourceRecord]) -> SampleRead:
+    """The poll's own first page (``LIMIT limit``) from the configured database, read-only, through the
+    source's ``row_record``. Runs its own event loop in a worker thread (callable from sync code and from
+    inside a running loop alike)."""
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            rows = pool.submit(asyncio.run, _first_page(config, limit)).result()
+        except (FatalError, SourceUnavailable) as exc:  # messages name the config, never row values
+            raise ConfigError(f"sql_poll cannot read the database: {exc}") from None
+    records = [row_record(row, config, make) for row in rows]
+    settings = config.model_dump(mode="json", exclude_defaults=True, exclude={"password"})
+    return SampleRead(
+        records, [], settings, [f"{len(records)} row(s) of the poll's first page (LIMIT {limit})"]
+    )
 
 
 def read_sample(
     config: SqlPollConfig | None, data: bytes, *, name: str, make: Callable[..., SourceRecord]
 ) -> SampleRead:
-    """The records of a table export as the poll would offer them, in the poll's order."""
+    """The records of a table export as the poll would offer them, in the poll's order; with the name
+    ``live:N`` (and a config), the poll's first N rows from the database itself (:func:`read_live`)."""
+    if name.startswith("live:"):
+        if config is None or not name[5:].isdigit():
+            raise ConfigError("a live read needs the source's config and a row count (live:N)")
+        return read_live(config, int(name[5:]), make)
     rows = table_rows(data)
     columns = list(rows[0])
     settings: dict[str, Any]
@@ -127,8 +160,8 @@ def read_sample(
         record = row_record({**row, query.CHANGED: changed}, config, make)
         records.append((changed, str(row[config.key_column]), record))
     records.sort(key=lambda t: (t[0], t[1]))  # the poll's ORDER BY change time, key
-    zero = sum(1 for _, _, r in records if r.reported_at is not None and r.reported_at.year == 1970)
+    zero = sum(1 for _, _, r in records if r.reported_at is None)
     notes = [f"{len(records)} row(s) of {len(columns)} column(s)"]
     if zero:
-        notes.append(f"{zero} row(s) without a change time: the poll reads them first, once")
+        notes.append(f"{zero} row(s) without a change time: the poll reads them first, with revision 0")
     return SampleRead([r for _, _, r in records], skipped, settings, notes)

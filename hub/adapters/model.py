@@ -123,7 +123,9 @@ class SampleRead:
 class SampleReader(Protocol):
     """``read_sample(config, data, name=..., make=...)``: ``config`` is the adapter's validated config, or
     None to read with settings guessed from the sample; ``name`` the sample's file name; ``make`` builds
-    a ``SourceRecord`` like ``AdapterContext.record``. Raises ``ConfigError`` for an unreadable sample."""
+    a ``SourceRecord`` like ``AdapterContext.record``. Raises ``ConfigError`` for an unreadable sample.
+    The name ``live:N`` (with empty data) asks an adapter that can (sql_poll) for N records read from its
+    configured source itself; others refuse it."""
 
     def __call__(
         self, config: Any, data: bytes, *, name: str, make: Callable[..., SourceRecord]

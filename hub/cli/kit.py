@@ -27,7 +27,14 @@ def add_commands(sub: Any) -> None:
         help="without a node config: a TOML file with one [[sources]] block "
         "(default: what `mapping propose` proposes)",
     )
-    test.add_argument("--sample", type=Path, required=True, help="a raw sample as the source produces it")
+    test.add_argument("--sample", type=Path, help="a raw sample as the source produces it")
+    test.add_argument(
+        "--live",
+        type=int,
+        metavar="N",
+        help="sql_poll: read the poll's first N rows from the configured "
+        "database instead of a sample (read-only, LIMIT N)",
+    )
     test.add_argument("--json", action="store_true", help="print one JSON object: read, skipped, records")
     test.add_argument("--quiet", action="store_true", help="print only problems and the summary")
     propose = msub.add_parser(
@@ -66,6 +73,7 @@ def dispatch(args: argparse.Namespace) -> int:
             args.adapter,
             args.sample,
             sys.stdout,
+            live=args.live,
             kind=args.kind,
             schema=args.schema,
             office=args.office,

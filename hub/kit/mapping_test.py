@@ -79,23 +79,29 @@ class TestRun:
     skipped: list[SkippedRow]
 
 
-def read_with_adapter(entry: SourceEntry, sample: Path) -> SampleRead:
-    """The sample read by ``entry``'s adapter with ``entry``'s config (validated as ``check-config``)."""
+def read_with_adapter(entry: SourceEntry, sample: Path | None, *, live: int | None = None) -> SampleRead:
+    """The sample read by ``entry``'s adapter with ``entry``'s config (validated as ``check-config``);
+    ``live``: that many records from the configured source itself (sql_poll), no sample file."""
     plugin, config = validate_config(entry)
     if plugin.read_sample is None:
         raise ConfigError(
             f"the {plugin.name} adapter cannot read raw samples", key=f"sources[{entry.name}].kind"
         )
-    try:
-        data = sample.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError("sample file not found", key=str(sample)) from None
+    if live is not None:
+        data, name = b"", f"live:{live}"
+    elif sample is None:
+        raise ConfigError("give --sample (or --live N for a database source)", key="--sample")
+    else:
+        try:
+            data, name = sample.read_bytes(), sample.name
+        except FileNotFoundError:
+            raise ConfigError("sample file not found", key=str(sample)) from None
     identity = SourceIdentity(system=entry.system, office=entry.office, adapter=entry.name)
 
     def make(raw: Any, **meta: Any) -> SourceRecord:
         return SourceRecord(entry.schema_name, raw, identity, **meta)
 
-    return plugin.read_sample(config, data, name=sample.name, make=make)
+    return plugin.read_sample(config, data, name=name, make=make)
 
 
 def check_records(entry: SourceEntry, read: SampleRead) -> TestRun:
@@ -166,9 +172,10 @@ def entry_of(block: dict[str, Any], *, kind: str, schema: str, office: str) -> S
 def run_mapping_test(
     config: Path | None,
     adapter: str | None,
-    sample: Path,
+    sample: Path | None,
     out: TextIO,
     *,
+    live: int | None = None,
     kind: str | None = None,
     schema: str | None = None,
     office: str | None = None,
@@ -186,18 +193,22 @@ def run_mapping_test(
             raise ConfigError("give --config and --adapter, or --kind, --schema and --office", key="--config")
         if source is not None:
             entry = source_from_file(source, kind=kind, schema=schema, office=office)
+        elif sample is None:
+            raise ConfigError(
+                "without --source, the proposal needs a --sample to propose from", key="--sample"
+            )
         else:
             from hub.kit.propose import propose
 
             entry = entry_of(
                 propose(kind, schema, office, sample).block, kind=kind, schema=schema, office=office
             )
-    run = check_records(entry, read_with_adapter(entry, sample))
+    run = check_records(entry, read_with_adapter(entry, sample, live=live))
     if as_json:
         json.dump(as_object(run), out, ensure_ascii=False, default=str)
         out.write("\n")
     else:
-        print_run(run, entry, sample, out, quiet)
+        print_run(run, entry, sample.name if sample else f"live:{live}", out, quiet)
     valid = sum(r.valid for r in run.results)
     return 0 if run.results and valid == len(run.results) else 1
 
@@ -224,11 +235,11 @@ def as_object(run: TestRun) -> dict[str, Any]:
     }
 
 
-def print_run(run: TestRun, entry: SourceEntry, sample: Path, out: TextIO, quiet: bool) -> None:
+def print_run(run: TestRun, entry: SourceEntry, sample: str, out: TextIO, quiet: bool) -> None:
     """The human report: what was read and skipped, each record, the totals."""
     mapping = (entry.mapping or {}).get("version", "?")
     print(
-        f"mapping {mapping} -> {run.spec.ref}; sample {sample.name} read by {entry.kind}: "
+        f"mapping {mapping} -> {run.spec.ref}; sample {sample} read by {entry.kind}: "
         f"{len(run.read.records)} record(s), {len(run.skipped)} skipped",
         file=out,
     )
