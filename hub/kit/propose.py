@@ -41,6 +41,7 @@ from hub.adapters.registry import get as get_adapter
 from hub.errors import ConfigError, RecordSkipped
 from hub.mapping import compile_mapping
 from hub.mapping.paths import loose_key
+from hub.mapping.spec import DEFAULT_NONE_VALUES
 from hub.model.records import SourceRecord
 from schemas.catalog import annotation_text
 from schemas.catalog import get as get_schema
@@ -337,7 +338,7 @@ class Proposer:
         zero = any(
             isinstance(v, str) and v.startswith("0000-00-00") for c in self.columns.values() for v in c
         )
-        self.none_values = ["", "-", "--", "n/a", "null", "none", "nil", *(_ZERO_DATES if zero else [])]
+        self.none_values = [*DEFAULT_NONE_VALUES, *(_ZERO_DATES if zero else [])]
         self.trial = _Trial(read.records, self.none_values)
         self.used: set[str] = set()
         self.personal: set[str] = set()  # columns matched to NIK or passport fields: never an id
@@ -408,6 +409,8 @@ class Proposer:
                 mapped["split"] = [",", ";", "/"]
             if missing:
                 mapped["_todo"] = f"no member fits {len(missing)} value(s): add them to map"
+            elif kind == "enum" and any(re.search(r"[,;]", v) for v in values):
+                mapped["_todo"] = "cells with several answers keep their first: check them"
             return mapped
         if kind == "list_region":
             rule = {"path": column, "split": [",", ";"]}
@@ -440,7 +443,7 @@ class Proposer:
             table[value] = code
         return {"path": column, "map": table} if table else None
 
-    def region_field(self, t: Target) -> tuple[dict[str, Any] | None, str]:
+    def region_field(self) -> tuple[dict[str, Any] | None, str]:
         """kode_wilayah: a code column, else names level by level (named columns first, then by value)."""
         levels = {"provinsi": "provinsi", "kabkota": "kabkota", "kecamatan": "kecamatan", "desa": "desa"}
         for _, column in self.ranked("kode_wilayah") + self.ranked("kode_lokasi"):
@@ -482,7 +485,7 @@ class Proposer:
 
     def field(self, t: Target) -> tuple[dict[str, Any] | None, str]:
         if t.path == "kode_wilayah":
-            rule, why = self.region_field(t)
+            rule, why = self.region_field()
             if rule is not None:
                 self.used.update(_paths_in(rule))
             return rule, why
@@ -594,7 +597,8 @@ class Proposer:
         candidates.sort()
         return candidates[0][1] if candidates and candidates[0][0] < 2 else None
 
-    def propose(self, kind: str, office: str, name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    def propose(self, name: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """The mapping for source ``name`` and, per schema field (and ``$id`` ...), how it was matched."""
         mapping: dict[str, Any] = {"version": f"{name}/1"}
         fields: dict[str, Any] = {}
         for t in sorted(targets(self.spec.model), key=lambda t: t.path != "kode_wilayah"):
@@ -614,7 +618,7 @@ class Proposer:
         order = [t.path for t in targets(self.spec.model)]
         mapping["fields"] = {p: fields[p] for p in order if p in fields}
         self.identity(mapping)
-        if self.none_values != ["", "-", "--", "n/a", "null", "none", "nil"]:
+        if self.none_values != list(DEFAULT_NONE_VALUES):
             mapping["none_values"] = self.none_values
         unused = [c for c in self.columns if c not in self.used and c not in _paths_in(mapping)]
         personal = [c for c in unused if _PERSONAL & set(words(c))]
@@ -696,7 +700,7 @@ def propose(kind: str, schema: str, office: str, sample: Path) -> Proposal:
     """The proposed source block for ``sample`` (see the module docstring)."""
     read = read_raw(kind, schema, office, sample)
     name = re.sub(r"[^a-z0-9-]+", "-", sample.stem.casefold()).strip("-")[:60] or "source"
-    mapping, comments = Proposer(schema, read).propose(kind, office, name)
+    mapping, comments = Proposer(schema, read).propose(name)
     block = {
         "name": name,
         "kind": kind,
