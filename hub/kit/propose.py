@@ -342,6 +342,7 @@ class Proposer:
         self.trial = _Trial(read.records, self.none_values)
         self.used: set[str] = set()
         self.personal: set[str] = set()  # columns matched to NIK or passport fields: never an id
+        self.ranges: set[str] = set()  # period columns: read twice, for the start and for the end
         self.comments: dict[str, str] = {}
 
     def ranked(self, target: str) -> list[tuple[float, str]]:
@@ -369,6 +370,16 @@ class Proposer:
             "coord": {"parse": "decimal", "style": "point"},  # machine-written: "122.789" is not 122789
             "text": {},
         }
+        plain_date = kind == "date" and self.trial.works({"path": column, "parse": "date"})[0]
+        if kind == "date" and (column in self.ranges or not plain_date):
+            # A period in one cell ("15 Jan s.d. 20 Feb 2024"): its start or end, by the field's word.
+            leaf = words(t.path)[-1]
+            part = "end" if leaf in ("selesai", "akhir", "sampai") else "start" if leaf == "mulai" else None
+            ranged = {"path": column, "parse": "date_range", "part": part}
+            if part is not None and self.trial.works(ranged)[0]:
+                self.ranges.add(column)
+                return ranged
+            return None
         if kind in simple:
             rule = {"path": column, **simple[kind]}
             if kind == "datetime" and not self.trial.works(rule)[0]:
@@ -490,7 +501,7 @@ class Proposer:
                 self.used.update(_paths_in(rule))
             return rule, why
         for score, column in self.ranked(t.path):
-            if column in self.used and t.kind not in ("region",):
+            if column in self.used and column not in self.ranges:
                 continue
             rule = self.rule_for(t, column)
             if rule is not None:
@@ -670,6 +681,8 @@ def _how(kind: str, rule: dict[str, Any]) -> str:
         return "value map onto the schema's codes (the values seen, and every code by its label)"
     if "region" in rule:
         return "resolves inside the office"
+    if rule.get("parse") == "date_range":
+        return f"every value is a period; its {rule['part']}"
     if "parse" in rule:
         return f"every value parses as {rule['parse']}"
     if "pii" in rule:

@@ -218,3 +218,27 @@ def test_worked_examples_table_matches_the_configs(
     block = ours[ours.index("[[sources]]") :].splitlines()
     diff = difflib.ndiff(proposal[proposal.index("[[sources]]") :].splitlines(), block)
     assert sum(1 for line in diff if line.startswith("+ ")) == int(edited)
+
+
+def test_a_period_in_one_cell_gives_both_dates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ "15 Jan s.d. 20 Feb 2024" in a PERIODE column: periode_mulai and periode_selesai both read it, as
+    the start and the end of a date_range, and the records validate."""
+    sample = tmp_path / "periode.csv"
+    sample.write_text(
+        "NO;NO. KASUS;NO PASPOR;KEWARGANEGARAAN;IZIN TINGGAL;KEGIATAN;KABUPATEN;URAIAN;PERIODE;PENETAPAN\n"
+        "1;PORA/PB/2024/009;AB7654321;Australia;KITAS;Penelitian;Manokwari;Survei;15 Jan s.d. 20 Feb 2024;"
+        "Dalam Pemantauan\n2;PORA/PB/2024/010;AB7654322;Jepang;Bebas Visa;Wisata;Manokwari;Selam;"
+        "3-10 Februari 2024;Dalam Pemantauan\n",
+        encoding="utf-8",
+    )
+    args = ["--kind", "file_drop", "--schema", "foreign_national_monitoring", "--office", "92"]
+    assert main(["mapping", "propose", *args, "--sample", str(sample)]) == 0
+    text = capsys.readouterr().out
+    assert 'periode_mulai = { path = "periode", parse = "date_range", part = "start" }' in text
+    assert 'periode_selesai = { path = "periode", parse = "date_range", part = "end" }' in text
+    assert main(["mapping", "test", *args, "--sample", str(sample), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)["records"]
+    assert [(r["payload"]["periode_mulai"], r["payload"]["periode_selesai"]) for r in records] == [
+        ("2024-01-15", "2024-02-20"),
+        ("2024-02-03", "2024-02-10"),
+    ]
