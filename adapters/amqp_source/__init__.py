@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.amqp_source.config import AmqpSourceConfig
+from adapters.amqp_source.sample import read_sample
 from adapters.amqp_source.source import AmqpSource
 from hub.adapters.model import AdapterContext, AdapterPlugin
 
@@ -25,6 +26,7 @@ PLUGIN = AdapterPlugin(
     summary="Consumes JSON records from a source system's own RabbitMQ; acks upstream after confirm",
     config_model=AmqpSourceConfig,
     factory=_make,
+    read_sample=read_sample,
 )
 
 __all__ = ["PLUGIN", "AmqpSource", "AmqpSourceConfig"]

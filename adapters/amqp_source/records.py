@@ -12,12 +12,12 @@ acked like any other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from adapters.amqp_source.config import AmqpSourceConfig
-from hub.adapters.model import AdapterContext
 from hub.model.records import SourceRecord, revision_of
 
 
@@ -32,35 +32,36 @@ def lookup(data: Any, path: str | None) -> Any:
     return data
 
 
-def _unreadable(context: AdapterContext, body: bytes, why: str, message_id: str | None) -> SourceRecord:
-    return context.record({"_unreadable": why}, original=body, correlation_id=message_id)
+def _unreadable(
+    make: Callable[..., SourceRecord], body: bytes, why: str, message_id: str | None
+) -> SourceRecord:
+    return make({"_unreadable": why}, original=body, correlation_id=message_id)
 
 
 def records_from(
-    body: bytes, config: AmqpSourceConfig, context: AdapterContext, message_id: str | None = None
+    body: bytes, config: AmqpSourceConfig, make: Callable[..., SourceRecord], message_id: str | None = None
 ) -> list[SourceRecord]:
-    """The source records of one message body (never empty: an unreadable body is one bad record)."""
+    """The source records of one message body (never empty: an unreadable body is one bad record);
+    ``make`` is ``AdapterContext.record``."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        return [_unreadable(context, body, f"body is not JSON ({exc.msg} at byte {exc.pos})", message_id)]
+        return [_unreadable(make, body, f"body is not JSON ({exc.msg} at byte {exc.pos})", message_id)]
     found = lookup(data, config.records_path)
     items = found if isinstance(found, list) else [found]
     if not items:
-        return [_unreadable(context, body, "the message holds an empty list of records", message_id)]
+        return [_unreadable(make, body, "the message holds an empty list of records", message_id)]
     records = []
     for position, item in enumerate(items):
         payload = lookup(item, config.payload_path) if isinstance(item, dict) else None
         if not isinstance(payload, dict):
             what = "a record" if isinstance(item, dict) else f"item {position}"
-            records.append(
-                _unreadable(context, body, f"{what} is not a JSON object where expected", message_id)
-            )
+            records.append(_unreadable(make, body, f"{what} is not a JSON object where expected", message_id))
             continue
         rid = lookup(item, config.id_path)
         op = lookup(item, config.op_path) if config.op_path else None
         records.append(
-            context.record(
+            make(
                 payload,
                 source_record_id=str(rid) if isinstance(rid, str | int) and str(rid) else None,
                 revision=revision_of(lookup(item, config.revision_path)) if config.revision_path else None,

@@ -61,7 +61,7 @@ class AmqpSource:
         if first is None:
             return [], []
         messages = [first]
-        records = records_from(first.body, c, self._context, first.message_id)
+        records = records_from(first.body, c, self._context.record, first.message_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + c.linger_ms / 1000
         while len(messages) < c.batch_messages and len(records) < c.batch_records:
@@ -69,7 +69,7 @@ class AmqpSource:
             if message is None:
                 break
             messages.append(message)
-            records.extend(records_from(message.body, c, self._context, message.message_id))
+            records.extend(records_from(message.body, c, self._context.record, message.message_id))
         return messages, records
 
     def _acker(self, messages: list[UpstreamMessage]) -> Callable[[], Awaitable[None]]:

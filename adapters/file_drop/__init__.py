@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.file_drop.config import FileDropConfig
+from adapters.file_drop.sample import read_sample
 from adapters.file_drop.source import FileDropSource
 from hub.adapters.model import AdapterContext, AdapterPlugin
 
@@ -26,6 +27,7 @@ PLUGIN = AdapterPlugin(
     summary="Watches a folder for CSV/XLSX files; rows become records, files move to done/ or failed/",
     config_model=FileDropConfig,
     factory=_make,
+    read_sample=read_sample,
 )
 
 __all__ = ["PLUGIN", "FileDropConfig", "FileDropSource"]

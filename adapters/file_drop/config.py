@@ -30,8 +30,9 @@ SIGNATURE_PATTERNS = [
     r"catatan\s*:",
     r"keterangan\s*:",
     r"sumber\s*:",
-    # "Cibinong, 31 Januari 2024": the place-and-date line above a signature.
-    r"[a-z .'-]{3,40},\s*\d{1,2}\s+[a-z]{3,12}\s+\d{4}$",
+    # "Cibinong, 31 Januari 2024": the place-and-date line above a signature, also when more follows on
+    # the same line ("Manokwari, 5 Maret 2024 - Kepala Badan Kesbangpol").
+    r"[a-z .'-]{3,40},\s*\d{1,2}\s+[a-z]{3,12}\s+\d{4}\b",
 ]
 
 
@@ -94,6 +95,14 @@ class FileDropConfig(BaseModel):
         default_factory=lambda: list(SIGNATURE_PATTERNS),
         description="Regexes: a short row whose first non-empty cell matches ends the sheet's data",
     )
+    total_patterns_extra: list[str] = Field(
+        default_factory=list,
+        description="More total regexes, added to total_patterns (keep the defaults, add your own)",
+    )
+    signature_patterns_extra: list[str] = Field(
+        default_factory=list,
+        description="More signature regexes, added to signature_patterns (keep the defaults, add your own)",
+    )
     footer_max_cells: int = Field(
         3, ge=1, le=50, description="A signature/place-date row has at most this many non-empty cells"
     )
@@ -119,7 +128,9 @@ class FileDropConfig(BaseModel):
         False, description="End after a scan finds nothing to do (one-shot runs, tests)"
     )
 
-    @field_validator("total_patterns", "signature_patterns")
+    @field_validator(
+        "total_patterns", "signature_patterns", "total_patterns_extra", "signature_patterns_extra"
+    )
     @classmethod
     def _regexes(cls, value: list[str]) -> list[str]:
         for pattern in value:

@@ -12,11 +12,15 @@ Rules, in the order they apply to a sheet (a CSV file is one sheet):
    combined group-first: ``KORBAN MD``, ``KORBAN LUKA``; a column without a sub-label keeps its own name.
 3. **Names** are normalised: accents dropped, lower case, every run of other characters -> ``_``
    (``NO. SKT/SK AHU`` -> ``no_skt_sk_ahu``); repeats get ``_2``, ``_3``; an unnamed column that holds
-   data is called ``kolom_<n>`` (1-based), an unnamed empty one is dropped.
-4. **Data rows**: blank rows are skipped (trailing ``;;;;`` lines, spacing rows); a row repeating the
+   data is called ``column_<n>`` (1-based position: a form's trailing unnamed 17th column is
+   ``column_17``), an unnamed empty one is dropped.
+4. **Data rows**: blank rows are skipped (trailing ``;;;;`` lines, spacing rows, and a numbered row whose
+   other cells are all empty: a form line nobody filled in); a row repeating the
    header (page breaks in printed exports) is skipped; the first row whose first non-empty cell is a
    total ("JUMLAH", "TOTAL") or, on a row of at most ``footer_max_cells`` cells, a signature line
-   ("Mengetahui", "Kepala Badan ...", "NIP. ...", "Cibinong, 31 Januari 2024") **ends the sheet**.
+   ("Mengetahui", "Kepala Badan ...", "NIP. ...", "Cibinong, 31 Januari 2024", also with more text after
+   the year) **ends the sheet**. ``total_patterns_extra`` / ``signature_patterns_extra`` add patterns to
+   these defaults. Every row passed over is listed in ``Table.skipped`` with why.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Table:
     repeated_headers: int = 0
     rows_after_end: int = 0
     notes: list[str] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    """Rows passed over, ``(row number, why)``: title, blank, header, footer, signature, after_end."""
 
 
 def normalise(name: str) -> str:
@@ -68,18 +74,35 @@ def filled(row: list[Cell]) -> list[int]:
 class _Footer:
     def __init__(self, rules: FileDropConfig) -> None:
         flags = re.IGNORECASE
-        self.totals = [re.compile(p, flags) for p in rules.total_patterns]
-        self.signatures = [re.compile(p, flags) for p in rules.signature_patterns]
+        self.totals = [re.compile(p, flags) for p in [*rules.total_patterns, *rules.total_patterns_extra]]
+        signatures = [*rules.signature_patterns, *rules.signature_patterns_extra]
+        self.signatures = [re.compile(p, flags) for p in signatures]
         self.max_cells = rules.footer_max_cells
 
-    def ends(self, row: list[Cell], cells: list[int]) -> bool:
+    def kind(self, row: list[Cell], cells: list[int]) -> str | None:
+        """``footer`` (a totals row), ``signature`` (a short signature or place-date row), or None."""
         first = row[cells[0]]
         if not isinstance(first, str):
-            return False
+            return None
         text = " ".join(first.split())
         if any(p.match(text) for p in self.totals):
-            return True
-        return len(cells) <= self.max_cells and any(p.match(text) for p in self.signatures)
+            return "footer"
+        if len(cells) <= self.max_cells and any(p.match(text) for p in self.signatures):
+            return "signature"
+        return None
+
+    def ends(self, row: list[Cell], cells: list[int]) -> bool:
+        return self.kind(row, cells) is not None
+
+
+def numbered_blank(row: list[Cell], cells: list[int], first_column: int) -> bool:
+    """A row holding only its running number ("7" in the No. column, nothing else): a blank form line."""
+    if len(cells) != 1 or cells[0] != first_column:
+        return False
+    cell = row[cells[0]]
+    if isinstance(cell, bool):
+        return False
+    return isinstance(cell, int) or (isinstance(cell, str) and re.fullmatch(r"\d{1,6}\.?", cell) is not None)
 
 
 def build_table(
@@ -98,19 +121,30 @@ def build_table(
     raw_names = _combine(grid, top, names_from, merges)
     data: list[tuple[int, list[Cell]]] = []
     table = Table(sheet, [], [], tuple(range(top + 1, first_data + 1)))
+    table.skipped += [(idx + 1, "title") for idx in range(top) if filled(grid[idx])]
+    table.skipped += [(idx + 1, "header") for idx in range(top, first_data)]
     header_key = [normalise(c) if isinstance(c, str) else c for c in grid[top]]
+    first_column = min(filled(grid[top]) + [j for j, n in enumerate(raw_names) if n])
     for idx in range(first_data, len(grid)):
         row = grid[idx]
         cells = filled(row)
-        if not cells:
+        if not cells or (len(raw_names) > 1 and numbered_blank(row, cells, first_column)):
             table.blank_rows += 1
+            table.skipped.append((idx + 1, "blank"))
             continue
-        if footer.ends(row, cells):
+        kind = footer.kind(row, cells)
+        if kind is not None:
             table.ended_at = idx + 1
-            table.rows_after_end = _data_like_after(grid[idx + 1 :], len(raw_names))
+            table.skipped.append((idx + 1, kind))
+            rest = grid[idx + 1 :]
+            table.rows_after_end = _data_like_after(rest, len(raw_names))
+            for offset, later in enumerate(rest, start=idx + 2):
+                if filled(later):
+                    table.skipped.append((offset, footer.kind(later, filled(later)) or "after_end"))
             break
         if [normalise(c) if isinstance(c, str) else c for c in row] == header_key:
             table.repeated_headers += 1
+            table.skipped.append((idx + 1, "header"))
             continue
         data.append((idx + 1, row))
     table.columns, keep = _names(raw_names, data)
@@ -209,7 +243,7 @@ def _names(raw: list[str | None], data: list[tuple[int, list[Cell]]]) -> tuple[l
         if not name:
             if not any(row[j] is not None for _, row in data):
                 continue
-            name = f"kolom_{j + 1}"
+            name = f"column_{j + 1}"
         seen[name] = seen.get(name, 0) + 1
         names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
         keep.append(j)

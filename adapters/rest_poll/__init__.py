@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.rest_poll.config import RestPollConfig
+from adapters.rest_poll.sample import read_sample
 from adapters.rest_poll.source import RestPollSource
 from hub.adapters.model import AdapterContext, AdapterPlugin
 
@@ -25,6 +26,7 @@ PLUGIN = AdapterPlugin(
     summary="Polls a JSON REST API page by page with an updated_since cursor",
     config_model=RestPollConfig,
     factory=_make,
+    read_sample=read_sample,
 )
 
 __all__ = ["PLUGIN", "RestPollConfig", "RestPollSource"]

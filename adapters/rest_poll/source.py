@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timezone
 from typing import Any
 
 import structlog
@@ -153,13 +154,7 @@ class RestPollSource:
             raise SourceUnavailable("the API answered status=false with an error message")
 
     def _records_of(self, page: Page) -> list[Any]:
-        cfg = self.config
-        data = get_path(page.body, cfg.data_path)
-        if data is None and cfg.status_path is not None:
-            return []  # "status": false, "data": null is the legacy apps' empty answer (checked above)
-        if not isinstance(data, list):
-            raise SourceUnavailable(f"the body has no list at {cfg.data_path or 'the top level'!r}")
-        return data
+        return page_records(page.body, self.config)
 
     def _new_records(
         self, raw_records: list[Any], start: CursorKey | None
@@ -169,10 +164,8 @@ class RestPollSource:
         records: list[SourceRecord] = []
         newest: CursorKey | None = None
         for raw in raw_records:
-            if not isinstance(raw, dict):
-                raw = {"value": raw}  # still offered: the mapping quarantines it, nothing is dropped
-            rid = _text_id(get_path(raw, cfg.id_path)) if cfg.id_path else None
-            revision = epoch_ms(get_path(raw, cfg.updated_at_path), self._tz) if cfg.updated_at_path else None
+            record = source_record(raw, cfg, self._tz, self._context.record)
+            rid, revision = record.source_record_id, record.revision
             key = CursorKey(revision, rid) if rid is not None and revision is not None else None
             if cfg.cursor is not None and key is not None:
                 if self._newest_seen_ms is None or key.updated_ms > self._newest_seen_ms:
@@ -183,7 +176,7 @@ class RestPollSource:
                     continue  # already confirmed in an earlier cycle (the overlap window)
                 if key.after(newest):
                     newest = key
-            records.append(self._context.record(raw, source_record_id=rid, revision=revision))
+            records.append(record)
         return records, newest
 
     def _committer(self, newest: CursorKey | None) -> Callable[[], Awaitable[None]]:
@@ -217,6 +210,27 @@ class RestPollSource:
         if not isinstance(link, str) or not link.strip():
             return None
         return page.url.join(URL(link.strip())), {}
+
+
+def page_records(body: Any, config: RestPollConfig) -> list[Any]:
+    """The record list of a page body at ``data_path``; ``SourceUnavailable`` when there is none."""
+    data = get_path(body, config.data_path)
+    if data is None and config.status_path is not None:
+        return []  # "status": false, "data": null is the legacy apps' empty answer (checked by the caller)
+    if not isinstance(data, list):
+        raise SourceUnavailable(f"the body has no list at {config.data_path or 'the top level'!r}")
+    return data
+
+
+def source_record(
+    raw: Any, config: RestPollConfig, tz: timezone, make: Callable[..., SourceRecord]
+) -> SourceRecord:
+    """The ``SourceRecord`` of one listed item: id and revision (updated_at in epoch ms) when configured."""
+    if not isinstance(raw, dict):
+        raw = {"value": raw}  # still offered: the mapping quarantines it, nothing is dropped
+    rid = _text_id(get_path(raw, config.id_path)) if config.id_path else None
+    revision = epoch_ms(get_path(raw, config.updated_at_path), tz) if config.updated_at_path else None
+    return make(raw, source_record_id=rid, revision=revision)
 
 
 def _text_id(value: Any) -> str | None:

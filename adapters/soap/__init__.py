@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.soap.config import SoapSourceConfig
+from adapters.soap.sample import read_sample
 from adapters.soap.source import SoapSource
 from hub.adapters.model import AdapterContext, AdapterPlugin
 
@@ -25,6 +26,7 @@ PLUGIN = AdapterPlugin(
     summary="Polls a SOAP 1.1/1.2 operation by date window (e.g. a DPMPTSP research-permit service)",
     config_model=SoapSourceConfig,
     factory=_make,
+    read_sample=read_sample,
 )
 
 __all__ = ["PLUGIN", "SoapSource", "SoapSourceConfig"]

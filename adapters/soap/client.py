@@ -22,7 +22,6 @@ numbers redacted, cut to 160 characters; never the request or response body.
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
@@ -31,7 +30,7 @@ import aiohttp
 import structlog
 
 from adapters.soap.config import SoapSourceConfig
-from adapters.soap.xml import NotSoap, SoapFault, element_value, find_records, parse_envelope
+from adapters.soap.xml import NotSoap, SoapFault, find_records, parse_envelope, record_of
 from hub.errors import FatalError, SourceUnavailable
 from schemas.pii import redact_text
 
@@ -142,12 +141,7 @@ class SoapClient:
             raise FatalError(
                 f"response has no <{c.record_steps[0]}> element; check record_path and the operation"
             )
-        return [self._as_record(e) for e in elements]
-
-    def _as_record(self, element: ET.Element) -> dict[str, Any]:
-        value = element_value(element, self._config.list_fields)
-        # A record element without children (or nil) carries no fields: keep it visible to the mapping.
-        return value if isinstance(value, dict) else {"_value": value}
+        return [record_of(e, c.list_fields) for e in elements]
 
     def _status_error(self, status: int, detail: str) -> Exception:
         message = f"HTTP {status} from {self._config.url}: {detail}"

@@ -93,13 +93,22 @@ class SoapSource:
                 yield SourceBatch(records)
 
     def _record(self, raw: dict[str, Any]) -> SourceRecord:
-        c = self._config
-        rid = lookup(raw, c.id_field)
-        revision = revision_of(lookup(raw, c.revision_field), self._zone) if c.revision_field else None
-        withdrawn = c.withdraw_field is not None and lookup(raw, c.withdraw_field) in c.withdraw_values
-        return self._context.record(
-            raw,
-            source_record_id=str(rid).strip() if isinstance(rid, str | int) and str(rid).strip() else None,
-            revision=revision,
-            op="withdraw" if withdrawn else "upsert",
-        )
+        return source_record(raw, self._config, self._zone, self._context.record)
+
+
+def source_record(
+    raw: dict[str, Any], config: SoapSourceConfig, zone: ZoneInfo, make: Callable[..., SourceRecord]
+) -> SourceRecord:
+    """The ``SourceRecord`` of one parsed record: id, revision and withdrawal from the configured paths
+    (a nil or absent id or revision is None, for the mapping to supply or quarantine)."""
+    rid = lookup(raw, config.id_field)
+    revision = revision_of(lookup(raw, config.revision_field), zone) if config.revision_field else None
+    withdrawn = (
+        config.withdraw_field is not None and lookup(raw, config.withdraw_field) in config.withdraw_values
+    )
+    return make(
+        raw,
+        source_record_id=str(rid).strip() if isinstance(rid, str | int) and str(rid).strip() else None,
+        revision=revision,
+        op="withdraw" if withdrawn else "upsert",
+    )

@@ -8,7 +8,12 @@ Contract of :func:`element_value` (what a mapping sees):
 * an element with children -> ``dict``; a child name that repeats -> ``list`` (and a name listed in
   ``list_fields`` is a list even when it occurs once, so a mapping never sees a scalar in its place);
 * leaf text is kept **as text**: ``Y``/``N`` flags, BPS codes with leading zeros and money stay strings
-  for the mapping to interpret; surrounding whitespace is stripped; attributes are ignored.
+  for the mapping to interpret; surrounding whitespace is stripped;
+* **attributes** are kept by path: an attribute ``a`` of a child element ``X`` is the key ``X/@a`` beside
+  ``X`` (``<lokasi kodeBps="3201">Bogor</lokasi>`` gives ``lokasi = "Bogor"`` and
+  ``"lokasi/@kodeBps" = "3201"``; a repeated ``X`` gives a list, ``None`` where one lacks it); an
+  attribute of the record element itself is ``@a``. Names are local (prefixes dropped); the XML Schema
+  instance attributes (``xsi:nil``, ``xsi:type``) are not data and are left out.
 
 :func:`parse_envelope` raises :class:`SoapFault` for a ``Fault`` in the body and :class:`NotSoap` for a
 document that is not a SOAP envelope; ``defusedxml`` refuses entity expansion and external references.
@@ -25,7 +30,8 @@ from defusedxml import DefusedXmlException
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
-XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+XSI_NIL = f"{{{XSI_NS}}}nil"
 
 # The fault code families that mean "the service failed, try again later" (SOAP 1.1 / 1.2).
 RETRIABLE_FAULTS = frozenset({"Server", "Receiver"})
@@ -70,20 +76,50 @@ def _child(element: ET.Element, name: str) -> ET.Element | None:
     return next((c for c in element if local(c.tag) == name), None)
 
 
+def is_nil(element: ET.Element) -> bool:
+    """``xsi:nil="true"`` (or ``1``): the element stands for a missing value."""
+    return element.get(XSI_NIL, "").strip() in ("true", "1")
+
+
+def attributes(element: ET.Element) -> dict[str, str]:
+    """The element's data attributes by local name (``xsi:*`` left out), values stripped."""
+    return {
+        local(name): value.strip()
+        for name, value in element.attrib.items()
+        if not name.startswith(f"{{{XSI_NS}}}")
+    }
+
+
 def element_value(element: ET.Element, list_fields: Collection[str] = ()) -> Any:
     """The Python value of one element (see the module docstring for the rules)."""
-    if element.get(XSI_NIL) in ("true", "1"):
+    if is_nil(element):
         return None
     children = list(element)
     if not children:
         return (element.text or "").strip()
     grouped: dict[str, list[Any]] = {}
+    attrs: dict[str, list[ET.Element]] = {}
     for child in children:
-        grouped.setdefault(local(child.tag), []).append(element_value(child, list_fields))
-    return {
-        name: values if (len(values) > 1 or name in list_fields) else values[0]
-        for name, values in grouped.items()
-    }
+        name = local(child.tag)
+        grouped.setdefault(name, []).append(element_value(child, list_fields))
+        attrs.setdefault(name, []).append(child)
+    value: dict[str, Any] = {}
+    for name, values in grouped.items():
+        many = len(values) > 1 or name in list_fields
+        value[name] = values if many else values[0]
+        found = [attributes(child) for child in attrs[name]]
+        for attr in dict.fromkeys(a for each in found for a in each):
+            per_child = [each.get(attr) for each in found]
+            value[f"{name}/@{attr}"] = per_child if many else per_child[0]
+    return value
+
+
+def record_of(element: ET.Element, list_fields: Collection[str] = ()) -> dict[str, Any]:
+    """One record element as the raw record a mapping sees: its value, with its own attributes as
+    ``@a``. A record element without children (or nil) carries no fields: its value is ``_value``."""
+    value = element_value(element, list_fields)
+    record = value if isinstance(value, dict) else {"_value": value}
+    return {**{f"@{k}": v for k, v in attributes(element).items()}, **record}
 
 
 def _fault(fault: ET.Element, version: str) -> SoapFault:

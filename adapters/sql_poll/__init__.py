@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.sql_poll.config import SqlPollConfig
+from adapters.sql_poll.sample import read_sample
 from adapters.sql_poll.source import SqlPollSource
 from hub.adapters.model import AdapterContext, AdapterPlugin
 
@@ -24,6 +25,7 @@ PLUGIN = AdapterPlugin(
     summary="Polls a PostgreSQL or MySQL/MariaDB table by updated_at with soft deletes as withdrawals",
     config_model=SqlPollConfig,
     factory=_make,
+    read_sample=read_sample,
 )
 
 __all__ = ["PLUGIN", "SqlPollConfig", "SqlPollSource"]

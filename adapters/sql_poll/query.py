@@ -58,10 +58,15 @@ def build(config: SqlPollConfig) -> PageQuery:
     def col(name: str) -> str:
         return f"src.{quote(engine, name)}"
 
-    u = col(config.updated_at_column)
+    def stamp(name: str) -> str:
+        # MySQL/MariaDB tables from before strict mode hold zero dates, which the driver returns as text:
+        # they mean "never stamped", like NULL.
+        return col(name) if pg else f"NULLIF({col(name)}, '0000-00-00 00:00:00')"
+
+    u = stamp(config.updated_at_column)
     epoch = "TIMESTAMP '1970-01-01 00:00:00'"
     if config.deleted_at_column:
-        d = col(config.deleted_at_column)
+        d = stamp(config.deleted_at_column)
         changed = f"COALESCE(GREATEST(COALESCE({u}, {d}), COALESCE({d}, {u})), {epoch})"
     else:
         changed = f"COALESCE({u}, {epoch})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,26 +118,34 @@ class SqlPollSource:
                 await asyncio.wait_for(self._stopping.wait(), cfg.poll_interval_s)
 
     def _record(self, row: dict[str, Any]) -> SourceRecord:
-        cfg, zone = self._config, self._config.tz
-        changed = aware(row[query.CHANGED], zone)
-        raw = {column: convert(value, zone) for column, value in row.items() if column != query.CHANGED}
-        deleted = cfg.deleted_at_column is not None and raw.get(cfg.deleted_at_column) is not None
-        if cfg.revision_column is None:
-            revision: int | None = micros(changed)
-        else:
-            value = raw.get(cfg.revision_column)
-            revision = (
-                value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-            )
-        return self._context.record(
-            raw,
-            source_record_id=str(raw[cfg.key_column]),
-            revision=revision,
-            op="withdraw" if deleted else "upsert",
-            reported_at=changed,
-            # Kept (sealed) by the quarantine for redrive: Decimals as exact strings, instants with offset.
-            original=orjson.dumps(raw, default=json_default),
-        )
+        return row_record(row, self._config, self._context.record)
+
+
+def row_record(row: dict[str, Any], config: SqlPollConfig, make: Callable[..., SourceRecord]) -> SourceRecord:
+    """The ``SourceRecord`` of one fetched row (``row`` holds the query's change-time column too)."""
+    zone = config.tz
+    changed = aware(row[query.CHANGED], zone)
+    raw = {column: convert(value, zone) for column, value in row.items() if column != query.CHANGED}
+    marker = raw.get(config.deleted_at_column) if config.deleted_at_column else None
+    # A MySQL zero date ("0000-00-00 00:00:00", returned as text) in the soft-delete column means not deleted.
+    deleted = marker is not None and not (isinstance(marker, str) and marker.startswith("0000-00-00"))
+    # A row never stamped (NULL or zero-date change columns) gets the query's epoch fallback, which in a
+    # zone east of UTC lies before 1970: revision 0 (any later stamp outranks it), no report time.
+    stamped = micros(changed) > 0
+    if config.revision_column is None:
+        revision: int | None = micros(changed) if stamped else 0
+    else:
+        value = raw.get(config.revision_column)
+        revision = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    return make(
+        raw,
+        source_record_id=str(raw[config.key_column]),
+        revision=revision,
+        op="withdraw" if deleted else "upsert",
+        reported_at=changed if stamped else None,
+        # Kept (sealed) by the quarantine for redrive: Decimals as exact strings, instants with offset.
+        original=orjson.dumps(raw, default=json_default),
+    )
 
 
 def _withdrawals(records: list[SourceRecord]) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.webhook.config import WebhookConfig
+from adapters.webhook.sample import read_sample
 from adapters.webhook.source import WebhookSource
 from hub.adapters.model import AdapterContext, AdapterPlugin
 
@@ -25,6 +26,7 @@ PLUGIN = AdapterPlugin(
     summary="Receives HMAC-signed pushes; answers 202 only after the broker confirmed",
     config_model=WebhookConfig,
     factory=_make,
+    read_sample=read_sample,
 )
 
 __all__ = ["PLUGIN", "WebhookConfig", "WebhookSource"]

@@ -33,6 +33,7 @@ from adapters.webhook.config import WebhookConfig
 from adapters.webhook.intake import Intake, IntakeClosed, IntakeFull
 from adapters.webhook.signature import verify
 from hub.adapters.model import AdapterContext
+from hub.model.records import SourceRecord
 from hub.responses import json_response, problem
 
 log = structlog.get_logger(__name__)
@@ -55,9 +56,7 @@ class WebhookHandler:
         self._intake = intake
         self._context = context
         self._ready = ready
-        sign, minutes = config.source_utc_offset[0], config.source_utc_offset[1:].split(":")
-        delta = timedelta(hours=int(minutes[0]), minutes=int(minutes[1]))
-        self._tz = timezone(-delta if sign == "-" else delta)
+        self._tz = offset_zone(config.source_utc_offset)
 
     async def handle(self, request: web.Request) -> web.Response:
         response, event_id = await self._answer(request)
@@ -85,7 +84,7 @@ class WebhookHandler:
             ), None
         if not isinstance(data, dict):
             return problem(400, "not_an_object", "the body must be a JSON object"), None
-        event_id = request.headers.get(cfg.event_id_header) or _path(data, cfg.event_id_path)
+        event_id = event_id_of(request.headers, data, cfg)
         if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
             return problem(
                 400, "bad_event_id", f"send 1-128 visible ASCII characters in {cfg.event_id_header}"
@@ -124,16 +123,39 @@ class WebhookHandler:
         return json_response({"status": "accepted", "event_id": event_id}, status=202)
 
     def _record(self, event_id: str, data: dict[str, Any], body: bytes) -> Any:
-        cfg = self._config
-        record_id = _path(data, cfg.record_id_path) if cfg.record_id_path else event_id
-        revision = _revision(_path(data, cfg.revision_path), self._tz) if cfg.revision_path else 0
-        return self._context.record(
-            data,
-            source_record_id=str(record_id) if isinstance(record_id, str | int) else None,
-            revision=revision,
-            correlation_id=event_id,
-            original=body,  # the pushed bytes, exactly: what quarantine keeps and a redrive re-offers
-        )
+        return push_record(event_id, data, body, self._config, self._tz, self._context.record)
+
+
+def push_record(
+    event_id: str,
+    data: dict[str, Any],
+    body: bytes,
+    config: WebhookConfig,
+    tz: timezone,
+    make: Callable[..., SourceRecord],
+) -> SourceRecord:
+    """The ``SourceRecord`` of one accepted push: id and revision from the configured paths."""
+    record_id = _path(data, config.record_id_path) if config.record_id_path else event_id
+    revision = _revision(_path(data, config.revision_path), tz) if config.revision_path else 0
+    return make(
+        data,
+        source_record_id=str(record_id) if isinstance(record_id, str | int) else None,
+        revision=revision,
+        correlation_id=event_id,
+        original=body,  # the pushed bytes, exactly: what quarantine keeps and a redrive re-offers
+    )
+
+
+def event_id_of(headers: Mapping[str, str], data: dict[str, Any], config: WebhookConfig) -> Any:
+    """The push's event id: the header, else the body path (validated by the caller)."""
+    return headers.get(config.event_id_header) or _path(data, config.event_id_path)
+
+
+def offset_zone(offset: str) -> timezone:
+    """``+07:00`` -> a fixed-offset zone."""
+    sign, minutes = offset[0], offset[1:].split(":")
+    delta = timedelta(hours=int(minutes[0]), minutes=int(minutes[1]))
+    return timezone(-delta if sign == "-" else delta)
 
 
 def _path(data: Any, path: str | None) -> Any:

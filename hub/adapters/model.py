@@ -101,3 +101,42 @@ class AdapterPlugin:
     factory: Callable[[Any, AdapterContext], SourceAdapter | SinkAdapter]
     open_feed_reader: Callable[[Any, Path], WarehouseReader] | None = None
     open_trace: Callable[[Any, Path, str], TraceReader | None] | None = None
+    read_sample: SampleReader | None = None
+    """Sources: read a raw sample (a file, a captured page, push, message, response or table export) the
+    way the adapter reads its source, with the adapter's own code (``simpul mapping test|propose``)."""
+
+
+# --- reading a raw sample as the adapter would (the kit's only reader) ---------------------------------
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A part of a sample the adapter passed over: ``where`` (``sheet Mei, row 3``), ``why`` (``title``,
+    ``blank``, ``footer``, ``signature``, ``header``, ``after_footer``, ...). Never a cell value."""
+
+    where: str
+    why: str
+
+
+@dataclass
+class SampleRead:
+    """What an adapter made of a raw sample: the records exactly as it would offer them (raw dict, id,
+    revision, op, reported_at), the rows it skipped and why, and ``settings``: the adapter config keys
+    that shaped the read, as given or (without a config) as guessed from the sample, for a proposal."""
+
+    records: list[SourceRecord]
+    skipped: list[SkippedRow] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class SampleReader(Protocol):
+    """``read_sample(config, data, name=..., make=...)``: ``config`` is the adapter's validated config, or
+    None to read with settings guessed from the sample; ``name`` the sample's file name; ``make`` builds
+    a ``SourceRecord`` like ``AdapterContext.record``. Raises ``ConfigError`` for an unreadable sample.
+    The name ``live:N`` (with empty data) asks an adapter that can (sql_poll) for N records read from its
+    configured source itself; others refuse it."""
+
+    def __call__(
+        self, config: Any, data: bytes, *, name: str, make: Callable[..., SourceRecord]
+    ) -> SampleRead: ...

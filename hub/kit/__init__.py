@@ -1,8 +1,8 @@
 """The adapter kit: what ``simpul mapping test`` and ``simpul adapters list|show|new`` run.
 
-* ``samples``: reading sample files (JSON, NDJSON, CSV, XLSX) into raw records;
+* ``propose``: a source block (adapter config + mapping) proposed from a raw sample;
 * ``config_file``: a node config from TOML or YAML;
-* ``mapping_test``: a source's mapping over a sample, validated as the hub would;
+* ``mapping_test``: a raw sample read by the adapter, mapped and validated as the hub would;
 * ``adapters_cmd``: installed adapters and their config reference;
 * ``scaffold`` (with ``templates``, ``templates_tests``): a new adapter package whose tests pass as generated.
 

@@ -44,15 +44,20 @@ def type_name(annotation: Any) -> str:
     return text
 
 
-def _default(info: Any) -> str:
+_WIDE = 40  # a longer default is printed in full below the table, one item per line
+
+
+def _default_value(info: Any) -> Any:
     if info.default_factory is not None:
-        value = info.default_factory()
-    elif info.default is PydanticUndefined:
+        return info.default_factory()
+    return info.default
+
+
+def _default(info: Any) -> str:
+    if info.default_factory is None and info.default is PydanticUndefined:
         return "-"
-    else:
-        value = info.default
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 40 else text[:36] + " ..."  # long lists of patterns: see the model
+    text = json.dumps(_default_value(info), default=str, ensure_ascii=False)
+    return text if len(text) <= _WIDE else "(in full below)"
 
 
 def _rows(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, str, str, str, str]]:
@@ -62,6 +67,19 @@ def _rows(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, str, 
         yield prefix + name, type_name(info.annotation), _default(info), required, description
         for step, nested in nested_models(info.annotation):
             yield from _rows(nested, f"{prefix}{name}.{step + '.' if step else ''}")
+
+
+def _long_defaults(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
+    """``name = [`` then one item per line: the defaults too wide for the table, never cut short."""
+    for name, info in model.model_fields.items():
+        if _default(info) == "(in full below)":
+            value = _default_value(info)
+            items = value if isinstance(value, list) else [value]
+            yield f"{prefix}{name} = ["
+            yield from (f"    {json.dumps(item, default=str, ensure_ascii=False)}," for item in items)
+            yield "]"
+        for step, nested in nested_models(info.annotation):
+            yield from _long_defaults(nested, f"{prefix}{name}.{step + '.' if step else ''}")
 
 
 def show_lines(name: str) -> list[str]:
@@ -77,4 +95,8 @@ def show_lines(name: str) -> list[str]:
     rows = list(_rows(plugin.config_model))
     if not rows:
         return [*lines, "(no settings)"]
-    return lines + _table(("field", "type", "default", "required", "description"), rows)
+    lines += _table(("field", "type", "default", "required", "description"), rows)
+    long = list(_long_defaults(plugin.config_model))
+    if long:
+        lines += ["", "defaults in full (a TOML list to copy and extend):", *long]
+    return lines

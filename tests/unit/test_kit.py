@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,6 @@ from adapters.sqlite_sink.sink import SqliteSink
 from hub.adapters import registry
 from hub.adapters.model import AdapterContext, AdapterPlugin, SourceBatch
 from hub.cli.root import main
-from hub.errors import ConfigError
-from hub.kit.samples import read_sample
 from hub.testing.contract import (
     check_config_model,
     check_sink_contract,
@@ -37,85 +34,6 @@ TEST_NIK = "3201010101800099"
 CSV_HEADER = "NO;NAMA ORMAS;NO. SKT/SK AHU;TGL TERBIT;MASA BERLAKU;KECAMATAN;KETUA;NIK KETUA;STATUS"
 
 
-# --- samples -----------------------------------------------------------------------------------------
-
-
-def test_csv_with_bom_semicolons_and_empty_rows(tmp_path: Path) -> None:
-    """UTF-8 BOM, ';' and an empty trailing row: records keyed by the header, BOM gone, empties skipped."""
-    path = tmp_path / "a.csv"
-    path.write_bytes("\ufeffNO;NAMA\r\n1;Gerakan Pemuda\r\n;\r\n\r\n2;Forum\r\n".encode())
-    assert read_sample(path) == [{"NO": "1", "NAMA": "Gerakan Pemuda"}, {"NO": "2", "NAMA": "Forum"}]
-
-
-def test_csv_in_windows_1252_with_commas(tmp_path: Path) -> None:
-    """An old Excel export (cp1252, ',') reads with its accented letters intact."""
-    path = tmp_path / "b.csv"
-    path.write_bytes('NAMA,ALAMAT\n"Yayasan Cahaya","Jl. Kartini, Bogor – Barat"\n'.encode("cp1252"))
-    assert read_sample(path) == [{"NAMA": "Yayasan Cahaya", "ALAMAT": "Jl. Kartini, Bogor – Barat"}]
-
-
-def test_csv_duplicate_and_blank_headers(tmp_path: Path) -> None:
-    """Repeated or blank header cells get unique names, so no column silently overwrites another."""
-    path = tmp_path / "c.csv"
-    path.write_text("NAMA;NAMA;\nA;B;C\n", encoding="utf-8")
-    assert read_sample(path) == [{"NAMA": "A", "NAMA_2": "B", "column_3": "C"}]
-
-
-def test_json_shapes(tmp_path: Path) -> None:
-    """An array, a `data` page, a captured push (`body`), NDJSON and an explicit records path."""
-    cases = {
-        "a.json": ([{"id": 1}], [{"id": 1}]),
-        "b.json": ({"status": True, "data": [{"id": 2}]}, [{"id": 2}]),
-        "c.json": ({"headers": {"X-Event-Id": "e"}, "body": {"id": 3}}, [{"id": 3}]),
-        "d.json": ({"id": 4}, [{"id": 4}]),
-    }
-    for name, (document, expected) in cases.items():
-        (tmp_path / name).write_text(json.dumps(document), encoding="utf-8")
-        assert read_sample(tmp_path / name) == expected
-    (tmp_path / "e.ndjson").write_text('{"id": 5}\n\n{"id": 6}\n', encoding="utf-8")
-    assert read_sample(tmp_path / "e.ndjson") == [{"id": 5}, {"id": 6}]
-    (tmp_path / "f.json").write_text('{"hasil": {"items": [{"id": 7}]}}', encoding="utf-8")
-    assert read_sample(tmp_path / "f.json", records="hasil.items") == [{"id": 7}]
-
-
-def test_json_money_is_read_exactly(tmp_path: Path) -> None:
-    """JSON numbers with a fraction are Decimals, so Rupiah is never a float."""
-    (tmp_path / "m.json").write_text('[{"total": 1851852000.10}]', encoding="utf-8")
-    assert str(read_sample(tmp_path / "m.json")[0]["total"]) == "1851852000.10"
-
-
-def test_broken_samples_are_config_errors(tmp_path: Path) -> None:
-    """Truncated JSON, a list of scalars and a missing file are reported, not crashed on."""
-    (tmp_path / "t.json").write_text('[{"id": 1}, {"id"', encoding="utf-8")
-    (tmp_path / "s.json").write_text("[1, 2]", encoding="utf-8")
-    for path in (tmp_path / "t.json", tmp_path / "s.json", tmp_path / "nope.json"):
-        with pytest.raises(ConfigError):
-            read_sample(path)
-
-
-def test_xlsx_sample_with_title_row_gap_and_dates(tmp_path: Path) -> None:
-    """An XLSX sheet: empty rows skipped, the first filled row is the header, dates stay datetimes."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Januari"
-    sheet.append([None, None])
-    sheet.append(["NAMA ORMAS", "TGL TERBIT"])
-    sheet.append(["Gerakan Pemuda", datetime(2021, 6, 12)])
-    other = book.create_sheet("Februari")
-    other.append(["NAMA ORMAS"])
-    other.append(["Forum Nelayan"])
-    book.save(tmp_path / "r.xlsx")
-    assert read_sample(tmp_path / "r.xlsx") == [
-        {"NAMA ORMAS": "Gerakan Pemuda", "TGL TERBIT": datetime(2021, 6, 12)}
-    ]
-    assert read_sample(tmp_path / "r.xlsx", sheet="Februari") == [{"NAMA ORMAS": "Forum Nelayan"}]
-    with pytest.raises(ConfigError, match="no sheet"):
-        read_sample(tmp_path / "r.xlsx", sheet="Maret")
-
-
 # --- simpul mapping test -------------------------------------------------------------------------------
 
 ORMAS_TOML = """
@@ -126,6 +44,8 @@ kind = "file_drop"
 schema = "ormas_registration"
 system = "ormas-bogor"
 office = "32.01"
+[sources.config]
+path = "/srv/simpul/inbox/ormas"
 [sources.mapping]
 version = "t/1"
 id = "no_skt_sk_ahu"
@@ -161,13 +81,15 @@ GOOD = f"1;Gerakan Pemuda;01-00-00/0123/VI/2021;12-06-2021;5 Tahun;Cibinong;H. D
 BAD = f"2;Budi Santoso Foundation;{TEST_NIK};31-02-2023;lama;Kota Antah;Budi Santoso;{TEST_NIK[:-1]};TIDUR"
 
 
-def test_mapping_test_prints_valid_records_masked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A good row: "valid against ormas_registration@1.0.0", payload shown with PII masked, exit 0."""
+def test_mapping_test_prints_records_as_stored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A good row: "valid against ormas_registration@1.0.0", the payload as the warehouse stores it (the NIK
+    as its token, not "***" and not in clear), the id the mapping gives, exit 0."""
     code = main(write_case(tmp_path, [GOOD]))
     out = capsys.readouterr().out
     assert code == 0 and "valid against ormas_registration@1.0.0" in out
-    assert '"nik_token": "***"' in out and '"kode_wilayah": "32.01.01"' in out
-    assert TEST_NIK not in out and "nik1_" not in out and "H. Dedi" not in out
+    assert re.search(r'"nik_token": "nik1_[0-9a-f]+"', out) and '"kode_wilayah": "32.01.01"' in out
+    assert "***" not in out and TEST_NIK not in out
+    assert "record 1: id 01-00-00/0123/VI/2021, revision 1" in out
 
 
 def test_mapping_test_lists_mapping_then_schema_issues(
@@ -501,3 +423,16 @@ async def test_contract_catches_unordered_and_non_idempotent_sinks() -> None:
     assert "redelivery: statuses ['applied', 'applied'], expected ['duplicate', 'duplicate']" in str(
         caught.value
     )
+
+
+def test_adapters_show_prints_long_defaults_in_full(capsys: pytest.CaptureFixture[str]) -> None:
+    """file_drop's footer patterns: no "..." anywhere, every default pattern printed as a TOML list item,
+    the *_extra options documented."""
+    from adapters.file_drop.config import SIGNATURE_PATTERNS, TOTAL_PATTERNS
+
+    assert main(["adapters", "show", "file_drop"]) == 0
+    out = capsys.readouterr().out
+    assert "..." not in out and "defaults in full" in out
+    for pattern in [*SIGNATURE_PATTERNS, *TOTAL_PATTERNS]:
+        assert f"    {json.dumps(pattern)}," in out
+    assert re.search(r"^signature_patterns_extra\s+list\[str\]\s+\[\]\s+optional\s+More signature", out, re.M)

@@ -109,7 +109,7 @@ def _runner(source: AmqpSource, node: Node) -> SourceRunner:
 def test_one_record_per_message_with_identity_from_paths(tmp_path: Path) -> None:
     """id from event_id, revision from versi, the laporan object handed to the mapping."""
     event = early_warning_event(3, versi=2)
-    (record,) = records_from(orjson.dumps(event), _config(), _context(tmp_path), "m1")
+    (record,) = records_from(orjson.dumps(event), _config(), _context(tmp_path).record, "m1")
     assert record.source_record_id == event["event_id"] and record.revision == 2
     assert record.raw == event["laporan"] and record.op == "upsert" and record.correlation_id == "m1"
 
@@ -118,9 +118,9 @@ def test_an_array_or_a_records_path_gives_several_records(tmp_path: Path) -> Non
     """A JSON array, or an array under records_path, yields one record per element, in order."""
     events = [early_warning_event(i) for i in range(3)]
     context = _context(tmp_path)
-    direct = records_from(orjson.dumps(events), _config(), context)
+    direct = records_from(orjson.dumps(events), _config(), context.record)
     nested = records_from(
-        orjson.dumps({"data": {"items": events}}), _config(records_path="data.items"), context
+        orjson.dumps({"data": {"items": events}}), _config(records_path="data.items"), context.record
     )
     assert [r.source_record_id for r in direct] == [e["event_id"] for e in events]
     assert [r.source_record_id for r in nested] == [e["event_id"] for e in events]
@@ -130,7 +130,7 @@ def test_withdraw_op_and_timestamp_revisions(tmp_path: Path) -> None:
     """op_path values in withdraw_values mark a withdrawal; an ISO timestamp revision becomes epoch ms."""
     event = early_warning_event(1) | {"event": "dihapus", "diubah": "2024-02-10T21:14:03+08:00"}
     config = _config(op_path="event", revision_path="diubah")
-    (record,) = records_from(orjson.dumps(event), config, _context(tmp_path))
+    (record,) = records_from(orjson.dumps(event), config, _context(tmp_path).record)
     assert record.op == "withdraw" and record.revision == 1707570843000
     assert revision_of("7") == 7 and revision_of(True) is None and revision_of("kemarin") is None
 
@@ -138,12 +138,12 @@ def test_withdraw_op_and_timestamp_revisions(tmp_path: Path) -> None:
 def test_unreadable_bodies_become_records_that_the_mapping_refuses(tmp_path: Path) -> None:
     """Non-JSON, an empty array and a non-object item each become a record without identity, not a drop."""
     context = _context(tmp_path)
-    (not_json,) = records_from(b"<xml/>", _config(), context)
+    (not_json,) = records_from(b"<xml/>", _config(), context.record)
     assert "not JSON" in not_json.raw["_unreadable"] and not_json.original == b"<xml/>"
     assert not_json.source_record_id is None
-    (empty,) = records_from(b"[]", _config(), context)
+    (empty,) = records_from(b"[]", _config(), context.record)
     assert "empty" in empty.raw["_unreadable"]
-    good, bad = records_from(orjson.dumps([early_warning_event(1), 42]), _config(), context)
+    good, bad = records_from(orjson.dumps([early_warning_event(1), 42]), _config(), context.record)
     assert good.source_record_id and "item 1" in bad.raw["_unreadable"]
 
 

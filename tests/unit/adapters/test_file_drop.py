@@ -200,13 +200,13 @@ def test_required_columns_make_detection_strict() -> None:
 
 
 def test_header_normalisation_duplicates_and_unnamed_columns() -> None:
-    """Names become snake_case ASCII; repeats get _2; an unnamed column with data is kolom_<n>."""
+    """Names become snake_case ASCII; repeats get _2; an unnamed column with data is column_<n>."""
     assert normalise("NO. SKT/SK AHU") == "no_skt_sk_ahu"
     assert normalise("  Kerugian (Rp)\n") == "kerugian_rp"
     assert normalise("Tanggal Ke-giatan °") == "tanggal_ke_giatan"
     lines = ["NO;NAMA;NAMA;;STATUS;", "1;A;B;catatan;AKTIF;", "2;C;D;;AKTIF;"]
     (table,) = parse(csv_bytes(lines)).tables
-    assert table.columns == ["no", "nama", "nama_2", "kolom_4", "status"]
+    assert table.columns == ["no", "nama", "nama_2", "column_4", "status"]
 
 
 # --- where data ends ---------------------------------------------------------------------------------

@@ -265,10 +265,12 @@ async def test_raw_values_are_exact_and_aware(tmp_path: Path, fake_db: FakeDb) -
 
 
 async def test_null_updated_at_is_read_not_lost(tmp_path: Path, fake_db: FakeDb) -> None:
-    """A row with no stamp at all (legacy data) is read on the first pass."""
+    """A row with no stamp at all (legacy data) is read on the first pass, with revision 0: the query's
+    epoch fallback read in WIB lies before 1970, and a negative revision is refused by every mapping."""
     fake_db.rows = [_row(9, None)]
     (page,) = await _poll(SqlPollSource(cfg(), _ctx(tmp_path)))
-    assert page[0].source_record_id == "9" and page[0].revision == micros(datetime(1970, 1, 1, tzinfo=WIB))
+    assert micros(datetime(1970, 1, 1, tzinfo=WIB)) < 0
+    assert page[0].source_record_id == "9" and page[0].revision == 0 and page[0].reported_at is None
 
 
 async def test_revision_column_is_used_when_configured(tmp_path: Path, fake_db: FakeDb) -> None:

@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -16,13 +17,13 @@ import pytest
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.adapters import registry
 from hub.kit.config_file import load_config, source_entry
-from hub.kit.samples import read_sample
+from hub.kit.mapping_test import read_with_adapter
 from hub.node import Node
 from hub.testing.fakes import fake_source_plugin
 from hub.transport.management import ManagementClient, ManagementError
 from schemas.envelope import make_record_key
 from tests.helpers import node_settings, until
-from tests.unit.mapping.test_examples import EXAMPLES, ROOT
+from tests.unit.mapping.test_examples import EXAMPLES, PROPOSED, ROOT
 
 pytestmark = pytest.mark.broker
 MANAGEMENT_URL = os.environ.get("SIMPUL_TEST_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
@@ -46,18 +47,27 @@ async def amqp_url() -> AsyncIterator[str]:
                 await api.delete_vhost(vhost)
 
 
-async def test_every_example_reaches_the_warehouse_through_rabbitmq(tmp_path: Path, amqp_url: str) -> None:
-    """9 sample records from 4 sources: each confirmed, applied once, ids and revisions from the mappings."""
-    registry.register(fake_source_plugin)
+def _served(
+    examples: list[tuple[str, str, Path, int]], adapter_identity: bool
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """A fake source per example serving the records its adapter reads from the sample, and the expected
+    count per schema. ``adapter_identity``: the adapter's ids and revisions, else row numbers and 1 (the
+    mapping decides identity where it can)."""
     sources, expected = [], {}
-    for config, name, sample, count in EXAMPLES:
+    for config, name, sample, count in examples:
         if not sample.exists():
             pytest.skip(f"shared sample {sample} not on this machine")
         entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
-        rows = read_sample(sample)
-        assert len(rows) == count
-        # The source serves the sample rows; the mapping (not the source) decides identity where it can.
-        items = [{"id": f"row-{n}", "revision": 1, "data": row} for n, row in enumerate(rows, start=1)]
+        records = read_with_adapter(entry, sample).records
+        assert len(records) == count
+        items = [
+            {
+                "id": (r.source_record_id if adapter_identity else None) or f"row-{n}",
+                "revision": (r.revision if adapter_identity else None) or 1,
+                "data": r.raw,
+            }
+            for n, r in enumerate(records, start=1)
+        ]
         sources.append(
             {
                 "name": entry.name,
@@ -69,7 +79,16 @@ async def test_every_example_reaches_the_warehouse_through_rabbitmq(tmp_path: Pa
                 "mapping": entry.mapping,
             }
         )
-        expected[entry.schema_name] = count
+        expected[entry.schema_name] = expected.get(entry.schema_name, 0) + count
+    return sources, expected
+
+
+@contextlib.asynccontextmanager
+async def _applied(
+    tmp_path: Path, amqp_url: str, sources: list[dict[str, Any]], expected: dict[str, int]
+) -> AsyncIterator[Any]:
+    """A node on the broker with these sources, once every record is applied and every source finished
+    with nothing quarantined: its warehouse store."""
     settings = node_settings(
         tmp_path, broker={"url": amqp_url, "management_url": MANAGEMENT_URL}, sources=sources
     )
@@ -80,6 +99,14 @@ async def test_every_example_reaches_the_warehouse_through_rabbitmq(tmp_path: Pa
         await until(lambda: all(store.count(s) == n for s, n in expected.items()), timeout=30)
         await until(lambda: all(r.state == "stopped" for r in node.runners), timeout=10)
         assert node.quarantine_store.count() == 0
+        yield store
+
+
+async def test_every_example_reaches_the_warehouse_through_rabbitmq(tmp_path: Path, amqp_url: str) -> None:
+    """9 sample records from 4 sources: each confirmed, applied once, ids and revisions from the mappings."""
+    registry.register(fake_source_plugin)
+    sources, expected = _served(EXAMPLES, adapter_identity=False)
+    async with _applied(tmp_path, amqp_url, sources, expected) as store:
         assert sum(store.delivery_counts().values()) == sum(expected.values())
         conflict = store.get(make_record_key("conflict_incident", "sitimdu-bogor", "118"))
         assert conflict is not None and conflict["payload"]["kode_wilayah"] == "32.01.07.2011"
@@ -93,3 +120,24 @@ async def test_every_example_reaches_the_warehouse_through_rabbitmq(tmp_path: Pa
             make_record_key("early_warning", "sidini-banggai", "c1f0a9e2-7c1b-4e55-9a61-2f0d2b7f9a10")
         )
         assert warning is not None and warning["envelope"]["source"]["office"] == "72.01"
+
+
+async def test_proposed_examples_reach_the_warehouse_through_rabbitmq(tmp_path: Path, amqp_url: str) -> None:
+    """The seven configs made with `mapping propose` from tests/fixtures/raw: each sample, read by its
+    adapter (ids and revisions as the adapter gives them), mapped inside a node, published with confirms
+    and applied once; nothing quarantined."""
+    registry.register(fake_source_plugin)
+    # (the second poll of the REST app is left out: see test_examples, conflicts by design)
+    proposed = [p for p in PROPOSED if "page2" not in p[2].name]
+    sources, expected = _served(proposed, adapter_identity=True)
+    async with _applied(tmp_path, amqp_url, sources, expected) as store:
+        assert sum(store.delivery_counts().values()) == sum(expected.values()) == 24
+        permit = store.get(
+            make_record_key("research_permit", "soap-izin-penelitian", "503/0413/DPMPTSP/2024")
+        )
+        assert permit is not None and permit["payload"]["pemohon"]["paspor_token"].startswith("psp1_")
+        case = store.get(
+            make_record_key("foreign_national_monitoring", "rekap-pora-papua-barat", "PORA/PB/2024/002")
+        )
+        assert case is not None and case["payload"]["kode_wilayah"] == "92.06.01"
+        assert "081234567890" not in str(case) and "[TELEPON]" in case["payload"]["uraian_kegiatan"]

@@ -1,0 +1,99 @@
+"""``soap`` reading a captured response document: the client's own parsing (``parse_envelope``,
+``find_records``, ``record_of``) and the source's own ``source_record``, so a sample maps as the node would.
+
+Without a config, the settings a proposal needs are guessed from the document: ``record_path`` is the
+element path (from the Body's child) that occurs most often and has child elements, ``id_field`` the first
+leaf whose values are present and distinct in every record, named like an id or number if one is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+from xml.etree.ElementTree import Element
+from zoneinfo import ZoneInfo
+
+from adapters.soap.config import SoapSourceConfig
+from adapters.soap.source import source_record
+from adapters.soap.xml import NotSoap, SoapFault, find_records, local, parse_envelope, record_of
+from hub.adapters.model import SampleRead
+from hub.errors import ConfigError
+from hub.model.records import SourceRecord
+
+_ID_NAME = re.compile(r"(^|_)(id|no|nomor|kode|nomer|number|noreg|registrasi)($|_)|^no[A-Z]|^id[A-Z]|Id$|No$")
+TEMPLATE = (
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
+    "<!-- TODO: the operation's request element --><tanggalMulai>{start}</tanggalMulai>"
+    "<tanggalSelesai>{last}</tanggalSelesai></soapenv:Body></soapenv:Envelope>"
+)
+
+
+def _paths(element: Element, prefix: str, found: Counter[str]) -> None:
+    for child in element:
+        path = f"{prefix}/{local(child.tag)}" if prefix else local(child.tag)
+        if len(child):
+            found[path] += 1
+            _paths(child, path, found)
+
+
+def guess_record_path(body: Element) -> str | None:
+    """The most frequent element path with children (ties: the shallower one)."""
+    found: Counter[str] = Counter()
+    _paths(body, "", found)
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1], kv[0].count("/")))
+    # A path of one step is the response element itself: records sit below it.
+    deeper = [p for p, _ in ranked if "/" in p]
+    return deeper[0] if deeper else (ranked[0][0] if ranked else None)
+
+
+def guess_id(raws: list[dict[str, Any]]) -> str | None:
+    """A leaf key present and distinct in every record, preferring id-like names."""
+    if not raws:
+        return None
+    candidates = []
+    for key in raws[0]:
+        values = [r.get(key) for r in raws]
+        if all(isinstance(v, str) and v for v in values) and len(set(values)) == len(values):
+            candidates.append(key)
+    named = [k for k in candidates if _ID_NAME.search(k.rsplit("/", 1)[-1].lstrip("@"))]
+    chosen = named or candidates
+    return chosen[0] if chosen else None
+
+
+def read_sample(
+    config: SoapSourceConfig | None, data: bytes, *, name: str, make: Callable[..., SourceRecord]
+) -> SampleRead:
+    """The records of a captured SOAP response as the source would offer them."""
+    try:
+        body, version = parse_envelope(data)
+    except SoapFault as fault:
+        raise ConfigError(f"the sample is a SOAP fault ({fault.code}), not a response with records") from None
+    except NotSoap as exc:
+        raise ConfigError(f"soap cannot read the sample: {exc}", key=name) from None
+    settings: dict[str, Any] = {}
+    if config is None:
+        record_path = guess_record_path(body)
+        if record_path is None:
+            raise ConfigError("no repeated record element in the SOAP body; give record_path", key=name)
+        first = [record_of(e) for e in find_records(body, record_path.split("/")) or []]
+        settings = {
+            "url": "http://TODO.example.invalid/ws",
+            "soap_version": version,
+            "envelope_template": TEMPLATE,
+            "record_path": record_path,
+            "id_field": guess_id(first) or "TODO",
+            "start_date": (date.today() - timedelta(days=30)).isoformat(),
+        }
+        config = SoapSourceConfig.model_validate(settings)
+    else:
+        settings = config.model_dump(mode="json", exclude_defaults=True)
+    elements = find_records(body, config.record_steps)
+    if elements is None:
+        raise ConfigError(f"the response has no <{config.record_steps[0]}> element; check record_path")
+    zone = ZoneInfo(config.timezone)
+    records = [source_record(record_of(e, config.list_fields), config, zone, make) for e in elements]
+    notes = [f"SOAP {version}; {len(records)} record element(s) at {config.record_path}"]
+    return SampleRead(records, [], settings, notes)
