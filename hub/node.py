@@ -34,6 +34,7 @@ from hub.feeds.replay_jobs import ReplayJobs, amqp_replay_transports
 from hub.http.admin import AdminApi
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
+from hub.http.server import JsonErrorRunner
 from hub.http.status_page import status_page_routes
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.publisher import BatchingPublisher
@@ -295,7 +296,9 @@ class Node:
             before_scrape_async=self._refresh_scrape_metrics,
             catalog=CatalogApi(self.settings, self.topology),
         )
-        self._runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
+        self._runner = JsonErrorRunner(
+            app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, h.host, h.port, ssl_context=_tls_context(h.tls_cert, h.tls_key))
         await site.start()

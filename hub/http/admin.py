@@ -21,7 +21,8 @@ from hub.admin.config_check import check_config_text
 from hub.admin.redrive import Redriver
 from hub.errors import NotFound, RequestError
 from hub.feeds.replay_jobs import ReplayJobs
-from hub.http.responses import json_response, problem
+from hub.http.responses import json_response, problem, read_json_object
+from hub.ingest.validation import mask_name
 from hub.quarantine.entry import QuarantineEntry
 from hub.quarantine.store import BULK_LIMIT, STATUSES, QuarantineStore
 from hub.settings import AdminToken
@@ -133,7 +134,7 @@ class AdminApi:
         name, action = request.match_info["name"], request.match_info["action"]
         runner = next((r for r in self._runners() if r.name == name), None)
         if runner is None:
-            return problem(404, "not_found", f"no source adapter named {name!r}")
+            return problem(404, "not_found", f"no source adapter named {mask_name(name)!r}")
         if action == "pause":
             runner.pause()
         elif action == "resume":
@@ -184,8 +185,8 @@ class AdminApi:
     async def quarantine_redrive(self, request: web.Request) -> web.Response:
         who = self._caller(request, "act")
         entry_id = request.match_info["entry_id"]
-        body = await request.json() if request.can_read_body else {}
-        replacement = body.get("replacement") if isinstance(body, dict) else None
+        body = await read_json_object(request, required=False)
+        replacement = body.get("replacement")
         try:
             outcome = await self._redriver.redrive(entry_id, replacement)
         except RequestError as exc:
@@ -211,8 +212,7 @@ class AdminApi:
 
     async def quarantine_bulk_redrive(self, request: web.Request) -> web.Response:
         who = self._caller(request, "act")
-        body = await request.json() if request.can_read_body else {}
-        filters = _filters(body if isinstance(body, dict) else {})
+        filters = _filters(await read_json_object(request, required=False))
         filters["status"] = "open"
         entries = self._store.list(**filters, limit=BULK_LIMIT)
         counts: dict[str, int] = {}
@@ -278,9 +278,7 @@ class AdminApi:
         202 with the job, which runs in the background; act role, audited."""
         who = self._caller(request, "act")
         jobs = self._replay_jobs()
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise RequestError("the body is a JSON object")
+        body = await read_json_object(request, required=True)
         try:
             job = jobs.start(body, who.name)
         except RequestError as exc:
