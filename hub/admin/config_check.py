@@ -49,6 +49,8 @@ class ConfigReport:
 
 def check_config_text(text: str) -> ConfigReport:
     """Parse and validate ``text``: TOML syntax, every setting, every adapter config and mapping."""
+    if not text.strip():
+        return ConfigReport([{"loc": "$", "message": "the config is empty; a node needs at least `node`"}])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

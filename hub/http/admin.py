@@ -73,7 +73,8 @@ class AdminApi:
             web.post("/v1/admin/adapters/{name}/{action}", self.adapter_action),
             web.get("/v1/admin/quarantine", self.quarantine_list),
             web.post("/v1/admin/quarantine/redrive", self.quarantine_bulk_redrive),
-            web.get("/v1/admin/quarantine/{entry_id}", self.quarantine_show),
+            # Not "redrive": that path is the bulk redrive (POST only), never an entry to show.
+            web.get("/v1/admin/quarantine/{entry_id:(?!redrive$)[^/]+}", self.quarantine_show),
             web.get("/v1/admin/quarantine/{entry_id}/original", self.quarantine_original),
             web.post("/v1/admin/quarantine/{entry_id}/redrive", self.quarantine_redrive),
             web.post("/v1/admin/quarantine/{entry_id}/discard", self.quarantine_discard),
@@ -244,7 +245,9 @@ class AdminApi:
         if self._lineage is None or len(message_id) > 100:
             return problem(404, "not_found", "no lineage for this message id")
         view = await self._lineage(message_id)
-        return json_response(view, status=200 if view["found"] else 404)
+        if not view["found"]:
+            return problem(404, "not_found", "no sink applied this record and it is not in quarantine")
+        return json_response(view)
 
     async def config_validate(self, request: web.Request) -> web.Response:
         """Check a TOML config (the body) as ``simpul check-config`` does: 200 with a summary, or 400
@@ -252,7 +255,7 @@ class AdminApi:
         checked which node's config, and the verdict; never the text, which may hold secrets)."""
         who = self._caller(request, "read")
         try:
-            text = (await request.read()).decode("utf-8")
+            text = (await request.read()).decode("utf-8") if request.can_read_body else ""
         except UnicodeDecodeError:
             self._log(who, "config.validate", "-", "invalid: not UTF-8")
             return problem(400, "invalid_config", "the body is not UTF-8 text", problems=[])
@@ -336,10 +339,15 @@ def _filters(query: Any) -> dict[str, Any]:
         ("adapter", "adapter"),
         ("reason", "reason"),
     ):
-        if query.get(key):
-            filters[target] = str(query[key])
+        value = query.get(key)
+        if key in query and not isinstance(value, str):
+            raise RequestError(f"{key} must be text")
+        if value:
+            filters[target] = value
     for key in ("since", "until"):
-        if query.get(key):
+        if key in query:  # present but empty is malformed, not absent
+            if not isinstance(query[key], str):
+                raise RequestError(f"{key} must be an ISO 8601 time with an offset")
             try:
                 filters[key] = datetime.fromisoformat(str(query[key]))
             except ValueError:
