@@ -9,4 +9,4 @@ bash ops/scripts/install-validators.sh
 bash ops/scripts/install-ops-tools.sh
 .venv/bin/ruff check hub adapters schemas tests bench tools
 .venv/bin/mypy
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q --durations=15 "$@"

@@ -17,10 +17,9 @@ from hub.kit.samples import read_sample
 from hub.model.records import SourceRecord
 from hub.node import Node
 from schemas.envelope import SourceIdentity, make_record_key
-from tests.helpers import until
+from tests.helpers import SAMPLES, until
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = Path("/work/shared/samples")
 EXAMPLES = [
     ("sitimdu_conflict.toml", "sitimdu-bogor", SAMPLES / "rest_conflict_api.json", 2),
     ("ormas_register.toml", "ormas-bogor", SAMPLES / "ormas_register.csv", 3),
@@ -34,19 +33,13 @@ SECRETS = [
 ]
 
 
-def sample_path(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"shared sample {path} not on this machine")
-    return path
-
-
 @pytest.mark.parametrize(("config", "name", "sample", "count"), EXAMPLES)
 def test_mapping_test_passes_on_the_sample(
     config: str, name: str, sample: Path, count: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`simpul mapping test` maps and validates every sample record, exit 0, no personal data printed."""
     args = ["mapping", "test", "--config", str(ROOT / "ops/examples" / config), "--adapter", name]
-    code = main([*args, "--sample", str(sample_path(sample))])
+    code = main([*args, "--sample", str(sample)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert len(re.findall(r"valid against \w+@\d", out)) == count
@@ -58,7 +51,7 @@ def test_mapping_test_passes_on_the_sample(
 async def _through_node(node: Node, config: str, name: str, sample: Path) -> tuple[SqliteSink, list[Any]]:
     entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
     identity = SourceIdentity(system=entry.system, office=entry.office, adapter=entry.name)
-    rows = read_sample(sample_path(sample))
+    rows = read_sample(sample)
     records = [
         SourceRecord(entry.schema_name, row, identity, source_record_id=f"row-{n}", revision=1)
         for n, row in enumerate(rows, start=1)
@@ -132,7 +125,7 @@ async def test_ormas_mapping_with_the_file_drop_adapter(tmp_path: Path) -> None:
     file_drop = pytest.importorskip("adapters.file_drop")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    shutil.copy(sample_path(EXAMPLES[1][2]), inbox / "ormas_register.csv")
+    shutil.copy(EXAMPLES[1][2], inbox / "ormas_register.csv")
     old = time.time() - 60
     os.utime(inbox / "ormas_register.csv", (old, old))  # settled: not being copied any more
     entry = tomllib.loads((ROOT / "ops/examples/ormas_register.toml").read_text(encoding="utf-8"))["sources"][
