@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
         help="flow: sources -> pusat; levels: kab/kota -> provinsi -> pusat with a link cut (default both)",
     )
     demo.add_argument("--level-records", type=int, default=200, help="ormas records per kab/kota office")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary state folders and the vhosts for inspection (removed by default)",
+    )
 
     check = sub.add_parser("check-config", help="validate a config file without starting anything")
     check.add_argument("file", type=Path, help="the node's TOML config file")
@@ -235,6 +240,7 @@ def _demo(args: argparse.Namespace) -> int:
                     vhost=args.vhost,
                     only=args.only,
                     source_records=args.source_records,
+                    keep=args.keep,
                 )
             )
         )
@@ -248,6 +254,7 @@ def _demo(args: argparse.Namespace) -> int:
                     management_url=args.management_url,
                     per_office=args.level_records,
                     timeout=args.timeout,
+                    keep=args.keep,
                 )
             )
         )
