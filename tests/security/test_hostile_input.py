@@ -55,12 +55,8 @@ async def stream_node(tmp_path: Path) -> AsyncIterator[Node]:
     """A memory node configured with a feed stream, so ``/v1/admin/replays`` reads its body (a replay
     itself needs the broker; refused bodies never get that far)."""
     settings = node_settings(tmp_path, feed={"stream": True})
-    node = Node(settings, transport=MemoryTransport(topology_for(settings)))
-    await node.start()
-    try:
+    async with Node(settings, transport=MemoryTransport(topology_for(settings))) as node:
         yield node
-    finally:
-        await node.stop()
 
 
 @pytest.mark.parametrize("body", [b"", b"{not json", b"[1, 2", b"\xff\xfe", b"null", b"[]", b'"text"'])
