@@ -284,7 +284,12 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                 "413": _problem("Body too large"),
                 "415": _problem("Unsupported content type"),
                 "422": _problem(
-                    "Some records are invalid; none was accepted (on_invalid=reject)", headers=_DEPRECATION
+                    "Some records are invalid, none was accepted (on_invalid=reject): a field breaks its "
+                    "schema, the kode wilayah is unknown or of the wrong level, the record lies outside the "
+                    "API key's office (rule region_outside_office), or text holds U+0000 (rule "
+                    "unstorable_text). Such records may fit the JSON Schema: these rules need the region "
+                    "reference",
+                    headers=_DEPRECATION,
                 ),
                 "429": _problem(
                     "This office is over its request rate (trust.ingest_rate_per_s)", headers=_RETRY_AFTER
