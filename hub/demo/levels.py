@@ -227,13 +227,13 @@ async def run_levels_demo(
         if not keep:
             shutil.rmtree(state, ignore_errors=True)
             await drop_vhosts(nodes)
-    print(render_report(report, nodes))
     names = ", ".join(f"'{n.vhost}'" for n in nodes)
-    print(
+    print(  # before the summary, whose last line is the verdict
         f"kept: the state folder {state} and the vhosts {names}"
         if keep
         else f"removed: the state folder {state} and the vhosts {names} (--keep keeps them)"
     )
+    print(render_report(report, nodes))
     return 0 if report.ok else 1
 
 

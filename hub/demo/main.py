@@ -97,22 +97,26 @@ async def run_demo(
         for kind in kinds
     ]
     try:
-        running, skipped = await _prepare(sources)
-        report = await _run(running, _settings(running, state, broker_url, management_url, vhost), timeout)
-    finally:
-        for source in sources:
-            await source.close()
+        try:
+            running, skipped = await _prepare(sources)
+            settings = _settings(running, state, broker_url, management_url, vhost)
+            report = await _run(running, settings, timeout)
+        finally:
+            for source in sources:
+                await source.close()
+        for figures in report.kinds:  # notes again: closing tells more (e.g. the SQL schema dropped)
+            figures.notes = next(s for s in running if s.kind == figures.kind).notes()
+    finally:  # after the notes, which may count files in the state folder
         if not keep:
             await _clean_up(state, management_url, vhost)
-    for figures in report.kinds:  # notes again: closing tells more (e.g. the SQL schema dropped)
-        figures.notes = next(s for s in running if s.kind == figures.kind).notes()
     report.kinds = sorted(report.kinds + skipped, key=lambda k: KINDS.index(k.kind))
     report.elapsed_s, report.vhost = time.monotonic() - started, vhost
+    report.left = (
+        f"kept: the state folder {state} and the vhost '{vhost}'"
+        if keep
+        else f"removed: the state folder {state} and the vhost '{vhost}' (--keep keeps them)"
+    )
     print(render(report))
-    if keep:
-        print(f"kept: the state folder {state} and the vhost '{vhost}'")
-    else:
-        print(f"removed: the state folder {state} and the vhost '{vhost}' (--keep keeps them)")
     return 0 if report.ok else 1
 
 

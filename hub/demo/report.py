@@ -50,6 +50,7 @@ class Report:
     reasons: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
     vhost: str = ""
+    left: str = ""  # what the run left behind (kept or removed), said before the verdict
 
     @property
     def ok(self) -> bool:
@@ -118,6 +119,7 @@ def render(r: Report) -> str:
         "",
         *explain(r),
         "",
+        *([f"  {r.left}", ""] if r.left else []),
         _verdict(r),
     ]
     return "\n".join(lines)
