@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from schemathesis.config import SchemathesisConfig
 from hub.catalog.openapi import openapi_document
 from hub.node import Node
 from hub.transport.factory import topology_for
+from hub.transport.management import ManagementClient
 from hub.transport.memory import MemoryTransport
 from tests.helpers import KEY_BOGOR, TOKEN_ACT, node_settings
+from tests.integration.conftest import AMQP_BASE, MANAGEMENT_URL
 
 FEED_TOKEN = "tok-contract"
 EXAMPLES = 6  # per operation and phase: enough to cover each documented answer, cheap on 2 cores
@@ -30,11 +33,15 @@ SEED = 1616
 
 class LiveNode:
     """A node serving HTTP from its own event loop in a background thread (schemathesis calls are
-    blocking)."""
+    blocking). Its records flow over the in-memory transport; replays the admin API starts (they always
+    use the broker) go to a vhost of the real broker made for this run and deleted after it, never to the
+    machine's default vhost."""
 
     def __init__(self, tmp: Path) -> None:
+        self.vhost = f"simpul-contract-{uuid.uuid4().hex[:8]}"
         self.settings = node_settings(
             tmp,
+            broker={"url": f"{AMQP_BASE}/{self.vhost}", "management_url": MANAGEMENT_URL},
             feeds={"consumers": {FEED_TOKEN: {"name": "contract-app", "clearance": "RAHASIA"}}},
             completeness={
                 "obligations": [{"schema": "early_warning", "level": "kabkota", "period": "quarter"}]
@@ -47,14 +54,29 @@ class LiveNode:
 
     def __enter__(self) -> LiveNode:
         self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.node.start(), self.loop).result(30)
+        self._call(self._vhost(create=True))
+        self._call(self.node.start())
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.node.stop(), self.loop).result(30)
+        try:
+            self._call(self.node.stop())
+        finally:
+            self._call(self._vhost(create=False))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+    def _call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
+
+    async def _vhost(self, *, create: bool) -> None:
+        async with ManagementClient(MANAGEMENT_URL) as api:
+            if create:
+                await api.create_vhost(self.vhost, description="simpul contract test (deleted after it)")
+                await api.set_permissions(self.vhost, "guest")
+            else:
+                await api.delete_vhost(self.vhost)
 
     @property
     def base_url(self) -> str:

@@ -54,7 +54,10 @@ async def raw_exchange(node: Node, request: bytes) -> tuple[int, dict[str, str],
 async def stream_node(tmp_path: Path) -> AsyncIterator[Node]:
     """A memory node configured with a feed stream, so ``/v1/admin/replays`` reads its body (a replay
     itself needs the broker; refused bodies never get that far)."""
-    settings = node_settings(tmp_path, feed={"stream": True})
+    # Nothing listens on port 1: a replay started by mistake fails instead of reaching a real broker.
+    settings = node_settings(
+        tmp_path, feed={"stream": True}, broker={"url": "amqp://guest:guest@127.0.0.1:1/"}
+    )
     async with Node(settings, transport=MemoryTransport(topology_for(settings))) as node:
         yield node
 
