@@ -26,6 +26,7 @@ from hub.transport.memory import MemoryTransport
 from tests.helpers import KEY_BOGOR, TOKEN_ACT, node_settings
 from tests.integration.conftest import AMQP_BASE, MANAGEMENT_URL
 
+pytestmark = pytest.mark.broker  # replays started through the admin API need a (fresh) vhost
 FEED_TOKEN = "tok-contract"
 EXAMPLES = 6  # per operation and phase: enough to cover each documented answer, cheap on 2 cores
 SEED = 1616
