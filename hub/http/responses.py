@@ -6,12 +6,14 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+import structlog
 from aiohttp import web
 
 from hub.errors import RequestError
 from schemas.pii import redact_text
 
 MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
+log = structlog.get_logger(__name__)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -75,7 +77,10 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     """Turn aiohttp's own HTTP errors (404, 405, 413 ...) and ``RequestError`` into JSON problem bodies.
     The exception's own headers (``Allow`` of a 405, ``Retry-After``) are kept."""
     try:
-        response: web.StreamResponse = await handler(request)
+        response = await handler(request)
+        if not isinstance(response, web.StreamResponse):  # a handler's bug, not the caller's
+            log.error("http_handler_returned_no_response", got=type(response).__name__)
+            return problem(500, "internal_server_error", "the node failed to answer this request")
         return response
     except web.HTTPRequestEntityTooLarge:
         limit = request.app.get(MAX_BODY_KEY)

@@ -56,6 +56,13 @@ class JsonErrorHandler(RequestHandler):
         answer.force_close()
         return answer
 
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        """aiohttp's other error logs (an exception outside a handler, a handler returning nothing): into
+        the structured, redacting log instead of a stdlib traceback."""
+        what = str(args[0]) if args else "error"
+        exc = kw.get("exc_info")
+        log.error("http_server_error", what=safe_message(what), exc_info=exc if exc is not None else True)
+
 
 class JsonErrorServer(web.Server):
     """``web.Server`` whose connections use ``JsonErrorHandler``."""

@@ -280,3 +280,44 @@ async def test_expect_continue_over_the_limit_is_refused_before_the_body(memory_
     assert b"connection: close" in first.lower()
     assert body["error"] == "body_too_large"
     assert central(memory_node) == []
+
+
+async def test_other_server_errors_are_logged_structured(
+    capsys: pytest.CaptureFixture[str], caplog: Any
+) -> None:
+    """A handler that returns nothing (behind our middleware, as every node route is): a JSON 500 and a
+    structured log line; aiohttp's own error log lines go through structlog, redacted."""
+    from aiohttp import web
+
+    from hub.http.responses import error_middleware
+    from hub.http.server import JsonErrorHandler, JsonErrorRunner
+
+    async def forgetful(_request: web.Request) -> Any:
+        return None
+
+    app = web.Application(middlewares=[error_middleware])
+    app.router.add_get("/x/{anything}", forgetful)
+    runner = JsonErrorRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    configure_logging("info", "json")
+    try:
+        capsys.readouterr()
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/x/{NIK}") as resp:
+            status, body = resp.status, await resp.read()
+        JsonErrorHandler.log_exception(
+            None,  # type: ignore[arg-type]
+            f"Error handling request from {NIK}",
+            exc_info=RuntimeError(f"broken at {NIK}"),
+        )
+        err = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+        await runner.cleanup()
+    assert_problem(status, orjson.loads(body), 500)
+    events = [orjson.loads(line)["event"] for line in err.splitlines() if line.strip()]
+    assert events == ["http_handler_returned_no_response", "http_server_error"], err
+    assert "RuntimeError" in err and not SIXTEEN_DIGITS.search(err)
+    assert not [r for r in caplog.records if r.name.startswith("aiohttp")]
