@@ -213,3 +213,22 @@ def test_empty_array_on_ingest_is_a_documented_400(live_node: LiveNode) -> None:
     body = openapi_document()["paths"]["/v1/records/{schema}"]["post"]["requestBody"]
     array = body["content"]["application/json"]["schema"]["oneOf"][1]
     assert array["minItems"] == 1
+
+
+@pytest.mark.parametrize(("query", "status"), [("", 422), ("?on_invalid=quarantine", 202)])
+def test_an_out_of_region_record_gets_a_documented_answer(
+    live_node: LiveNode, query: str, status: int
+) -> None:
+    """A record outside the API key's office (32.01): 422 (reject) or 202 with it quarantined, each
+    exactly as the document describes."""
+    import orjson
+
+    from tests.helpers import item
+
+    record = orjson.dumps(item("ormas_registration", "OOR-1", kode_wilayah="33.01"))
+    headers = {"Authorization": "", "X-API-Key": KEY_BOGOR, "Content-Type": "application/json"}
+    answer = _call(live_node, "POST", f"/v1/records/ormas_registration{query}", record, **headers)
+    assert answer.status_code == status
+    schema["/v1/records/{schema}"]["POST"].validate_response(answer)
+    issues = answer.json()["records" if status == 422 else "results"][0]["issues"]
+    assert [i["rule"] for i in issues] == ["region_outside_office"]

@@ -31,3 +31,10 @@ def test_the_samples_are_carried_in_the_repository() -> None:
     names = {p.name for p in SAMPLES.iterdir()}
     assert {"ormas_register.csv", "rest_conflict_api.json", "webhook_early_warning.json"} <= names
     assert SAMPLES.resolve().is_relative_to(TESTS)
+
+
+def test_the_test_command_prints_the_slowest_tests() -> None:
+    """ops/scripts/test.sh runs pytest with --durations, so a slow suite is visible in every run."""
+    script = (TESTS.parent / "ops" / "scripts" / "test.sh").read_text(encoding="utf-8")
+    pytest_line = next(line for line in script.splitlines() if "-m pytest" in line)
+    assert re.search(r"--durations=\d+", pytest_line), pytest_line
