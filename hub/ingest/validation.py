@@ -68,8 +68,9 @@ _DIGIT_RUN = re.compile(r"\d{6,}")
 
 def mask_name(name: str) -> str:
     """A name the caller chose (a key, a path segment) made safe to echo, as values are: NIK-like and
-    phone-like numbers redacted, any other run of six or more digits replaced by ``[ANGKA]``, control
-    characters dropped, cut to ``NAME_CAP`` characters. Names the schemas define pass unchanged."""
+    phone-like numbers redacted, any other run of six or more digits replaced by ``[ANGKA]``, characters
+    that do not print (control bytes, NUL, surrogates) shown as ``?``, cut to ``NAME_CAP`` characters.
+    Names the schemas define pass unchanged."""
     if name.isidentifier() and len(name) <= NAME_CAP and not any(c.isdigit() for c in name):
         return name  # the common case (a schema's own field name), without a regex
     masked = _DIGIT_RUN.sub("[ANGKA]", redact_text(name))
