@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
@@ -288,3 +289,35 @@ async def test_form_export_into_the_warehouse_skips_the_test_row(memory_node: No
         }
     ]
     assert "tingkat" in night["payload"]
+
+
+async def test_lineage_of_a_stored_record_shows_its_notes(memory_node: Node) -> None:
+    """The warehouse's lineage record (``trace_json``, shared by the SQLite and PostgreSQL sinks) keeps
+    the envelope's notes as stored, so `simpul lineage` says why waktu_kejadian is unknown; a record
+    without notes has no notes key (its trace bytes are unchanged)."""
+    from adapters.postgres_sink.rows import prepare as postgres_row
+    from hub.admin.lineage import lineage_lines, trace_record
+    from schemas.envelope import Envelope
+
+    config, name = "form_deteksi_dini_banggai.toml", "form-deteksi-dini"
+    sink, published = await _through_node(memory_node, config, name, RAW / "form_deteksi_dini.csv")
+    entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
+    rows = {row["payload"]["judul"]: row for row in _stored(sink, entry, published)}
+    queue, night = rows["Antrian BBM solar mengular"], rows["Keributan antar pemuda di pasar malam"]
+    note = {
+        "loc": "waktu_kejadian",
+        "rule": "value_unparseable",
+        "detail": "date_format; left unknown; raw text: kemarin malam",
+    }
+    trace = sink.store.trace(queue["envelope"]["message_id"])
+    assert trace is not None and trace["trace"]["notes"] == [note]
+    plain = sink.store.trace(night["envelope"]["message_id"])
+    assert plain is not None and "notes" not in plain["trace"]
+    view = await trace_record(
+        queue["envelope"]["message_id"], node="kab-banggai", level="kabkota", quarantine=None, sinks=[sink]
+    )
+    shown = "note:            waktu_kejadian: value_unparseable: " + note["detail"]
+    assert shown in lineage_lines(view)
+    # PostgreSQL's row is built from the same serialised trace.
+    envelope = Envelope.model_validate({**queue["envelope"], "payload": queue["payload"]})
+    assert orjson.loads(postgres_row(envelope).trace)["notes"] == [note]

@@ -282,3 +282,48 @@ def test_a_period_in_one_cell_gives_both_dates(tmp_path: Path, capsys: pytest.Ca
         ("2024-01-15", "2024-02-20"),
         ("2024-02-03", "2024-02-10"),
     ]
+
+
+def test_mapping_test_shows_notes_masked_as_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each record's notes are in the output, as the envelope would store them: an unparseable free-text
+    time keeps its raw text; a personal field's raw text is masked (``***``) even on a record that fails
+    validation (the note comes from the mapping, the masking from the schema's PII paths)."""
+    kind, schema, office, sample = SAMPLES[5]
+    example = Path(__file__).resolve().parents[3] / "ops/examples/form_deteksi_dini_banggai.toml"
+    block = {"sources": tomllib.loads(example.read_text(encoding="utf-8"))["sources"]}
+    fields = block["sources"][0]["mapping"]["fields"]
+    fields["uraian"] = {"path": "uraian_kejadian", "parse": "int", "on_unparseable": "unknown"}
+    source = tmp_path / "source.toml"
+    source.write_text(_toml(block), encoding="utf-8")
+    args = ["mapping", "test", "--kind", kind, "--schema", schema, "--office", office]
+    assert main([*args, "--json", "--source", str(source), "--sample", str(RAW / sample)]) == 1
+    out = capsys.readouterr().out
+    records = json.loads(out)["records"]
+    assert len(records) == 4 and not any(r["ok"] for r in records)  # uraian is required
+    queue = next(r for r in records if any(n["loc"] == "waktu_kejadian" for n in r["notes"]))
+    assert queue["ok"] is False
+    assert [(i["stage"], i["loc"], i["rule"]) for i in queue["issues"]] == [
+        ("schema", "data.uraian", "missing")
+    ]
+    assert queue["notes"] == [
+        {
+            "loc": "waktu_kejadian",
+            "rule": "value_unparseable",
+            "detail": "date_format; left unknown; raw text: kemarin malam",
+        },
+        {
+            "loc": "uraian",
+            "rule": "value_unparseable",
+            "detail": "number_format; left unknown; raw text: ***",
+        },
+    ]
+    assert "Antrian kendaraan" not in out and "7201041203900099" not in out
+    main([*args, "--source", str(source), "--sample", str(RAW / sample)])
+    human = capsys.readouterr().out
+    assert "  note     uraian  value_unparseable  number_format; left unknown; raw text: ***" in human
+    assert (
+        "  note     waktu_kejadian  value_unparseable  date_format; left unknown; raw text: kemarin malam"
+        in human
+    )
