@@ -289,8 +289,8 @@ async def test_other_server_errors_are_logged_structured(
     structured log line; aiohttp's own error log lines go through structlog, redacted."""
     from aiohttp import web
 
-    from hub.responses import error_middleware
     from hub.http.server import JsonErrorHandler, JsonErrorRunner
+    from hub.responses import error_middleware
 
     async def forgetful(_request: web.Request) -> Any:
         return None
