@@ -30,9 +30,10 @@ from hub.ingest.validation import issues_from
 from hub.model import codec
 from hub.model.records import Mapper, SourceRecord, passthrough
 from hub.model.router import routing_key
-from hub.quarantine.entry import QuarantineEntry, now_utc
+from hub.quarantine.entry import QuarantineEntry, as_stored, now_utc
 from hub.quarantine.sealing import Sealer
 from hub.quarantine.store import QuarantineStore
+from hub.trust.pii import catalogue_pii_keys
 from hub.trust.signing import Signer
 from schemas.envelope import Envelope, SourceIdentity
 
@@ -79,6 +80,17 @@ class Redriver:
                 "head": raw.decode("utf-8", errors="replace"),
             }
         return orjson.loads(raw)
+
+    async def as_stored(self, entry_id: str) -> dict[str, Any]:
+        """The entry's original the way the sink would store it (``hub.quarantine.entry.as_stored``); a
+        truncated or non-object original has no such view (``Conflict``)."""
+        entry = await self.entry(entry_id)
+        if entry.original_truncated:
+            raise Conflict(f"entry {entry_id} keeps only the head of its original: no stored view")
+        raw = orjson.loads(self._sealer.unseal(entry.sealed_original))
+        if not isinstance(raw, dict):
+            raise Conflict(f"entry {entry_id}'s original is not a record object: no stored view")
+        return as_stored(raw, catalogue_pii_keys())
 
     async def redrive(self, entry_id: str, replacement: Any = None) -> Outcome:
         """Re-offer one open entry (``replacement`` is the corrected original, same shape)."""

@@ -447,6 +447,14 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                 params=[_path_param("entry_id", "Entry id")],
             )
         },
+        "/v1/admin/quarantine/{entry_id}/as-stored": {
+            "get": _admin(
+                "An entry's original the way the sink would store it: personal fields masked, free text "
+                "redacted (NIKs, phone numbers); audited. 409 when only the head of the original is kept",
+                act=True,
+                params=[_path_param("entry_id", "Entry id")],
+            )
+        },
         "/v1/admin/quarantine/{entry_id}/redrive": {
             "post": {
                 **_admin(
@@ -578,5 +586,8 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
     conflict = _problem("The entry is not open (already redriven or discarded)")
     for path in ("/v1/admin/quarantine/{entry_id}/redrive", "/v1/admin/quarantine/{entry_id}/discard"):
         paths[path]["post"]["responses"]["409"] = conflict
+    paths["/v1/admin/quarantine/{entry_id}/as-stored"]["get"]["responses"]["409"] = _problem(
+        "Only the head of the original is kept, or it is not a record object"
+    )
     add_feed_api(document)  # the ministry's feeds and completeness
     return document

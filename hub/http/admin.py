@@ -77,6 +77,7 @@ class AdminApi:
             # Not "redrive": that path is the bulk redrive (POST only), never an entry to show.
             web.get("/v1/admin/quarantine/{entry_id:(?!redrive$)[^/]+}", self.quarantine_show),
             web.get("/v1/admin/quarantine/{entry_id}/original", self.quarantine_original),
+            web.get("/v1/admin/quarantine/{entry_id}/as-stored", self.quarantine_as_stored),
             web.post("/v1/admin/quarantine/{entry_id}/redrive", self.quarantine_redrive),
             web.post("/v1/admin/quarantine/{entry_id}/discard", self.quarantine_discard),
             web.get("/v1/admin/audit", self.audit),
@@ -191,6 +192,13 @@ class AdminApi:
         original = await self._redriver.original(entry_id)
         await self._log(who, "quarantine.view_original", entry_id, "ok")
         return json_response({"entry_id": entry_id, "original": original})
+
+    async def quarantine_as_stored(self, request: web.Request) -> web.Response:
+        who = self._caller(request, "act")
+        entry_id = request.match_info["entry_id"]
+        view = await self._redriver.as_stored(entry_id)
+        await self._log(who, "quarantine.view_as_stored", entry_id, "ok")
+        return json_response({"entry_id": entry_id, "as_stored": view})
 
     async def quarantine_redrive(self, request: web.Request) -> web.Response:
         who = self._caller(request, "act")

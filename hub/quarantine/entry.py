@@ -1,10 +1,9 @@
 """Quarantine entries: a record that did not fit, with the reason, a masked preview and the sealed original.
 
-An entry never holds personal data in the clear: ``preview`` is masked (NIKs, phone numbers, names of
-PII fields; free text such as ``uraian`` is shown redacted, as the sink would store it: see ``preview``),
-and the untouched original is kept only as ``sealed_original`` (AES-GCM with the deployment's quarantine
-key) so that an operator can fix and redrive it without seeing it in logs. ``entry_id`` is deterministic,
-so quarantining the same bad record twice yields one entry.
+An entry never holds personal data in the clear: ``preview`` is masked (NIKs, phone numbers, names of PII
+fields, free text such as ``uraian``), and the untouched original is kept only as ``sealed_original`` (AES-GCM
+with the deployment's quarantine key) so that an operator can fix and redrive it without seeing it in logs.
+``entry_id`` is deterministic, so quarantining the same bad record twice yields one entry.
 """
 
 from __future__ import annotations
@@ -108,8 +107,16 @@ def free_text_keys() -> frozenset[str]:
 
 
 def preview(raw: Mapping[str, Any], pii_keys: Iterable[str]) -> dict[str, Any]:
-    """The masked preview of a quarantined record: personal fields ``***``, NIKs and phone numbers in
-    every string redacted, and free text (any schema's ``FreeText`` field by its key name) shown redacted,
-    the way the sink would store it: an operator sees what a description says without a NIK or phone
-    number in it, which ``***`` would hide and the clear text would leak."""
+    """The masked preview kept with a quarantined record: personal fields and free text ``***``, NIKs and
+    phone numbers in every other string redacted. Free text stays masked here because the preview is
+    stored and listed to every reader, and a redacted description may still name people (the redaction
+    finds NIKs and phone numbers, not names); ``as_stored`` shows it to an operator on request."""
+    return mask_mapping(raw, pii_keys)
+
+
+def as_stored(raw: Mapping[str, Any], pii_keys: Iterable[str]) -> dict[str, Any]:
+    """A quarantined record the way the sink would store it: personal fields ``***``, and free text (any
+    schema's ``FreeText`` field by its key name) shown redacted, so an operator fixing an entry sees what a
+    description says without a NIK or phone number in it. Computed from the sealed original on request
+    (``GET /v1/admin/quarantine/{id}/as-stored``, act role, audited), never stored."""
     return mask_mapping(raw, pii_keys, free_text_keys())

@@ -174,3 +174,25 @@ async def test_nothing_personal_leaks(node: Node, tmp_path: Path) -> None:
     warehouse = read_all(tmp_path, "warehouse.sqlite3*")
     assert b"Dedi Suryadi" in warehouse  # names are there by design (the flow really reached the sink)
     assert [nik for nik in NIKS if nik.encode() in warehouse] == []  # NIKs never: tokens and redaction
+
+
+async def test_an_operator_sees_free_text_as_stored_on_request(node: Node) -> None:
+    """The stored preview keeps free text masked (it may name people); the act role can see it the way
+    the sink would store it (NIK redacted, audited); the read role cannot."""
+    bodies: list[str] = []
+    rogue = now_envelope("ROGUE-2").model_dump(mode="json")
+    rogue["payload"]["kronologi"] = "Warga melapor, NIK 3201026512880003, telp 081234567890"
+    await inject(node, rogue)
+    await until(lambda: node.quarantine_store.count() == 1)
+    status, listing = await call(bodies, node, "GET", "/v1/admin/quarantine?limit=5", token=TOKEN_READ)
+    assert status == 200
+    entry = listing["entries"][0]
+    assert "Warga melapor" not in str(entry)  # the stored preview: free text masked
+    path = f"/v1/admin/quarantine/{entry['entry_id']}/as-stored"
+    assert (await call(bodies, node, "GET", path, token=TOKEN_READ))[0] == 403
+    status, view = await call(bodies, node, "GET", path, token=TOKEN_ACT)
+    assert status == 200
+    text = view["as_stored"]["payload"]["kronologi"]
+    assert text.startswith("Warga melapor") and "3201026512880003" not in text and "081234567890" not in text
+    audit = node.audit.recent(5)
+    assert any(a["action"] == "quarantine.view_as_stored" for a in audit)

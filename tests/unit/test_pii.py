@@ -232,9 +232,10 @@ def test_uuids_are_not_niks() -> None:
 
 
 def test_free_text_keys_are_shown_redacted_not_masked() -> None:
-    """A schema's free text (uraian) is shown as the sink stores it; other personal keys stay ``***``,
-    even when a key is both free text by name and personal by a part of it."""
-    from hub.quarantine.entry import free_text_keys, preview
+    """Asked for (``as_stored``), a schema's free text (uraian) is shown as the sink stores it; other
+    personal keys stay ``***``, even when a key is both free text by name and personal by a part of it.
+    The stored preview keeps free text masked: a redacted description may still name people."""
+    from hub.quarantine.entry import as_stored, free_text_keys, preview
     from hub.trust.pii import catalogue_pii_keys
 
     assert {"uraian", "kronologi", "rekomendasi"} <= free_text_keys()
@@ -244,7 +245,8 @@ def test_free_text_keys_are_shown_redacted_not_masked() -> None:
         "nama": "Budi",
         "laporan": {"kronologi": NIK},
     }
-    shown = preview(raw, catalogue_pii_keys())
+    assert preview(raw, catalogue_pii_keys())["uraian"] == MASK
+    shown = as_stored(raw, catalogue_pii_keys())
     assert shown["uraian"] == "Sdr. Budi (NIK [NIK]) HP [TELEPON]"
     assert shown["nama"] == MASK and shown["laporan"] == {"kronologi": "[NIK]"}
     assert mask_mapping(raw, catalogue_pii_keys())["uraian"] == MASK  # without free_text: as before

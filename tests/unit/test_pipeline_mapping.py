@@ -180,9 +180,12 @@ async def test_mapping_failed_entry_lists_the_schemas_issues_too(memory_node: No
 
 
 async def test_quarantine_preview_shows_free_text_redacted_not_masked(memory_node: Node) -> None:
+    """The stored preview keeps free text masked; the operator's as-stored view shows it redacted."""
     (record,) = _records(
         "92", _row("1", kab="Antah Berantah", uraian="Pak X (3201010101800099) 081234567890")
     )
     assert (await memory_node.pipeline.offer(record, _mapper())).status == "quarantined"
     (entry,) = _entries(memory_node)
-    assert entry["preview"]["uraian"] == "Pak X ([NIK]) [TELEPON]"
+    assert entry["preview"]["uraian"] == "***"
+    view = await memory_node.redriver.as_stored(entry["entry_id"])
+    assert view["uraian"] == "Pak X ([NIK]) [TELEPON]"
