@@ -159,6 +159,7 @@ def _skipped_rows(grid: list[list[Any]], table: Any, config: Any) -> list[dict[s
     header = set(table.header_at)
     first = min(header) if header else 1
     totals = [re.compile(p, re.IGNORECASE) for p in config.total_patterns]
+    signatures = [re.compile(p, re.IGNORECASE) for p in config.signature_patterns]
     out = []
     for number, row in enumerate(grid, start=1):
         if number in data or number in header:
@@ -172,7 +173,8 @@ def _skipped_rows(grid: list[list[Any]], table: Any, config: Any) -> list[dict[s
             text = " ".join(str(cells[0]).split())
             why = "total" if any(p.match(text) for p in totals) else "signature"
         elif table.ended_at is not None and number > table.ended_at:
-            why = "after_footer"
+            text = " ".join(str(cells[0]).split())
+            why = "signature" if any(p.match(text) for p in signatures) else "after_footer"
         else:
             why = "header"
         where = f"row {number}" if table.sheet is None else f"sheet {table.sheet}, row {number}"
@@ -354,6 +356,8 @@ def _match(doc: dict[str, Any], columns: list[str], office: str) -> Row:
     """Stand-in matcher (see ``propose``): the best column for one schema field and its rule."""
     target = doc["field"]
     leaf = target.rsplit(".", 1)[-1]
+    if "Token" in doc["type"]:  # a source has the NIK or passport itself; the hub makes the token
+        target, leaf = target.removesuffix("_token"), leaf.removesuffix("_token")
     row: Row = {**doc, "source": "", "rule": "", "confidence": 0.0, "todo": True, "note": "", "spec": None}
     if doc["list_of_objects"]:
         row["note"] = "a list of objects: write a rows/each rule in the TOML"
