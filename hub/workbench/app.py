@@ -136,7 +136,13 @@ async def _schema(request: web.Request) -> web.Response:
         spec = engine._schema(request.match_info["name"])
     except ConfigError as exc:
         return _bad(exc, status=404)
-    fields = [{**f, "plain": plain_type(f)} for f in engine.schema_fields(spec)]
+    from schemas.catalog import documented_fields
+
+    texts = {doc.path: doc.description_id for doc in documented_fields(spec)}
+    fields = [
+        {**f, "plain": plain_type(f), "description_id": texts.get(f["field"], "")}
+        for f in engine.schema_fields(spec)
+    ]
     return json_response(
         {"name": spec.name, "version": spec.version, "title": spec.title, "title_id": spec.title_id,
          "description": spec.description, "description_id": spec.description_id,

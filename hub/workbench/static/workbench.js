@@ -170,7 +170,7 @@ function renderSchema() {
   body.replaceChildren(...S.schema.fields.map((f) => el("tr", {},
     el("td", {}, f.field), el("td", {}, plainType(f)),
     el("td", { class: f.required ? "req" : "" }, f.required ? `* ${t("yes")}` : t("no")),
-    el("td", {}, t(f.pii)), el("td", {}, f.description))));
+    el("td", {}, t(f.pii)), el("td", {}, (S.lang === "id" && f.description_id) || f.description))));
 }
 let officeTimer, officeHits = [];
 function officeInput() {
@@ -248,13 +248,16 @@ function flat(row, prefix = "", out = {}) {
   }
   return out;
 }
+function where(text) {  // "sheet Mei, row 3" in the page's language
+  return S.lang === "id" ? text.replace(/^sheet (.*), row /, "lembar $1, baris ").replace(/^row /, "baris ") : text;
+}
 function renderRead() {
   const r = S.readResult;
   if (!r) return;
   $("#read-summary").textContent = t("read_n", { n: r.rows.length, s: r.skipped.length });
   $("#header-rows").replaceChildren(...r.header_rows.map((h) => el("li", {},
     t("header_at", { sheet: h.sheet ? `${h.sheet}: ` : "", rows: h.rows.join(", "), cols: h.columns.join(", ") }))));
-  $("#skipped tbody").replaceChildren(...r.skipped.map((s) => el("tr", {}, el("td", {}, s.where), el("td", {}, t(`w_${s.why}`)))));
+  $("#skipped tbody").replaceChildren(...r.skipped.map((s) => el("tr", {}, el("td", {}, where(s.where)), el("td", {}, t(`w_${s.why}`)))));
   $("#rows thead").replaceChildren(el("tr", {}, el("th", {}, "#"), ...r.columns.map((c) => el("th", { scope: "col" }, c))));
   $("#rows tbody").replaceChildren(...r.rows.slice(0, 200).map((row, i) => {
     const f = flat(row);
@@ -343,7 +346,8 @@ function renderTest() {
   $("#counts").dataset.ok = r.counts.ok; $("#live-counts").dataset.ok = r.counts.ok;
   $("#reasons").textContent = Object.keys(r.reasons).length
     ? t("reasons") + Object.entries(r.reasons).map(([k, v]) => `${k} (${v})`).join(", ") : "";
-  $("#records").replaceChildren(...r.records.map((rec) => el("li", { class: rec.ok ? "ok" : "bad", "data-row": rec.row },
+  const ordered = [...r.records.filter((rec) => !rec.ok), ...r.records.filter((rec) => rec.ok)];  // problems first
+  $("#records").replaceChildren(...ordered.map((rec) => el("li", { class: rec.ok ? "ok" : "bad", "data-row": rec.row },
     el("strong", {}, `${rec.id}${rec.kode_wilayah ? ` · ${rec.kode_wilayah}` : ""}${rec.reason ? ` · ${rec.reason}` : ""}`),
     rec.ok ? el("pre", { "aria-label": t("payload") }, JSON.stringify(rec.payload, null, 1))
       : el("ul", { "aria-label": t("issues") }, ...rec.issues.map((i) => el("li", {}, `${i.loc} · ${i.rule} · ${i.message}`))))));
