@@ -124,8 +124,13 @@ async def _schemas(_request: web.Request) -> web.Response:
 
     return json_response(
         [
-            {"name": s.name, "version": s.version, "title": s.title, "title_id": s.title_id,
-             "levels": sorted(s.region_levels)}  # fmt: skip
+            {
+                "name": s.name,
+                "version": s.version,
+                "title": s.title,
+                "title_id": s.title_id,
+                "levels": sorted(s.region_levels),
+            }
             for s in catalog.all_specs()
         ]
     )
@@ -144,9 +149,17 @@ async def _schema(request: web.Request) -> web.Response:
         for f in engine.schema_fields(spec)
     ]
     return json_response(
-        {"name": spec.name, "version": spec.version, "title": spec.title, "title_id": spec.title_id,
-         "description": spec.description, "description_id": spec.description_id,
-         "levels": sorted(spec.region_levels), "identity": list(spec.identity), "fields": fields}  # fmt: skip
+        {
+            "name": spec.name,
+            "version": spec.version,
+            "title": spec.title,
+            "title_id": spec.title_id,
+            "description": spec.description,
+            "description_id": spec.description_id,
+            "levels": sorted(spec.region_levels),
+            "identity": list(spec.identity),
+            "fields": fields,
+        }
     )
 
 
@@ -156,9 +169,9 @@ def plain_type(field: dict[str, Any]) -> str:
     kind = str(field["type"])
     checks = (
         ("NikToken", "nik"), ("PasporToken", "passport"), ("list[KodeWilayah]", "regions"),
-        ("KodeWilayah", "region"), ("CountryCode", "country"), ("datetime", "datetime"), ("Datetime", "datetime"),
-        ("date", "date"), ("Rupiah", "money"), ("bool", "bool"), ("Decimal", "number"), ("Latitude", "number"),
-        ("Longitude", "number"), ("list[", "list"),
+        ("KodeWilayah", "region"), ("CountryCode", "country"), ("datetime", "datetime"),
+        ("Datetime", "datetime"), ("date", "date"), ("Rupiah", "money"), ("bool", "bool"),
+        ("Decimal", "number"), ("Latitude", "number"), ("Longitude", "number"), ("list[", "list"),
     )  # fmt: skip
     if field.get("choices"):
         return "choice"
@@ -226,7 +239,9 @@ async def _propose(request: web.Request) -> web.Response:
         office = _text(form, "office")
         if office != "pusat" and _office_unknown(office):
             raise ConfigError("choose the office from the list (a kode wilayah or pusat)", key="office")
-        return engine.propose(_text(form, "kind"), _text(form, "schema"), office, sample, name, _options(form))
+        return engine.propose(
+            _text(form, "kind"), _text(form, "schema"), office, sample, name, _options(form)
+        )
 
     return await _with_sample(request, run)
 
@@ -294,9 +309,8 @@ async def _multipart(request: web.Request) -> tuple[dict[str, Any], bytes, str]:
                 form[part.name] = data.decode("utf-8", errors="replace")
     except (ValueError, AssertionError):
         raise ConfigError("the multipart body is malformed", key="sample") from None
-    if request.path.endswith("/api/read") or "sample" in form or sample:
-        if not sample:
-            raise ConfigError("attach the sample file", key="sample")
+    if not sample:
+        raise ConfigError("attach the sample file", key="sample")
     return form, sample, name
 
 
@@ -322,9 +336,13 @@ def _options(form: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
-    data = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(data) > MAX_JSON_BYTES:
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise TooLarge
+    data = bytearray()
+    while chunk := await request.content.read(64 * 1024):  # a read returns what has arrived so far
+        data += chunk
+        if len(data) > MAX_JSON_BYTES:
+            raise TooLarge
     try:
         body = orjson.loads(data)
     except orjson.JSONDecodeError:
@@ -362,7 +380,9 @@ async def _probe_run(body: dict[str, Any]) -> web.StreamResponse:
 
 async def _render_run(body: dict[str, Any]) -> web.StreamResponse:
     rows = body.get("fields")
-    if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("field"), str) for r in rows):
+    if not isinstance(rows, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("field"), str) for r in rows
+    ):
         raise ConfigError("fields must be a list of field rows", key="fields")
     return json_response({"toml": engine.render(_str(body, "toml"), rows)})
 

@@ -130,15 +130,15 @@ def _read_table(options: dict[str, Any], sample: bytes, filename: str) -> _Read:
     for table in parsed.tables:
         got.rows += [dict(values) for _, values in table.rows]
         got.columns += [c for c in table.columns if c not in got.columns]
-        got.header_rows.append({"sheet": table.sheet, "rows": list(table.header_at), "columns": table.columns})
+        got.header_rows.append(
+            {"sheet": table.sheet, "rows": list(table.header_at), "columns": table.columns}
+        )
         got.skipped += _skipped_rows(grids.get(table.sheet, []), table, config)
     got.settings = {"path": "/srv/simpul/inbox/TODO", "patterns": [f"*.{parsed.format}"]}
     return got
 
 
-def _grids(
-    sample: bytes, fmt: str, delimiter: str | None, config: Any
-) -> dict[str | None, list[list[Any]]]:
+def _grids(sample: bytes, fmt: str, delimiter: str | None, config: Any) -> dict[str | None, list[list[Any]]]:
     """Stand-in (the readers branch reports skipped rows itself): the raw cells per sheet, only to say why
     a row that is neither header nor data was passed over."""
     if fmt == "xlsx":
@@ -188,7 +188,9 @@ def _read_soap(options: dict[str, Any], sample: bytes, filename: str) -> _Read:
     try:
         body, version = parse_envelope(sample)
     except SoapFault as fault:
-        raise ConfigError(f"the sample is a SOAP fault ({fault.code}), not a response", key="sample") from None
+        raise ConfigError(
+            f"the sample is a SOAP fault ({fault.code}), not a response", key="sample"
+        ) from None
     except NotSoap as exc:
         raise ConfigError(f"the sample is not a SOAP response: {exc}", key="sample") from None
     record_path = str(options.get("record_path") or _guess_record_path(body) or "")
@@ -329,8 +331,8 @@ def _choices(annotation: Any) -> list[str]:
 
 _ABBREVIATIONS = {
     "no": "nomor", "nmr": "nomor", "tgl": "tanggal", "tg": "tanggal", "jml": "jumlah", "kab": "kabupaten",
-    "kec": "kecamatan", "kel": "kelurahan", "prov": "provinsi", "thn": "tahun", "nm": "nama", "ket": "keterangan",
-    "alamat": "alamat", "id": "id", "nationality": "kewarganegaraan", "name": "nama", "date": "tanggal",
+    "kec": "kecamatan", "kel": "kelurahan", "prov": "provinsi", "thn": "tahun", "nm": "nama",
+    "ket": "keterangan", "nationality": "kewarganegaraan", "name": "nama", "date": "tanggal",
     "status": "status", "negara": "kewarganegaraan", "warganegara": "kewarganegaraan", "waktu": "tanggal",
     "md": "meninggal", "kronologis": "kronologi", "uraian": "kronologi",
 }  # fmt: skip
@@ -526,7 +528,7 @@ def row_of(target: str, value: Any) -> Row:
     if keys == {"const"} and isinstance(value["const"], str):
         return {"source": value["const"], "rule": "const", "spec": None}
     if keys == {"region"} and isinstance(value["region"], dict) and len(value["region"]) == 1:
-        (level, source), = value["region"].items()
+        ((level, source),) = value["region"].items()
         if level in _REGION_KEYS and isinstance(source, str):
             return {"source": source, "rule": f"region_{level}", "spec": None}
     path = value.get("path")
@@ -555,12 +557,14 @@ def render_block(block: dict[str, Any], rows: list[Row]) -> str:
         comment = row.get("note") or ""
         if row.get("confidence"):
             comment += f" (confidence {row['confidence']:.1f})"
-        lines.append(f"{_key(row['field'])} = {_inline(value)}" + (f"  # {comment.strip()}" if comment else ""))
+        lines.append(
+            f"{_key(row['field'])} = {_inline(value)}" + (f"  # {comment.strip()}" if comment else "")
+        )
     return "\n".join(lines) + "\n"
 
 
 def render(source_toml: str, rows: list[Row]) -> str:
-    """Form -> TOML: ``source_toml`` with its fields replaced by the form's ``rows`` (everything else kept)."""
+    """Form -> TOML: ``source_toml`` with its fields replaced by the form's ``rows`` (the rest kept)."""
     return render_block(parse_block(source_toml), rows)
 
 
@@ -569,7 +573,7 @@ def parse(source_toml: str, schema: str | None = None) -> dict[str, Any]:
     nothing) and one per mapped key the schema does not know (``unknown: true``)."""
     block = parse_block(source_toml)
     spec = _schema(schema or str(block.get("schema", "")))
-    fields = dict(((block.get("mapping") or {}).get("fields") or {}))
+    fields = dict((block.get("mapping") or {}).get("fields") or {})
     rows = []
     for doc in schema_fields(spec):
         value = fields.pop(doc["field"], None)
@@ -649,7 +653,8 @@ def test(source_toml: str, sample: bytes, filename: str) -> dict[str, Any]:
         raise ConfigError(_problems(exc, "sources[0]")) from None
     got = _read_rows(entry.kind, _read_options(entry.kind, entry.config), sample, filename)
     spec, results = check_records(entry, got.rows)
-    records, reasons = [], {}
+    records: list[dict[str, Any]] = []
+    reasons: dict[str, int] = {}
     for result in results:
         issues = [{"stage": "mapping", **i.as_dict()} for i in result.mapping_issues] + [
             {"stage": "schema", **i.as_dict()} for i in result.schema_issues
@@ -657,7 +662,13 @@ def test(source_toml: str, sample: bytes, filename: str) -> dict[str, Any]:
         reason = None
         if result.prepared is None:
             regional = any("wilayah" in i["rule"] or "region" in i["rule"] for i in issues)
-            reason = "mapping_failed" if result.mapping_issues else "region_invalid" if regional else "validation_failed"
+            reason = (
+                "mapping_failed"
+                if result.mapping_issues
+                else "region_invalid"
+                if regional
+                else "validation_failed"
+            )
             reasons[reason] = reasons.get(reason, 0) + 1
         env = result.prepared.envelope if result.prepared is not None else None
         records.append(
@@ -671,7 +682,7 @@ def test(source_toml: str, sample: bytes, filename: str) -> dict[str, Any]:
                 "reason": reason,
             }
         )
-    ok = sum(r["ok"] for r in records)
+    ok = sum(1 for r in records if r["ok"])
     return {
         "read": len(got.rows),
         "skipped": got.skipped,

@@ -10,7 +10,7 @@ _REF = "#/components/schemas/"
 _STR = {"type": "string"}
 _SKIPPED = {
     "type": "array",
-    "description": "Rows the adapter passed over, and why (title, blank, header, total, signature, after_footer)",
+    "description": "Rows passed over and why: title, blank, header, total, signature, after_footer",
     "items": {"type": "object", "required": ["where", "why"], "properties": {"where": _STR, "why": _STR}},
 }
 _FIELD_ROW = {
@@ -19,7 +19,10 @@ _FIELD_ROW = {
     "properties": {
         "field": {"type": "string", "description": "Target payload path, e.g. pemohon.nama"},
         "source": {"type": "string", "description": "Source column or path (or the constant of rule const)"},
-        "rule": {"type": "string", "description": "Rule keyword (date, nik, region_kecamatan, const, custom ...)"},
+        "rule": {
+            "type": "string",
+            "description": "Rule keyword (date, nik, region_kecamatan, const, custom ...)",
+        },
         "confidence": {"type": "number", "minimum": 0, "maximum": 1},
         "todo": {"type": "boolean", "description": "Nothing fits: the TOML carries a # TODO line"},
         "spec": {"description": "The rule as TOML would hold it, for rule custom"},
@@ -92,7 +95,10 @@ COMPONENTS: dict[str, Any] = {
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": _REF + "Problem"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": _REF + "Problem"}}},
+    }
 
 
 def _answer(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -119,7 +125,9 @@ def _api(summary: str, answer: dict[str, Any], body: dict[str, Any] | None = Non
 
 
 def _multipart(**parts: str) -> dict[str, Any]:
-    properties: dict[str, Any] = {"sample": {"type": "string", "format": "binary", "description": "The raw sample"}}
+    properties: dict[str, Any] = {
+        "sample": {"type": "string", "format": "binary", "description": "The raw sample"}
+    }
     properties.update({name: {"type": "string", "description": text} for name, text in parts.items()})
     return {"multipart/form-data": {"schema": {"type": "object", "required": ["sample", *parts],
                                                "properties": properties}}}  # fmt: skip
@@ -150,7 +158,9 @@ def _paths() -> dict[str, Any]:
     )
     page = {"description": "The page", "content": {"text/html": {"schema": _STR}}}
     return {
-        "/workbench/": {"get": {"tags": ["workbench"], "summary": "The workbench page", "responses": {"200": page}}},
+        "/workbench/": {
+            "get": {"tags": ["workbench"], "summary": "The workbench page", "responses": {"200": page}}
+        },
         "/workbench/static/{asset}": {
             "get": {
                 "tags": ["workbench"],
@@ -159,16 +169,23 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": {"description": "The asset"}, "404": _problem("No such asset")},
             }
         },
-        "/workbench/api/schemas": {"get": _api("Payload schemas to choose from", _answer({"type": "array"}, "Schemas"))},
+        "/workbench/api/schemas": {
+            "get": _api("Payload schemas to choose from", _answer({"type": "array"}, "Schemas"))
+        },
         "/workbench/api/schemas/{name}": {
             "get": {
-                **_api("A schema's fields in plain words", _answer(any_object, "Fields: type, required, PII")),
+                **_api(
+                    "A schema's fields in plain words", _answer(any_object, "Fields: type, required, PII")
+                ),
                 "parameters": [{"name": "name", "in": "path", "required": True, "schema": _STR}],
             }
         },
         "/workbench/api/regions": {
             "get": {
-                **_api("Offices (provinsi, kab/kota, pusat) matching a name or code", _answer({"type": "array"}, "")),
+                **_api(
+                    "Offices (provinsi, kab/kota, pusat) matching a name or code",
+                    _answer({"type": "array"}, ""),
+                ),
                 "parameters": [{"name": "q", "in": "query", "required": True, "schema": _STR}],
             }
         },
@@ -178,12 +195,23 @@ def _paths() -> dict[str, Any]:
         "/workbench/api/probe": {
             "post": _api(
                 "A sample read from a live source (REST GET, SOAP POST, database SELECT with LIMIT 50), 15 s",
-                {"description": "The raw sample; X-Sample-Name names it",
-                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                _json_body(kind="Source kind", url="REST or SOAP address", header_name="Auth header",
-                           header_value="Its value", envelope="SOAP request", action="SOAPAction",
-                           dsn="Database DSN", query="SELECT"),
-            )  # fmt: skip
+                {
+                    "description": "The raw sample; X-Sample-Name names it",
+                    "content": {
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                _json_body(
+                    kind="Source kind",
+                    url="REST or SOAP address",
+                    header_name="Auth header",
+                    header_value="Its value",
+                    envelope="SOAP request",
+                    action="SOAPAction",
+                    dsn="Database DSN",
+                    query="SELECT",
+                ),
+            )
         },
         "/workbench/api/render": {
             "post": _api("Form -> TOML", _answer(any_object, "{toml}"), _json_body(toml="Current TOML"))

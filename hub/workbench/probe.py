@@ -77,11 +77,11 @@ async def _database(dsn: str, query: str) -> tuple[bytes, str]:
         raise ConfigError("give one SELECT query", key="query")
     try:
         config = SqlPollConfig(
-            engine=engine[parts.scheme],  # type: ignore[arg-type]
+            engine=engine[parts.scheme],
             host=parts.hostname or "127.0.0.1",
             port=parts.port,
             user=unquote(parts.username or "TODO"),
-            password=unquote(parts.password or ""),  # type: ignore[arg-type]
+            password=unquote(parts.password or ""),
             database=parts.path.strip("/"),
             query=query,
             key_column="id",

@@ -32,7 +32,8 @@ from hub.workbench.app import standalone_app
 from tests.fixtures.workbench.samples import REST_PAGE, SOAP_RESPONSE, write_recap
 from tests.helpers import node_settings, until
 from tests.ops.browser import open_page
-from tests.ops.test_broker_metrics import MANAGEMENT_URL, amqp_url  # noqa: F401  (a fixture)
+from tests.ops.test_broker_metrics import MANAGEMENT_URL
+from tests.ops.test_broker_metrics import amqp_url as amqp_url  # a fixture (a fresh vhost)
 
 pytestmark = pytest.mark.ops
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img" / "workbench"
@@ -85,7 +86,9 @@ async def wait_js(page: Page, expression: str, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.1)
 
 
-async def walk(page: Page, url: str, how: Walk, tmp_path: Path, screenshots: str | None = None) -> dict[str, str]:
+async def walk(
+    page: Page, url: str, how: Walk, tmp_path: Path, screenshots: str | None = None
+) -> dict[str, str]:
     """Steps 1-6 with the keyboard and mouse; the downloaded files' texts by name."""
     await page.goto(url)
     await expect(page.locator("body")).to_have_attribute("data-loaded", "true")
@@ -180,7 +183,9 @@ async def test_xlsx_recap_to_a_running_node(
     form, pihak in the TOML; the config passes check-config and a node on it stores 3 records and
     quarantines the one with an unknown source of conflict."""
     recap = write_recap(tmp_path / "rekap_konflik_triwulan_i.xlsx")
-    how = Walk("file_drop", "conflict_incident", recap, "waktu_kejadian", "tanggal", "datetime", PIHAK, "pihak")
+    how = Walk(
+        "file_drop", "conflict_incident", recap, "waktu_kejadian", "tanggal", "datetime", PIHAK, "pihak"
+    )
     async with open_page(chromium, width=1366, height=768) as browser:
         files = await walk(browser.page, workbench, how, tmp_path, screenshots="xlsx")
         page = browser.page
@@ -190,7 +195,7 @@ async def test_xlsx_recap_to_a_running_node(
         assert await page.evaluate("[S.test.counts.ok, S.test.counts.quarantined]") == [3, 1]
         assert browser.page_errors == []
     check_config(files["node.toml"], capsys)
-    config = tomllib.loads(Path(files["node.toml"]).read_text())
+    config = tomllib.loads(await asyncio.to_thread(Path(files["node.toml"]).read_text))
     source = config["sources"][0]
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -207,7 +212,9 @@ async def test_xlsx_recap_to_a_running_node(
         assert sink.store.count(schema_name="conflict_incident") == 3
 
 
-async def test_soap_response(workbench: str, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_soap_response(
+    workbench: str, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The DPMPTSP research-permit response: lingkup set in the form, the applicant's category in the TOML."""
     how = Walk("soap", "research_permit", SOAP_RESPONSE, "lingkup", "kabupaten_kota", "const",
                '"pemohon.kategori" = { const = "mahasiswa" }\nlokasi = { const = ["32.01"] }',
@@ -219,10 +226,14 @@ async def test_soap_response(workbench: str, chromium: str, tmp_path: Path, caps
     check_config(files["node.toml"], capsys)
 
 
-async def test_rest_page(workbench: str, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_rest_page(
+    workbench: str, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A REST page: kronologi from an unmatched column in the form, pihak in the TOML; the unknown
     kecamatan stays quarantined as mapping_failed; the NIK in the free text never reaches the page."""
-    how = Walk("rest_poll", "conflict_incident", REST_PAGE, "kronologi", "isi_laporan", "redact", PIHAK, "pihak")
+    how = Walk(
+        "rest_poll", "conflict_incident", REST_PAGE, "kronologi", "isi_laporan", "redact", PIHAK, "pihak"
+    )
     async with open_page(chromium, width=1366, height=768) as browser:
         files = await walk(browser.page, workbench, how, tmp_path)
         page = browser.page
