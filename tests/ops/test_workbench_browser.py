@@ -239,6 +239,15 @@ async def test_rest_page(
         page = browser.page
         assert await page.evaluate("[S.test.counts.ok, S.test.counts.quarantined]") == [2, 1]
         assert await page.evaluate("Object.keys(S.test.reasons)") == ["mapping_failed"]
+        # The English switch: labels and the form's rule names follow, the state stays.
+        await page.get_by_role("button", name="English").click()
+        await expect(page.get_by_label("Node config", exact=True)).to_have_value(
+            re.compile(r"\[\[sources\]\]")
+        )
+        await page.get_by_role("button", name="4 Mapping").click()
+        await expect(
+            page.locator('#mapping tr[data-field="jenis_konflik"] select option:checked')
+        ).to_have_text("copy as text")
         payload = await page.evaluate("JSON.stringify(S.test.records[0].payload)")
         assert "3201010101800099" not in payload and '"kronologi":"***"' in payload
         assert browser.page_errors == []

@@ -25,7 +25,7 @@ const T = {
     s5long: "5. Every record mapped as the node would", s6long: "6. Download, ready to commit",
     dlblock: "Download the source block (.toml)", dlconfig: "Download the node config (.toml)",
     dlsample: "Download the test sample", next: "Check with: simpul check-config FILE, then run: simpul run --config FILE",
-    back: "← Back", nextbtn: "Next →",
+    back: "← Back", nextbtn: "Next →", preview: "Node config",
     yes: "yes", no: "no", none: "no", personal: "personal", specific: "specific personal (UU 27/2022)",
     t_text: "text", t_date: "date", t_datetime: "date and time", t_int: "whole number", t_number: "number",
     t_money: "rupiah amount", t_bool: "yes/no", t_region: "kode wilayah", t_regions: "list of kode wilayah",
@@ -359,6 +359,7 @@ async function checkConfig() {
   try {
     const got = await api("config", { json: { toml: S.toml } });
     configText = got.toml;
+    $("#config-preview").value = configText;
     $("#check").textContent = got.valid ? t("valid") : t("invalid");
     $("#check").dataset.valid = String(got.valid);
     $("#check-problems").replaceChildren(...got.problems.map((p) => el("li", {}, `${p.loc}: ${p.message}`)));
