@@ -120,7 +120,7 @@ def _read_table(options: dict[str, Any], sample: bytes, filename: str) -> _Read:
     try:
         config = FileDropConfig.model_validate({"path": "/srv/simpul/inbox/workbench", **options})
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, "config")) from None
+        raise ConfigError(_problems(exc, "config"), key="config") from None
     try:
         parsed = read_file(sample, filename, config)
     except UnreadableFile as exc:  # its text names the rule that failed, never a cell

@@ -65,6 +65,7 @@ class Walk:
     form_rule: str
     toml_line: str
     toml_field: str
+    read_option: str = ""
 
 
 async def shot(page: Page, tmp_path: Path, name: str | None, step: int) -> None:
@@ -111,6 +112,10 @@ async def walk(
     # Step 3: the table as the adapter read it.
     await expect(page.locator("#step-3")).to_be_visible()
     await expect(page.locator("#rows tbody tr").first).to_be_visible()
+    if how.read_option:  # the adapter's reading corrected by hand, then read again
+        await page.locator("#readopt").fill(how.read_option)
+        await page.get_by_role("button", name="Baca ulang").click()
+        await wait_js(page, f"S.readResult.settings.record_path === {how.read_option!r}")
     await shot(page, tmp_path, screenshots, 3)
     await page.get_by_role("button", name="Lanjut →").click()
     # Step 4: the proposal; live counts appear.
@@ -218,7 +223,7 @@ async def test_soap_response(
     """The DPMPTSP research-permit response: lingkup set in the form, the applicant's category in the TOML."""
     how = Walk("soap", "research_permit", SOAP_RESPONSE, "lingkup", "kabupaten_kota", "const",
                '"pemohon.kategori" = { const = "mahasiswa" }\nlokasi = { const = ["32.01"] }',
-               "pemohon.kategori")  # fmt: skip
+               "pemohon.kategori", "CariIzinPenelitianResponse/return/IzinPenelitian")  # fmt: skip
     async with open_page(chromium, width=1366, height=768) as browser:
         files = await walk(browser.page, workbench, how, tmp_path)
         assert await browser.page.evaluate("S.test.counts.ok") == 2

@@ -96,6 +96,24 @@ async def test_propose_then_test_answers_the_documented_shapes(client: TestClien
     assert status == 200 and config["valid"], config["problems"]
 
 
+async def test_read_options_steer_the_adapter(client: TestClient[Any, Any], recap: bytes) -> None:
+    """The engineer may correct what the adapter guessed: a SOAP record path, a header row."""
+    inner = "CariIzinPenelitianResponse/return/IzinPenelitian/Lokasi"
+    options = f'{{"record_path": "{inner}"}}'
+    status, body = await post(
+        client, "read", form(SOAP_RESPONSE.read_bytes(), "r.xml", kind="soap", options=options)
+    )
+    assert status == 200 and len(body["rows"]) == 3 and body["columns"] == ["KodeBPS", "Kecamatan"]
+    status, body = await post(
+        client, "read", form(recap, "r.xlsx", kind="file_drop", options='{"header_row": 5}')
+    )
+    assert status == 200 and body["header_rows"][0]["rows"][0] == 5
+    status, body = await post(
+        client, "read", form(recap, "r.xlsx", kind="file_drop", options='{"header_row": 0}')
+    )
+    assert status == 400 and body["field"] == "config" and "header_row" in body["message"]
+
+
 async def test_form_and_toml_round_trip(client: TestClient[Any, Any]) -> None:
     """Rows -> TOML -> rows keeps every source and rule; a rule the form cannot express stays custom."""
     proposal = engine.propose("rest_poll", "conflict_incident", "32.01", REST_PAGE.read_bytes(), "p.json")

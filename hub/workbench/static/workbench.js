@@ -25,7 +25,9 @@ const T = {
     s5long: "5. Every record mapped as the node would", s6long: "6. Download, ready to commit",
     dlblock: "Download the source block (.toml)", dlconfig: "Download the node config (.toml)",
     dlsample: "Download the test sample", next: "Check with: simpul check-config FILE, then run: simpul run --config FILE",
-    back: "← Back", nextbtn: "Next →", preview: "Node config",
+    back: "← Back", nextbtn: "Next →", preview: "Node config", reread: "Read again",
+    readopt_hint: "Leave empty to let the adapter guess.", o_record_path: "Record element path (record_path)",
+    o_data_path: "Where the record list is (data_path)", o_header_row: "Header row number (header_row)",
     yes: "yes", no: "no", none: "no", personal: "personal", specific: "specific personal (UU 27/2022)",
     t_text: "text", t_date: "date", t_datetime: "date and time", t_int: "whole number", t_number: "number",
     t_money: "rupiah amount", t_bool: "yes/no", t_region: "kode wilayah", t_regions: "list of kode wilayah",
@@ -66,14 +68,18 @@ Object.assign(T.id, {
   counts: "{ok} sesuai · {q} karantina · {s} dilewati", reasons: "Alasan karantina: ",
   valid: "Sah: simpul check-config menerima konfigurasi ini.", invalid: "Belum sah:", working: "Sedang bekerja…",
   done: "Selesai.", choose_office: "Pilih kantor dari daftar.", need_sample: "Pilih berkas dulu.",
-  payload: "muatan", issues: "masalah",
+  payload: "muatan", issues: "masalah", o_record_path: "Jalur elemen rekaman (record_path)",
+  o_data_path: "Letak daftar rekaman (data_path)", o_header_row: "Nomor baris judul kolom (header_row)",
 });
+// The one adapter setting a sample's reading most often needs, per kind (the rest is in the TOML).
+const READ_OPTION = { file_drop: "header_row", soap: "record_path", rest_poll: "data_path", webhook: "data_path",
+  amqp_source: "data_path" };
 const RULES = ["", "date", "datetime", "int", "decimal", "rupiah", "bool", "phone", "nik", "passport", "redact",
   "lower", "upper", "title", "const", "region_code", "region_provinsi", "region_kabkota", "region_kecamatan",
   "region_desa", "custom"];
 
 const $ = (sel) => document.querySelector(sel);
-const S = { lang: "id", step: 1, token: null, schema: null, office: null, sample: null, sampleName: "",
+const S = { lang: "id", step: 1, token: null, schema: null, office: null, sample: null, sampleName: "", options: {},
   readResult: null, fields: [], proposal: {}, toml: "", test: null, proposedFor: "", seq: 0 };
 const base = new URL(".", location.href);
 
@@ -112,7 +118,8 @@ function say(text) { $("#status").textContent = text; }
 function showError(field, message) {
   document.querySelectorAll(".error[role=alert]").forEach((p) => { if (!p.closest("#step-4")) p.textContent = ""; });
   const ids = { url: "url-err", envelope: "envelope-err", dsn: "dsn-err", query: "query-err", office: "office-err",
-    toml: "toml-err", sample: "sample-err", record_path: "sample-err", kind: "sample-err" };
+    toml: "toml-err", sample: S.step === 3 ? "readopt-err" : "sample-err", record_path: "readopt-err",
+    options: "readopt-err", config: "readopt-err", kind: "sample-err" };
   const target = document.getElementById(ids[field] || `${field}-err`) || $("#sample-err");
   target.textContent = message;
   say(message);
@@ -231,7 +238,7 @@ async function readSample() {
       if (!file) { showError("sample", t("need_sample")); return false; }
       S.sample = file; S.sampleName = file.name;
     }
-    const form = sampleForm(); form.append("kind", $("#kind").value);
+    const form = sampleForm(); form.append("kind", $("#kind").value); form.append("options", JSON.stringify(S.options));
     S.readResult = await api("read", { form });
     S.proposedFor = "";
     renderRead(); say(t("done"));
@@ -264,16 +271,33 @@ function renderRead() {
     return el("tr", {}, el("td", {}, i + 1), ...r.columns.map((c) => el("td", {}, cell(f[c]))));
   }));
   $("#columns").replaceChildren(...r.columns.map((c) => el("option", { value: c })));
+  const option = READ_OPTION[$("#kind").value];
+  document.querySelector(".readopts").hidden = !option;
+  if (option) {
+    $("#readopt-label").textContent = t(`o_${option}`);
+    const value = S.options[option] ?? r.settings?.[option] ?? "";
+    if (document.activeElement !== $("#readopt")) $("#readopt").value = value;
+  }
+}
+async function reread() {
+  const option = READ_OPTION[$("#kind").value];
+  const value = $("#readopt").value.trim();
+  S.options = {};
+  if (value) S.options[option] = option === "header_row" ? Number(value) : value;
+  $("#readopt-err").textContent = "";
+  S.proposedFor = "";
+  if (await readSample()) say(t("done"));
 }
 
 // --- step 4: form <-> TOML ---
 async function ensureProposal() {
-  const key = `${$("#kind").value}|${S.schema.name}|${S.office}|${S.sampleName}|${S.readResult?.rows.length}`;
+  const key = `${$("#kind").value}|${S.schema.name}|${S.office}|${S.sampleName}|${JSON.stringify(S.options)}`;
   if (S.proposedFor === key) return;
   say(t("working"));
   try {
     const form = sampleForm();
     form.append("kind", $("#kind").value); form.append("schema", S.schema.name); form.append("office", S.office);
+    form.append("options", JSON.stringify(S.options));
     const got = await api("propose", { form });
     S.fields = got.fields; S.toml = got.toml; S.proposedFor = key;
     S.proposal = Object.fromEntries(got.fields.map((f) => [f.field, `${f.source}|${f.rule}`]));
@@ -380,12 +404,13 @@ function init() {
   $("#back").addEventListener("click", () => history.back());
   $("#next").addEventListener("click", () => go(S.step + 1));
   $("#schema").addEventListener("change", loadSchema);
-  $("#kind").addEventListener("change", () => { S.proposedFor = ""; S.readResult = null; modeChanged(); });
+  $("#kind").addEventListener("change", () => { S.proposedFor = ""; S.readResult = null; S.options = {}; modeChanged(); });
   $("#office").addEventListener("input", officeInput);
   $("#office").addEventListener("keydown", officeKeys);
   document.querySelectorAll("input[name=mode]").forEach((r) => r.addEventListener("change", modeChanged));
-  $("#sample").addEventListener("change", () => { S.readResult = null; $("#sample-err").textContent = ""; });
+  $("#sample").addEventListener("change", () => { S.readResult = null; S.options = {}; $("#sample-err").textContent = ""; });
   $("#read").addEventListener("click", async () => { if (await readSample()) show(3); });
+  $("#reread").addEventListener("click", reread);
   $("#toml").addEventListener("input", tomlChanged);
   $("#dl-block").addEventListener("click", () => download("source.toml", new Blob([S.toml], { type: "application/toml" })));
   $("#dl-config").addEventListener("click", () => download("node.toml", new Blob([configText], { type: "application/toml" })));
