@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 import structlog
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from hub.errors import ConfigError
 from hub.http.responses import error_middleware, json_response, problem
@@ -287,7 +288,7 @@ async def _multipart(request: web.Request) -> tuple[dict[str, Any], bytes, str]:
         raise TooLarge
     try:
         reader = await request.multipart()
-    except (ValueError, AssertionError):
+    except (ValueError, AssertionError, HttpProcessingError):
         raise ConfigError("the multipart body is malformed", key="sample") from None
     form: dict[str, Any] = {}
     sample, name = b"", ""
@@ -307,7 +308,7 @@ async def _multipart(request: web.Request) -> tuple[dict[str, Any], bytes, str]:
                 sample, name = bytes(data), part.filename or "sample"
             else:
                 form[part.name] = data.decode("utf-8", errors="replace")
-    except (ValueError, AssertionError):
+    except (ValueError, AssertionError, HttpProcessingError):  # a part's headers or framing are broken
         raise ConfigError("the multipart body is malformed", key="sample") from None
     if not sample:
         raise ConfigError("attach the sample file", key="sample")

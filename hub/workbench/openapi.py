@@ -145,7 +145,6 @@ def _paths() -> dict[str, Any]:
         _answer({"$ref": _REF + "WorkbenchRead"}, "Rows, columns, header rows, skipped rows"),
         _multipart(kind="Source kind (file_drop, soap, rest_poll, sql_poll, webhook, amqp_source)"),
     )
-    read["responses"]["422"] = _problem("The sample cannot be read")
     propose = _api(
         "A proposed source block (TOML) with one row per schema field",
         _answer({"$ref": _REF + "WorkbenchProposal"}, "The TOML and the field rows"),
@@ -156,6 +155,10 @@ def _paths() -> dict[str, Any]:
         _answer({"$ref": _REF + "WorkbenchTest"}, "Per record payload or issues; counts"),
         _multipart(toml="The source block ([[sources]])"),
     )
+    for op in (read, propose, test):
+        op["responses"]["422"] = _problem("The sample cannot be read")
+    one_schema = _api("A schema's fields in plain words", _answer(any_object, "Fields: type, required, PII"))
+    one_schema["responses"]["404"] = _problem("No such schema")
     page = {"description": "The page", "content": {"text/html": {"schema": _STR}}}
     return {
         "/workbench/": {
@@ -174,9 +177,7 @@ def _paths() -> dict[str, Any]:
         },
         "/workbench/api/schemas/{name}": {
             "get": {
-                **_api(
-                    "A schema's fields in plain words", _answer(any_object, "Fields: type, required, PII")
-                ),
+                **one_schema,
                 "parameters": [{"name": "name", "in": "path", "required": True, "schema": _STR}],
             }
         },
