@@ -69,6 +69,8 @@ class Walk:
 
 
 async def shot(page: Page, tmp_path: Path, name: str | None, step: int) -> None:
+    """The page fits a 1366 px wide window (no sideways scrolling); a screenshot when ``name`` is given."""
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 1366
     if name is None:
         return
     path = tmp_path / f"{name}-{step}.png"
@@ -97,6 +99,11 @@ async def walk(
     await page.get_by_label("Jenis sumber", exact=True).select_option(how.kind)
     await page.get_by_label("Skema tujuan", exact=True).select_option(how.schema)
     await expect(page.locator("#schema-fields tbody tr").first).to_be_visible()
+    # Every input has a label; going on without an office puts the error next to the office field.
+    unlabelled = "[...document.querySelectorAll('input,select,textarea')].filter(e => !(e.labels?.length || e.getAttribute('aria-label'))).length"  # noqa: E501
+    assert await page.evaluate(unlabelled) == 0
+    await page.get_by_role("button", name="Lanjut →").click()
+    await expect(page.locator("#office-err")).to_have_text("Pilih kantor dari daftar.")
     office = page.get_by_label("Kantor (nama atau kode wilayah)", exact=True)
     await office.fill("kab bogor")
     await expect(page.locator("#office-list li").first).to_have_text(re.compile("32.01"))
@@ -134,6 +141,11 @@ async def walk(
     ok_before = int(await page.locator("#live-counts").get_attribute("data-ok") or "0")
     # ... one rule edited in the TOML: the form follows, more records map.
     toml = page.get_by_label("Blok sumber (TOML)", exact=True)
+    good = await toml.input_value()
+    await toml.fill(good + "\n[[sources]\n")
+    await expect(page.locator("#toml-err")).to_contain_text("not valid TOML")
+    await toml.fill(good)
+    await expect(page.locator("#toml-err")).to_have_text("")
     await toml.fill(replace_lines(await toml.input_value(), how.toml_line))
     await expect(page.locator(f'#mapping tr[data-field="{how.toml_field}"] select')).to_have_value(
         re.compile(".+")

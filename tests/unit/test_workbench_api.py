@@ -280,3 +280,12 @@ def test_openapi_documents_the_workbench() -> None:
         assert "post" in paths[f"/workbench/api/{path}"]
     read = paths["/workbench/api/read"]["post"]
     assert "multipart/form-data" in read["requestBody"]["content"] and "413" in read["responses"]
+
+
+def test_cli_verb_parses_its_port() -> None:
+    from hub.cli.root import _DELEGATED, _parser
+
+    args = _parser().parse_args(["workbench", "--port", "8099"])
+    assert args.command == "workbench" and args.port == 8099
+    assert _parser().parse_args(["workbench"]).port == 8090
+    assert _DELEGATED["workbench"] == "hub.cli.workbench:dispatch"
