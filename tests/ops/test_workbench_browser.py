@@ -66,6 +66,7 @@ class Walk:
     toml_line: str
     toml_field: str
     read_option: str = ""
+    live_url: str = ""  # read from this REST address (with X-API-KEY: k-bogor) instead of uploading
 
 
 async def shot(page: Page, tmp_path: Path, name: str | None, step: int) -> None:
@@ -113,7 +114,13 @@ async def walk(
     await shot(page, tmp_path, screenshots, 1)
     await page.get_by_role("button", name="Lanjut →").click()
     # Step 2: the sample file.
-    await page.get_by_label(re.compile("^Berkas sampel")).set_input_files(str(how.sample))
+    if how.live_url:
+        await page.get_by_label("Sumber langsung").check()
+        await page.get_by_label("Alamat (URL)", exact=True).fill(how.live_url)
+        await page.get_by_label("Nama header otorisasi (boleh kosong)", exact=True).fill("X-API-KEY")
+        await page.get_by_label("Isi header otorisasi", exact=True).fill("k-bogor")
+    else:
+        await page.get_by_label(re.compile("^Berkas sampel")).set_input_files(str(how.sample))
     await shot(page, tmp_path, screenshots, 2)
     await page.get_by_role("button", name="Baca sampel").click()
     # Step 3: the table as the adapter read it.
@@ -243,19 +250,42 @@ async def test_soap_response(
     check_config(files["node.toml"], capsys)
 
 
+@pytest.fixture
+async def rest_api() -> AsyncIterator[str]:
+    """A regional REST API on 127.0.0.1 answering the page to the key ``k-bogor`` only; its URL."""
+
+    async def page(request: web.Request) -> web.Response:
+        if request.headers.get("X-API-KEY") != "k-bogor":
+            return web.Response(status=401)
+        return web.Response(body=REST_PAGE.read_bytes(), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/api/v1/laporan", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/api/v1/laporan"
+    finally:
+        await runner.cleanup()
+
+
 async def test_rest_page(
-    workbench: str, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    workbench: str, rest_api: str, chromium: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A REST page: kronologi from an unmatched column in the form, pihak in the TOML; the unknown
-    kecamatan stays quarantined as mapping_failed; the NIK in the free text never reaches the page."""
-    how = Walk(
-        "rest_poll", "conflict_incident", REST_PAGE, "kronologi", "isi_laporan", "redact", PIHAK, "pihak"
-    )
+    """A REST page read live from the API (with its key): kronologi from an unmatched column in the form,
+    pihak in the TOML; the unknown kecamatan stays quarantined as mapping_failed; the NIK in the free text
+    never reaches the page; the downloaded test sample is the page as the API answered it."""
+    how = Walk("rest_poll", "conflict_incident", REST_PAGE, "kronologi", "isi_laporan", "redact", PIHAK,
+               "pihak", live_url=rest_api)  # fmt: skip
     async with open_page(chromium, width=1366, height=768) as browser:
         files = await walk(browser.page, workbench, how, tmp_path)
         page = browser.page
         assert await page.evaluate("[S.test.counts.ok, S.test.counts.quarantined]") == [2, 1]
         assert await page.evaluate("Object.keys(S.test.reasons)") == ["mapping_failed"]
+        assert Path(files["page.json"]).read_bytes() == REST_PAGE.read_bytes()  # noqa: ASYNC240
         # The English switch: labels and the form's rule names follow, the state stays.
         await page.get_by_role("button", name="English").click()
         await expect(page.get_by_label("Node config", exact=True)).to_have_value(
