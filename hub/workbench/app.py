@@ -29,7 +29,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from hub.errors import ConfigError
-from hub.http.responses import error_middleware, json_response, problem
+from hub.responses import error_middleware, json_response, problem
 from hub.workbench import engine
 from hub.workbench.probe import probe
 

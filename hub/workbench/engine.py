@@ -184,13 +184,13 @@ def propose(
 ) -> dict[str, Any]:
     """The kit's proposal (``hub.kit.propose.Proposer``: names, synonyms, two-row header groups and the values
     themselves, every rule tried with the hub's compiler) as TOML, and one form row per schema field."""
-    from hub.kit.propose import Proposal, Proposer, name_score
+    from hub.kit.propose import Proposal, Proposer, _paths_in, name_score
     from hub.kit.propose import render as render_proposal
 
     spec = _schema(schema)
     read = _sample_read(kind, options, sample, filename, schema=spec.name, office=office)
     name = re.sub(r"[^a-z0-9-]+", "-", f"{spec.name} {office}".lower()).strip("-")
-    mapping, comments = Proposer(spec.name, read).propose(kind, office, name)
+    mapping, comments = Proposer(spec.name, read).propose(name)
     block = {"name": name, "kind": kind, "schema": spec.name, "system": name, "office": office,
              "config": read.settings, "mapping": mapping}  # fmt: skip
     text = render_proposal(Proposal(block, comments, read))
@@ -201,7 +201,9 @@ def propose(
         mapped = row["rule"] == "custom" or bool(row["source"])
         row["todo"] = not mapped or "TODO" in note
         if mapped:
-            score = name_score(row["field"], row["source"]) if row["source"] else 0.0
+            source = row["source"] or sorted(_paths_in(row["spec"]))[:1]
+            column = source if isinstance(source, str) else (source[0] if source else "")
+            score = name_score(row["field"], column) if column else 0.0
             row["confidence"] = round(min(1.0, max(score, 0.5)), 1)
     return {"toml": text, "fields": rows}
 
@@ -313,7 +315,7 @@ def render_block(block: dict[str, Any], rows: list[Row]) -> str:
         value = rule_of(row)
         flags = ", ".join(x for x in (row.get("type"), "required" if row.get("required") else "") if x)
         if value is None:
-            note = row.get("note") or "nothing mapped"
+            note = re.sub(r"^TODO:?\s*", "", row.get("note") or "") or "nothing mapped"
             lines.append(f"# TODO {row['field']} ({flags}): {note}")
             continue
         comment = row.get("note") or ""
