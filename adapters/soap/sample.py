@@ -32,7 +32,9 @@ TEMPLATE = (
 )
 
 
-def _paths(element: Element, prefix: str, found: Counter[str], repeated: set[str], leafy: Counter[str]) -> None:
+def _paths(
+    element: Element, prefix: str, found: Counter[str], repeated: set[str], leafy: Counter[str]
+) -> None:
     """Count every element path with children (``found``), note the paths that occur more than once under
     one parent (``repeated``) and how many of their elements have mostly leaf children (``leafy``)."""
     siblings = Counter(local(child.tag) for child in element if len(child))

@@ -183,7 +183,8 @@ def test_guessed_record_path_is_the_record_not_a_list_inside_it(name: str) -> No
 
 def test_guessed_record_path_passes_over_a_repeated_wrapper_of_records() -> None:
     """Pages that each hold several records (children not leaves): the records inside are the records."""
-    item = "<Item><No>{n}</No><Nama>x</Nama><Lokasi><Kode>1</Kode></Lokasi><Lokasi><Kode>2</Kode></Lokasi></Item>"
+    lists = "<Lokasi><Kode>1</Kode></Lokasi><Lokasi><Kode>2</Kode></Lokasi>"
+    item = "<Item><No>{n}</No><Nama>x</Nama>" + lists + "</Item>"
     page = "<Halaman>" + item.format(n=1) + item.format(n=2) + "</Halaman>"
     envelope = (
         f'<s:Envelope xmlns:s="{SOAP11_NS}"><s:Body><CariResponse><return>'
