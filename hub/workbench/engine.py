@@ -328,8 +328,24 @@ def render_block(block: dict[str, Any], rows: list[Row]) -> str:
 
 
 def render(source_toml: str, rows: list[Row]) -> str:
-    """Form -> TOML: ``source_toml`` with its fields replaced by the form's ``rows`` (the rest kept)."""
-    return render_block(parse_block(source_toml), rows)
+    """Form -> TOML: ``source_toml`` with its fields replaced by the form's ``rows`` (the rest kept). A
+    source field the form now reads leaves the mapping's ``ignore`` and ``drop`` lists (the proposal put
+    unused columns there; reading a dropped one would be refused)."""
+    from hub.kit.propose import _paths_in
+
+    block = parse_block(source_toml)
+    mapping = block.get("mapping")
+    if isinstance(mapping, dict):
+        read = set().union(*(_paths_in(rule_of(row)) for row in rows)) if rows else set()
+        for key in ("ignore", "drop"):
+            listed = mapping.get(key)
+            if isinstance(listed, list):
+                kept = [c for c in listed if c not in read]
+                if kept:
+                    mapping[key] = kept
+                else:
+                    mapping.pop(key)
+    return render_block(block, rows)
 
 
 def parse(source_toml: str, schema: str | None = None) -> dict[str, Any]:

@@ -118,12 +118,16 @@ async def test_read_options_steer_the_adapter(client: TestClient[Any, Any], reca
 
 
 async def test_form_and_toml_round_trip(client: TestClient[Any, Any]) -> None:
-    """Rows -> TOML -> rows keeps every source and rule; a rule the form cannot express stays custom."""
+    """Rows -> TOML -> rows keeps every source and rule; a rule the form cannot express stays custom; a
+    column the form now reads leaves the proposal's ignore list."""
     proposal = engine.propose("rest_poll", "conflict_incident", "32.01", REST_PAGE.read_bytes(), "p.json")
+    assert tomllib.loads(proposal["toml"])["sources"][0]["mapping"]["ignore"] == ["id_laporan", "kecamatan"]
     rows = proposal["fields"]
-    next(r for r in rows if r["field"] == "kronologi").update(source="isi_laporan", rule="redact")
+    next(r for r in rows if r["field"] == "kode_wilayah").update(source="kecamatan", rule="region_kecamatan")
     status, rendered = await post(client, "render", json={"toml": proposal["toml"], "fields": rows})
-    assert status == 200 and 'kronologi = { path = "isi_laporan", pii = "redact" }' in rendered["toml"]
+    assert status == 200
+    assert 'kode_wilayah = { region = { kecamatan = "kecamatan" } }' in rendered["toml"]
+    assert tomllib.loads(rendered["toml"])["sources"][0]["mapping"]["ignore"] == ["id_laporan"]
     status, parsed = await post(
         client, "parse", json={"toml": rendered["toml"] + 'skala = { const = "lokal", case = "upper" }\n'}
     )
