@@ -116,11 +116,14 @@ def check_records(entry: SourceEntry, read: SampleRead) -> TestRun:
     for number, record in enumerate(read.records, start=1):
         try:
             evaluation = mapper.evaluate(record)
-        except RecordSkipped as skip:  # the mapping's skip rule: not a record, not quarantined
+            reason = evaluation.skipped  # the mapping's skip rule: not a record, not quarantined
+        except RecordSkipped as skip:
+            reason = skip.reason
+        if reason is not None:
             where = f"record {number}" + (
                 f" (id {redact_text(record.source_record_id)})" if record.source_record_id else ""
             )
-            skipped.append(SkippedRow(where, f"skip rule: {skip.reason}"))
+            skipped.append(SkippedRow(where, f"skip rule: {reason}"))
             continue
         if evaluation.mapped is None:
             schema = _partial_issues(spec, evaluation.payload, evaluation.issues)
