@@ -30,7 +30,7 @@ from hub.admin.config_check import check_config_text
 from hub.cli.root import main as simpul
 from hub.node import Node
 from hub.workbench.app import standalone_app
-from tests.fixtures.workbench.samples import REST_PAGE, SOAP_RESPONSE, write_recap
+from tests.fixtures.workbench.samples import REST_PAGE, SKIP_RULE, SOAP_RESPONSE, write_recap
 from tests.helpers import node_settings, until
 from tests.ops.browser import open_page
 from tests.ops.test_broker_metrics import MANAGEMENT_URL
@@ -308,6 +308,14 @@ async def test_rest_page(
         assert await page.evaluate("[S.test.counts.ok, S.test.counts.quarantined]") == [2, 1]
         assert await page.evaluate("Object.keys(S.test.reasons)") == ["mapping_failed"]
         assert Path(files["page.json"]).read_bytes() == REST_PAGE.read_bytes()  # noqa: ASYNC240
+        # A skip rule in the TOML: the made-up kecamatan's row is skipped, not quarantined, and says why.
+        toml = page.get_by_label("Blok sumber (TOML)", exact=True)
+        await toml.fill(await toml.input_value() + SKIP_RULE)
+        await wait_js(page, "S.test.counts.skipped === 1")
+        assert await page.evaluate("[S.test.counts.ok, S.test.counts.quarantined]") == [2, 0]
+        await expect(page.locator("#test-skipped")).to_have_text(
+            "Dilewati: rekaman 3 (aturan skip: laporan uji)"
+        )
         # The English switch: labels and the form's rule names follow, the state stays.
         await page.get_by_role("button", name="English").click()
         await expect(page.get_by_label("Node config", exact=True)).to_have_value(

@@ -20,7 +20,7 @@ from hub.catalog.openapi import openapi_document
 from hub.node import Node
 from hub.workbench import engine
 from hub.workbench.app import MAX_JSON_BYTES, MAX_SAMPLE_BYTES, region_candidates, standalone_app
-from tests.fixtures.workbench.samples import REST_PAGE, SOAP_RESPONSE, write_recap
+from tests.fixtures.workbench.samples import REST_PAGE, SKIP_RULE, SOAP_RESPONSE, write_recap
 from tests.helpers import TOKEN_ACT, TOKEN_READ
 
 NIK = "3201010101800099"  # in the REST page's free text and the SOAP applicant
@@ -97,6 +97,22 @@ async def test_propose_then_test_answers_the_documented_shapes(client: TestClien
     } in record["issues"]
     status, config = await post(client, "config", json={"toml": proposal["toml"]})
     assert status == 200 and config["valid"], config["problems"]
+
+
+async def test_rows_a_skip_rule_drops_count_as_skipped(client: TestClient[Any, Any]) -> None:
+    """A mapping's skip rule: the row is neither ok nor quarantined; it is listed with the rule's reason."""
+    sample = REST_PAGE.read_bytes()
+    proposal = engine.propose("rest_poll", "conflict_incident", "32.01", sample, "p.json")
+    toml = proposal["toml"].replace(
+        "# kode_wilayah: TODO", 'kode_wilayah = { region = { kecamatan = "kecamatan" } }\n# was TODO'
+    )
+    status, result = await post(client, "test", form(sample, "p.json", toml=toml))
+    assert status == 200 and result["counts"] == {"ok": 2, "quarantined": 1, "skipped": 0}
+    assert result["reasons"] == {"mapping_failed": 1}
+    status, result = await post(client, "test", form(sample, "p.json", toml=toml + SKIP_RULE))
+    assert status == 200 and result["counts"] == {"ok": 2, "quarantined": 0, "skipped": 1}
+    assert result["skipped"] == [{"where": "record 3", "why": "skip rule: laporan uji"}]
+    assert result["reasons"] == {} and len(result["records"]) == 2
 
 
 async def test_read_options_steer_the_adapter(client: TestClient[Any, Any], recap: bytes) -> None:

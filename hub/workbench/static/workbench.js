@@ -34,8 +34,9 @@ const T = {
     t_nik: "NIK (stored as a token)", t_passport: "passport number (stored as a token)",
     t_country: "country code", t_choice: "one of", t_list: "list of items",
     read_n: "{n} row(s) read, {s} skipped.", header_at: "{sheet}rows {rows}: {cols}",
-    w_title: "title", w_blank: "blank", w_header: "header repeated", w_total: "total", w_signature: "signature",
-    w_after_footer: "after the footer", w_footer: "footer",
+    w_title: "title", w_blank: "blank", w_header: "column header", w_total: "total", w_signature: "signature",
+    w_after_footer: "after the footer", w_after_end: "after the end of the table", w_footer: "total (footer)",
+    skipped_rows: "Skipped: ",
     r_: "copy as text", r_date: "date", r_datetime: "date and time", r_int: "whole number", r_decimal: "number",
     r_rupiah: "rupiah", r_bool: "yes/no", r_phone: "phone", r_nik: "NIK → token", r_passport: "passport → token",
     r_redact: "free text, NIK/phone hidden", r_lower: "lower case", r_upper: "upper case", r_title: "Title Case",
@@ -56,8 +57,9 @@ Object.assign(T.id, {
   t_nik: "NIK (disimpan sebagai token)", t_passport: "nomor paspor (disimpan sebagai token)",
   t_country: "kode negara", t_choice: "salah satu dari", t_list: "daftar isian",
   read_n: "{n} baris terbaca, {s} dilewati.", header_at: "{sheet}baris {rows}: {cols}",
-  w_title: "judul", w_blank: "kosong", w_header: "judul kolom berulang", w_total: "jumlah/total",
-  w_signature: "tanda tangan", w_after_footer: "setelah penutup", w_footer: "penutup",
+  w_title: "judul", w_blank: "kosong", w_header: "judul kolom", w_total: "jumlah/total",
+  w_signature: "tanda tangan", w_after_footer: "setelah penutup", w_after_end: "setelah akhir tabel",
+  w_footer: "jumlah/total (penutup)", skipped_rows: "Dilewati: ",
   r_: "salin sebagai teks", r_date: "tanggal", r_datetime: "tanggal dan jam", r_int: "bilangan bulat",
   r_decimal: "angka", r_rupiah: "rupiah", r_bool: "ya/tidak", r_phone: "telepon", r_nik: "NIK → token",
   r_passport: "paspor → token", r_redact: "teks bebas, NIK/telepon disamarkan", r_lower: "huruf kecil",
@@ -256,7 +258,12 @@ function flat(row, prefix = "", out = {}) {
   return out;
 }
 function where(text) {  // "sheet Mei, row 3" in the page's language
-  return S.lang === "id" ? text.replace(/^sheet (.*), row /, "lembar $1, baris ").replace(/^row /, "baris ") : text;
+  return S.lang === "id" ? text.replace(/^sheet (.*), row /, "lembar $1, baris ").replace(/^row /, "baris ").replace(/^record /, "rekaman ") : text;
+}
+function why(text) {  // a reader's reason in the page's language; a skip rule's reason as its author wrote it
+  const rule = text.match(/^skip rule: (.*)$/s);
+  if (rule) return `${S.lang === "id" ? "aturan skip" : "skip rule"}: ${rule[1]}`;
+  return T.en[`w_${text}`] ? t(`w_${text}`) : text;
 }
 function renderRead() {
   const r = S.readResult;
@@ -264,7 +271,7 @@ function renderRead() {
   $("#read-summary").textContent = t("read_n", { n: r.rows.length, s: r.skipped.length });
   $("#header-rows").replaceChildren(...r.header_rows.map((h) => el("li", {},
     t("header_at", { sheet: h.sheet ? `${h.sheet}: ` : "", rows: h.rows.join(", "), cols: h.columns.join(", ") }))));
-  $("#skipped tbody").replaceChildren(...r.skipped.map((s) => el("tr", {}, el("td", {}, where(s.where)), el("td", {}, t(`w_${s.why}`)))));
+  $("#skipped tbody").replaceChildren(...r.skipped.map((s) => el("tr", {}, el("td", {}, where(s.where)), el("td", {}, why(s.why)))));
   $("#rows thead").replaceChildren(el("tr", {}, el("th", {}, "#"), ...r.columns.map((c) => el("th", { scope: "col" }, c))));
   $("#rows tbody").replaceChildren(...r.rows.slice(0, 200).map((row, i) => {
     const f = flat(row);
@@ -370,6 +377,8 @@ function renderTest() {
   $("#counts").dataset.ok = r.counts.ok; $("#live-counts").dataset.ok = r.counts.ok;
   $("#reasons").textContent = Object.keys(r.reasons).length
     ? t("reasons") + Object.entries(r.reasons).map(([k, v]) => `${k} (${v})`).join(", ") : "";
+  $("#test-skipped").textContent = r.skipped.length
+    ? t("skipped_rows") + r.skipped.map((s) => `${where(s.where)} (${why(s.why)})`).join("; ") : "";
   const ordered = [...r.records.filter((rec) => !rec.ok), ...r.records.filter((rec) => rec.ok)];  // problems first
   $("#records").replaceChildren(...ordered.map((rec) => el("li", { class: rec.ok ? "ok" : "bad", "data-row": rec.row },
     el("strong", {}, `${rec.id}${rec.kode_wilayah ? ` · ${rec.kode_wilayah}` : ""}${rec.reason ? ` · ${rec.reason}` : ""}`),
