@@ -71,7 +71,11 @@ COMPONENTS: dict[str, Any] = {
                     "properties": {
                         "id": _STR,
                         "ok": {"type": "boolean"},
-                        "payload": {"type": ["object", "null"], "description": "Mapped payload, PII masked"},
+                        "payload": {
+                            "type": ["object", "null"],
+                            "description": "The payload as stored: free text redacted by the mapping, NIKs "
+                            "and passport numbers as tokens (development key); null when quarantined",
+                        },
                         "issues": {
                             "type": "array",
                             "items": {
@@ -80,11 +84,17 @@ COMPONENTS: dict[str, Any] = {
                             },
                         },
                         "reason": {"type": ["string", "null"], "description": "Quarantine reason"},
+                        "row": {
+                            "type": "integer",
+                            "description": "Position among the records read (1-based)",
+                        },
+                        "kode_wilayah": {"type": ["string", "null"]},
                     },
                 },
             },
             "counts": {
                 "type": "object",
+                "description": "skipped: rows the reader passed over plus rows a mapping skip rule dropped",
                 "properties": {k: {"type": "integer"} for k in ("ok", "quarantined", "skipped")},
             },
             "reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
