@@ -315,7 +315,7 @@ def render_block(block: dict[str, Any], rows: list[Row]) -> str:
         value = rule_of(row)
         flags = ", ".join(x for x in (row.get("type"), "required" if row.get("required") else "") if x)
         if value is None:
-            note = re.sub(r"^TODO:?\s*", "", row.get("note") or "") or "nothing mapped"
+            note = _TODO.sub("", row.get("note") or "") or "nothing mapped"
             lines.append(f"# TODO {row['field']} ({flags}): {note}")
             continue
         comment = row.get("note") or ""
@@ -335,17 +335,91 @@ def render(source_toml: str, rows: list[Row]) -> str:
 
     block = parse_block(source_toml)
     mapping = block.get("mapping")
+    current = dict((mapping or {}).get("fields") or {}) if isinstance(mapping, dict) else {}
+    rows = [_kept(row, current.get(str(row.get("field")))) for row in rows]
+    lists: dict[str, list[Any] | None] = {}
     if isinstance(mapping, dict):
         read = set().union(*(_paths_in(rule_of(row)) for row in rows)) if rows else set()
         for key in ("ignore", "drop"):
             listed = mapping.get(key)
             if isinstance(listed, list):
                 kept = [c for c in listed if c not in read]
+                if kept != listed:
+                    lists[key] = kept or None
                 if kept:
                     mapping[key] = kept
                 else:
                     mapping.pop(key)
-    return render_block(block, rows)
+    whole = render_block(block, rows)
+    patched = _patched(source_toml, rows, lists)
+    # The engineer's text (the proposal's comments, their layout) is kept unless patching it would say
+    # anything other than the whole block rendered afresh.
+    if patched is not None and parse_block(patched) == parse_block(whole):
+        return patched
+    return whole
+
+
+def _kept(row: Row, value: Any) -> Row:
+    """A row the form did not change carries the TOML's own rule (as ``custom``), so a rule the form writes
+    differently (``{ path = "x" }`` vs ``"x"``, a datetime without ``time_default``) is left as it was."""
+    if value is None:
+        return row
+    same = row_of(str(row.get("field")), value)
+    if (same["source"], same["rule"], same["spec"]) == (row.get("source") or "", row.get("rule") or "",
+                                                        row.get("spec")):  # fmt: skip
+        return {**row, "source": "", "rule": "custom", "spec": value, "kept": True}
+    return row
+
+
+def _patched(source_toml: str, rows: list[Row], lists: dict[str, list[Any] | None]) -> str | None:
+    """``source_toml`` with only its ``[sources.mapping.fields]`` lines rewritten from ``rows`` (one line per
+    field, its note as a comment; ``# field: TODO ...`` where nothing is mapped) and the one-line ``ignore`` /
+    ``drop`` keys in ``lists`` replaced or removed; None where the text is not laid out that way."""
+    lines = source_toml.splitlines()
+    header = re.compile(r"^\s*\[")
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[sources.mapping.fields]"), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if header.match(lines[i])), len(lines))
+    own: dict[str, str] = {}  # field -> its line in the text, for the rows the form left alone
+    for line in lines[start + 1 : end]:
+        if _one_line(line) and len(parsed := tomllib.loads(line)) == 1:
+            own[next(iter(parsed))] = line
+    fields = []
+    for row in rows:
+        if row.get("kept") and row["field"] in own:
+            fields.append(own[row["field"]])
+            continue
+        value = rule_of(row)
+        note = " ".join(str(row.get("note") or "").split())
+        if value is None:
+            todo = _TODO.sub("", note) or "nothing mapped"
+            fields.append(f"# {row['field']}: TODO: {todo}")
+        else:
+            fields.append(f"{_key(row['field'])} = {_inline(value)}" + (f"   # {note}" if note else ""))
+    out = [*lines[: start + 1], *fields, *([""] if end < len(lines) else []), *lines[end:]]
+    for key, value in lists.items():
+        at = [i for i, line in enumerate(out[:start]) if re.match(rf"^{key}\s*=", line)]
+        if len(at) != 1 or not _one_line(out[at[0]]):
+            return None
+        comment = out[at[0]].partition("   # ")[2]  # the proposal's, after the value
+        if value is None:
+            del out[at[0]]
+            start -= 1
+        else:
+            out[at[0]] = f"{key} = {_inline(value)}" + (f"   # {comment}" if comment else "")
+    return "\n".join(out) + "\n"
+
+
+_TODO = re.compile(r"^TODO:?\s*")
+
+
+def _one_line(line: str) -> bool:
+    try:
+        tomllib.loads(line)
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
 
 
 def parse(source_toml: str, schema: str | None = None) -> dict[str, Any]:

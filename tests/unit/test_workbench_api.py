@@ -144,6 +144,11 @@ async def test_form_and_toml_round_trip(client: TestClient[Any, Any]) -> None:
     assert status == 200
     assert 'kode_wilayah = { region = { kecamatan = "kecamatan" } }' in rendered["toml"]
     assert tomllib.loads(rendered["toml"])["sources"][0]["mapping"]["ignore"] == ["id_laporan"]
+    # Only those two lines changed: the proposal's comments and every other rule are kept as written.
+    changed = ("kode_wilayah", "# kode_wilayah", "ignore = ")
+    assert [line for line in rendered["toml"].splitlines() if not line.startswith(changed)] == [
+        line for line in proposal["toml"].splitlines() if not line.startswith(changed)
+    ]
     status, parsed = await post(
         client, "parse", json={"toml": rendered["toml"] + 'skala = { const = "lokal", case = "upper" }\n'}
     )
