@@ -14,8 +14,10 @@ The pages and the HTTP API use only :func:`read`, :func:`propose` and :func:`tes
 
 ``test(source_block_toml, sample, filename)`` -> the ``simpul mapping test --json`` object
     ``{"read": N, "skipped": [{"where", "why"}], "records": [{"id", "ok", "payload" | null, "issues":
-    [{"stage", "loc", "rule", "message"}], "row", "reason"}]}`` plus ``"counts": {"ok", "quarantined",
-    "skipped"}``, ``"reasons": {reason: n}`` and ``"schema": "name@version"``.
+    [{"stage", "loc", "rule", "message"}], "row", "reason", "kode_wilayah"}]}`` plus ``"counts": {"ok",
+    "quarantined", "skipped"}``, ``"reasons": {reason: n}`` and ``"schema": "name@version"``. The payload is
+    as stored (free text redacted, NIKs as development-key tokens); ``skipped`` holds the rows the reader
+    passed over and the rows a mapping ``skip`` rule dropped (``why``: ``skip rule: <its reason>``).
 
 Every problem with the engineer's input raises ``hub.errors.ConfigError`` whose text names keys and rules,
 never a cell value. Nothing here writes to disk.
