@@ -37,6 +37,7 @@ from hub.feeds.replay_jobs import ReplayJobs, amqp_replay_transports
 from hub.http.admin import AdminApi
 from hub.http.app import build_app
 from hub.http.ingest import IngestHandler
+from hub.http.server import JsonErrorRunner
 from hub.http.status_page import status_page_routes
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.publisher import BatchingPublisher
@@ -405,7 +406,7 @@ class Node:
             before_scrape_async=self._refresh_scrape_metrics,
             catalog=CatalogApi(self.settings, self.topology),
         )
-        runner = web.AppRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
+        runner = JsonErrorRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
         await runner.setup()
         self._http_runner = runner
         stack.push_async_callback(runner.cleanup)  # stops accepting, lets handlers finish within the timeout

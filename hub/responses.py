@@ -8,11 +8,14 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+import structlog
 from aiohttp import web
 
 from hub.errors import RequestError
+from schemas.pii import redact_text
 
 MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
+log = structlog.get_logger(__name__)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -30,11 +33,56 @@ def problem(status: int, error: str, message: str, **extra: Any) -> web.Response
     return json_response({"error": error, "message": message, **extra}, status=status, headers=headers)
 
 
+def error_code(status: int) -> str:
+    """The ``error`` code of a status without a more specific one: its phrase in snake case."""
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "error"
+
+
+async def read_json_body(request: web.Request, *, default: Any = None) -> Any:
+    """The request's body parsed as JSON. No body (or an empty one) gives ``default``, or a 400
+    ``RequestError`` when ``default`` is None (a body is required). A body that is not UTF-8 JSON is a 400
+    ``RequestError`` whose message says where it broke, never what it held."""
+    raw = await request.read() if request.can_read_body else b""
+    if not raw.strip():
+        if default is None:
+            raise RequestError("the body is empty; send a JSON object")
+        return default
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(f"the body is not valid JSON ({exc.msg} at byte {exc.pos})") from None
+
+
+async def read_json_object(request: web.Request, *, required: bool) -> dict[str, Any]:
+    """``read_json_body`` that must give a JSON object (``{}`` for no body unless ``required``)."""
+    body = await read_json_body(request, default=None if required else {})
+    if not isinstance(body, dict):
+        raise RequestError("the body must be a JSON object")
+    return body
+
+
+MESSAGE_CAP = 300
+
+
+def safe_message(text: str) -> str:
+    """An error message as it may leave the process: NIK- and phone-like numbers redacted (a message may
+    repeat a path segment or name the caller chose), cut to ``MESSAGE_CAP`` characters."""
+    text = redact_text(text)
+    return text if len(text) <= MESSAGE_CAP else text[: MESSAGE_CAP - 3] + "..."
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turn aiohttp's own HTTP errors (404, 405, 413 ...) into JSON problem bodies."""
+    """Turn aiohttp's own HTTP errors (404, 405, 413 ...) and ``RequestError`` into JSON problem bodies.
+    The exception's own headers (``Allow`` of a 405, ``Retry-After``) are kept."""
     try:
-        response: web.StreamResponse = await handler(request)
+        response = await handler(request)
+        if not isinstance(response, web.StreamResponse):  # a handler's bug, not the caller's
+            log.error("http_handler_returned_no_response", got=type(response).__name__)
+            return problem(500, "internal_server_error", "the node failed to answer this request")
         return response
     except web.HTTPRequestEntityTooLarge:
         limit = request.app.get(MAX_BODY_KEY)
@@ -42,7 +90,10 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = HTTPStatus(exc.status).phrase.lower().replace(" ", "_")
-        return problem(exc.status, code, exc.reason)
+        answer = problem(exc.status, error_code(exc.status), safe_message(exc.reason))
+        for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if name in exc.headers:
+                answer.headers[name] = exc.headers[name]
+        return answer
     except RequestError as exc:
-        return problem(exc.status, HTTPStatus(exc.status).phrase.lower().replace(" ", "_"), str(exc))
+        return problem(exc.status, error_code(exc.status), safe_message(str(exc)))

@@ -21,6 +21,8 @@ from schemas.envelope import (
 )
 
 ENVELOPE_T0 = datetime(2024, 3, 6, 3, 0, tzinfo=UTC)
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
+"""The regional systems' sample files, carried in the repository (tests read nothing outside it)."""
 
 OFFICE_BOGOR = "32.01"
 KEY_BOGOR = "key-bogor"

@@ -67,20 +67,23 @@ def serialise(envelope: Envelope) -> Serialised:
 
 def trace_json(envelope: Envelope) -> str:
     """What the applied log keeps of a delivery for lineage: origin (source, schema version, mapping
-    version, receipt) and the hops of ``envelope.lineage``. Small (no payload), built by hand: cheap."""
-    return orjson.dumps(
-        {
-            "schema": f"{envelope.schema_name}@{envelope.schema_version}",
-            "system": envelope.source.system,
-            "office": envelope.source.office,
-            "adapter": envelope.source.adapter,
-            "mapping_version": envelope.mapping_version,
-            "source_record_id": envelope.source_record_id,
-            "kode_wilayah": envelope.kode_wilayah,
-            "received_at": _utc_iso(envelope.received_at),
-            "hops": [[h.node, h.level, _utc_iso(h.at), h.status] for h in envelope.lineage],
-        }
-    ).decode()
+    version, receipt), the hops of ``envelope.lineage`` and, when it has any, ``envelope.notes`` (why a
+    field is unknown, why a moved region was accepted) exactly as the envelope carries them, i.e. masked
+    by the validator as stored. Small (no payload), built by hand: cheap."""
+    trace: dict[str, object] = {
+        "schema": f"{envelope.schema_name}@{envelope.schema_version}",
+        "system": envelope.source.system,
+        "office": envelope.source.office,
+        "adapter": envelope.source.adapter,
+        "mapping_version": envelope.mapping_version,
+        "source_record_id": envelope.source_record_id,
+        "kode_wilayah": envelope.kode_wilayah,
+        "received_at": _utc_iso(envelope.received_at),
+        "hops": [[h.node, h.level, _utc_iso(h.at), h.status] for h in envelope.lineage],
+    }
+    if envelope.notes:
+        trace["notes"] = [{"loc": n.loc, "rule": n.rule, "detail": n.detail} for n in envelope.notes]
+    return orjson.dumps(trace).decode()
 
 
 def content_hash(op: str, payload_json: bytes) -> str:

@@ -117,9 +117,10 @@ def lineage_lines(view: dict[str, Any]) -> list[str]:
         f"kode wilayah {origin.get('kode_wilayah')}",
         f"mapping version: {origin.get('mapping_version') or '-'}",
         f"received:        {origin.get('received_at') or '-'}",
-        "",
-        "HOPS",
     ]
+    # How values were obtained (an unparseable value left unknown, a moved region accepted), as stored.
+    lines += [f"note:            {n['loc']}: {n['rule']}: {n['detail']}" for n in origin.get("notes") or []]
+    lines += ["", "HOPS"]
     arrived = next((s["first_applied_at"] for s in view["sinks"] if s.get("first_applied_at")), None)
     here = {
         "node": view["node"],

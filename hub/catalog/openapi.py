@@ -45,7 +45,17 @@ _DEPRECATION = {
 }
 
 
-def _admin(summary: str, *, act: bool = False, params: list[Any] | None = None) -> dict[str, Any]:
+def _admin(
+    summary: str,
+    *,
+    act: bool = False,
+    params: list[Any] | None = None,
+    result: dict[str, Any] | None = None,
+    bad_request: str | None = None,
+    not_found: str | None = "No such thing",
+) -> dict[str, Any]:
+    """An admin operation: 200 with ``result`` (any object by default), 401, 403 for act, 400 when
+    ``bad_request`` says what can be malformed, 404 when ``not_found`` says what can be missing."""
     op: dict[str, Any] = {
         "tags": ["admin"],
         "summary": summary,
@@ -55,10 +65,11 @@ def _admin(summary: str, *, act: bool = False, params: list[Any] | None = None) 
         + " Every call is written to the audit log.",
         "security": [{"adminToken": []}],
         "responses": {
-            "200": _json(_ANY_OBJECT, "The result"),
+            "200": _json(result or _ANY_OBJECT, "The result"),
+            **({"400": _problem(bad_request)} if bad_request else {}),
             "401": _problem("No valid admin token"),
             **({"403": _problem("The token may read but not act")} if act else {}),
-            "404": _problem("No such thing"),
+            **({"404": _problem(not_found)} if not_found else {}),
         },
     }
     if params:
@@ -81,6 +92,52 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None) ->
             "schema": schema or {"type": "string"}}  # fmt: skip
 
 
+_INT = {"type": "integer"}
+_LIMIT = {"type": "integer", "description": "Clamped to 0-1000"}
+_TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with a UTC offset"}
+_FILTER_PROPS: dict[str, Any] = {
+    "schema": {"type": "string", "description": "Schema name"},
+    "region": {"type": "string", "description": "Kode wilayah; entries at or below it"},
+    "adapter": {"type": "string", "description": "Adapter instance"},
+    "reason": {"type": "string", "description": "Reason code"},
+    "since": _TIME,
+    "until": _TIME,
+}
+
+
+def _optional_json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": False, "content": {"application/json": {"schema": schema}}}
+
+
+def _admin_components(components: dict[str, Any]) -> None:
+    """Schemas of the admin answers that are not plain objects."""
+    components["Adapter"] = {
+        "type": "object",
+        "required": ["name", "state", "paused", "last_error", "records_offered"],
+        "properties": {
+            "name": {"type": "string"},
+            "state": {"type": "string"},
+            "paused": {"type": "boolean"},
+            "last_error": {"type": ["string", "null"]},
+            "records_offered": {"type": "integer"},
+        },
+    }
+    components["AuditEntry"] = {
+        "type": "object",
+        "required": ["seq", "at", "actor", "role", "action", "target", "result", "detail"],
+        "properties": {
+            "seq": {"type": "integer"},
+            "at": {"type": "string", "description": "When (ISO 8601, UTC)"},
+            "actor": {"type": "string"},
+            "role": {"type": "string", "enum": ["read", "act"]},
+            "action": {"type": "string"},
+            "target": {"type": "string"},
+            "result": {"type": "string"},
+            "detail": {"type": "object"},
+        },
+    }
+
+
 def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "0.1.0") -> dict[str, Any]:
     """The OpenAPI document of one node's HTTP API."""
     components: dict[str, Any] = {}
@@ -98,6 +155,7 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
         "anyOf": payload_refs,
     }
     components["IngestItem"] = item
+    _admin_components(components)
     components["Problem"] = {
         "type": "object",
         "required": ["error", "message"],
@@ -203,7 +261,7 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                         "schema": {
                             "oneOf": [
                                 {"$ref": _REF + "IngestItem"},
-                                {"type": "array", "items": {"$ref": _REF + "IngestItem"}},
+                                {"type": "array", "items": {"$ref": _REF + "IngestItem"}, "minItems": 1},
                             ]
                         }
                     },
@@ -226,7 +284,12 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                 "413": _problem("Body too large"),
                 "415": _problem("Unsupported content type"),
                 "422": _problem(
-                    "Some records are invalid; none was accepted (on_invalid=reject)", headers=_DEPRECATION
+                    "Some records are invalid, none was accepted (on_invalid=reject): a field breaks its "
+                    "schema, the kode wilayah is unknown or of the wrong level, the record lies outside the "
+                    "API key's office (rule region_outside_office), or text holds U+0000 (rule "
+                    "unstorable_text). Such records may fit the JSON Schema: these rules need the region "
+                    "reference",
+                    headers=_DEPRECATION,
                 ),
                 "429": _problem(
                     "This office is over its request rate (trust.ingest_rate_per_s)", headers=_RETRY_AFTER
@@ -313,10 +376,20 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
                 "responses": {"200": _json(_ANY_OBJECT, "OpenAPI 3.1 document")},
             }
         },
-        "/v1/admin/status": {"get": _admin("Node identity, readiness, adapters and quarantine counts")},
-        "/v1/admin/adapters": {"get": _admin("Source adapters and their state")},
-        "/v1/admin/overview": {"get": _admin("What the status page shows: adapters, throughput, quarantine")},
-        "/v1/admin/whoami": {"get": _admin("The caller's name and role")},
+        "/v1/admin/status": {
+            "get": _admin("Node identity, readiness, adapters and quarantine counts", not_found=None)
+        },
+        "/v1/admin/adapters": {
+            "get": _admin(
+                "Source adapters and their state",
+                result={"type": "array", "items": {"$ref": _REF + "Adapter"}},
+                not_found=None,
+            )
+        },
+        "/v1/admin/overview": {
+            "get": _admin("What the status page shows: adapters, throughput, quarantine", not_found=None)
+        },
+        "/v1/admin/whoami": {"get": _admin("The caller's name and role", not_found=None)},
         "/v1/admin/adapters/{name}/{action}": {
             "post": _admin(
                 "Pause, resume or restart a source adapter",
@@ -337,18 +410,32 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
             "get": _admin(
                 "List quarantine entries (masked previews only)",
                 params=[
-                    _query("schema", "Schema name"),
-                    _query("province", "Province code"),
-                    _query("adapter", "Adapter instance"),
-                    _query("reason", "Reason code"),
-                    _query("status", "open (default), redriven or discarded"),
-                    _query("limit", "At most this many (1-1000)", {"type": "integer"}),
-                    _query("offset", "Skip this many", {"type": "integer"}),
+                    *(
+                        _query(name, prop.get("description", name), prop)
+                        for name, prop in _FILTER_PROPS.items()
+                    ),
+                    _query(
+                        "status",
+                        "open (default), redriven or discarded",
+                        {"type": "string", "enum": ["open", "redriven", "discarded"]},
+                    ),
+                    _query("limit", "At most this many (default 100)", _LIMIT),
+                    _query("offset", "Skip this many", _INT),
                 ],
+                bad_request="A filter is malformed (a time without a UTC offset, a limit that is no number)",
+                not_found=None,
             )
         },
         "/v1/admin/quarantine/redrive": {
-            "post": _admin("Redrive every entry matching the filters", act=True)
+            "post": {
+                **_admin(
+                    "Redrive every open entry matching the filters (the body; none: every open entry)",
+                    act=True,
+                    bad_request="The body is not a JSON object, or a filter is malformed",
+                    not_found=None,
+                ),
+                "requestBody": _optional_json({"type": "object", "properties": _FILTER_PROPS}),
+            }
         },
         "/v1/admin/quarantine/{entry_id}": {
             "get": _admin("One quarantine entry", params=[_path_param("entry_id", "Entry id")])
@@ -361,22 +448,40 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
             )
         },
         "/v1/admin/quarantine/{entry_id}/redrive": {
-            "post": _admin(
-                "Validate an entry again and publish it",
-                act=True,
-                params=[_path_param("entry_id", "Entry id")],
-            )
+            "post": {
+                **_admin(
+                    "Validate an entry again and publish it (as it was, or as `replacement`)",
+                    act=True,
+                    params=[_path_param("entry_id", "Entry id")],
+                    bad_request="The body is not a JSON object",
+                ),
+                "requestBody": _optional_json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "replacement": {"type": "object", "description": "The corrected raw record"}
+                        },
+                    }
+                ),
+            }
         },
         "/v1/admin/quarantine/{entry_id}/discard": {
             "post": _admin("Discard an entry", act=True, params=[_path_param("entry_id", "Entry id")])
         },
         "/v1/admin/audit": {
-            "get": _admin("Recent admin actions", params=[_query("limit", "At most this many")])
+            "get": _admin(
+                "Recent admin actions, newest first",
+                params=[_query("limit", "At most this many (default 100)", _LIMIT)],
+                result={"type": "array", "items": {"$ref": _REF + "AuditEntry"}},
+                bad_request="limit is not a whole number",
+                not_found=None,
+            )
         },
         "/v1/admin/lineage/{message_id}": {
             "get": _admin(
                 "Where a record came from, each level it passed, quarantine and which sinks applied it",
                 params=[_path_param("message_id", "The record's message id (UUID)")],
+                not_found="Neither a sink nor the quarantine knows this message id",
             )
         },
         "/v1/admin/replays": {
@@ -470,6 +575,9 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
             },
         },
     }
+    conflict = _problem("The entry is not open (already redriven or discarded)")
+    for path in ("/v1/admin/quarantine/{entry_id}/redrive", "/v1/admin/quarantine/{entry_id}/discard"):
+        paths[path]["post"]["responses"]["409"] = conflict
     add_feed_api(document)  # the ministry's feeds and completeness
     from hub.workbench.openapi import add_workbench_api
 

@@ -45,15 +45,17 @@ def add_commands(sub: Any) -> None:
     qsub = quarantine.add_subparsers(dest="action", required=True)
     listing = qsub.add_parser("list", help="entries matching filters, as a table")
     _filters(listing)
-    listing.add_argument("--status", default="open", choices=("open", "redriven", "discarded"))
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument(
+        "--status", default="open", choices=("open", "redriven", "discarded"), help="entries in this state"
+    )
+    listing.add_argument("--limit", type=int, default=50, help="show at most this many entries")
     for name, text in (
         ("show", "one entry (masked)"),
         ("original", "the unmasked original (act role, audited)"),
         ("discard", "close an entry without redriving it"),
     ):
         cmd = qsub.add_parser(name, help=text)
-        cmd.add_argument("entry_id")
+        cmd.add_argument("entry_id", help="the entry's id, as `quarantine list` shows it")
         _connection(cmd)
     redrive = qsub.add_parser("redrive", help="redrive one entry, or every open entry matching filters")
     redrive.add_argument("entry_id", nargs="?", help="one entry; omit to use the filters")
@@ -64,7 +66,7 @@ def add_commands(sub: Any) -> None:
     audit = sub.add_parser(
         "audit", help="the admin audit log, newest first; `audit verify`: the evidence chain"
     )
-    audit.add_argument("--limit", type=int, default=30)
+    audit.add_argument("--limit", type=int, default=30, help="show at most this many actions")
     _connection(audit)
     add_audit_verify_arguments(audit)
 
@@ -73,7 +75,7 @@ def add_adapter_actions(adapters_sub: Any) -> None:
     """Add ``pause``, ``resume`` and ``restart`` to ``simpul adapters``."""
     for action in ADAPTER_ACTIONS:
         cmd = adapters_sub.add_parser(action, help=f"{action} a source adapter of a running node")
-        cmd.add_argument("name")
+        cmd.add_argument("name", help="the source adapter's instance name, as `status` lists it")
         _connection(cmd)
 
 

@@ -18,7 +18,7 @@ def add_schema_commands(ssub: Any) -> None:
     diff = ssub.add_parser(
         "diff", help="classify every change between two versions of a schema, with reasons"
     )
-    diff.add_argument("name")
+    diff.add_argument("name", help="schema name, e.g. ormas_registration")
     diff.add_argument("old", help="older version, e.g. 1.0.0")
     diff.add_argument("new", help="newer version, e.g. 2.0.0")
     usage = ssub.add_parser("usage", help="which regions and adapters still send which schema versions")
@@ -36,7 +36,7 @@ def add_catalog_commands(sub: Any) -> None:
     export = csub.add_parser(
         "export", help="JSON Schema, code lists, AsyncAPI, OpenAPI, Markdown and HTML catalogue into DIR"
     )
-    export.add_argument("dir", type=Path)
+    export.add_argument("dir", type=Path, help="folder to write the catalogue into (created if missing)")
     export.add_argument(
         "--config",
         type=Path,

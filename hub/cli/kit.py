@@ -49,7 +49,7 @@ def add_commands(sub: Any) -> None:
     asub = adapters.add_subparsers(dest="action", required=True)
     asub.add_parser("list", help="every installed adapter with its role and summary")
     show = asub.add_parser("show", help="the config reference of one adapter")
-    show.add_argument("name")
+    show.add_argument("name", help="adapter name, as `adapters list` shows it")
     new = asub.add_parser("new", help="scaffold an adapter package whose tests pass as generated")
     new.add_argument("name", help="package name (lower case, digits, _)")
     new.add_argument("--dir", type=Path, default=Path("."), help="where to create it (default: here)")

@@ -25,7 +25,7 @@ def add_command(sub: Any) -> None:
         "lineage",
         help="where a record came from, each level it passed, quarantine and the sinks that applied it",
     )
-    cmd.add_argument("message_id")
+    cmd.add_argument("message_id", help="the record's message id (UUID), as ingest answered it")
     cmd.add_argument("--config", type=Path, help="read this node's state files directly (offline)")
     cmd.add_argument("--url", default="http://127.0.0.1:8080", help="a running node (without --config)")
     cmd.add_argument("--token", default=None, help="admin token (default: $SIMPUL_ADMIN_TOKEN)")

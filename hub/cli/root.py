@@ -14,20 +14,66 @@ from hub import gc_tuning
 from hub.errors import ConfigError, SimpulError
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, unless the text already says it or there is none to
+    say (None: the help text says what happens without the option; a flag's False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text.lower():
+            return text
+        return super()._get_help_string(action)
+
+
+def _with_formatter(parser: argparse.ArgumentParser) -> None:
+    """Give ``parser`` and every sub-command's parser (built across the verb modules) ``HelpFormatter``."""
+    parser.formatter_class = HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _with_formatter(child)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("simpul")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simpul", description="Simpul, the SPBE interoperability bus")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"simpul {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a node until SIGINT/SIGTERM")
-    run.add_argument("--config", type=Path, help="TOML config file (SIMPUL_* environment overrides it)")
+    run = sub.add_parser(
+        "run",
+        help="run a node until SIGINT/SIGTERM",
+        description="Run a node (broker links, sources, sinks, HTTP API) until SIGINT or SIGTERM.",
+    )
+    run.add_argument(
+        "--config",
+        type=Path,
+        help="TOML config file; SIMPUL_* environment variables override its values. Without it the node "
+        "takes the built-in defaults plus SIMPUL_* variables alone: node 'pusat' at level pusat, the "
+        "broker at amqp://guest:guest@127.0.0.1:5672/, HTTP on 127.0.0.1:8080, state and warehouse "
+        "under ./var, no sources, API keys or admin tokens; and it refuses to start (config error, exit "
+        "2) unless SIMPUL_TOKEN_KEY and SIMPUL_QUARANTINE_KEY are set or SIMPUL_DEV_MODE=true",
+    )
 
     demo = sub.add_parser("demo", help="simulated regional systems feed records through a real broker")
     demo.add_argument("--offices", type=int, default=28, help="simulated offices, at most 28 (default 28)")
     demo.add_argument("--records", type=int, default=250, help="good records per office (default 250)")
     demo.add_argument("--bad-every", type=int, default=20, help="one bad record per this many (default 20)")
     demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the flow to settle")
-    demo.add_argument("--broker-url", default="amqp://guest:guest@127.0.0.1:5672/")
-    demo.add_argument("--management-url", default="http://guest:guest@127.0.0.1:15672")
+    demo.add_argument("--broker-url", default="amqp://guest:guest@127.0.0.1:5672/", help="RabbitMQ to use")
+    demo.add_argument(
+        "--management-url",
+        default="http://guest:guest@127.0.0.1:15672",
+        help="its management API (the demo creates and deletes vhosts)",
+    )
     demo.add_argument("--vhost", default="simpul-demo", help="vhost to (re)create for the demo")
     demo.add_argument(
         "--only", help="source kinds to run, comma-separated: http,rest,webhook,files,sql (default all)"
@@ -42,17 +88,22 @@ def _parser() -> argparse.ArgumentParser:
         help="flow: sources -> pusat; levels: kab/kota -> provinsi -> pusat with a link cut (default both)",
     )
     demo.add_argument("--level-records", type=int, default=200, help="ormas records per kab/kota office")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary state folders and the vhosts for inspection (removed by default)",
+    )
 
     check = sub.add_parser("check-config", help="validate a config file without starting anything")
-    check.add_argument("file", type=Path)
+    check.add_argument("file", type=Path, help="the node's TOML config file")
 
     schemas = sub.add_parser("schemas", help="the shared payload schemas")
     ssub = schemas.add_subparsers(dest="action", required=True)
     ssub.add_parser("list", help="every schema with its version")
     show = ssub.add_parser("show", help="the fields of one schema")
-    show.add_argument("name")
+    show.add_argument("name", help="schema name, e.g. ormas_registration")
     export = ssub.add_parser("export", help="write JSON Schema files for non-Python teams")
-    export.add_argument("dir", type=Path)
+    export.add_argument("dir", type=Path, help="folder to write the JSON Schema files into")
     from hub.cli.catalog import add_catalog_commands, add_schema_commands
 
     add_schema_commands(ssub)  # schemas diff|usage
@@ -61,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     regions = sub.add_parser("regions", help="kode wilayah reference data (Kepmendagri 300.2.2-2138/2025)")
     rsub = regions.add_subparsers(dest="action", required=True)
     lookup = rsub.add_parser("lookup", help='a code (96.03, 3201) or a name ("kab bogor")')
-    lookup.add_argument("query")
+    lookup.add_argument("query", help="a kode wilayah or a place name")
 
     from hub.cli.kit import add_commands
 
@@ -84,12 +135,17 @@ def _parser() -> argparse.ArgumentParser:
     from hub.cli.workbench import add_command as add_workbench_command
 
     add_workbench_command(sub)  # workbench [--port]
+    _with_formatter(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simpul`` console script; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()  # bare `simpul`: what there is to do, once, rather than an error
+        return 2
+    args = parser.parse_args(argv)
     try:
         return _dispatch(args)
     except ConfigError as exc:
@@ -124,16 +180,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return _demo(args)
     if args.command == "check-config":
-        from hub.adapters.build import check_adapters
-        from hub.settings import load_settings
-
-        settings = load_settings(args.file)
-        check_adapters(settings.sources, settings.sinks)  # adapter configs and mappings too
-        print(
-            f"{args.file}: valid (node {settings.node}, level {settings.level}, "
-            f"{len(settings.sources)} sources, {len(settings.sinks)} sinks)"
-        )
-        return 0
+        return _check_config(args.file)
     if args.command == "schemas":
         return _schemas(args)
     if args.command in _DELEGATED:
@@ -151,6 +198,32 @@ def _dispatch(args: argparse.Namespace) -> int:
         print("\n".join(lines))
         return 0 if lines else 1
     raise AssertionError(args.command)
+
+
+def _check_config(path: Path) -> int:
+    """``simpul check-config FILE``: each problem on its own line (file:line: key: what is wrong), exit 2;
+    or one line saying what the valid config describes. ``SIMPUL_*`` variables apply, as for ``run``."""
+    from hub.admin.config_check import check_config_text
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", key=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("the file is not UTF-8 text", key=str(path)) from None
+    report = check_config_text(text, environment=True)
+    if not report.valid:
+        print("\n".join(report.lines(str(path))), file=sys.stderr)
+        print(f"{path}: {len(report.problems)} problem(s)", file=sys.stderr)
+        return 2
+    summary = report.summary
+    sources, sinks = len(summary["sources"]), len(summary["sinks"])
+    print(
+        f"{path}: valid (node {summary['node']}, level {summary['level']}, "
+        f"{sources} source{'s' * (sources != 1)}, {sinks} sink{'s' * (sinks != 1)}: "
+        f"{', '.join(summary['sinks']) or 'none'})"
+    )
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -171,6 +244,7 @@ def _demo(args: argparse.Namespace) -> int:
                     vhost=args.vhost,
                     only=args.only,
                     source_records=args.source_records,
+                    keep=args.keep,
                 )
             )
         )
@@ -184,6 +258,7 @@ def _demo(args: argparse.Namespace) -> int:
                     management_url=args.management_url,
                     per_office=args.level_records,
                     timeout=args.timeout,
+                    keep=args.keep,
                 )
             )
         )

@@ -15,6 +15,7 @@ The check is record by record against the plan, on pusat's warehouse and the hel
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,7 @@ from typing import Any
 import aiohttp
 
 from hub.demo.check import Warehouse, warehouse_of
-from hub.demo.levels_broker import fresh_vhosts, put_shovel, queue_depth, shovel_switch
+from hub.demo.levels_broker import drop_vhosts, fresh_vhosts, put_shovel, queue_depth, shovel_switch
 from hub.demo.levels_plan import LevelNode, Planned, node_settings, plan, single_broker_layout
 from hub.logging import configure_logging
 from hub.node import Node
@@ -200,16 +201,36 @@ async def _wait_for_backlog(node: LevelNode, *, timeout: float) -> int:
 
 
 async def run_levels_demo(
-    *, broker_url: str, management_url: str, per_office: int, timeout: float, prefix: str = "simpul-levels"
+    *,
+    broker_url: str,
+    management_url: str,
+    per_office: int,
+    timeout: float,
+    prefix: str = "simpul-levels",
+    keep: bool = False,
 ) -> int:
-    """``simpul demo --part levels``: the three levels as vhosts of the local broker; prints the summary."""
+    """``simpul demo --part levels``: the three levels as vhosts of the local broker; prints the summary.
+    The state folder and the vhosts are removed at the end unless ``keep``."""
     configure_logging("error", "auto")
     nodes = single_broker_layout(broker_url, management_url, prefix)
     await fresh_vhosts(nodes)
     cut, restore = shovel_switch(next(n for n in nodes if n.level == "provinsi"))
     print("Simpul demo, levels: kab/kota -> provinsi -> pusat, each level its own vhost, joined by shovels")
     state = Path(tempfile.mkdtemp(prefix="simpul-levels-"))
-    report = await run_levels(nodes, state, per_office=per_office, timeout=timeout, cut=cut, restore=restore)
+    try:
+        report = await run_levels(
+            nodes, state, per_office=per_office, timeout=timeout, cut=cut, restore=restore
+        )
+    finally:
+        if not keep:
+            shutil.rmtree(state, ignore_errors=True)
+            await drop_vhosts(nodes)
+    names = ", ".join(f"'{n.vhost}'" for n in nodes)
+    print(  # before the summary, whose last line is the verdict
+        f"kept: the state folder {state} and the vhosts {names}"
+        if keep
+        else f"removed: the state folder {state} and the vhosts {names} (--keep keeps them)"
+    )
     print(render_report(report, nodes))
     return 0 if report.ok else 1
 

@@ -43,6 +43,13 @@ async def fresh_vhosts(nodes: list[LevelNode]) -> None:
             await api.set_permissions(n.vhost, "guest")
 
 
+async def drop_vhosts(nodes: list[LevelNode]) -> None:
+    """Delete each node's vhost (its shovels and queues go with it)."""
+    for n in nodes:
+        async with ManagementClient(n.management) as api:
+            await api.delete_vhost(n.vhost)
+
+
 def shovel_switch(node: LevelNode) -> tuple[Callable[[dict[str, Settings]], Awaitable[None]], ...]:
     """``cut`` and ``restore`` for ``node``'s uplink by removing and re-creating its shovel."""
 

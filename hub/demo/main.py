@@ -7,11 +7,15 @@ PostgreSQL table made for the run; skipped, saying so, without PostgreSQL). Exit
 kind that ran, every good record was applied exactly once at its final revision and state, nothing
 unexpected reached the warehouse or the quarantine, and every bad record is in quarantine with the
 expected reason.
+
+The run leaves nothing behind unless asked to (``keep``): its temporary state folder (warehouse,
+quarantine, drop folders) and its vhost are removed at the end, pass or fail.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -65,8 +69,10 @@ async def run_demo(
     vhost: str = VHOST,
     only: str | None = None,
     source_records: int = 300,
+    keep: bool = False,
 ) -> int:
-    """Run the demo and print its summary; returns the process exit code."""
+    """Run the demo and print its summary; returns the process exit code. ``keep``: leave the state
+    folder and the vhost for inspection (removed otherwise)."""
     kinds = parse_only(only)
     configure_logging("error", "auto")  # faults are switched on purpose: their warnings would be noise
     async with ManagementClient(management_url) as mgmt:
@@ -83,17 +89,34 @@ async def run_demo(
         for kind in kinds
     ]
     try:
-        running, skipped = await _prepare(sources)
-        report = await _run(running, _settings(running, state, broker_url, management_url, vhost), timeout)
-    finally:
-        for source in sources:
-            await source.close()
-    for figures in report.kinds:  # notes again: closing tells more (e.g. the SQL schema dropped)
-        figures.notes = next(s for s in running if s.kind == figures.kind).notes()
+        try:
+            running, skipped = await _prepare(sources)
+            settings = _settings(running, state, broker_url, management_url, vhost)
+            report = await _run(running, settings, timeout)
+        finally:
+            for source in sources:
+                await source.close()
+        for figures in report.kinds:  # notes again: closing tells more (e.g. the SQL schema dropped)
+            figures.notes = next(s for s in running if s.kind == figures.kind).notes()
+    finally:  # after the notes, which may count files in the state folder
+        if not keep:
+            await _clean_up(state, management_url, vhost)
     report.kinds = sorted(report.kinds + skipped, key=lambda k: KINDS.index(k.kind))
     report.elapsed_s, report.vhost = time.monotonic() - started, vhost
+    report.left = (
+        f"kept: the state folder {state} and the vhost '{vhost}'"
+        if keep
+        else f"removed: the state folder {state} and the vhost '{vhost}' (--keep keeps them)"
+    )
     print(render(report))
     return 0 if report.ok else 1
+
+
+async def _clean_up(state: Path, management_url: str, vhost: str) -> None:
+    """Remove the run's state folder and its vhost (the node is stopped by now)."""
+    shutil.rmtree(state, ignore_errors=True)
+    async with ManagementClient(management_url) as mgmt:
+        await mgmt.delete_vhost(vhost)
 
 
 async def _prepare(sources: list[DemoSource]) -> tuple[list[DemoSource], list[KindFigures]]:

@@ -26,13 +26,17 @@ class Progress:
         if not force and now - self._last < (0.2 if self._tty else 3.0):
             return
         self._last = now
-        done = sum(self.counts.values())
+        counted = sum(self.counts.values())
+        # Counts may run past the plan (a record re-offered after a fault is confirmed again): the bar
+        # and its figure stop at the total; the surplus is named, not added.
+        done = min(counted, self.total)
         width = 30
-        filled = int(width * min(done, self.total) / max(self.total, 1))
+        filled = int(width * done / max(self.total, 1))
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        extra = f", {counted - self.total} more: repeats" if counted > self.total else ""
         line = (
-            f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} ({parts}) "
-            f"{now - self._started:5.1f}s"
+            f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} "
+            f"{100 * done // max(self.total, 1):3d}% ({parts}{extra}) {now - self._started:5.1f}s"
         )
         if self._tty:
             sys.stderr.write("\r" + line)

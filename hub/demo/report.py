@@ -50,6 +50,7 @@ class Report:
     reasons: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
     vhost: str = ""
+    left: str = ""  # what the run left behind (kept or removed), said before the verdict
 
     @property
     def ok(self) -> bool:
@@ -116,9 +117,35 @@ def render(r: Report) -> str:
         f"  missing/wrong/unexpected  {r.total('missing')}/{r.total('wrong')}/{r.unexpected}",
         f"  elapsed            {r.elapsed_s:7.1f}  s",
         "",
+        *explain(r),
+        "",
+        *([f"  {r.left}", ""] if r.left else []),
         _verdict(r),
     ]
     return "\n".join(lines)
+
+
+def explain(r: Report) -> list[str]:
+    """How the figures relate, with this run's own numbers: why they need not be equal."""
+    applied, quarantined = r.total("applied"), r.total("quarantined")
+    good = r.total("good")
+    text = [
+        "Reading the figures:",
+        f"offered ({r.total('offered'):,}) counts every record handed to the hub, re-offers after faults and "
+        "re-polled pages included; published and quarantined are the broker's confirmations of those.",
+        f"applied ({applied:,}) counts revisions written at the centre, one per revision of a record: a "
+        f"record sent again with a newer revision (an update, a withdrawal) adds one, so applied is at least "
+        f"the warehouse rows ({r.rows:,}, one per record) and at least the expected good records "
+        f"({good:,}, counted by their final revision).",
+        f"quarantined ({quarantined:,}) counts confirmations into quarantine; a bad record offered twice "
+        f"(a retry, a re-polled page) is confirmed twice but filed once, so the quarantine holds "
+        f"{r.quarantine_entries:,} entries.",
+        "duplicates are resends the centre recognised (same record, same revision) and did not apply again.",
+    ]
+    out = [f"  {text[0]}"]
+    for paragraph in text[1:]:
+        out.extend(textwrap.wrap(paragraph, 104, initial_indent="  - ", subsequent_indent="    "))
+    return out
 
 
 def _verdict(r: Report) -> str:

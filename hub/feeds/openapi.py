@@ -183,7 +183,7 @@ def _paths() -> dict[str, Any]:
                     "name": "schema",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "minLength": 1},
                     "description": "A schema with a declared obligation",
                 },
                 _q("period", "The period (default: the newest one already due)"),

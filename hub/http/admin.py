@@ -22,9 +22,10 @@ from hub.admin.config_check import check_config_text
 from hub.admin.redrive import Redriver
 from hub.errors import NotFound, RequestError
 from hub.feeds.replay_jobs import ReplayJobs
+from hub.ingest.validation import mask_name
 from hub.quarantine.entry import QuarantineEntry
 from hub.quarantine.store import BULK_LIMIT, STATUSES, QuarantineStore
-from hub.responses import json_response, problem
+from hub.responses import json_response, problem, read_json_object
 from hub.settings import AdminToken
 
 Role = Literal["read", "act"]
@@ -73,7 +74,8 @@ class AdminApi:
             web.post("/v1/admin/adapters/{name}/{action}", self.adapter_action),
             web.get("/v1/admin/quarantine", self.quarantine_list),
             web.post("/v1/admin/quarantine/redrive", self.quarantine_bulk_redrive),
-            web.get("/v1/admin/quarantine/{entry_id}", self.quarantine_show),
+            # Not "redrive": that path is the bulk redrive (POST only), never an entry to show.
+            web.get("/v1/admin/quarantine/{entry_id:(?!redrive$)[^/]+}", self.quarantine_show),
             web.get("/v1/admin/quarantine/{entry_id}/original", self.quarantine_original),
             web.post("/v1/admin/quarantine/{entry_id}/redrive", self.quarantine_redrive),
             web.post("/v1/admin/quarantine/{entry_id}/discard", self.quarantine_discard),
@@ -142,7 +144,7 @@ class AdminApi:
         name, action = request.match_info["name"], request.match_info["action"]
         runner = next((r for r in self._runners() if r.name == name), None)
         if runner is None:
-            return problem(404, "not_found", f"no source adapter named {name!r}")
+            return problem(404, "not_found", f"no source adapter named {mask_name(name)!r}")
         if action == "pause":
             runner.pause()
         elif action == "resume":
@@ -193,8 +195,8 @@ class AdminApi:
     async def quarantine_redrive(self, request: web.Request) -> web.Response:
         who = self._caller(request, "act")
         entry_id = request.match_info["entry_id"]
-        body = await request.json() if request.can_read_body else {}
-        replacement = body.get("replacement") if isinstance(body, dict) else None
+        body = await read_json_object(request, required=False)
+        replacement = body.get("replacement")
         try:
             outcome = await self._redriver.redrive(entry_id, replacement)
         except RequestError as exc:
@@ -220,8 +222,7 @@ class AdminApi:
 
     async def quarantine_bulk_redrive(self, request: web.Request) -> web.Response:
         who = self._caller(request, "act")
-        body = await request.json() if request.can_read_body else {}
-        filters = _filters(body if isinstance(body, dict) else {})
+        filters = _filters(await read_json_object(request, required=False))
         filters["status"] = "open"
         entries = await asyncio.to_thread(lambda: self._store.list(**filters, limit=BULK_LIMIT))
         counts: dict[str, int] = {}
@@ -254,7 +255,9 @@ class AdminApi:
         if self._lineage is None or len(message_id) > 100:
             return problem(404, "not_found", "no lineage for this message id")
         view = await self._lineage(message_id)
-        return json_response(view, status=200 if view["found"] else 404)
+        if not view["found"]:
+            return problem(404, "not_found", "no sink applied this record and it is not in quarantine")
+        return json_response(view)
 
     async def config_validate(self, request: web.Request) -> web.Response:
         """Check a TOML config (the body) as ``simpul check-config`` does: 200 with a summary, or 400
@@ -262,7 +265,7 @@ class AdminApi:
         checked which node's config, and the verdict; never the text, which may hold secrets)."""
         who = self._caller(request, "read")
         try:
-            text = (await request.read()).decode("utf-8")
+            text = (await request.read()).decode("utf-8") if request.can_read_body else ""
         except UnicodeDecodeError:
             await self._log(who, "config.validate", "-", "invalid: not UTF-8")
             return problem(400, "invalid_config", "the body is not UTF-8 text", problems=[])
@@ -288,9 +291,7 @@ class AdminApi:
         202 with the job, which runs in the background; act role, audited."""
         who = self._caller(request, "act")
         jobs = self._replay_jobs()
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise RequestError("the body is a JSON object")
+        body = await read_json_object(request, required=True)
         try:
             job = jobs.start(body, who.name)
         except RequestError as exc:
@@ -350,10 +351,15 @@ def _filters(query: Any) -> dict[str, Any]:
         ("adapter", "adapter"),
         ("reason", "reason"),
     ):
-        if query.get(key):
-            filters[target] = str(query[key])
+        value = query.get(key)
+        if key in query and not isinstance(value, str):
+            raise RequestError(f"{key} must be text")
+        if value:
+            filters[target] = value
     for key in ("since", "until"):
-        if query.get(key):
+        if key in query:  # present but empty is malformed, not absent
+            if not isinstance(query[key], str):
+                raise RequestError(f"{key} must be an ISO 8601 time with an offset")
             try:
                 filters[key] = datetime.fromisoformat(str(query[key]))
             except ValueError:

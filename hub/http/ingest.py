@@ -30,9 +30,9 @@ from aiohttp import web
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
 from hub.ingest.items import BodyError, parse_body, to_source_record
 from hub.ingest.pipeline import Pipeline
-from hub.ingest.validation import Prepared
+from hub.ingest.validation import Prepared, mask_name
 from hub.model.records import SourceRecord
-from hub.responses import json_response, problem
+from hub.responses import MAX_BODY_KEY, json_response, problem
 from hub.settings import ApiKey, HttpSettings
 from hub.transport.base import Transport
 from hub.trust.limits import depth_exceeds
@@ -73,11 +73,16 @@ class IngestHandler:
         """Answer ``Expect: 100-continue`` before the body is sent: refuse an unknown key (401), a down
         broker or a full house (503, ``Connection: close``) without receiving a byte of the body, else
         let the client send it. On election day hundreds of clients each hold a 300 KB batch; refusing
-        them here keeps those bodies out of the node's memory (and off the wire)."""
+        them here keeps those bodies out of the node's memory (and off the wire). A declared
+        ``Content-Length`` over the body limit is refused the same way (413), before any key check."""
         if request.headers.get("Expect", "").lower() != "100-continue" or request.version < (1, 1):
             return problem(417, "expectation_failed", "only Expect: 100-continue (HTTP/1.1) is understood")
         refusal: web.Response | None = None
-        if self._authenticate(request) is None:
+        limit = request.app.get(MAX_BODY_KEY)
+        if limit is not None and (request.content_length or 0) > limit:
+            # The declared size alone settles it: answering 100 Continue would invite the whole upload.
+            refusal = problem(413, "body_too_large", f"the body exceeds the limit of {limit} bytes")
+        elif self._authenticate(request) is None:
             refusal = problem(401, "unauthorized", "a valid API key is required")
         elif not self._transport.ready:
             refusal = problem(
@@ -100,7 +105,7 @@ class IngestHandler:
         try:
             spec = get_schema(wanted)
         except RecordError:
-            return problem(404, "unknown_schema", f"no schema {wanted[:120]!r}")
+            return problem(404, "unknown_schema", f"no schema {mask_name(wanted)!r}")
         if spec.status == "draft":
             return problem(404, "draft_schema", f"{spec.ref} is a draft and not accepted for ingest yet")
         schema_name = spec.name

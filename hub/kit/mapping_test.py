@@ -14,7 +14,12 @@ an optional ``--source FILE.toml`` holding one ``[[sources]]`` block (what ``sim
 prints); without ``--source`` the proposal itself is tested. ``--json`` prints exactly one object::
 
     {"read": N, "skipped": [{"where": ..., "why": ...}],
-     "records": [{"id": ..., "ok": bool, "payload": {...} | null, "issues": [...]}]}
+     "records": [{"id": ..., "ok": bool, "payload": {...} | null, "issues": [...], "notes": [...]}]}
+
+A row a mapping ``skip`` rule drops is listed under "skipped" (``skip rule: <reason>``), never as a record
+or an issue, as the node drops it. ``notes`` say how values were obtained, as the envelope stores them
+(``{"loc", "rule", "detail"}``: a value left unknown because it did not parse, with its raw text masked if
+the field is personal; a region accepted as a successor of the office's area).
 
 The exit code is 0 only if the sample has records and every one mapped and validated (skipped rows do not
 count against it).
@@ -33,15 +38,15 @@ from pydantic import ValidationError
 
 from hub.adapters.build import mapper_for, validate_config
 from hub.adapters.model import SampleRead, SkippedRow
-from hub.errors import ConfigError, FieldIssue, RecordError, RecordSkipped
-from hub.ingest.validation import Prepared, Validator, issues_from
+from hub.errors import ConfigError, FieldIssue, RecordError
+from hub.ingest.validation import Prepared, Validator, masked_notes
 from hub.kit.config_file import load_config, source_entry
 from hub.mapping import DeclarativeMapper
 from hub.model.records import SourceRecord
 from hub.settings import DEV_KEY, SourceEntry
 from schemas.catalog import get as get_schema
-from schemas.envelope import SourceIdentity, utc_now
-from schemas.pii import TOKENIZER_CONTEXT_KEY, NikTokenizer, redact_text
+from schemas.envelope import Note, SourceIdentity, utc_now
+from schemas.pii import NikTokenizer, redact_text
 from schemas.regions import default_index
 from schemas.registry import SchemaSpec
 
@@ -57,6 +62,8 @@ class RecordResult:
     prepared: Prepared | None
     mapping_issues: list[FieldIssue]
     schema_issues: list[FieldIssue]
+    notes: tuple[Note, ...] = ()
+    """How values were obtained, as the envelope stores them (masked like a stored note)."""
 
     @property
     def valid(self) -> bool:
@@ -114,38 +121,26 @@ def check_records(entry: SourceEntry, read: SampleRead) -> TestRun:
     results: list[RecordResult] = []
     skipped = list(read.skipped)
     for number, record in enumerate(read.records, start=1):
-        try:
-            evaluation = mapper.evaluate(record)
-            reason = evaluation.skipped  # the mapping's skip rule: not a record, not quarantined
-        except RecordSkipped as skip:
-            reason = skip.reason
-        if reason is not None:
+        evaluation = mapper.evaluate(record)
+        if evaluation.skipped is not None:  # the mapping's skip rule: not a record, not quarantined
             where = f"record {number}" + (
                 f" (id {redact_text(record.source_record_id)})" if record.source_record_id else ""
             )
-            skipped.append(SkippedRow(where, f"skip rule: {reason}"))
+            skipped.append(SkippedRow(where, f"skip rule: {evaluation.skipped}"))
             continue
+        notes = masked_notes(evaluation.notes, spec.pii_paths)
         if evaluation.mapped is None:
-            schema = _partial_issues(spec, evaluation.payload, evaluation.issues)
-            results.append(RecordResult(number, record, None, evaluation.issues, schema))
+            schema = validator.schema_issues(spec, evaluation.payload, evaluation.issues)
+            results.append(RecordResult(number, record, None, evaluation.issues, schema, notes))
             continue
         try:
             prepared = validator.prepare(record, evaluation.mapped, spec, utc_now())
         except RecordError as err:
-            results.append(RecordResult(number, record, None, [], err.issues))
+            results.append(RecordResult(number, record, None, [], err.issues, notes))
             continue
-        results.append(RecordResult(number, record, prepared, [], []))
+        # The envelope's notes: the mapping's (masked) and the validator's (a successor region).
+        results.append(RecordResult(number, record, prepared, [], [], prepared.envelope.notes))
     return TestRun(spec, read, results, skipped)
-
-
-def _partial_issues(spec: SchemaSpec, payload: dict[str, Any], mapping: list[FieldIssue]) -> list[FieldIssue]:
-    """Schema issues of a partly mapped payload, leaving out fields the mapping already complained about."""
-    try:
-        spec.model.model_validate(payload, context={TOKENIZER_CONTEXT_KEY: DEV_TOKENIZER})
-    except ValidationError as exc:
-        failed = {f"data.{issue.loc}" for issue in mapping}
-        return [i for i in issues_from(exc, "data.") if not any(i.loc.startswith(f) for f in failed)]
-    return []
 
 
 def source_from_file(path: Path, *, kind: str, schema: str, office: str) -> SourceEntry:
@@ -220,6 +215,10 @@ def _issue(stage: str, issue: FieldIssue) -> dict[str, str]:
     return {"stage": stage, "loc": issue.loc, "rule": issue.rule, "message": issue.message}
 
 
+def _note(note: Note) -> dict[str, str]:
+    return {"loc": note.loc, "rule": note.rule, "detail": note.detail}
+
+
 def as_object(run: TestRun) -> dict[str, Any]:
     """The ``--json`` object (see the module docstring)."""
     return {
@@ -232,6 +231,7 @@ def as_object(run: TestRun) -> dict[str, Any]:
                 "payload": r.prepared.envelope.payload if r.prepared else None,
                 "issues": [_issue("mapping", i) for i in r.mapping_issues]
                 + [_issue("schema", i) for i in r.schema_issues],
+                "notes": [_note(n) for n in r.notes],
             }
             for r in run.results
         ],
@@ -268,6 +268,7 @@ def _print_result(result: RecordResult, spec: SchemaSpec, out: TextIO, quiet: bo
             # As stored: redacted free text, NIK tokens (development key), real booleans and numbers.
             text = json.dumps(env.payload, indent=2, ensure_ascii=False, default=str)
             print("\n".join("  " + line for line in text.splitlines()), file=out)
+        _print_notes(result, out)
         return
     counts = f"{len(result.mapping_issues)} mapping issue(s), {len(result.schema_issues)} schema issue(s)"
     print(f"\nrecord {result.number}: INVALID ({counts}); id {result.shown_id}", file=out)
@@ -276,3 +277,9 @@ def _print_result(result: RecordResult, spec: SchemaSpec, out: TextIO, quiet: bo
     rule_width = max(len(i.rule) for _, i in rows) if rows else 0
     for stage, issue in rows:
         print(f"  {stage:<8} {issue.loc:<{width}}  {issue.rule:<{rule_width}}  {issue.message}", file=out)
+    _print_notes(result, out)
+
+
+def _print_notes(result: RecordResult, out: TextIO) -> None:
+    for note in result.notes:
+        print(f"  note     {note.loc}  {note.rule}  {note.detail}", file=out)

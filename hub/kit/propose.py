@@ -38,8 +38,9 @@ from pydantic import BaseModel
 
 from hub.adapters.model import SampleRead
 from hub.adapters.registry import get as get_adapter
-from hub.errors import ConfigError, RecordSkipped
+from hub.errors import ConfigError, MappingError
 from hub.mapping import compile_mapping
+from hub.mapping.countries import parse_country
 from hub.mapping.paths import loose_key
 from hub.mapping.spec import DEFAULT_NONE_VALUES
 from hub.model.records import SourceRecord
@@ -264,9 +265,8 @@ class _Trial:
         filled = bad = 0
         values: list[Any] = []
         for record in self.records:
-            try:
-                result = mapper.evaluate(record)
-            except RecordSkipped:
+            result = mapper.evaluate(record)
+            if result.skipped is not None:
                 continue
             if any(i.loc.startswith("v") for i in result.issues):
                 bad += 1
@@ -278,6 +278,35 @@ class _Trial:
     def works(self, rule: dict[str, Any]) -> tuple[bool, int]:
         filled, bad, _ = self.outcome(rule)
         return filled > 0 and bad == 0, filled
+
+
+TEST_ROW = r"^(test|tes|testing)\b|\babaikan\b|\b(uji )?coba\b|\bdummy\b"
+"""A cell of a test submission ("TEST - abaikan", "uji coba formulir"): searched case-folded."""
+
+
+def _test_rows(records: list[SourceRecord]) -> tuple[tuple[dict[str, Any], int] | None, list[SourceRecord]]:
+    """A skip rule for rows that look like test submissions, and the records it leaves (what the mapping
+    will see). The rule tests one text column: of those matching in some rows but fewer than half, the
+    one matching fewest rows, then the one with the shortest values (a title rather than a description).
+    Rows are tested with the hub's own compiler, so the rule proposed is the rule that runs."""
+    pattern = re.compile(TEST_ROW, re.I)
+    columns: dict[str, list[str]] = {}
+    for record in records:
+        for key, value in flatten(record.raw).items():
+            if isinstance(value, str) and _present(value):
+                columns.setdefault(key, []).append(" ".join(value.casefold().split()))
+    ranked = []
+    for column, values in columns.items():
+        hits = sum(1 for v in values if pattern.search(v))
+        if hits and 2 * hits < len(records) and not _PERSONAL & set(words(column)):
+            ranked.append((hits, sum(map(len, values)) / len(values), column))
+    if not ranked:
+        return None, records
+    column = min(ranked)[2]
+    rule = {"reason": "test submission", "when": {"path": column, "matches": TEST_ROW}}
+    mapper = compile_mapping({"version": "trial", "fields": {"v": {"const": 1}}, "skip": [rule]})
+    kept = [r for r in records if mapper.skip_reason(r) is None]
+    return (rule, len(records) - len(kept)), kept
 
 
 def _distinct(columns: dict[str, list[Any]], column: str) -> list[str]:
@@ -312,16 +341,12 @@ def _enum_map(values: list[str], choices: list[str]) -> tuple[dict[str, str], li
     return table, missing
 
 
-def _countries() -> dict[str, str]:
-    from babel import Locale  # CLDR territory names, maintained upstream
-
-    names: dict[str, str] = {}
-    for lang in ("en", "id"):
-        for code, name in Locale(lang).territories.items():
-            if len(code) == 2 and code.isalpha():
-                names[name.casefold()] = code
-                names[code.casefold()] = code
-    return names
+def _country_code(value: str) -> str | None:
+    """The ISO code the mapping's ``parse = "country"`` gives ``value``, or None."""
+    try:
+        return parse_country(value)
+    except MappingError:
+        return None
 
 
 class Proposer:
@@ -330,7 +355,8 @@ class Proposer:
     def __init__(self, schema: str, read: SampleRead) -> None:
         self.spec = get_schema(schema)
         self.read = read
-        self.rows = [flatten(r.raw) for r in read.records]
+        self.skip, self.records = _test_rows(read.records)
+        self.rows = [flatten(r.raw) for r in self.records]
         self.columns: dict[str, list[Any]] = {}
         for row in self.rows:
             for key, value in row.items():
@@ -339,7 +365,7 @@ class Proposer:
             isinstance(v, str) and v.startswith("0000-00-00") for c in self.columns.values() for v in c
         )
         self.none_values = [*DEFAULT_NONE_VALUES, *(_ZERO_DATES if zero else [])]
-        self.trial = _Trial(read.records, self.none_values)
+        self.trial = _Trial(self.records, self.none_values)
         self.used: set[str] = set()
         self.personal: set[str] = set()  # columns matched to NIK or passport fields: never an id
         self.ranges: set[str] = set()  # period columns: read twice, for the start and for the end
@@ -379,7 +405,7 @@ class Proposer:
             if part is not None and self.trial.works(ranged)[0]:
                 self.ranges.add(column)
                 return ranged
-            return None
+            return None if column in self.ranges else self.lenient(t, {"path": column, "parse": "date"})
         if kind in simple:
             rule = {"path": column, **simple[kind]}
             if kind == "datetime" and not self.trial.works(rule)[0]:
@@ -393,6 +419,7 @@ class Proposer:
                 midnight = {**rule, "time_default": "00:00"}
                 if self.trial.works(midnight)[0]:
                     return midnight
+                return self.lenient(t, rule)
             return rule if self.trial.works(rule)[0] else None
         if kind == "region":
             return self.region_rule(column)
@@ -406,9 +433,15 @@ class Proposer:
                 )
             if not values or len(values) > ENUM_MAX:
                 return None
-            table, missing = _enum_map(values, t.choices)
+            # One value where the schema has one: a cell with several answers ("FKDM, Masyarakat", a
+            # form's checkbox question) maps to the member of its first answer, said in the comment.
+            several = [v for v in values if re.search(r"[,;]", v)] if kind == "enum" else []
+            first = {v: re.split(r"[,;]", v)[0].strip() for v in several}
+            singles = list(dict.fromkeys(first.get(v, v) for v in values))
+            table, missing = _enum_map(singles, t.choices)
             if not table or len(missing) > len(table):
                 return None
+            table = {v: table[first.get(v, v)] for v in values if first.get(v, v) in table}
             # Members the sample did not show yet ("Pencegahan" once a case moves on) by their own label.
             labelled = {norm_key(v) for v in table}
             for choice in t.choices:
@@ -420,8 +453,11 @@ class Proposer:
                 mapped["split"] = [",", ";", "/"]
             if missing:
                 mapped["_todo"] = f"no member fits {len(missing)} value(s): add them to map"
-            elif kind == "enum" and any(re.search(r"[,;]", v) for v in values):
-                mapped["_todo"] = "cells with several answers keep their first: check them"
+            if several:
+                mapped["_note"] = (
+                    f"{len(several)} distinct cell(s) hold several answers and {self.spec.ref} keeps one "
+                    "value here: each maps to its first answer"
+                )
             return mapped
         if kind == "list_region":
             rule = {"path": column, "split": [",", ";"]}
@@ -434,6 +470,21 @@ class Proposer:
             return rule if self.trial.works(rule)[0] else None
         return None
 
+    def lenient(self, t: Target, rule: dict[str, Any]) -> dict[str, Any] | None:
+        """``rule`` with ``on_unparseable = "unknown"`` for an optional date/time field whose sample values
+        mostly parse but not all (free text like "kemarin malam"): those are left unknown, with their raw
+        text in the record's notes, never guessed. None for a required field (unknown would not validate)
+        or when fewer than half the values parse (then the column is probably not this field)."""
+        filled, bad, _ = self.trial.outcome(rule)
+        if t.required or not filled or not bad or bad > filled:
+            return None
+        share = f"{bad} of {filled + bad} sample value(s) ({100 * bad // (filled + bad)}%)"
+        return {
+            **rule,
+            "on_unparseable": "unknown",
+            "_why": f"{share} do not parse: left unknown, raw text kept in the record's notes",
+        }
+
     def region_rule(self, column: str) -> dict[str, Any] | None:
         code = {"region": {"code": column}}
         if self.trial.works(code)[0]:
@@ -445,14 +496,13 @@ class Proposer:
         return None
 
     def country_rule(self, column: str) -> dict[str, Any] | None:
-        names = _countries()
-        table: dict[str, str] = {}
-        for value in _distinct(self.columns, column):
-            code = names.get(value.casefold())
-            if code is None:
-                return None
-            table[value] = code
-        return {"path": column, "map": table} if table else None
+        """``parse = "country"`` when every distinct value is a country name or code the mapping's own
+        parser knows (CLDR names in Indonesian and English via Babel, and everyday aliases)."""
+        values = _distinct(self.columns, column)
+        if not values or not all(_country_code(v) for v in values):
+            return None
+        rule = {"path": column, "parse": "country"}
+        return rule if self.trial.works(rule)[0] else None
 
     def region_field(self) -> tuple[dict[str, Any] | None, str]:
         """kode_wilayah: a code column, else names level by level (named columns first, then by value)."""
@@ -550,7 +600,7 @@ class Proposer:
         return {"rows": [item]}, "one object per record from flat columns (" + "; ".join(notes) + ")"
 
     def identity(self, mapping: dict[str, Any]) -> None:
-        records = self.read.records
+        records = self.records
         if records and all(r.source_record_id for r in records) and self._adapter_id_stable():
             self.comments["$id"] = "the adapter's record id"
         else:
@@ -568,10 +618,10 @@ class Proposer:
                 mapping["revision"] = {"path": stamp, "parse": "datetime"}
                 self.comments["$revision"] = f"change stamp {stamp!r}"
             else:
-                mapping["revision"] = {"const": 1}
+                mapping["revision"] = {"from_content": True}
                 self.comments["$revision"] = (
-                    "TODO: the source has no change stamp; a constant revision makes a later change a "
-                    "conflict in quarantine: use a content-derived revision where the mapping offers one"
+                    "the source has no change stamp: the revision follows the mapped content (kept in the "
+                    "source's state), so a later status change arrives as a newer revision, not a conflict"
                 )
         stamp = next((c for c in self.columns if _STAMP.search(c)), None)
         if stamp is not None:
@@ -583,7 +633,7 @@ class Proposer:
 
     def _adapter_id_stable(self) -> bool:
         # file_drop's fallback id (<digest>/<sheet>/<row>) changes with every new export of a register.
-        first = self.read.records[0].source_record_id or ""
+        first = self.records[0].source_record_id or ""
         return not re.fullmatch(r"[0-9a-f]{16}(/.*)?/\d+", first)
 
     def _identity_column(self, mapping: dict[str, Any]) -> str | dict[str, str] | None:
@@ -640,6 +690,13 @@ class Proposer:
         self.identity(mapping)
         if self.none_values != list(DEFAULT_NONE_VALUES):
             mapping["none_values"] = self.none_values
+        if self.skip is not None:
+            rule, count = self.skip
+            mapping["skip"] = [rule]
+            self.comments["$skip"] = (
+                f"{count} sample row(s) look like test submissions ({rule['when']['path']!r} matches): "
+                "dropped before mapping, counted, never stored; check the rule"
+            )
         unused = [c for c in self.columns if c not in self.used and c not in _paths_in(mapping)]
         personal = [c for c in unused if _PERSONAL & set(words(c))]
         if personal:
@@ -682,8 +739,14 @@ def _is_code(value: Any) -> bool:
 
 
 def _how(kind: str, rule: dict[str, Any]) -> str:
+    how = rule.pop("_why", None) or _how_by_rule(kind, rule)
+    note = rule.pop("_note", None)
+    return f"{how}; {note}" if note else how
+
+
+def _how_by_rule(kind: str, rule: dict[str, Any]) -> str:
     if kind == "country":
-        return f"{len(rule['map'])} country name(s) -> ISO 3166 alpha-2 (CLDR names via Babel)"
+        return "country names -> ISO 3166 alpha-2 (parse = country: CLDR names via Babel)"
     if "split" in rule and "map" not in rule:
         return "split into a list" + (" of kode wilayah" if kind == "list_region" else "")
     if "map" in rule:
@@ -793,6 +856,10 @@ def render(proposal: Proposal) -> str:
             lines.append(f"{key} = {toml_value(mapping[key])}" + (f"   # {comment}" if comment else ""))
         elif f"${key}" in comments:
             lines.append(f"# {key}: {comments[f'${key}']}")
+    for rule in mapping.get("skip", []):
+        comment = comments.get("$skip")
+        lines += ["", "[[sources.mapping.skip]]" + (f"   # {comment}" if comment else "")]
+        lines += [f"{key} = {toml_value(value)}" for key, value in rule.items()]
     lines += ["", "[sources.mapping.fields]"]
     fields = mapping["fields"]
     for path, comment in comments.items():

@@ -31,6 +31,7 @@ from hub.errors import ConfigError
 from hub.settings import BrokerUser, Settings
 from hub.transport.policies import check_topology, queue_policies
 from hub.transport.topology import Topology
+from schemas.regions import default_index
 
 __all__ = [
     "HASHING_ALGORITHM",
@@ -68,11 +69,18 @@ def office_routing_regex(office: str) -> str:
     ``32.01`` gives ``^[a-z0-9_]+\\.v[0-9]+\\.32\\.01(\\.[0-9]+)*$``: ``x.v1.32.01`` and ``x.v1.32.01.05``
     match, ``x.v1.32.011``, ``x.v1.32.02`` and ``x.v1.32.01.05 `` do not. The words after the office's own are
     digits only (kode wilayah words), so nothing can be smuggled behind a valid prefix.
+
+    An office whose area lost kab/kota to a new province in 2022 may also publish those (the hub accepts
+    them from it as successors, keyed by their true code, and they travel up its chain): ``92`` also
+    allows ``96.71`` (Kota Sorong, formerly 92.71) and the other five, from the region data's history.
     """
     tail = r"(\.[0-9]+)*$"
     if office == "pusat":
         return f"^{_KEY_HEAD}{tail}"
-    return f"^{_KEY_HEAD}\\.{re.escape(office)}{tail}"
+    moved = [s.new for s in default_index().successors(office)]
+    if not moved:
+        return f"^{_KEY_HEAD}\\.{re.escape(office)}{tail}"
+    return f"^{_KEY_HEAD}\\.({'|'.join(re.escape(c) for c in [office, *moved])}){tail}"
 
 
 def vhost_of(url: str) -> str:

@@ -11,4 +11,4 @@ bash ops/scripts/install-ops-tools.sh
 .venv/bin/ruff check hub adapters schemas tests bench tools
 .venv/bin/mypy
 .venv/bin/lint-imports
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q --durations=15 "$@"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -191,3 +192,24 @@ def test_unknown_kinds_are_refused_before_anything_starts(capsys: pytest.Capture
     assert parse_only("sql, http") == ["http", "sql"] and parse_only(None)[0] == "http"
     with pytest.raises(ConfigError):
         parse_only(",")
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.broker
+@pytest.mark.e2e
+async def test_the_demo_leaves_no_folder_or_vhost_behind(
+    vhost: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --keep the run's simpul-demo-* folder and its vhost are gone when it returns; the summary
+    says so and explains its figures."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    code = await _demo(vhost, only="http", offices=1, records=20)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert _listing(tmp_path) == [] and f"removed: the state folder {tmp_path}/simpul-demo-" in out
+    async with ManagementClient(MANAGEMENT) as mgmt:
+        assert await mgmt.request("GET", f"/vhosts/{vhost}", ok_missing=True) is None
+    assert "Reading the figures:" in out

@@ -19,11 +19,10 @@ from adapters.sqlite_sink.sink import SqliteSink
 from hub.adapters import registry
 from hub.node import Node
 from schemas.envelope import make_record_key
-from tests.helpers import node_settings, until
+from tests.helpers import SAMPLES, node_settings, until
 
 pytestmark = pytest.mark.broker
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "file_drop"
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "ormas_register.csv"
 
 
 @pytest.fixture(autouse=True)
@@ -61,9 +60,7 @@ async def test_csv_and_workbook_land_in_the_warehouse(
     ormas_in, konflik_in = tmp_path / "ormas", tmp_path / "konflik"
     ormas_in.mkdir()
     konflik_in.mkdir()
-    shutil.copy(
-        SAMPLE if SAMPLE.exists() else FIXTURES / "ormas_register.csv", ormas_in / "ormas_register.csv"
-    )
+    shutil.copy(SAMPLES / "ormas_register.csv", ormas_in / "ormas_register.csv")
     rows = ormas_rows(20, start=100)
     rows[5].cells[8] = "Antah Berantah"  # a kecamatan that does not exist in Kab. Bogor
     write_ormas_csv(ormas_in, "ekspor_windows.csv", rows, encoding="cp1252", title=True)

@@ -35,7 +35,7 @@ from hub.transport.memory import MemoryTransport
 from hub.transport.topology import default_topology
 from schemas.envelope import SourceIdentity, make_record_key
 from schemas.pii import NIK_PATTERN
-from tests.helpers import node_settings, until
+from tests.helpers import SAMPLES, node_settings, until
 
 ROOT = Path(__file__).parents[3]
 SYSTEM = "sitimdu-bogor"
@@ -329,8 +329,8 @@ async def test_a_record_without_identity_is_still_offered_and_does_not_move_the_
 
 
 async def test_the_captured_sample_response_is_read_as_is(tmp_path: Path) -> None:
-    """The sample answer in ../shared/samples, served verbatim: two records with ids and WIB revisions."""
-    sample = (ROOT.parent / "shared" / "samples" / "rest_conflict_api.json").read_bytes()
+    """The captured sample answer (fixtures/samples), verbatim: two records with ids and WIB revisions."""
+    sample = (SAMPLES / "rest_conflict_api.json").read_bytes()
 
     async def handler(_request: web.Request) -> web.Response:
         return web.Response(body=sample, content_type="application/json")

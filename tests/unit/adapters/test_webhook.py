@@ -34,7 +34,7 @@ from hub.transport.memory import MemoryTransport
 from hub.transport.topology import default_topology
 from schemas.envelope import SourceIdentity, make_record_key
 from schemas.pii import NIK_PATTERN
-from tests.helpers import node_settings, until
+from tests.helpers import SAMPLES, node_settings, until
 
 ROOT = Path(__file__).parents[3]
 SECRET = b"rahasia-sidini-banggai-2024"
@@ -206,8 +206,8 @@ async def test_a_signed_push_is_answered_202_and_its_record_reaches_the_sink(tmp
 
 
 async def test_the_sample_push_is_accepted(tmp_path: Path) -> None:
-    """The captured sample push (../shared/samples) verifies, maps and is accepted."""
-    sample = orjson.loads((ROOT.parent / "shared" / "samples" / "webhook_early_warning.json").read_bytes())
+    """The captured sample push (tests/fixtures/samples) verifies, maps and is accepted."""
+    sample = orjson.loads((SAMPLES / "webhook_early_warning.json").read_bytes())
     body = orjson.dumps(sample["body"])
     async with rig(tmp_path) as r:
         status, _, _ = await r.post(body, sample["headers"]["X-Event-Id"])

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from adapters.sqlite_sink.sink import SqliteSink
@@ -16,11 +17,11 @@ from hub.cli.root import main
 from hub.kit.config_file import load_config, source_entry
 from hub.kit.mapping_test import read_with_adapter
 from hub.node import Node
+from hub.settings import SourceEntry
 from schemas.envelope import make_record_key
-from tests.helpers import until
+from tests.helpers import SAMPLES, until
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = Path("/work/shared/samples")
 RAW = ROOT / "tests/fixtures/raw"
 EXAMPLES = [
     ("sitimdu_conflict.toml", "sitimdu-bogor", SAMPLES / "rest_conflict_api.json", 2),
@@ -37,7 +38,7 @@ PROPOSED = [
     ("konflik_rest_kota_bandung.toml", "rest-konflik-page1", RAW / "rest_konflik_page2.json", 3),
     ("ormas_mariadb_kota_bandung.toml", "ormas-mariadb-export", RAW / "ormas_mariadb_export.csv", 4),
     ("bankeu_parpol_jabar_csv.toml", "bankeu-parpol-rekap", RAW / "bankeu_parpol_rekap.csv", 3),
-    ("form_deteksi_dini_banggai.toml", "form-deteksi-dini", RAW / "form_deteksi_dini.csv", 5),
+    ("form_deteksi_dini_banggai.toml", "form-deteksi-dini", RAW / "form_deteksi_dini.csv", 4),  # + 1 test row
     ("sikd_amqp_sulteng.toml", "amqp-sikd-pesan", RAW / "amqp_sikd_pesan.json", 2),
 ]
 # NIKs and phone numbers of the samples: never printed (a NIK is shown as its token, free text redacted,
@@ -49,19 +50,13 @@ SECRETS = [
 ]
 
 
-def sample_path(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"shared sample {path} not on this machine")
-    return path
-
-
 @pytest.mark.parametrize(("config", "name", "sample", "count"), EXAMPLES + PROPOSED)
 def test_mapping_test_passes_on_the_sample(
     config: str, name: str, sample: Path, count: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`simpul mapping test` maps and validates every sample record, exit 0, no personal data printed."""
     args = ["mapping", "test", "--config", str(ROOT / "ops/examples" / config), "--adapter", name]
-    code = main([*args, "--sample", str(sample_path(sample))])
+    code = main([*args, "--sample", str(sample)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert len(re.findall(r"valid against \w+@\d", out)) == count
@@ -71,14 +66,31 @@ def test_mapping_test_passes_on_the_sample(
 
 
 async def _through_node(node: Node, config: str, name: str, sample: Path) -> tuple[SqliteSink, list[Any]]:
+    """The sample's records offered to the node's pipeline with the config's mapping (content revisions in
+    the node's source state, as a running source keeps them); the published ones, once all are stored. A
+    row only the mapping's skip rule drops may be left out (outcome ``skipped``), nothing else."""
     entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
-    records = read_with_adapter(entry, sample_path(sample)).records
-    outcomes = await node.pipeline.offer_many(records, mapper_for(entry))
-    assert [o.status for o in outcomes] == ["published"] * len(records), [o.error for o in outcomes]
+    records = read_with_adapter(entry, sample).records
+    outcomes = await node.pipeline.offer_many(records, mapper_for(entry, node.source_state))
+    statuses = {o.status for o in outcomes}
+    assert statuses <= {"published", "skipped"}, [o.error for o in outcomes]
+    published = [r for r, o in zip(records, outcomes, strict=True) if o.status == "published"]
     sink = node.sink
     assert isinstance(sink, SqliteSink)
-    await until(lambda: sink.store.count(entry.schema_name) == len(records))
-    return sink, records
+    await until(lambda: sink.store.count(entry.schema_name) == len(published))
+    return sink, published
+
+
+def _stored(sink: SqliteSink, entry: SourceEntry, records: list[Any]) -> list[dict[str, Any]]:
+    """The warehouse rows of ``records``, found under the id the mapping gives each (every one stored)."""
+    mapper = mapper_for(entry)
+    rows = []
+    for record in records:
+        rid = mapper(record).source_record_id
+        row = sink.store.get(make_record_key(entry.schema_name, entry.system, rid))
+        assert row is not None, rid
+        rows.append(row)
+    return rows
 
 
 async def test_conflict_reports_reach_the_warehouse(memory_node: Node) -> None:
@@ -142,7 +154,7 @@ async def test_ormas_mapping_with_the_file_drop_adapter(tmp_path: Path) -> None:
     file_drop = pytest.importorskip("adapters.file_drop")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    shutil.copy(sample_path(EXAMPLES[1][2]), inbox / "ormas_register.csv")
+    shutil.copy(EXAMPLES[1][2], inbox / "ormas_register.csv")
     old = time.time() - 60
     os.utime(inbox / "ormas_register.csv", (old, old))  # settled: not being copied any more
     entry = tomllib.loads((ROOT / "ops/examples/ormas_register.toml").read_text(encoding="utf-8"))["sources"][
@@ -200,25 +212,105 @@ async def test_proposed_examples_reach_the_warehouse(
     sink, records = await _through_node(memory_node, config, name, sample)
     assert len(records) == count
     entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
-    stored = [
-        sink.store.get(make_record_key(entry.schema_name, entry.system, r.source_record_id or ""))
-        for r in records
-    ]
-    text = str(stored)
+    text = str(_stored(sink, entry, records))
     for secret in SECRETS:
         assert secret not in text
 
 
-async def test_a_source_without_change_stamp_meets_its_next_poll_as_conflicts(memory_node: Node) -> None:
-    """The REST app has no change stamp, so its mapping gives a constant revision: on the second poll the
-    two reports whose status changed arrive with the same revision and other content and are quarantined
-    as conflicts, the unchanged one is a duplicate. (What a content-derived revision is for.)"""
+async def test_a_source_without_change_stamp_applies_status_changes_as_newer_revisions(
+    memory_node: Node,
+) -> None:
+    """The REST app has no change stamp, so its mapping derives the revision from the content (kept in the
+    node's source state): on the second poll the two reports whose status changed arrive as newer
+    revisions and replace the stored ones, the unchanged one keeps its revision (a duplicate), and nothing
+    is quarantined. (With the constant revision this example used before, both changes were quarantined
+    as revision conflicts and the warehouse kept the old status.)"""
     config, name = "konflik_rest_kota_bandung.toml", "rest-konflik-page1"
     sink, _ = await _through_node(memory_node, config, name, RAW / "rest_konflik_page1.json")
     entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
+
+    def stored(report: str) -> dict[str, Any]:
+        row = sink.store.get(make_record_key("conflict_incident", entry.system, report))
+        assert row is not None
+        return row
+
+    before = {r: stored(r)["revision"] for r in ("KONF-2024-029", "KONF-2024-031", "KONF-2024-032")}
     later = read_with_adapter(entry, RAW / "rest_konflik_page2.json").records
-    outcomes = await memory_node.pipeline.offer_many(later, mapper_for(entry))
+    outcomes = await memory_node.pipeline.offer_many(later, mapper_for(entry, memory_node.source_state))
     assert [o.status for o in outcomes] == ["published"] * 3
-    await until(lambda: memory_node.quarantine_store.count(reason="revision_conflict") == 2)
-    row = sink.store.get(make_record_key("conflict_incident", entry.system, "KONF-2024-031"))
-    assert row is not None and row["payload"]["status"] == "baru"  # the change did not replace it
+    await until(lambda: stored("KONF-2024-032")["payload"]["status"] == "selesai")
+    await until(lambda: stored("KONF-2024-031")["payload"]["status"] == "proses")
+    assert stored("KONF-2024-031")["revision"] > before["KONF-2024-031"]
+    assert stored("KONF-2024-032")["revision"] > before["KONF-2024-032"]
+    assert stored("KONF-2024-032")["payload"]["tahap"] == "pemulihan"
+    assert stored("KONF-2024-029")["revision"] == before["KONF-2024-029"]  # same content, same revision
+    assert memory_node.quarantine_store.count() == 0
+
+
+async def test_form_export_into_the_warehouse_skips_the_test_row(memory_node: Node) -> None:
+    """Issue 20's proof: the Google Forms export through a node into the SQLite warehouse. The
+    "TEST - abaikan" row is dropped by the mapping's skip rule: counted in simpul_records_skipped_total,
+    never stored, never quarantined. A free-text time ("kemarin malam") is stored as unknown with the raw
+    text in the envelope's notes; the multi-answer "FKDM, Masyarakat" is its first answer (early_warning
+    1.1.0 keeps one kind of source); the NIK and phone number in the description are redacted."""
+    config, name = "form_deteksi_dini_banggai.toml", "form-deteksi-dini"
+    sink, published = await _through_node(memory_node, config, name, RAW / "form_deteksi_dini.csv")
+    skipped = memory_node.metrics.registry.get_sample_value(
+        "simpul_records_skipped_total", {"adapter": "form-deteksi-dini"}
+    )
+    assert (len(published), skipped) == (4, 1.0)
+    assert memory_node.quarantine_store.count() == 0
+    entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
+    by_title = {row["payload"]["judul"]: row for row in _stored(sink, entry, published)}
+    assert not any("TEST" in title for title in by_title)
+    assert set(by_title) == {
+        "Keributan antar pemuda di pasar malam",
+        "Antrian BBM solar mengular",
+        "Spanduk provokatif menjelang pleno",
+        "Sengketa tapal batas adat",
+    }
+    night = by_title["Keributan antar pemuda di pasar malam"]
+    assert night["payload"]["waktu_kejadian"] == "2024-03-12T20:30:00+08:00"
+    assert night["payload"]["sumber"] == "fkdm" and "[NIK]" in night["payload"]["uraian"]
+    queue = by_title["Antrian BBM solar mengular"]
+    assert queue["payload"].get("waktu_kejadian") is None
+    assert queue["envelope"]["notes"] == [
+        {
+            "loc": "waktu_kejadian",
+            "rule": "value_unparseable",
+            "detail": "date_format; left unknown; raw text: kemarin malam",
+        }
+    ]
+    assert "tingkat" in night["payload"]
+
+
+async def test_lineage_of_a_stored_record_shows_its_notes(memory_node: Node) -> None:
+    """The warehouse's lineage record (``trace_json``, shared by the SQLite and PostgreSQL sinks) keeps
+    the envelope's notes as stored, so `simpul lineage` says why waktu_kejadian is unknown; a record
+    without notes has no notes key (its trace bytes are unchanged)."""
+    from adapters.postgres_sink.rows import prepare as postgres_row
+    from hub.admin.lineage import lineage_lines, trace_record
+    from schemas.envelope import Envelope
+
+    config, name = "form_deteksi_dini_banggai.toml", "form-deteksi-dini"
+    sink, published = await _through_node(memory_node, config, name, RAW / "form_deteksi_dini.csv")
+    entry = source_entry(load_config(ROOT / "ops/examples" / config), name)
+    rows = {row["payload"]["judul"]: row for row in _stored(sink, entry, published)}
+    queue, night = rows["Antrian BBM solar mengular"], rows["Keributan antar pemuda di pasar malam"]
+    note = {
+        "loc": "waktu_kejadian",
+        "rule": "value_unparseable",
+        "detail": "date_format; left unknown; raw text: kemarin malam",
+    }
+    trace = sink.store.trace(queue["envelope"]["message_id"])
+    assert trace is not None and trace["trace"]["notes"] == [note]
+    plain = sink.store.trace(night["envelope"]["message_id"])
+    assert plain is not None and "notes" not in plain["trace"]
+    view = await trace_record(
+        queue["envelope"]["message_id"], node="kab-banggai", level="kabkota", quarantine=None, sinks=[sink]
+    )
+    shown = "note:            waktu_kejadian: value_unparseable: " + note["detail"]
+    assert shown in lineage_lines(view)
+    # PostgreSQL's row is built from the same serialised trace.
+    envelope = Envelope.model_validate({**queue["envelope"], "payload": queue["payload"]})
+    assert orjson.loads(postgres_row(envelope).trace)["notes"] == [note]

@@ -13,9 +13,7 @@ from typing import Any
 import pytest
 
 from hub.cli.root import main
-from hub.errors import RecordSkipped
-from hub.kit.propose import name_score, propose, targets, words
-from hub.mapping import DeclarativeMapper
+from hub.kit.propose import TEST_ROW, name_score, propose, targets, words
 from schemas.catalog import get as get_schema
 
 RAW = Path(__file__).resolve().parents[2] / "fixtures" / "raw"
@@ -86,7 +84,7 @@ def test_mapping_test_json_on_the_proposal(
     assert result["read"] == read and sum(r["ok"] for r in result["records"]) == valid
     assert code == (0 if valid == read else 1)
     for record in result["records"]:
-        assert set(record) == {"id", "ok", "payload", "issues"}
+        assert set(record) == {"id", "ok", "payload", "issues", "notes"}
         assert (record["payload"] is None) == (not record["ok"])
     for nik in ("3201010101800099", "3273011203700099", "7201041203900099"):
         assert nik not in out
@@ -96,10 +94,13 @@ def test_soap_proposal_reaches_attributes_countries_and_tokens(capsys: pytest.Ca
     text = _propose(capsys, *SAMPLES[0])
     assert 'kode_wilayah = { region = { code = "penerbit/@kodeBps" } }' in text
     assert 'lokasi = { path = "lokasi/@kodeWilayah", split = [",", ";"] }' in text
-    assert re.search(r'"pemohon.kewarganegaraan" = .*Indonesia = "ID", Jepang = "JP"', text)
+    assert '"pemohon.kewarganegaraan" = { path = "pemohon.kewarganegaraan", parse = "country" }' in text
     assert '"pemohon.nik_token" = { path = "pemohon.nik", pii = "nik" }' in text
     assert '"pemohon.paspor_token" = { path = "pemohon.noPaspor", pii = "passport" }' in text
-    assert 'id_field = "@noIzin"' in text and "revision = { const = 1 }   # TODO" in text
+    assert 'id_field = "@noIzin"' in text
+    # No change stamp in the response: a content-derived revision, said why, no TODO left for it.
+    assert re.search(r"^revision = \{ from_content = true \}   # the source has no change stamp", text, re.M)
+    assert "const = 1" not in text
 
 
 def test_workbook_proposal_uses_two_row_header_groups(capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,18 +112,59 @@ def test_workbook_proposal_uses_two_row_header_groups(capsys: pytest.CaptureFixt
         in text
     )
     assert 'paspor_token = { path = "identitas_no_paspor", pii = "passport" }' in text
-    assert '"Amerika Serikat" = "US", Tiongkok = "CN"' in text
+    assert 'kewarganegaraan = { path = "identitas_kewarganegaraan", parse = "country" }' in text
     assert re.search(r'^id = "no_kasus"', text, re.M)
 
 
 def test_form_proposal_timestamp_drop_and_region_typo(capsys: pytest.CaptureFixture[str]) -> None:
     """reported_at and waktu_laporan from the form's timestamp; the reporter's name dropped; the trailing
-    unnamed column is column_14; a desa that is not found is flagged TODO, not hidden."""
+    unnamed column is column_14; a desa that is not found is flagged TODO, not hidden; the test row gets
+    a skip rule; free-text times are left unknown (the share said); the multi-answer column maps to its
+    first answer where the schema keeps one value, and says so."""
     text = _propose(capsys, *SAMPLES[5])
     assert 'reported_at = { path = "timestamp", parse = "datetime" }' in text
     assert 'drop = ["nama_pelapor"]' in text and "column_14" in text
     assert re.search(r'^kode_wilayah = .*desa = "desa_kelurahan".*TODO: 1 record', text, re.M)
-    assert re.search(r"^# waktu_kejadian: TODO", text, re.M)
+    assert re.search(
+        r'^waktu_kejadian = \{ path = "waktu_kejadian", parse = "datetime", on_unparseable = "unknown" \}'
+        r"   # .*2 of 4 sample value\(s\) \(50%\) do not parse",
+        text,
+        re.M,
+    )
+    assert re.search(
+        r"^\[\[sources.mapping.skip\]\]   # 1 sample row\(s\) look like test submissions", text, re.M
+    )
+    skip = tomllib.loads(text)["sources"][0]["mapping"]["skip"]
+    assert skip == [{"reason": "test submission", "when": {"path": "judul_laporan", "matches": TEST_ROW}}]
+    assert re.search(
+        r"^sumber = .*\"FKDM, Masyarakat\" = \"fkdm\".*\"Media, Aparat\" = \"media\"", text, re.M
+    )
+    assert "keeps one value here: each maps to its first answer" in text
+    # The test row is not what the proposal was made from: the id column stays distinct without it.
+    assert re.search(r'^id = "timestamp"', text, re.M)
+
+
+def test_test_rows_are_found_by_a_column_of_few_matches() -> None:
+    """Only a column matching in fewer than half the rows makes a skip rule, and a report that merely
+    contains "mencoba" is not a test row; personal columns are never the rule's column."""
+    from hub.kit.propose import _test_rows
+    from hub.model.records import SourceRecord
+    from schemas.envelope import SourceIdentity
+
+    source = SourceIdentity(system="s", office="72.01", adapter="a")
+
+    def rows(*judul: str, pelapor: str = "Ahmad") -> list[SourceRecord]:
+        return [SourceRecord("early_warning", {"judul": j, "nama_pelapor": pelapor}, source) for j in judul]
+
+    rule, kept = _test_rows(rows("Tes formulir", "Warga mencoba menutup jalan", "Banjir", "Demo"))
+    assert (
+        rule is not None
+        and rule[1] == 1
+        and [r.raw["judul"] for r in kept] == ["Warga mencoba menutup jalan", "Banjir", "Demo"]
+    )
+    assert _test_rows(rows("Warga mencoba menutup jalan", "Banjir", "Demo"))[0] is None
+    assert _test_rows(rows("test", "uji coba"))[0] is None  # every row: not a test row, the wrong column
+    assert _test_rows(rows("Banjir", "Demo", "Longsor", pelapor="Dummy"))[0] is None
 
 
 def test_table_export_proposal_treats_zero_dates_as_none(capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,24 +184,16 @@ def test_names_match_by_words_not_by_substrings() -> None:
     assert name_score("nomor_kasus", "no") == 0
 
 
-def test_mapping_test_with_a_source_file_and_skip(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """--source FILE.toml is tested instead of the proposal; a RecordSkipped from the mapper goes into
-    "skipped" with its reason and is not a record."""
+def test_mapping_test_with_a_source_file_and_skip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--source FILE.toml is tested instead of the proposal; a row the mapping's skip rule drops goes into
+    "skipped" with its reason and is neither a record nor an issue."""
     kind, schema, office, sample = SAMPLES[4]
     block = tomllib.loads(propose(kind, schema, office, RAW / sample).text)
-    block["sources"][0]["mapping"]["fields"]["status_lpj"]["map"]["Sudah LPJ"] = "lpj_diserahkan"
+    mapping = block["sources"][0]["mapping"]
+    mapping["fields"]["status_lpj"]["map"]["Sudah LPJ"] = "lpj_diserahkan"
+    mapping["skip"] = [{"reason": "singkatan is PKS", "when": {"path": "singkatan", "in": ["pks"]}}]
     source = tmp_path / "source.toml"
     source.write_text(_toml(block), encoding="utf-8")
-    original = DeclarativeMapper.evaluate
-
-    def skipping(self: DeclarativeMapper, record: Any) -> Any:
-        if record.raw.get("singkatan") == "PKS":
-            raise RecordSkipped("singkatan is PKS")
-        return original(self, record)
-
-    monkeypatch.setattr(DeclarativeMapper, "evaluate", skipping)
     args = ["mapping", "test", "--kind", kind, "--schema", schema, "--office", office, "--json"]
     assert main([*args, "--source", str(source), "--sample", str(RAW / sample)]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -169,6 +203,12 @@ def test_mapping_test_with_a_source_file_and_skip(
     assert re.fullmatch(r"record 2 \(id [0-9a-f]{16}/3\)", skip[0]["where"])  # the file's row 3
     stored = {r["payload"]["singkatan_partai"]: r["payload"]["status_lpj"] for r in result["records"]}
     assert stored == {"GERINDRA": "lpj_diserahkan", "GOLKAR": "belum_lpj"}
+    assert all(r["issues"] == [] and r["notes"] == [] for r in result["records"])
+    # The human report says the same: the row is skipped by rule, two records, both valid.
+    assert main([*args[:-1], "--source", str(source), "--sample", str(RAW / sample)]) == 0
+    human = capsys.readouterr().out
+    assert re.search(r"skipped record 2 \(id [0-9a-f]{16}/3\): skip rule: singkatan is PKS", human)
+    assert "2 record(s): 2 valid, 0 invalid" in human
 
 
 def test_mapping_test_needs_a_config_or_kind_schema_office(capsys: pytest.CaptureFixture[str]) -> None:
@@ -242,3 +282,48 @@ def test_a_period_in_one_cell_gives_both_dates(tmp_path: Path, capsys: pytest.Ca
         ("2024-01-15", "2024-02-20"),
         ("2024-02-03", "2024-02-10"),
     ]
+
+
+def test_mapping_test_shows_notes_masked_as_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each record's notes are in the output, as the envelope would store them: an unparseable free-text
+    time keeps its raw text; a personal field's raw text is masked (``***``) even on a record that fails
+    validation (the note comes from the mapping, the masking from the schema's PII paths)."""
+    kind, schema, office, sample = SAMPLES[5]
+    example = Path(__file__).resolve().parents[3] / "ops/examples/form_deteksi_dini_banggai.toml"
+    block = {"sources": tomllib.loads(example.read_text(encoding="utf-8"))["sources"]}
+    fields = block["sources"][0]["mapping"]["fields"]
+    fields["uraian"] = {"path": "uraian_kejadian", "parse": "int", "on_unparseable": "unknown"}
+    source = tmp_path / "source.toml"
+    source.write_text(_toml(block), encoding="utf-8")
+    args = ["mapping", "test", "--kind", kind, "--schema", schema, "--office", office]
+    assert main([*args, "--json", "--source", str(source), "--sample", str(RAW / sample)]) == 1
+    out = capsys.readouterr().out
+    records = json.loads(out)["records"]
+    assert len(records) == 4 and not any(r["ok"] for r in records)  # uraian is required
+    queue = next(r for r in records if any(n["loc"] == "waktu_kejadian" for n in r["notes"]))
+    assert queue["ok"] is False
+    assert [(i["stage"], i["loc"], i["rule"]) for i in queue["issues"]] == [
+        ("schema", "data.uraian", "missing")
+    ]
+    assert queue["notes"] == [
+        {
+            "loc": "waktu_kejadian",
+            "rule": "value_unparseable",
+            "detail": "date_format; left unknown; raw text: kemarin malam",
+        },
+        {
+            "loc": "uraian",
+            "rule": "value_unparseable",
+            "detail": "number_format; left unknown; raw text: ***",
+        },
+    ]
+    assert "Antrian kendaraan" not in out and "7201041203900099" not in out
+    main([*args, "--source", str(source), "--sample", str(RAW / sample)])
+    human = capsys.readouterr().out
+    assert "  note     uraian  value_unparseable  number_format; left unknown; raw text: ***" in human
+    assert (
+        "  note     waktu_kejadian  value_unparseable  date_format; left unknown; raw text: kemarin malam"
+        in human
+    )
