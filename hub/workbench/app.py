@@ -185,7 +185,7 @@ def plain_type(field: dict[str, Any]) -> str:
 async def _regions(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()
     if not query or len(query) > 100:
-        return problem(400, "invalid_input", "type 2 to 100 characters of a region name or code", field="q")
+        return problem(400, "invalid_input", "type 1 to 100 characters of a region name or code", field="q")
     return json_response(region_candidates(query))
 
 

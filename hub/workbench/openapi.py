@@ -197,7 +197,15 @@ def _paths() -> dict[str, Any]:
                     "Offices (provinsi, kab/kota, pusat) matching a name or code",
                     _answer({"type": "array"}, ""),
                 ),
-                "parameters": [{"name": "q", "in": "query", "required": True, "schema": _STR}],
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": True,
+                        "description": "A name or code; at least one character besides spaces",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"},
+                    }
+                ],
             }
         },
         "/workbench/api/read": {"post": read},
