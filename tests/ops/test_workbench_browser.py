@@ -248,6 +248,7 @@ async def test_xlsx_recap_to_a_running_node(
         assert isinstance(sink, SqliteSink)
         await until(lambda: sink.store.count() == 3 and node.quarantine_store.count() == 1, timeout=30)
         assert sink.store.count(schema_name="conflict_incident") == 3
+        assert node.quarantine_store.counts_by_reason() == {"mapping_failed": 1}  # as step 5 said
 
 
 async def test_soap_response(
