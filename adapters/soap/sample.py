@@ -2,7 +2,8 @@
 ``find_records``, ``record_of``) and the source's own ``source_record``, so a sample maps as the node would.
 
 Without a config, the settings a proposal needs are guessed from the document: ``record_path`` is the
-element path (from the Body's child) that occurs most often and has child elements, ``id_field`` the first
+shallowest element path (from the Body's child) that repeats under one parent and whose children are
+mostly leaves (a list nested in a record is a field of it), ``id_field`` the first
 leaf whose values are present and distinct in every record, named like an id or number if one is.
 """
 
@@ -31,18 +32,39 @@ TEMPLATE = (
 )
 
 
-def _paths(element: Element, prefix: str, found: Counter[str]) -> None:
+def _paths(
+    element: Element, prefix: str, found: Counter[str], repeated: set[str], leafy: Counter[str]
+) -> None:
+    """Count every element path with children (``found``), note the paths that occur more than once under
+    one parent (``repeated``) and how many of their elements have mostly leaf children (``leafy``)."""
+    siblings = Counter(local(child.tag) for child in element if len(child))
     for child in element:
+        if not len(child):
+            continue
         path = f"{prefix}/{local(child.tag)}" if prefix else local(child.tag)
-        if len(child):
-            found[path] += 1
-            _paths(child, path, found)
+        found[path] += 1
+        if siblings[local(child.tag)] > 1:
+            repeated.add(path)
+        if sum(1 for c in child if not len(c)) * 2 >= len(child):
+            leafy[path] += 1
+        _paths(child, path, found, repeated, leafy)
 
 
 def guess_record_path(body: Element) -> str | None:
-    """The most frequent element path with children (ties: the shallower one)."""
+    """The record element's path: the shallowest element that repeats under one parent and whose children
+    are mostly leaves. A list nested in a record (``IzinPenelitian/Lokasi``, repeated inside each permit)
+    is a field of it, however often it occurs; a repeated wrapper of records (children not leaves) is
+    passed over for the records inside it. Without a repeated element (a page of one record): the
+    shallowest element below the response element whose children are mostly leaves; failing that, the
+    most frequent path with children (ties: the shallower one)."""
     found: Counter[str] = Counter()
-    _paths(body, "", found)
+    repeated: set[str] = set()
+    leafy: Counter[str] = Counter()
+    _paths(body, "", found, repeated, leafy)
+    records = [p for p in found if leafy[p] * 2 >= found[p]]
+    for candidates in ([p for p in records if p in repeated], [p for p in records if "/" in p]):
+        if candidates:
+            return min(candidates, key=lambda p: (p.count("/"), -found[p], p))
     ranked = sorted(found.items(), key=lambda kv: (-kv[1], kv[0].count("/")))
     # A path of one step is the response element itself: records sit below it.
     deeper = [p for p, _ in ranked if "/" in p]

@@ -590,4 +590,7 @@ def openapi_document(server_url: str = "http://127.0.0.1:8080", version: str = "
         "Only the head of the original is kept, or it is not a record object"
     )
     add_feed_api(document)  # the ministry's feeds and completeness
+    from hub.workbench.openapi import add_workbench_api
+
+    add_workbench_api(document)  # the onboarding workbench under /workbench
     return document

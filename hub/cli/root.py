@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     from hub.cli.feeds import add_commands as add_feed_commands
 
     add_feed_commands(sub)  # replay, completeness
+    from hub.cli.workbench import add_command as add_workbench_command
+
+    add_workbench_command(sub)  # workbench [--port]
     _with_formatter(parser)
     return parser
 
@@ -167,6 +170,7 @@ _DELEGATED = {
     "lineage": "hub.cli.lineage:dispatch",
     "mapping": "hub.cli.kit:dispatch",
     "adapters": "hub.cli.kit:dispatch",
+    "workbench": "hub.cli.workbench:dispatch",
 }
 
 

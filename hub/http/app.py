@@ -28,7 +28,8 @@ def build_app(
     """Routes: ``POST /v1/records/{schema}``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics``.
 
     ``ready`` returns named checks; ``/readyz`` is 200 only when all are true. ``extra_routes`` adds
-    routes such as the status page; ``before_scrape_async`` runs before each scrape (broker figures);
+    routes such as the status page; with ``admin``, the workbench (``hub.workbench``) is mounted at
+    ``/workbench``; ``before_scrape_async`` runs before each scrape (broker figures);
     ``catalog`` adds ``/v1/catalog`` and ``/v1/openapi.json``.
     """
     app = web.Application(client_max_size=max_body_bytes, middlewares=[error_middleware])
@@ -55,6 +56,10 @@ def build_app(
     app.router.add_get("/metrics", metrics_handler)
     if admin is not None:
         app.router.add_routes(admin.routes())
+        from hub.workbench.app import workbench_app
+
+        # The onboarding workbench's pages at /workbench/, its API only for admin tokens with the act role.
+        app.add_subapp("/workbench", workbench_app(guard=lambda request: admin._caller(request, "act")))
     app.router.add_routes(list(extra_routes))
     if catalog is not None:
         app.router.add_routes(catalog.routes())

@@ -563,6 +563,8 @@ class Proposer:
             for column in self._values_only():
                 if t.kind == "datetime" and not _STAMP.search(column):
                     continue
+                if t.kind == "rupiah" and set(words(column)) & _ID_WORDS:
+                    continue  # numbers, but an id or register number is never an amount
                 rule = self.rule_for(t, column)
                 if rule is not None:
                     self.used.add(column)
@@ -574,6 +576,8 @@ class Proposer:
         (``subjek.kewarganegaraan`` from a ``kewarganegaraan`` column)."""
         item: dict[str, Any] = {}
         notes: list[str] = []
+        missing: list[str] = []
+        used = set(self.used)
         for sub in targets(t.annotation, f"{t.path}."):
             rule, why = self.field(sub)
             leaf = sub.path[len(t.path) + 1 :]
@@ -583,11 +587,16 @@ class Proposer:
                 notes.append(f"{leaf}: {why.split(';')[0]}")
             else:
                 notes.append(f"{leaf}: TODO")
-        if not item:
-            return (
-                None,
-                "TODO: a list of objects; nothing in the sample fits its fields (rows or each + fields)",
+                missing += [leaf] if sub.required else []
+        if not item or missing:
+            # An object without its required fields fails every record: better no rule than that one.
+            self.used = used
+            found = (
+                f"the sample has no source for its required {', '.join(missing)}"
+                if item
+                else "nothing in the sample fits its fields"
             )
+            return None, f"TODO: a list of objects; {found} (rows or each + fields)"
         return {"rows": [item]}, "one object per record from flat columns (" + "; ".join(notes) + ")"
 
     def identity(self, mapping: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from adapters.soap import PLUGIN, SoapSource, SoapSourceConfig
 from adapters.soap.client import SoapClient, render
+from adapters.soap.sample import guess_record_path
 from adapters.soap.simulator import RECORD_PATH, REQUEST_TEMPLATE, SkpService, generate_permits, serve
 from adapters.soap.source import CURSOR_KEY
 from adapters.soap.xml import SOAP11_NS, SOAP12_NS, element_value, find_records, parse_envelope
@@ -167,6 +168,30 @@ def test_empty_result_and_missing_operation_element() -> None:
     assert _records("response_soap11_empty.xml") == []
     body, _ = parse_envelope(_fixture("response_soap11_empty.xml"))
     assert find_records(body, ["SomeOtherResponse", "return"]) is None
+
+
+@pytest.mark.parametrize(
+    "name", ["response_soap11_permits.xml", "response_soap12_permits.xml", "response_soap11_empty.xml"]
+)
+def test_guessed_record_path_is_the_record_not_a_list_inside_it(name: str) -> None:
+    """Lokasi repeats inside each permit (3 elements against 2 permits) and Pemohon is a nested object:
+    both are fields of the permit. A one-permit page finds the permit too; an empty page its wrapper."""
+    body, _version = parse_envelope(_fixture(name))
+    expected = "CariIzinPenelitianResponse/return" if "empty" in name else RECORD_PATH
+    assert guess_record_path(body) == expected
+
+
+def test_guessed_record_path_passes_over_a_repeated_wrapper_of_records() -> None:
+    """Pages that each hold several records (children not leaves): the records inside are the records."""
+    lists = "<Lokasi><Kode>1</Kode></Lokasi><Lokasi><Kode>2</Kode></Lokasi>"
+    item = "<Item><No>{n}</No><Nama>x</Nama>" + lists + "</Item>"
+    page = "<Halaman>" + item.format(n=1) + item.format(n=2) + "</Halaman>"
+    envelope = (
+        f'<s:Envelope xmlns:s="{SOAP11_NS}"><s:Body><CariResponse><return>'
+        f"{page}{page}</return></CariResponse></s:Body></s:Envelope>"
+    )
+    body, _version = parse_envelope(envelope.encode())
+    assert guess_record_path(body) == "CariResponse/return/Halaman/Item"
 
 
 def test_render_fills_the_window_placeholders() -> None:
