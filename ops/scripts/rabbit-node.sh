@@ -22,6 +22,9 @@
 #   SIMPUL_RABBIT_TIMEOUT_S  wait per step              default 90
 #   SIMPUL_RABBIT_PLUGINS    plugins, comma-separated   default rabbitmq_management
 #                            (e.g. rabbitmq_management,rabbitmq_shovel,rabbitmq_shovel_management for levels)
+#   SIMPUL_RABBIT_COOKIE_HOME a folder holding the .erlang.cookie the node and rabbitmqctl use (default: the
+#                            rabbitmq user's home, i.e. the system cookie); ops/scripts/cluster.sh gives its
+#                            nodes a cookie of their own so they can never reach or join the main node
 #   SIMPUL_RABBIT_EXTRA_CONF a file whose lines are appended to the node's rabbitmq.conf (e.g. a TLS
 #                            listener; files it names should live in the node's folder, which is chowned)
 #
@@ -58,6 +61,7 @@ if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
     RUN_AS=(runuser -u rabbitmq --)
     COOKIE_HOME="$(getent passwd rabbitmq | cut -d: -f6)"
 fi
+COOKIE_HOME="${SIMPUL_RABBIT_COOKIE_HOME:-${COOKIE_HOME}}"
 
 node_env() {
     env HOME="${COOKIE_HOME}" \
