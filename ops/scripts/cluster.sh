@@ -18,7 +18,7 @@
 #   cluster.sh status             one line per node; exit 0 only if every node runs and sees all N running
 #   cluster.sh stop               stop every node of the cluster (graceful, kill -9 of its own pid if that
 #                                 fails); data stays, `start` brings the same cluster back
-#   cluster.sh wipe               stop, then delete the cluster's folder
+#   cluster.sh wipe               kill -9 every node of the cluster, then delete the cluster's folder
 #   cluster.sh env                the nodes' URLs as shell assignments (SIMPUL_CLUSTER_AMQP_<i>, ...)
 #   cluster.sh node I CMD [ARGS]  rabbit-node.sh CMD for node I (start|stop|kill|restart|status|pid|ctl ...)
 #
@@ -151,8 +151,8 @@ case "${cmd}" in
     status) [ -d "${DIR}" ] || { log "no cluster under ${DIR}"; exit 1; }; status_lines "$(size)" ;;
     stop) [ -d "${DIR}" ] || exit 0; stop ;;
     wipe)
+        # kill -9 (rabbit-node.sh wipe) rather than a graceful stop: the data is deleted anyway.
         if [ -d "${DIR}" ]; then
-            stop
             for ((i = 1; i <= $(size); i++)); do node_do "$i" wipe 2>/dev/null || true; done
             rm -rf -- "${DIR}"
         fi
