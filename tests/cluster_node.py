@@ -22,6 +22,7 @@ from urllib.parse import quote
 import pytest
 
 from hub.transport.management import ManagementClient, ManagementError
+from tests.netns_forward import Forwarder
 
 SCRIPT = Path(__file__).resolve().parents[1] / "ops" / "scripts" / "cluster.sh"
 BASE = 5700
@@ -169,3 +170,116 @@ async def fresh_vhost(cluster: Cluster) -> AsyncIterator[str]:
     finally:
         await cluster.heal()
         await cluster.delete_vhost(vhost)
+
+
+# -- the same cluster inside network namespaces (real partitions) ------------------------------------------
+
+SUBNET = "10.231.0"
+
+
+@dataclass
+class Side:
+    """Where a hub sits: forwarders from 127.0.0.1 into namespace ``simpul-n<home>``, to every node."""
+
+    home: int
+    forwarder: Forwarder
+    amqp_ports: dict[int, int]
+    mgmt_ports: dict[int, int]
+
+    def amqp(self, i: int, vhost: str) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.amqp_ports[i]}/{quote(vhost, safe='')}"
+
+    def management(self, i: int) -> str:
+        return f"http://guest:guest@127.0.0.1:{self.mgmt_ports[i]}"
+
+    def urls(self, vhost: str) -> list[str]:
+        return [self.amqp(i, vhost) for i in sorted(self.amqp_ports)]
+
+    def management_urls(self) -> list[str]:
+        return [self.management(i) for i in sorted(self.mgmt_ports)]
+
+    def index_of(self, address: str | None) -> int:
+        assert address is not None, "not connected"
+        port = int(address.rsplit(":", 1)[1])
+        return next(i for i, p in self.amqp_ports.items() if p == port)
+
+
+class NetnsCluster(Cluster):
+    """The 3-node cluster with node i in namespace ``simpul-n<i>`` (``cluster.sh`` with
+    ``SIMPUL_CLUSTER_NETNS=1``). The test process reaches it through :class:`Side` forwarders; the
+    default side (for vhosts and the management API) sits next to node 1."""
+
+    def __init__(self, size: int = 3) -> None:
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "sides", {})
+
+    def run(self, *args: str, timeout: float = 300) -> str:
+        done = subprocess.run(
+            ["bash", str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, "SIMPUL_CLUSTER_NETNS": "1"},
+        )
+        assert done.returncode == 0, f"cluster.sh {' '.join(args)}: {done.stderr[-2000:]}"
+        return done.stdout
+
+    def side(self, home: int) -> Side:
+        sides: dict[int, Side] = self.sides  # type: ignore[attr-defined]
+        if home not in sides:
+            forwarder = Forwarder(f"simpul-n{home}")
+            sides[home] = Side(
+                home,
+                forwarder,
+                {i: forwarder.forward(f"{SUBNET}.{i}", BASE + i) for i in self.indexes()},
+                {i: forwarder.forward(f"{SUBNET}.{i}", 10000 + BASE + i) for i in self.indexes()},
+            )
+        return sides[home]
+
+    def amqp(self, i: int, vhost: str) -> str:
+        return self.side(1).amqp(i, vhost)
+
+    def management(self, i: int) -> str:
+        return self.side(1).management(i)
+
+    def index_of(self, address: str | None) -> int:
+        raise TypeError("use the Side the hub was given: side.index_of(address)")
+
+    async def heal(self) -> None:
+        for i in self.indexes():
+            await self.arun("heal", str(i))
+        await super().heal()
+
+    def close(self) -> None:
+        sides: dict[int, Side] = self.sides  # type: ignore[attr-defined]
+        for side in sides.values():
+            side.forwarder.close()
+        sides.clear()
+
+
+@pytest.fixture(scope="module")
+def netns_cluster() -> Iterator[NetnsCluster]:
+    """A fresh 3-node cluster in network namespaces of its own; nodes and namespaces removed afterwards."""
+    c = NetnsCluster()
+    c.run("wipe")
+    c.run("netns", "down")
+    try:
+        c.run("netns", "up", str(c.size))
+        c.run("start", str(c.size))
+        yield c
+    finally:
+        c.close()
+        c.run("wipe")
+        c.run("netns", "down")
+
+
+@pytest.fixture
+async def netns_vhost(netns_cluster: NetnsCluster) -> AsyncIterator[str]:
+    """A vhost of the test's own on the namespaced cluster; links healed and every node running after."""
+    vhost = await netns_cluster.create_vhost()
+    try:
+        yield vhost
+    finally:
+        await netns_cluster.heal()
+        await netns_cluster.delete_vhost(vhost)

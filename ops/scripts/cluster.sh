@@ -24,10 +24,26 @@
 #
 # Environment: SIMPUL_CLUSTER_DIR (default /tmp/simpul-cluster), SIMPUL_CLUSTER_PORT_BASE (default 5700:
 # AMQP base+i, management 10000+base+i, distribution 20000+base+i), SIMPUL_RABBIT_TIMEOUT_S (per wait).
+#
+# Network namespaces (for real partitions): with SIMPUL_CLUSTER_NETNS=1 (default folder
+# /tmp/simpul-cluster-netns) node i runs inside namespace simpul-n<i> as simpul-c<i>@10.231.0.<i>, its only
+# link a veth pair to a bridge that lives in a namespace of its own (simpul-sw); the 10.231.0.0/24
+# addresses exist only inside these namespaces, nothing is added to the machine's own network. guest may
+# log in over the bridge (loopback_users = none): nothing outside the namespaces can reach it. Their
+# net_ticktime is 10 s, so a cut link becomes a partition (and pause_minority acts) within ~10-15 s.
+#   cluster.sh netns up|down      make / delete the namespaces, the bridge and the veth pairs
+#   cluster.sh cut I | heal I     take node I's link to the bridge down / up (a partition of node I)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-DIR="${SIMPUL_CLUSTER_DIR:-/tmp/simpul-cluster}"
+NETNS_MODE="${SIMPUL_CLUSTER_NETNS:-0}"
+if [ "${NETNS_MODE}" = 1 ]; then
+    DIR="${SIMPUL_CLUSTER_DIR:-/tmp/simpul-cluster-netns}"
+else
+    DIR="${SIMPUL_CLUSTER_DIR:-/tmp/simpul-cluster}"
+fi
+SUBNET=10.231.0
+SWITCH=simpul-sw
 BASE="${SIMPUL_CLUSTER_PORT_BASE:-5700}"
 TIMEOUT_S="${SIMPUL_RABBIT_TIMEOUT_S:-120}"
 PLUGINS="rabbitmq_management,rabbitmq_shovel,rabbitmq_shovel_management"
@@ -40,9 +56,16 @@ size() {
     if [ -s "${DIR}/size" ]; then cat "${DIR}/size"; else echo 3; fi
 }
 
+# host I: the host part of node I's name.
+host() { if [ "${NETNS_MODE}" = 1 ]; then echo "${SUBNET}.$1"; else echo localhost; fi; }
+
 # node_do I ARGS...: rabbit-node.sh ARGS for node I, with that node's name, ports, folder and our cookie.
 node_do() {
     local i="$1"; shift
+    local ns="" ip=127.0.0.1
+    if [ "${NETNS_MODE}" = 1 ]; then ns="simpul-n${i}"; ip="${SUBNET}.${i}"; fi
+    SIMPUL_RABBIT_NETNS="${ns}" \
+    SIMPUL_RABBIT_IP="${ip}" \
     SIMPUL_RABBIT_NAME="simpul-c${i}" \
     SIMPUL_RABBIT_AMQP_PORT="$((BASE + i))" \
     SIMPUL_RABBIT_MGMT_PORT="$((10000 + BASE + i))" \
@@ -67,6 +90,10 @@ prepare() {
 cluster_name = simpul-cluster
 cluster_partition_handling = pause_minority
 EOF
+    if [ "${NETNS_MODE}" = 1 ]; then
+        # net_ticktime 10 s (default 60): a cut link is seen as a partition within about 10-15 s.
+        printf 'loopback_users = none\nnet_ticktime = 10\n' >> "${DIR}/cluster.conf"
+    fi
     if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
         chown -R rabbitmq:rabbitmq "${DIR}/home"
     fi
@@ -104,9 +131,9 @@ start() {
     ((status == 0)) || die "a node failed to start (logs under ${DIR}/c*/log)"
     for ((i = 2; i <= n; i++)); do
         [ ! -e "${DIR}/c${i}/joined" ] || continue
-        log "joining simpul-c${i}@localhost to simpul-c1@localhost"
+        log "joining simpul-c${i}@$(host "$i") to simpul-c1@$(host 1)"
         node_do "$i" ctl -q stop_app >/dev/null
-        node_do "$i" ctl -q join_cluster simpul-c1@localhost >>"${DIR}/join.log" 2>&1 || die "join_cluster failed (see ${DIR}/join.log)"
+        node_do "$i" ctl -q join_cluster "simpul-c1@$(host 1)" >>"${DIR}/join.log" 2>&1 || die "join_cluster failed (see ${DIR}/join.log)"
         node_do "$i" ctl -q start_app >/dev/null
         touch "${DIR}/c${i}/joined"
     done
@@ -124,11 +151,11 @@ status_lines() {
     for ((i = 1; i <= n; i++)); do
         if node_do "$i" status 2>/dev/null; then
             seen="$(running_count "$i")"
-            printf 'simpul-c%s@localhost  running  amqp=%s  management=%s  dist=%s  sees %s/%s running\n' \
-                "$i" "$((BASE + i))" "$((10000 + BASE + i))" "$((20000 + BASE + i))" "${seen}" "${n}"
+            printf 'simpul-c%s@%s  running  amqp=%s  management=%s  dist=%s  sees %s/%s running\n' \
+                "$i" "$(host "$i")" "$((BASE + i))" "$((10000 + BASE + i))" "$((20000 + BASE + i))" "${seen}" "${n}"
             [ "${seen}" = "${n}" ] || ok=1
         else
-            printf 'simpul-c%s@localhost  down\n' "$i"
+            printf 'simpul-c%s@%s  down\n' "$i" "$(host "$i")"
             ok=1
         fi
     done
@@ -142,6 +169,31 @@ stop() {
         node_do "$i" stop 2>/dev/null || node_do "$i" kill 2>/dev/null || true
     done
     log "stopped"
+}
+
+netns_up() {
+    local n="${1:-3}" i
+    ip netns add "${SWITCH}"
+    ip -n "${SWITCH}" link add br0 type bridge
+    ip -n "${SWITCH}" link set br0 up
+    for ((i = 1; i <= n; i++)); do
+        ip netns add "simpul-n${i}"
+        ip -n "simpul-n${i}" link set lo up
+        # Both ends are created inside the namespaces: nothing appears in the machine's own namespace.
+        ip -n "${SWITCH}" link add "sv${i}" type veth peer name eth0 netns "simpul-n${i}"
+        ip -n "${SWITCH}" link set "sv${i}" master br0 up
+        ip -n "simpul-n${i}" addr add "${SUBNET}.${i}/24" dev eth0
+        ip -n "simpul-n${i}" link set eth0 up
+    done
+    log "namespaces ${SWITCH} and simpul-n1..${n} up (${SUBNET}.0/24 inside them only)"
+}
+
+netns_down() {
+    local ns
+    for ns in $(ip netns list | awk '{print $1}' | grep -E '^simpul-(sw|n[0-9])$' || true); do
+        ip netns del "${ns}"
+    done
+    log "namespaces deleted"
 }
 
 cmd="${1:-status}"
@@ -160,9 +212,23 @@ case "${cmd}" in
         ;;
     env)
         for ((i = 1; i <= $(size); i++)); do
-            echo "SIMPUL_CLUSTER_AMQP_${i}=amqp://guest:guest@127.0.0.1:$((BASE + i))"
-            echo "SIMPUL_CLUSTER_MGMT_${i}=http://guest:guest@127.0.0.1:$((10000 + BASE + i))"
+            ip=127.0.0.1; [ "${NETNS_MODE}" = 1 ] && ip="${SUBNET}.${i}"
+            echo "SIMPUL_CLUSTER_AMQP_${i}=amqp://guest:guest@${ip}:$((BASE + i))"
+            echo "SIMPUL_CLUSTER_MGMT_${i}=http://guest:guest@${ip}:$((10000 + BASE + i))"
         done
+        ;;
+    netns)
+        case "${1:-}" in
+            up) netns_down; netns_up "${2:-3}" ;;
+            down) netns_down ;;
+            *) die "usage: cluster.sh netns up [N]|down" ;;
+        esac
+        ;;
+    cut|heal)
+        [[ "${1:-}" =~ ^[1-9]$ ]] || die "usage: cluster.sh ${cmd} I"
+        state=down; [ "${cmd}" = heal ] && state=up
+        ip -n "${SWITCH}" link set "sv$1" "${state}"
+        log "node $1's link ${state}"
         ;;
     node)
         [ "$#" -ge 2 ] || die "usage: cluster.sh node I CMD [ARGS]"
@@ -170,5 +236,5 @@ case "${cmd}" in
         [[ "${i}" =~ ^[1-9]$ ]] || die "bad node index ${i}"
         node_do "$i" "$@"
         ;;
-    *) die "unknown command ${cmd} (start [N]|status|stop|wipe|env|node I CMD)" ;;
+    *) die "unknown command ${cmd} (start [N]|status|stop|wipe|env|node I CMD|netns up|down|cut I|heal I)" ;;
 esac

@@ -25,7 +25,8 @@ import pytest
 from hub.node import Node
 from hub.settings import Settings
 from hub.transport.amqp import AmqpTransport
-from tests.cluster_node import Cluster
+from hub.transport.factory import topology_for
+from tests.cluster_node import Cluster, Side
 from tests.faults import harness as h
 from tests.faults import outside
 from tests.faults.ledger import Ledger, Report, assert_ok, key_for
@@ -44,7 +45,7 @@ def amqp_of(node: Node) -> AmqpTransport:
     return cast(AmqpTransport, node.transport)
 
 
-def cluster_broker(cluster: Cluster, vhost: str) -> dict[str, Any]:
+def cluster_broker(cluster: Cluster | Side, vhost: str) -> dict[str, Any]:
     """The ``[broker]`` section of a hub on the cluster: every address, 3 replicas, fast failure detection."""
     urls = cluster.urls(vhost)
     mgmt = cluster.management_urls()
@@ -53,14 +54,14 @@ def cluster_broker(cluster: Cluster, vhost: str) -> dict[str, Any]:
         "urls": urls[1:],
         "management_url": mgmt[0],
         "management_urls": mgmt[1:],
-        "replicas": cluster.size,
+        "replicas": len(urls),
         "publish_timeout_s": 5.0,
         "heartbeat_s": 5,
     }
 
 
 def cluster_settings(
-    tmp_path: Path, cluster: Cluster, vhost: str, feeds: list[str], **overrides: Any
+    tmp_path: Path, cluster: Cluster | Side, vhost: str, feeds: list[str], **overrides: Any
 ) -> Settings:
     sources = [h.source_entry(feed, name=f"ledger-src-{n}") for n, feed in enumerate(feeds)]
     return node_settings(
@@ -72,14 +73,14 @@ def cluster_settings(
     )
 
 
-def add_feeds(ledger: Ledger, slug: str) -> list[str]:
-    """SOURCES paced feeds of PER_SOURCE records each, registered for ``LedgerSource``."""
+def add_feeds(ledger: Ledger, slug: str, pace_s: float = PACE_S, sources: int = SOURCES) -> list[str]:
+    """``sources`` paced feeds of PER_SOURCE records each, registered for ``LedgerSource``."""
     names = []
 
     async def pace(_index: int) -> None:
-        await asyncio.sleep(PACE_S)
+        await asyncio.sleep(pace_s)
 
-    for s in range(SOURCES):
+    for s in range(sources):
         name = f"cluster-{slug}-{s}"
         feed = h.FEEDS[name] = h.Feed(ledger)
         feed.add(h.ids(f"{slug}-s{s}", PER_SOURCE), batch_size=BATCH)
@@ -88,7 +89,9 @@ def add_feeds(ledger: Ledger, slug: str) -> list[str]:
     return names
 
 
-async def http_client(port: int, ledger: Ledger, prefix: str, statuses: Counter[int]) -> None:
+async def http_client(
+    port: int, ledger: Ledger, prefix: str, statuses: Counter[int], pace_s: float = 0.3
+) -> None:
     """POSTS posts of PER_POST records; a 503 (broker unavailable or blocked) or a dropped request is
     retried with the same records until 202, as a real client would (S counts them once)."""
     url = f"http://127.0.0.1:{port}/v1/records/ormas_registration"
@@ -115,23 +118,52 @@ async def http_client(port: int, ledger: Ledger, prefix: str, statuses: Counter[
                 await asyncio.sleep(0.5)
             else:
                 raise AssertionError(f"post {c} of {prefix} never accepted")
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(pace_s)
 
 
 async def run_load(
-    tmp_path: Path, cluster: Cluster, vhost: str, scenario: str, slug: str, fault: Fault
+    tmp_path: Path,
+    cluster: Cluster,
+    vhost: str,
+    scenario: str,
+    slug: str,
+    fault: Fault,
+    *,
+    declare_on: int | None = None,
+    nodes: list[int] | None = None,
+    slow: bool = False,
 ) -> Report:
     """One hub on the cluster (sources, HTTP, central warehouse) under load; ``fault`` runs once 2,000
-    records are confirmed, and returns notes for the report. Waits until everything offered is applied."""
+    records are confirmed, and returns notes for the report. Waits until everything offered is applied.
+
+    ``declare_on``: declare the hub's topology through that node first (RabbitMQ puts a new quorum queue's
+    leader on the node the declaring client is connected to); ``nodes``: give the hub only these nodes'
+    addresses; ``slow``: a tenth of the pace (about 2 minutes of load), to outlast a fault of a minute."""
     ledger = Ledger(scenario)
-    config = cluster_settings(tmp_path, cluster, vhost, add_feeds(ledger, slug))
+    config = cluster_settings(tmp_path, cluster, vhost, add_feeds(ledger, slug, PACE_S * (10 if slow else 1)))
+    if declare_on is not None:
+        declare = AmqpTransport(
+            cluster.amqp(declare_on, vhost),
+            topology_for(config),
+            management_url=cluster.management(declare_on),
+        )
+        await declare.start()
+        await declare.close()
+    if nodes is not None:
+        urls = [cluster.amqp(i, vhost) for i in nodes]
+        mgmt = [cluster.management(i) for i in nodes]
+        broker = config.broker.model_copy(
+            update={"url": urls[0], "urls": urls[1:], "management_url": mgmt[0], "management_urls": mgmt[1:]}
+        )
+        config = config.model_copy(update={"broker": broker})
     statuses: Counter[int] = Counter()
     notes: dict[str, Any] = {}
     async with h.make_node(config, ledger) as node:
         store = h.warehouse(node)
         port = node.http_port or 0
         clients = [
-            asyncio.create_task(http_client(port, ledger, f"{slug}-h{k}", statuses)) for k in range(CLIENTS)
+            asyncio.create_task(http_client(port, ledger, f"{slug}-h{k}", statuses, 4.0 if slow else 0.3))
+            for k in range(CLIENTS)
         ]
         try:
             assert await h.wait_for(lambda: len(ledger.confirmed) >= 2000, timeout=90, settle_s=0)
@@ -192,12 +224,14 @@ async def test_cluster_kill_publishers_node(tmp_path: Path, cluster: Cluster, fr
 
 @pytest.mark.fault("cluster: kill -9 of the beam of the node leading the central quorum queue")
 async def test_cluster_kill_central_queue_leader(tmp_path: Path, cluster: Cluster, fresh_vhost: str) -> None:
-    """The leader of the central quorum queue dies under load: the two others elect a new leader, every
-    confirmed record is still there and applied once."""
+    """The leader of the central quorum queue dies under load while the hub is connected to the two other
+    nodes: they elect a new leader, publishing pauses only for the election, every confirmed record is
+    still there and applied once."""
 
     async def fault(node: Node, ledger: Ledger) -> dict[str, Any]:
         central = node.topology.central_queue
         victim = await cluster.leader(fresh_vhost, central)
+        assert victim == 1, f"the queue was declared through c1 but c{victim} leads it"
         publish_on = cluster.index_of(amqp_of(node).connected_address("publish"))
         ledger.fault_at = await cluster.kill(victim)
         new_leader = victim
@@ -216,7 +250,14 @@ async def test_cluster_kill_central_queue_leader(tmp_path: Path, cluster: Cluste
         }
 
     report = await run_load(
-        tmp_path, cluster, fresh_vhost, "cluster: kill -9 of the queue leader", "kl", fault
+        tmp_path,
+        cluster,
+        fresh_vhost,
+        "cluster: kill -9 of the queue leader",
+        "kl",
+        fault,
+        declare_on=1,
+        nodes=[2, 3],
     )
     assert_ok(report)
     assert report.recovery_s is not None and report.recovery_s < 10
@@ -305,3 +346,67 @@ async def test_cluster_competing_warehouses_one_killed_mid_commit(
     assert report.offered == SOURCES * PER_SOURCE + CLIENTS * POSTS * PER_POST
     assert report.redeliveries > 0, "the killed warehouse's unacked messages must have been redelivered"
     assert_ok(report)
+
+
+# -- 3. rolling restart ------------------------------------------------------------------------------------
+
+
+@pytest.mark.fault("cluster: rabbitmqctl stop, then start, of c1, c2 and c3 in turn, under load")
+async def test_cluster_rolling_restart(tmp_path: Path, cluster: Cluster, fresh_vhost: str) -> None:
+    """Each node restarted gracefully in turn (the next once cluster_status shows all three running): the
+    hub follows its connections around, every record applied once."""
+    steps: list[tuple[int, float]] = []
+
+    async def fault(node: Node, ledger: Ledger) -> dict[str, Any]:
+        for i in cluster.indexes():
+            at = time.monotonic()
+            steps.append((i, at))
+            await cluster.node(i, "stop")
+            await cluster.node(i, "start")
+            await cluster.arun("start")  # returns once every node runs and sees the others
+        ledger.fault_at = steps[0][1]
+        after = {f"c{i}": first_confirm_after(ledger, at) for i, at in steps}
+        return {"how": "rabbitmqctl stop + start of c1, c2, c3 in turn", "first_confirm_after_stop_s": after}
+
+    report = await run_load(
+        tmp_path, cluster, fresh_vhost, "cluster: rolling restart", "rr", fault, slow=True
+    )
+    waits = [w for w in report.notes["first_confirm_after_stop_s"].values()]
+    assert all(w is not None for w in waits), waits
+    report.recovery_s = max(waits)  # the worst of the three restarts
+    assert_ok(report)
+    assert report.recovery_s < 10
+
+
+# -- 6. disk alarm on one node ---------------------------------------------------------------------------
+
+
+@pytest.mark.fault("cluster: rabbitmqctl set_disk_free_limit 100000GB on a node the hub is not connected to")
+async def test_cluster_disk_alarm_on_one_node(tmp_path: Path, cluster: Cluster, fresh_vhost: str) -> None:
+    """A disk alarm on one node blocks publishers on every node (RabbitMQ's alarms are cluster-wide): the
+    hub refuses publishes at once (HTTP 503, sources back off) without losing any; when the alarm clears,
+    publishing resumes."""
+
+    async def fault(node: Node, ledger: Ledger) -> dict[str, Any]:
+        transport = amqp_of(node)
+        publish_on = cluster.index_of(transport.connected_address("publish"))
+        victim = next(i for i in cluster.indexes() if i != publish_on)
+        ledger.fault()
+        await cluster.node(victim, "ctl", "set_disk_free_limit", "100000GB")
+        blocked = await h.wait_for(lambda: transport.blocked, timeout=20, settle_s=0)
+        blocked_after = round(time.monotonic() - (ledger.fault_at or 0), 1)
+        confirmed_at_block = len(ledger.confirmed)
+        await asyncio.sleep(10)
+        confirmed_while_blocked = len(ledger.confirmed) - confirmed_at_block
+        await cluster.node(victim, "ctl", "set_disk_free_limit", "50MB")
+        ledger.healed()
+        assert blocked, "the hub's publish connection was never blocked"
+        return {
+            "how": f"disk alarm on c{victim} (hub publishing via c{publish_on}), 10 s",
+            "blocked_after_s": blocked_after,
+            "confirmed_while_blocked": confirmed_while_blocked,
+        }
+
+    report = await run_load(tmp_path, cluster, fresh_vhost, "cluster: disk alarm on one node", "da", fault)
+    assert_ok(report)
+    assert report.recovery_s is not None and report.recovery_s < 10
