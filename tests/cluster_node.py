@@ -42,10 +42,14 @@ class Cluster:
             text=True,
             timeout=timeout,
             check=False,
-            env=dict(os.environ),
+            env=self.environment(),
         )
         assert done.returncode == 0, f"cluster.sh {' '.join(args)}: {done.stderr[-2000:]}"
         return done.stdout
+
+    def environment(self) -> dict[str, str]:
+        """The environment ``cluster.sh`` runs with."""
+        return dict(os.environ)
 
     async def arun(self, *args: str, timeout: float = 300) -> str:
         return await asyncio.to_thread(self.run, *args, timeout=timeout)
@@ -141,6 +145,16 @@ class Cluster:
             await api.set_permissions(vhost, "guest")
         return vhost
 
+    @contextlib.asynccontextmanager
+    async def vhost(self) -> AsyncIterator[str]:
+        """A fresh vhost; afterwards every node runs again (``heal``) and the vhost is deleted."""
+        vhost = await self.create_vhost()
+        try:
+            yield vhost
+        finally:
+            await self.heal()
+            await self.delete_vhost(vhost)
+
     async def delete_vhost(self, vhost: str) -> None:
         for i in self.indexes():
             with contextlib.suppress(ManagementError):
@@ -164,12 +178,8 @@ def cluster() -> Iterator[Cluster]:
 @pytest.fixture
 async def fresh_vhost(cluster: Cluster) -> AsyncIterator[str]:
     """A vhost of the test's own on the cluster; every node running again afterwards."""
-    vhost = await cluster.create_vhost()
-    try:
+    async with cluster.vhost() as vhost:
         yield vhost
-    finally:
-        await cluster.heal()
-        await cluster.delete_vhost(vhost)
 
 
 # -- the same cluster inside network namespaces (real partitions) ------------------------------------------
@@ -213,17 +223,8 @@ class NetnsCluster(Cluster):
         object.__setattr__(self, "size", size)
         object.__setattr__(self, "sides", {})
 
-    def run(self, *args: str, timeout: float = 300) -> str:
-        done = subprocess.run(
-            ["bash", str(SCRIPT), *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={**os.environ, "SIMPUL_CLUSTER_NETNS": "1"},
-        )
-        assert done.returncode == 0, f"cluster.sh {' '.join(args)}: {done.stderr[-2000:]}"
-        return done.stdout
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, "SIMPUL_CLUSTER_NETNS": "1"}
 
     def side(self, home: int) -> Side:
         sides: dict[int, Side] = self.sides  # type: ignore[attr-defined]
@@ -277,9 +278,5 @@ def netns_cluster() -> Iterator[NetnsCluster]:
 @pytest.fixture
 async def netns_vhost(netns_cluster: NetnsCluster) -> AsyncIterator[str]:
     """A vhost of the test's own on the namespaced cluster; links healed and every node running after."""
-    vhost = await netns_cluster.create_vhost()
-    try:
+    async with netns_cluster.vhost() as vhost:
         yield vhost
-    finally:
-        await netns_cluster.heal()
-        await netns_cluster.delete_vhost(vhost)

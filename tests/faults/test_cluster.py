@@ -22,6 +22,7 @@ import aiohttp
 import orjson
 import pytest
 
+from adapters.sqlite_sink.store import SqliteWarehouse
 from hub.node import Node
 from hub.settings import Settings
 from hub.transport.amqp import AmqpTransport
@@ -170,14 +171,32 @@ async def run_load(
             started = time.monotonic()
             notes = await fault(node, ledger)
             notes["fault_s"] = round(time.monotonic() - started, 1)
-            await asyncio.wait_for(asyncio.gather(*clients), 300)
-            assert await h.wait_for(lambda: h.done(node, ledger, store), timeout=300), ledger.check(
-                store.applied_keys(), store.delivery_counts()
-            ).summary()
+            await settle(clients, lambda: h.done(node, ledger, store), ledger, store)
         finally:
-            for task in clients:
-                task.cancel()
-            await asyncio.gather(*clients, return_exceptions=True)
+            await cancel(clients)
+    report = finish(ledger, config, notes, statuses)
+    assert report.offered == SOURCES * PER_SOURCE + CLIENTS * POSTS * PER_POST
+    return report
+
+
+async def settle(
+    clients: list[asyncio.Task[None]], finished: Callable[[], bool], ledger: Ledger, store: SqliteWarehouse
+) -> None:
+    """Wait for the HTTP clients, then until ``finished`` (sources stopped, everything applied)."""
+    await asyncio.wait_for(asyncio.gather(*clients), 400)
+    applied = await h.wait_for(finished, timeout=400)
+    assert applied, ledger.check(store.applied_keys(), store.delivery_counts()).summary()
+
+
+async def cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def finish(ledger: Ledger, config: Settings, notes: dict[str, Any], statuses: Counter[int]) -> Report:
+    """The ledger report against the warehouse file, with the scenario's notes; the warehouse's own count
+    of applications must equal its applied keys (no record applied twice)."""
     report = h.final_report(ledger, config)
     view = outside.read_warehouse(config.sink.sqlite_path)
     report.notes.update(notes)
@@ -185,7 +204,6 @@ async def run_load(
     report.notes["http"] = {str(k): v for k, v in sorted(statuses.items())}
     report.notes["applications"] = view.applications
     assert view.applications == len(view.applied), "the warehouse counted an application twice"
-    assert report.offered == SOURCES * PER_SOURCE + CLIENTS * POSTS * PER_POST
     return report
 
 

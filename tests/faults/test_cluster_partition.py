@@ -28,7 +28,6 @@ import pytest
 from hub.node import Node
 from tests.cluster_node import NetnsCluster
 from tests.faults import harness as h
-from tests.faults import outside
 from tests.faults.ledger import Ledger, Report, assert_ok
 from tests.faults.test_cluster import (
     PER_POST,
@@ -36,9 +35,12 @@ from tests.faults.test_cluster import (
     POSTS,
     add_feeds,
     amqp_of,
+    cancel,
     cluster_settings,
+    finish,
     first_confirm_after,
     http_client,
+    settle,
 )
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -80,25 +82,15 @@ async def run_two_sides(
         try:
             assert await h.wait_for(lambda: len(ledger.confirmed) >= 1500, timeout=120, settle_s=0)
             notes = await fault(node_a, node_b, ledger, only_b)
-            await asyncio.wait_for(asyncio.gather(*clients), 400)
 
             def finished() -> bool:
                 stopped = all(r.state == "stopped" for r in [*node_a.runners, *node_b.runners])
                 return stopped and h.covered(ledger, store)
 
-            assert await h.wait_for(finished, timeout=400), ledger.check(
-                store.applied_keys(), store.delivery_counts()
-            ).summary()
+            await settle(clients, finished, ledger, store)
         finally:
-            for task in clients:
-                task.cancel()
-            await asyncio.gather(*clients, return_exceptions=True)
-    report = h.final_report(ledger, config_a)
-    view = outside.read_warehouse(config_a.sink.sqlite_path)
-    report.notes.update(notes)
-    report.notes["publish_errors"] = sum(ledger.publish_errors.values())
-    report.notes["http"] = {str(k): v for k, v in sorted(statuses.items())}
-    assert view.applications == len(view.applied), "the warehouse counted an application twice"
+            await cancel(clients)
+    report = finish(ledger, config_a, notes, statuses)
     assert report.offered == 2 * PER_SOURCE + 2 * POSTS * PER_POST
     return report
 
