@@ -262,9 +262,9 @@ class AmqpTransport:
         self._urls = [URL(u) for u in dict.fromkeys([url, *urls])]
         if any(u.scheme not in ("amqp", "amqps") for u in self._urls):
             raise ConfigError("must be an amqp:// or amqps:// URL", key="broker_url")
-        self._url = self._urls[0]
-        self.user = self._url.user or "guest"
-        self.vhost = unquote(self._url.raw_path[1:]) or "/"
+        first = self._urls[0]
+        self.user = first.user or "guest"
+        self.vhost = unquote(first.raw_path[1:]) or "/"
         if any(
             (u.user or "guest", unquote(u.raw_path[1:]) or "/") != (self.user, self.vhost) for u in self._urls
         ):
@@ -667,7 +667,10 @@ class AmqpTransport:
         level = log.debug if role in self._lost else log.warning
         self._lost.add(role)
         level(
-            "broker_connection_lost", connection=role, error=type(exc).__name__ if exc is not None else None
+            "broker_connection_lost",
+            connection=role,
+            address=connection.address if isinstance(connection, _ClusterConnection) else None,
+            error=type(exc).__name__ if exc is not None else None,
         )
 
     def _on_reconnected(self, connection: AbstractRobustConnection | None, /) -> None:
