@@ -69,8 +69,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return 0
     from hub.levels.apply import apply_definitions, format_checks
 
-    url = args.management_url or settings.broker.management_url
-    checks = asyncio.run(apply_definitions(definitions, url, shovel_wait_s=args.shovel_wait))
+    urls = [args.management_url] if args.management_url else settings.broker.all_management_urls()
+    checks = asyncio.run(apply_definitions(definitions, urls, shovel_wait_s=args.shovel_wait))
     print(format_checks(checks))
     return 1 if any(c.status == "fail" for c in checks) else 0
 

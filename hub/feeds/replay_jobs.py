@@ -69,14 +69,20 @@ def amqp_replay_transports(settings: Settings) -> TransportFor:
     and the admin API use the same)."""
     from hub.feeds.replay import replay_topology
     from hub.transport.amqp import AmqpTransport
+    from hub.transport.topology import with_replicas
 
     b = settings.broker
 
     def transport_for(consumer: str) -> Transport:
+        # The same replica count as the node's own topology: the feed stream is re-declared here, and
+        # RabbitMQ refuses a re-declaration with another x-initial-cluster-size.
+        topology = replay_topology(b.prefix, consumer, feed_max_age=settings.feed.max_age)
         return AmqpTransport(
             b.url,
-            replay_topology(b.prefix, consumer, feed_max_age=settings.feed.max_age),
+            with_replicas(topology, b.replicas),
+            urls=b.urls,
             management_url=b.management_url,
+            management_urls=b.management_urls,
             heartbeat=b.heartbeat_s,
             publish_timeout=b.publish_timeout_s,
             name=f"{settings.node}:replay",

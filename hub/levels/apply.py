@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
@@ -42,15 +42,26 @@ def _q(name: str) -> str:
 
 
 async def apply_definitions(
-    definitions: Mapping[str, Any], management_url: str, *, shovel_wait_s: float = 10.0
+    definitions: Mapping[str, Any], management_url: str | Sequence[str], *, shovel_wait_s: float = 10.0
 ) -> list[Check]:
     """POST ``definitions`` to ``/api/definitions`` and return :func:`verify_definitions`' checks.
 
-    Raises :class:`~hub.transport.management.ManagementError` if the broker refuses the import.
+    ``management_url`` may list the management APIs of a cluster's nodes: the first that answers takes the
+    import (definitions are cluster-wide). Raises :class:`~hub.transport.management.ManagementError` if the
+    broker refuses the import, or if no address answers.
     """
-    async with ManagementClient(management_url, timeout=60.0) as api:
-        await api.request("POST", "/definitions", json=dict(definitions))
-        return await verify_definitions(api, definitions, shovel_wait_s=shovel_wait_s)
+    urls = [management_url] if isinstance(management_url, str) else list(management_url)
+    if not urls:
+        raise ValueError("no management URL given")
+    for index, url in enumerate(urls):
+        try:
+            async with ManagementClient(url, timeout=60.0) as api:
+                await api.request("POST", "/definitions", json=dict(definitions))
+                return await verify_definitions(api, definitions, shovel_wait_s=shovel_wait_s)
+        except ManagementError as exc:
+            if not exc.unreachable or index + 1 == len(urls):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 async def verify_definitions(
@@ -111,6 +122,12 @@ async def _queues(api: ManagementClient, definitions: Mapping[str, Any]) -> list
             problems.append(f"type {found.get('type')}, want {want_type}")
         if want_policy is not None and found.get("policy") != want_policy:
             problems.append(f"policy {found.get('policy')}, want {want_policy}")
+        args = q["arguments"]
+        want_replicas = args.get("x-quorum-initial-group-size") or args.get("x-initial-cluster-size")
+        members = found.get("members")
+        if want_replicas and isinstance(members, list) and len(members) < int(want_replicas):
+            # A queue created earlier with fewer replicas keeps them (the import does not grow it).
+            problems.append(f"{len(members)} replicas, want {want_replicas} (rabbitmq-queues grow)")
         detail = "; ".join(problems) or want_type + (f", policy {want_policy}" if want_policy else "")
         checks.append(Check("queue", q["name"], "fail" if problems else "ok", detail))
     return checks

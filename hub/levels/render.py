@@ -12,6 +12,12 @@
   topic permission allows only routing keys of their own region (``<schema>.v<major>.<kode words>``);
 - with ``uplink.enabled``, a dynamic shovel (a ``parameters`` entry) draining this node's ``uplink`` queue
   into the parent's exchange, acking only after the parent confirmed, keeping the routing key, persistent.
+  On clusters its ``src-uri`` lists every address of ``broker.url``/``broker.urls`` and its ``dest-uri``
+  every address of ``uplink.parent_uri``/``uplink.parent_uris``; the shovel picks one of each list at
+  random on every (re)connect, so it survives the loss of a node on either side.
+
+Definitions are cluster-wide: imported through any node's management API they hold for every node, and
+with ``broker.replicas`` the queues carry ``x-quorum-initial-group-size`` / ``x-initial-cluster-size``.
 
 The document carries password hashes and the shovel's URIs with their passwords: write it with care (the CLI
 writes files with mode 0600). Errors: :class:`~hub.errors.ConfigError` for settings that cannot be rendered,
@@ -156,6 +162,12 @@ def _topic_permissions(user: BrokerUser, topology: Topology, vhost: str) -> list
     ]
 
 
+def _uris(urls: list[str]) -> str | list[str]:
+    # One address stays a plain string (the single-broker form); a cluster's addresses become a list.
+    explicit = [_explicit_vhost(u) for u in urls]
+    return explicit[0] if len(explicit) == 1 else explicit
+
+
 def _shovel(settings: Settings, topology: Topology, vhost: str) -> dict[str, Any]:
     up = settings.uplink
     dest_user = uri_user(up.parent_uri)
@@ -166,13 +178,13 @@ def _shovel(settings: Settings, topology: Topology, vhost: str) -> dict[str, Any
         properties["user_id"] = dest_user
     value = {
         "src-protocol": "amqp091",
-        "src-uri": _explicit_vhost(settings.broker.url),
+        "src-uri": _uris(settings.broker.all_urls()),
         "src-queue": topology.uplink_queue,
         # The shovel declares its source queue, and may start before an import has created it: declared
         # with the topology's own arguments, whoever comes first makes the same quorum queue.
         "src-queue-args": _queue_arguments(topology, topology.uplink_queue),
         "dest-protocol": "amqp091",
-        "dest-uri": _explicit_vhost(up.parent_uri),
+        "dest-uri": _uris(list(dict.fromkeys([up.parent_uri, *up.parent_uris]))),
         "dest-exchange": up.parent_exchange,
         # No dest-exchange-key: the record keeps its routing key, so the parent's topic permissions apply.
         "dest-publish-properties": properties,
@@ -183,7 +195,7 @@ def _shovel(settings: Settings, topology: Topology, vhost: str) -> dict[str, Any
     return {"vhost": vhost, "component": "shovel", "name": shovel_name(settings), "value": value}
 
 
-def _queue_arguments(topology: Topology, name: str) -> dict[str, str]:
+def _queue_arguments(topology: Topology, name: str) -> dict[str, str | int]:
     return next(q.arguments() for q in topology.queues if q.name == name)
 
 
@@ -194,7 +206,7 @@ def render_definitions(settings: Settings) -> dict[str, Any]:
     topology = topology_for(settings)
     check_topology(topology)
     vhost = vhost_of(settings.broker.url)
-    if settings.uplink.enabled and vhost_of(settings.uplink.parent_uri) == vhost and _same_host(settings):
+    if settings.uplink.enabled and _same_host(settings, vhost):
         raise ConfigError("the parent's URI names this node's own vhost", key="uplink.parent_uri")
     users = settings.broker_users
     return {
@@ -251,6 +263,13 @@ def render_definitions(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _same_host(settings: Settings) -> bool:
-    own, parent = urlsplit(settings.broker.url), urlsplit(settings.uplink.parent_uri)
-    return (own.hostname, own.port or 5672) == (parent.hostname, parent.port or 5672)
+def _same_host(settings: Settings, vhost: str) -> bool:
+    """True if a parent address is one of this node's own broker addresses, on this node's vhost."""
+
+    def where(url: str) -> tuple[str | None, int]:
+        parts = urlsplit(url)
+        return parts.hostname, parts.port or 5672
+
+    own = {where(u) for u in settings.broker.all_urls()}
+    up = settings.uplink
+    return any(vhost_of(p) == vhost and where(p) in own for p in [up.parent_uri, *up.parent_uris])

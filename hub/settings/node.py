@@ -10,6 +10,7 @@ import base64
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -28,10 +29,31 @@ class _Section(BaseModel):
 
 
 class BrokerSettings(_Section):
-    """RabbitMQ connection and publishing limits."""
+    """RabbitMQ connection and publishing limits.
+
+    On a cluster, ``urls`` lists the other nodes' AMQP addresses (same user and vhost as ``url``) and
+    ``management_urls`` their management APIs: the node connects to one address, and when that connection is
+    lost reconnects to another (shuffled, with backoff). ``replicas`` sets how many nodes hold each quorum
+    queue and stream when they are *created* (RabbitMQ refuses to re-declare an existing queue with another
+    value, so it must stay the same for the life of the queues; grow an existing queue with
+    ``rabbitmq-queues grow``).
+    """
 
     url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="AMQP URL, vhost included")
+    urls: list[str] = Field(
+        default_factory=list, description="More AMQP URLs of the same cluster (same user and vhost as url)"
+    )
     management_url: str = Field("http://guest:guest@127.0.0.1:15672", description="Management API base URL")
+    management_urls: list[str] = Field(
+        default_factory=list, description="More management API base URLs of the same cluster"
+    )
+    replicas: int = Field(
+        0,
+        ge=0,
+        le=9,
+        description="Quorum queue / stream replicas at creation (x-quorum-initial-group-size, "
+        "x-initial-cluster-size); 0 = the broker's default, which is every cluster node",
+    )
     heartbeat_s: int = Field(15, ge=5, le=60, description="AMQP heartbeat; 10-20 s notices a dead peer fast")
     publish_timeout_s: float = Field(10.0, gt=0, le=120, description="Max wait for a publisher confirm")
     max_inflight: int = Field(256, ge=1, le=10_000, description="AMQP messages awaiting confirm at once")
@@ -39,6 +61,26 @@ class BrokerSettings(_Section):
         "simpul", pattern=r"^[a-z][a-z0-9_-]{0,30}$", description="Exchange/queue name prefix"
     )
     delivery_limit: int = Field(10, ge=1, le=1000, description="Deliveries before a message is dead-lettered")
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> BrokerSettings:
+        # Every address must log in as the same user on the same vhost: the user is stamped into each
+        # message's user_id, and the topology lives in one vhost.
+        def login(url: str) -> tuple[str | None, str]:
+            parts = urlsplit(url)
+            return parts.username, unquote(parts.path[1:]) or "/"
+
+        if self.urls and any(login(u) != login(self.url) for u in self.urls):
+            raise ValueError("every address in urls must use the same user and vhost as url")
+        return self
+
+    def all_urls(self) -> list[str]:
+        """``url`` then ``urls``, without repeats."""
+        return list(dict.fromkeys([self.url, *self.urls]))
+
+    def all_management_urls(self) -> list[str]:
+        """``management_url`` then ``management_urls``, without repeats."""
+        return list(dict.fromkeys([self.management_url, *self.management_urls]))
 
 
 class BatchSettings(_Section):
@@ -177,6 +219,10 @@ class UplinkSettings(_Section):
     parent_uri: str = Field(
         "amqp://guest:guest@127.0.0.1:5672/%2F",
         description="AMQP URI of the parent's broker with this office's user there (used by the shovel)",
+    )
+    parent_uris: list[str] = Field(
+        default_factory=list,
+        description="More AMQP URIs of the parent's cluster nodes; the shovel picks one per (re)connect",
     )
     parent_exchange: str = Field("simpul.ingest", description="Parent exchange the shovel publishes to")
     hold_classifications: list[Classification] = Field(

@@ -15,8 +15,16 @@ What it guarantees, and the broker facts behind each choice (see ``/work/shared/
   from publishing connections, so a publish would hang. While blocked, :attr:`AmqpTransport.ready` is
   False and :meth:`AmqpTransport.publish` raises :class:`~hub.errors.BrokerBlocked` at once; the timeout
   stays as a backstop for publishes already in flight.
-- **Two connections** (``<name>:publish`` and ``<name>:consume``), both ``connect_robust`` with a 10-20 s
-  heartbeat, so a blocked publisher never stops acks, and a dead peer is noticed in well under a minute.
+- **Two connections** (``<name>:publish`` and ``<name>:consume``), both robust (aio-pika restores their
+  channels) with a 10-20 s heartbeat, so a blocked publisher never stops acks, and a dead peer is noticed in
+  well under a minute.
+- **A cluster**: given several addresses (``url`` and ``urls``, nodes of one RabbitMQ cluster), each
+  connection starts on a shuffled order of them (so hubs spread over the nodes), and every reconnect attempt
+  after a loss goes to the *next* address, waiting ``reconnect_interval`` between attempts and doubling it
+  (up to 10 s) after each full round of failures. Publishes in flight when the node went away fail with
+  ``BrokerUnavailable`` (their confirms are lost) and are republished by the caller; consumers re-subscribe
+  on the new connection, and the topology is re-declared there. The management API is tried in the order of
+  ``management_url`` and ``management_urls`` until one answers.
 - **Consumers are ours, not aio-pika's**: each subscription runs on its own channel of the consume
   connection, supervised by a task that re-subscribes after a reconnect or a channel error, and re-declares
   the topology when the broker cancels the consumer because the queue was deleted (aio-pika does not
@@ -44,9 +52,10 @@ import contextlib
 import itertools
 import logging
 import os
+import random
 import socket
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -108,6 +117,7 @@ log = structlog.get_logger(__name__)
 
 # Reasons to try a subscription again later; RuntimeError covers aio-pika's "connection was not opened".
 _RESUBSCRIBE_ERRORS: tuple[type[BaseException], ...] = (*LINK_ERRORS, RuntimeError, BrokerUnavailable)
+_REDECLARE_ERRORS: tuple[type[BaseException], ...] = (*_RESUBSCRIBE_ERRORS, TopologyError)
 
 
 def _is_blocked(connection: AbstractConnection | None) -> bool:
@@ -157,13 +167,56 @@ def _is_connected(connection: AbstractConnection | None) -> bool:
     return transport is not None and not transport.connection.is_closed
 
 
+# The longest wait between reconnect rounds once every cluster address has failed in a row.
+_MAX_RECONNECT_INTERVAL = 10.0
+
+
+class _ClusterConnection(aio_pika.RobustConnection):
+    """aio-pika's robust connection (channels restored on reconnect) over several addresses of one cluster.
+
+    ``connect_robust`` knows one URL. This connection starts on ``addresses[start]`` and moves to the next
+    address before every reconnect attempt; after each full round of failed attempts the pause between
+    attempts doubles, up to ``_MAX_RECONNECT_INTERVAL``, and a successful connect resets it.
+    """
+
+    def __init__(self, addresses: Sequence[URL], start: int, **kwargs: Any) -> None:
+        self.addresses = list(addresses)
+        self._at = start
+        self._failures = 0
+        super().__init__(self.addresses[start], **kwargs)
+        self._base_interval: float = self.reconnect_interval
+
+    # aio-pika's RobustConnection runs its private ``__connect_transport`` for every (re)connect attempt and
+    # offers no other hook before one; the name-mangled override is the seam (test_amqp_cluster checks it).
+    async def _RobustConnection__connect_transport(self) -> None:
+        if self.connection_attempt or self._failures:
+            self._at = (self._at + 1) % len(self.addresses)
+            self.url = self.addresses[self._at]
+        try:
+            await super()._RobustConnection__connect_transport()  # type: ignore[misc]
+        except BaseException:
+            self._failures += 1
+            if self._failures % len(self.addresses) == 0:
+                self.reconnect_interval = min(self.reconnect_interval * 2, _MAX_RECONNECT_INTERVAL)
+            raise
+        self._failures = 0
+        self.reconnect_interval = self._base_interval
+
+    @property
+    def address(self) -> str:
+        """``host:port`` of the address this connection uses (or tries) now."""
+        return f"{self.url.host}:{self.url.port}"
+
+
 class AmqpTransport:
     """RabbitMQ implementation of :class:`hub.transport.base.Transport`.
 
     :param url: ``amqp://user:password@host:5672/vhost`` (``amqps://`` for TLS). The user becomes every
         message's ``user_id``.
     :param topology: what :meth:`start` declares.
+    :param urls: more addresses of the same cluster (same user and vhost as ``url``); see the module doc.
     :param management_url: management API with credentials, for policies and their verification.
+    :param management_urls: more management APIs of the same cluster, tried in order when one is unreachable.
     :param heartbeat: AMQP heartbeat in seconds (10-20 recommended; a dead peer is noticed after ~2x).
     :param publish_timeout: seconds a publish may take, waiting for a slot and for the confirm included.
     :param max_inflight: most publishes awaiting a confirm at once.
@@ -180,7 +233,9 @@ class AmqpTransport:
         url: str,
         topology: Topology,
         *,
+        urls: Sequence[str] = (),
         management_url: str = DEFAULT_MANAGEMENT_URL,
+        management_urls: Sequence[str] = (),
         heartbeat: int = 15,
         publish_timeout: float = 10.0,
         max_inflight: int = 256,
@@ -206,13 +261,19 @@ class AmqpTransport:
         self.connect_timeout = connect_timeout
         self.policy_timeout = policy_timeout
         self.close_timeout = publish_timeout if close_timeout is None else close_timeout
-        self._url = URL(url)
-        if self._url.scheme not in ("amqp", "amqps"):
+        self._urls = [URL(u) for u in dict.fromkeys([url, *urls])]
+        if any(u.scheme not in ("amqp", "amqps") for u in self._urls):
             raise ConfigError("must be an amqp:// or amqps:// URL", key="broker_url")
-        self.user = self._url.user or "guest"
-        self.vhost = unquote(self._url.raw_path[1:]) or "/"
-        self._management_url = management_url
+        first = self._urls[0]
+        self.user = first.user or "guest"
+        self.vhost = unquote(first.raw_path[1:]) or "/"
+        if any(
+            (u.user or "guest", unquote(u.raw_path[1:]) or "/") != (self.user, self.vhost) for u in self._urls
+        ):
+            raise ConfigError("every cluster address must use the same user and vhost", key="broker_urls")
+        self._management_urls = list(dict.fromkeys([management_url, *management_urls]))
         self._stats_api: ManagementClient | None = None  # queue_stats' client, opened on first use
+        self._stats_index = 0  # which management URL that client talks to (the next one when unreachable)
         self._pub_conn: AbstractRobustConnection | None = None
         self._con_conn: AbstractRobustConnection | None = None
         self._pub_channel: AbstractRobustChannel | None = None
@@ -224,6 +285,7 @@ class AmqpTransport:
         self._subscriptions: set[Subscription] = set()
         self._declare_lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._started = False
         self._closing = False
         self._blocked_logged = False
@@ -412,12 +474,23 @@ class AmqpTransport:
         Raises :class:`~hub.transport.management.ManagementError` when the API cannot answer."""
         if self._closing:  # a client opened now would outlive the transport
             raise BrokerUnavailable("transport is closed")
-        if self._stats_api is None:
-            self._stats_api = ManagementClient(self._management_url, timeout=2.0)
+        urls = self._management_urls
+        for attempt in range(len(urls)):
+            if self._stats_api is None:
+                self._stats_api = ManagementClient(urls[self._stats_index], timeout=2.0)
+            try:
+                listed = await self._stats_api.list_queues(self.vhost)
+                break
+            except ManagementError as exc:
+                if not exc.unreachable or attempt + 1 == len(urls):
+                    raise
+                await self._stats_api.close()  # a cluster: ask the next node's API
+                self._stats_api = None
+                self._stats_index = (self._stats_index + 1) % len(urls)
         wanted = set(queues)
         return {
             str(q["name"]): QueueStats(int(q.get("messages") or 0), int(q.get("consumers") or 0))
-            for q in await self._stats_api.list_queues(self.vhost)
+            for q in listed
             if q.get("name") in wanted
         }
 
@@ -441,6 +514,9 @@ class AmqpTransport:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self._close_connections()
         if self._stats_api is not None:
             await self._stats_api.close()
@@ -483,26 +559,37 @@ class AmqpTransport:
                     await asyncio.wait_for(channel.close(), timeout=5)
         log.info("topology_declared", transport="amqp", vhost=self.vhost, via=on)
 
+    async def _management(self, what: str, work: Callable[[ManagementClient], Awaitable[None]]) -> None:
+        """Run ``work`` against the first management API that answers (a cluster lists several)."""
+        for index, url in enumerate(self._management_urls):
+            try:
+                async with ManagementClient(url) as api:
+                    await work(api)
+                return
+            except ManagementError as exc:
+                if exc.unreachable and index + 1 < len(self._management_urls):
+                    log.warning("management_api_unreachable", action="next_address", what=what)
+                    continue
+                raise self._management_failure(exc, what) from None
+
     async def _apply_policies(self, policies: list[QueuePolicy]) -> None:
         if not policies:
             return
-        try:
-            async with ManagementClient(self._management_url) as api:
-                for policy in policies:
-                    body = policy.as_api_body()
-                    await api.put_policy(
-                        self.vhost,
-                        policy.name,
-                        pattern=body["pattern"],
-                        definition=body["definition"],
-                        apply_to=body["apply-to"],
-                        priority=body["priority"],
-                    )
-                    log.info(
-                        "policy_applied", vhost=self.vhost, policy=policy.name, queues=list(policy.queues)
-                    )
-        except ManagementError as exc:
-            raise self._management_failure(exc, "apply policies") from None
+
+        async def work(api: ManagementClient) -> None:
+            for policy in policies:
+                body = policy.as_api_body()
+                await api.put_policy(
+                    self.vhost,
+                    policy.name,
+                    pattern=body["pattern"],
+                    definition=body["definition"],
+                    apply_to=body["apply-to"],
+                    priority=body["priority"],
+                )
+                log.info("policy_applied", vhost=self.vhost, policy=policy.name, queues=list(policy.queues))
+
+        await self._management("apply policies", work)
 
     async def _verify_policies(self, policies: list[QueuePolicy]) -> None:
         """Check that every work queue has our policy in effect, polling up to ``policy_timeout``.
@@ -519,36 +606,36 @@ class AmqpTransport:
         deadline = loop.time() + self.policy_timeout
         pending = dict(expected)
         seen: dict[str, str | None] = {}
-        try:
-            async with ManagementClient(self._management_url) as api:
-                for policy in policies:
-                    stored = await api.get_policy(self.vhost, policy.name)
-                    if stored is None or stored.get("definition") != dict(policy.definition):
-                        raise TopologyError(f"policy {policy.name!r} is missing or was changed concurrently")
-                while pending:
-                    records = {q.get("name"): q for q in await api.list_queues(self.vhost, stats=False)}
-                    for queue, policy in list(pending.items()):
-                        seen[queue] = (records.get(queue) or {}).get("policy")
-                        if seen[queue] != policy.name:
-                            continue
-                        detail = await api.get_queue(self.vhost, queue) or {}
-                        effective = detail.get("effective_policy_definition")
-                        if effective and any(effective.get(k) != v for k, v in policy.definition.items()):
-                            seen[queue] = f"{policy.name} (effective definition differs)"
-                            continue
-                        del pending[queue]
-                    if not pending:
-                        break
-                    if loop.time() >= deadline:
-                        queue = sorted(pending)[0]
-                        raise TopologyError(
-                            f"queue {queue!r} does not show dead-letter policy {pending[queue].name!r} "
-                            f"as effective (effective policy: {seen.get(queue)!r}); a policy of "
-                            "higher priority may override it"
-                        )
-                    await asyncio.sleep(0.2)
-        except ManagementError as exc:
-            raise self._management_failure(exc, "verify policies") from None
+
+        async def work(api: ManagementClient) -> None:
+            for policy in policies:
+                stored = await api.get_policy(self.vhost, policy.name)
+                if stored is None or stored.get("definition") != dict(policy.definition):
+                    raise TopologyError(f"policy {policy.name!r} is missing or was changed concurrently")
+            while pending:
+                records = {q.get("name"): q for q in await api.list_queues(self.vhost, stats=False)}
+                for queue, policy in list(pending.items()):
+                    seen[queue] = (records.get(queue) or {}).get("policy")
+                    if seen[queue] != policy.name:
+                        continue
+                    detail = await api.get_queue(self.vhost, queue) or {}
+                    effective = detail.get("effective_policy_definition")
+                    if effective and any(effective.get(k) != v for k, v in policy.definition.items()):
+                        seen[queue] = f"{policy.name} (effective definition differs)"
+                        continue
+                    del pending[queue]
+                if not pending:
+                    break
+                if loop.time() >= deadline:
+                    queue = sorted(pending)[0]
+                    raise TopologyError(
+                        f"queue {queue!r} does not show dead-letter policy {pending[queue].name!r} "
+                        f"as effective (effective policy: {seen.get(queue)!r}); a policy of "
+                        "higher priority may override it"
+                    )
+                await asyncio.sleep(0.2)
+
+        await self._management("verify policies", work)
         log.info("policies_verified", vhost=self.vhost, queues=sorted(expected))
 
     def _management_failure(self, exc: ManagementError, what: str) -> Exception:
@@ -558,25 +645,49 @@ class AmqpTransport:
 
     # -- connections ---------------------------------------------------------------------------------------
 
-    async def _connect(self, role: str) -> AbstractRobustConnection:
-        url = self._url.update_query(
-            heartbeat=str(self.heartbeat),
-            name=f"{self.name}:{role}",
-            reconnect_interval=f"{self.reconnect_interval:g}",
-        )
-        try:
-            connection = await aio_pika.connect_robust(url, timeout=self.connect_timeout)
-        except (AuthenticationError, ProbableAuthenticationError):
-            raise ConfigError(
-                "broker refused the login (wrong credentials, unknown vhost or no permission)",
-                key="broker_url",
-            ) from None
-        except LINK_ERRORS as exc:  # AMQPConnectionError is an AMQPError
-            raise BrokerUnavailable(f"cannot connect to the broker ({type(exc).__name__})") from None
-        connection.close_callbacks.add(self._on_connection_closed)
-        connection.reconnect_callbacks.add(self._on_reconnected)
-        log.info("broker_connected", connection=f"{self.name}:{role}", vhost=self.vhost)
-        return connection
+    async def _connect(self, role: str) -> _ClusterConnection:
+        """Connect to the first address that answers, in a shuffled order (hubs spread over a cluster)."""
+        addresses = [
+            u.update_query(
+                heartbeat=str(self.heartbeat),
+                name=f"{self.name}:{role}",
+                reconnect_interval=f"{self.reconnect_interval:g}",
+            )
+            for u in self._urls
+        ]
+        order = random.sample(range(len(addresses)), len(addresses))
+        failure = ""
+        for start in order:
+            connection = _ClusterConnection(addresses, start, loop=asyncio.get_running_loop())
+            try:
+                await connection.connect(timeout=self.connect_timeout)
+            except (AuthenticationError, ProbableAuthenticationError):
+                await _close_connection_quietly(connection)
+                raise ConfigError(
+                    "broker refused the login (wrong credentials, unknown vhost or no permission)",
+                    key="broker_url",
+                ) from None
+            except LINK_ERRORS as exc:  # AMQPConnectionError is an AMQPError
+                await _close_connection_quietly(connection)
+                failure = type(exc).__name__
+                if len(addresses) > 1:
+                    log.warning("broker_address_unreachable", address=connection.address, error=failure)
+                continue
+            connection.close_callbacks.add(self._on_connection_closed)
+            connection.reconnect_callbacks.add(self._on_reconnected)
+            log.info(
+                "broker_connected",
+                connection=f"{self.name}:{role}",
+                vhost=self.vhost,
+                address=connection.address,
+            )
+            return connection
+        raise BrokerUnavailable(f"cannot connect to the broker ({failure})")
+
+    def connected_address(self, role: str = "publish") -> str | None:
+        """``host:port`` the ``publish`` or ``consume`` connection uses (or is trying) now; None if closed."""
+        connection = self._pub_conn if role == "publish" else self._con_conn
+        return connection.address if isinstance(connection, _ClusterConnection) else None
 
     def _on_connection_closed(
         self, connection: AbstractConnection | None, exc: BaseException | None, /
@@ -589,13 +700,28 @@ class AmqpTransport:
         level = log.debug if role in self._lost else log.warning
         self._lost.add(role)
         level(
-            "broker_connection_lost", connection=role, error=type(exc).__name__ if exc is not None else None
+            "broker_connection_lost",
+            connection=role,
+            address=connection.address if isinstance(connection, _ClusterConnection) else None,
+            error=type(exc).__name__ if exc is not None else None,
         )
 
     def _on_reconnected(self, connection: AbstractRobustConnection | None, /) -> None:
         role = self._role_of(connection)
         self._lost.discard(role)
-        log.info("broker_reconnected", connection=role)
+        address = connection.address if isinstance(connection, _ClusterConnection) else None
+        log.info("broker_reconnected", connection=role, address=address)
+        if connection is self._pub_conn and self._started and not self._closing:
+            # Possibly another node, or a broker that lost its definitions: declare what we need again.
+            task = asyncio.create_task(self._redeclare(), name=f"{self.name}:redeclare")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _redeclare(self) -> None:
+        try:
+            await self.declare_topology(on="publish")
+        except _REDECLARE_ERRORS as exc:
+            log.warning("redeclare_after_reconnect_failed", connection=self.name, error=type(exc).__name__)
 
     def _role_of(self, connection: AbstractConnection | None) -> str:
         role = "publish" if connection is self._pub_conn else "consume"
@@ -831,6 +957,11 @@ async def _wait_or_stop(awaitable: Awaitable[Any], stop: asyncio.Event) -> None:
             waiter.cancel()
     if waiter.done() and not waiter.cancelled():
         waiter.result()
+
+
+async def _close_connection_quietly(connection: AbstractConnection) -> None:
+    with contextlib.suppress(*LINK_ERRORS, RuntimeError):
+        await asyncio.wait_for(connection.close(), timeout=5)
 
 
 async def _close_quietly(channel: AbstractChannel) -> None:

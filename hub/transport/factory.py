@@ -17,6 +17,7 @@ from hub.transport.topology import (
     Topology,
     default_topology,
     with_feed,
+    with_replicas,
     with_sinks,
     with_uplink,
     without_central,
@@ -56,6 +57,8 @@ def topology_for(settings: Settings) -> Topology:
             topology = without_central(topology)
     if settings.feed.stream:
         topology = with_feed(topology, max_age=settings.feed.max_age)
+    if b.replicas:
+        topology = with_replicas(topology, b.replicas)
     return topology
 
 
@@ -67,7 +70,9 @@ def amqp_transport_for(settings: Settings, topology: Topology) -> Transport:
     return AmqpTransport(
         b.url,
         topology,
+        urls=b.urls,
         management_url=b.management_url,
+        management_urls=b.management_urls,
         heartbeat=b.heartbeat_s,
         publish_timeout=b.publish_timeout_s,
         max_inflight=b.max_inflight,

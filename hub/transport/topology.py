@@ -7,7 +7,7 @@ dropped by the broker (see ../shared/RELIABILITY.md, "naive designs" 3 and 7).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 
@@ -29,12 +29,22 @@ class QueueSpec:
     delivery_limit: int | None = None
     kind: Literal["quorum", "stream"] = "quorum"
     max_age: str | None = None
+    replicas: int = 0
+    """Nodes holding the queue when it is created (0: the broker's default, every cluster node)."""
 
-    def arguments(self) -> dict[str, str]:
-        """The ``x-`` arguments the queue is declared with."""
-        args: dict[str, str] = {"x-queue-type": self.kind}
+    def arguments(self) -> dict[str, str | int]:
+        """The ``x-`` arguments the queue is declared with.
+
+        ``replicas`` becomes ``x-quorum-initial-group-size`` (quorum) or ``x-initial-cluster-size``
+        (stream). RabbitMQ checks both for equivalence on every re-declaration, so a queue must always be
+        declared with the value it was created with.
+        """
+        args: dict[str, str | int] = {"x-queue-type": self.kind}
         if self.kind == "stream" and self.max_age:
             args["x-max-age"] = self.max_age
+        if self.replicas > 0:
+            key = "x-quorum-initial-group-size" if self.kind == "quorum" else "x-initial-cluster-size"
+            args[key] = self.replicas
         return args
 
 
@@ -217,3 +227,15 @@ def with_feed(topology: Topology, *, max_age: str = "365D") -> Topology:
         [QueueSpec(t.feed_stream, kind="stream", max_age=max_age)],
         [BindingSpec(t.ingest_exchange, t.feed_stream, "#")],
     )
+
+
+def with_replicas(topology: Topology, replicas: int) -> Topology:
+    """``topology`` with every queue and stream created on ``replicas`` nodes (0: the broker's default).
+
+    For a cluster of N nodes, N (3 or 5) lets the queue survive the loss of a minority; a Raft majority of
+    the replicas must confirm every publish, so more replicas cost latency, not safety.
+    """
+    if replicas < 0:
+        raise ValueError("replicas must be 0 or more")
+    queues = tuple(replace(q, replicas=replicas) for q in topology.queues)
+    return Topology(topology.prefix, topology.exchanges, queues, topology.bindings, topology.policy_name)

@@ -470,7 +470,7 @@ def _inline(value: Any) -> str:
         return "{ " + ", ".join(f"{_key(str(k))} = {_inline(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list):
         return "[" + ", ".join(_inline(v) for v in value) + "]"
-    return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()
+    return str(tomli_w.dumps({"v": value}).split("=", 1)[1].strip())
 
 
 def node_config(source_toml: str) -> dict[str, Any]:

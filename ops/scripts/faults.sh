@@ -10,6 +10,10 @@
 #   ops/scripts/faults.sh --markdown out.md    also write the table as Markdown
 #   ops/scripts/faults.sh -- -k alarm          pass arguments to pytest
 #
+# The cluster scenarios (tests/faults/test_cluster.py, test_cluster_partition.py; issue 19) start and wipe
+# their own 3-node clusters through ops/scripts/cluster.sh (on 5701-5703, and inside network namespaces
+# simpul-n1..3 for the partition rows; root is needed for those), about 15 more minutes.
+#
 # The fast scenarios run with the normal test command (ops/scripts/test.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -22,6 +22,14 @@
 #   SIMPUL_RABBIT_TIMEOUT_S  wait per step              default 90
 #   SIMPUL_RABBIT_PLUGINS    plugins, comma-separated   default rabbitmq_management
 #                            (e.g. rabbitmq_management,rabbitmq_shovel,rabbitmq_shovel_management for levels)
+#   SIMPUL_RABBIT_COOKIE_HOME a folder holding the .erlang.cookie the node and rabbitmqctl use (default: the
+#                            rabbitmq user's home, i.e. the system cookie); ops/scripts/cluster.sh gives its
+#                            nodes a cookie of their own so they can never reach or join the main node
+#   SIMPUL_RABBIT_NETNS      run the node inside this network namespace (made by the caller, e.g.
+#                            cluster.sh netns); with SIMPUL_RABBIT_IP its address there. The node is then
+#                            NAME@IP (long names), listens and runs epmd on that address, and every
+#                            command (rabbitmqctl, port checks) runs inside the namespace
+#   SIMPUL_RABBIT_IP         the address to listen on   default 127.0.0.1
 #   SIMPUL_RABBIT_EXTRA_CONF a file whose lines are appended to the node's rabbitmq.conf (e.g. a TLS
 #                            listener; files it names should live in the node's folder, which is chowned)
 #
@@ -29,7 +37,20 @@
 set -euo pipefail
 
 NAME="${SIMPUL_RABBIT_NAME:-simpul-faults}"
+NETNS="${SIMPUL_RABBIT_NETNS:-}"
+IP="${SIMPUL_RABBIT_IP:-127.0.0.1}"
+[[ "${IP}" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "bad SIMPUL_RABBIT_IP: ${IP}" >&2; exit 1; }
+IN_NS=()
+LONGNAMES=false
 NODE="${NAME}@localhost"
+EPMD_ADDRESS=127.0.0.1
+if [ -n "${NETNS}" ]; then
+    [[ "${NETNS}" =~ ^simpul-[a-z0-9-]+$ ]] || { echo "bad SIMPUL_RABBIT_NETNS: ${NETNS}" >&2; exit 1; }
+    IN_NS=(ip netns exec "${NETNS}")
+    LONGNAMES=true
+    NODE="${NAME}@${IP}"
+    EPMD_ADDRESS="${IP},127.0.0.1"
+fi
 AMQP_PORT="${SIMPUL_RABBIT_AMQP_PORT:-5682}"
 MGMT_PORT="${SIMPUL_RABBIT_MGMT_PORT:-15682}"
 DIST_PORT="${SIMPUL_RABBIT_DIST_PORT:-25682}"
@@ -58,11 +79,13 @@ if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
     RUN_AS=(runuser -u rabbitmq --)
     COOKIE_HOME="$(getent passwd rabbitmq | cut -d: -f6)"
 fi
+COOKIE_HOME="${SIMPUL_RABBIT_COOKIE_HOME:-${COOKIE_HOME}}"
 
 node_env() {
-    env HOME="${COOKIE_HOME}" \
+    "${IN_NS[@]}" env HOME="${COOKIE_HOME}" \
         RABBITMQ_NODENAME="${NODE}" \
-        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+        RABBITMQ_USE_LONGNAME="${LONGNAMES}" \
+        RABBITMQ_NODE_IP_ADDRESS="${IP}" \
         RABBITMQ_NODE_PORT="${AMQP_PORT}" \
         RABBITMQ_DIST_PORT="${DIST_PORT}" \
         RABBITMQ_BASE="${DIR}" \
@@ -73,13 +96,13 @@ node_env() {
         RABBITMQ_MNESIA_BASE="${DIR}/mnesia" \
         RABBITMQ_LOG_BASE="${DIR}/log" \
         RABBITMQ_PID_FILE="${DIR}/node.pid" \
-        ERL_EPMD_ADDRESS=127.0.0.1 \
+        ERL_EPMD_ADDRESS="${EPMD_ADDRESS}" \
         "$@"
 }
 
 ctl() { node_env "${RUN_AS[@]}" "${RABBIT_BIN}/rabbitmqctl" -n "${NODE}" "$@"; }
 
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+port_open() { "${IN_NS[@]}" timeout 2 bash -c "exec 3<>/dev/tcp/${IP}/$1" 2>/dev/null; }
 
 running() { ctl -q -t 5 ping >/dev/null 2>&1; }
 
@@ -102,15 +125,16 @@ wait_until() {
 }
 
 mgmt_answers() {
-    curl -fsS -o /dev/null --max-time 3 -u guest:guest "http://127.0.0.1:${MGMT_PORT}/api/overview" 2>/dev/null
+    "${IN_NS[@]}" curl -fsS -o /dev/null --max-time 3 -u guest:guest "http://${IP}:${MGMT_PORT}/api/overview" \
+        2>/dev/null
 }
 
 prepare() {
     mkdir -p "${DIR}/mnesia" "${DIR}/log"
     : > "${DIR}/rabbitmq-env.conf"  # our own (empty): the system one names rabbit@localhost
     cat > "${DIR}/rabbitmq.conf" <<EOF
-listeners.tcp.default = 127.0.0.1:${AMQP_PORT}
-management.tcp.ip = 127.0.0.1
+listeners.tcp.default = ${IP}:${AMQP_PORT}
+management.tcp.ip = ${IP}
 management.tcp.port = ${MGMT_PORT}
 loopback_users.guest = true
 log.file.level = warning
@@ -136,7 +160,7 @@ start() {
     done
     prepare
     log "starting (amqp ${AMQP_PORT}, management ${MGMT_PORT}, dist ${DIST_PORT}, data ${DIR})"
-    (cd "${DIR}" && node_env RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+    (cd "${DIR}" && node_env RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {${IP//./,}}" \
         "${RUN_AS[@]}" "${RABBIT_BIN}/rabbitmq-server" -detached) \
         >>"${DIR}/log/startup.log" 2>&1
     wait_until "the node to answer" running
@@ -188,8 +212,8 @@ case "${cmd}" in
     ctl) ctl "$@" ;;
     env)
         echo "SIMPUL_FAULT_NODE=${NODE}"
-        echo "SIMPUL_FAULT_AMQP=amqp://guest:guest@127.0.0.1:${AMQP_PORT}"
-        echo "SIMPUL_FAULT_MGMT=http://guest:guest@127.0.0.1:${MGMT_PORT}"
+        echo "SIMPUL_FAULT_AMQP=amqp://guest:guest@${IP}:${AMQP_PORT}"
+        echo "SIMPUL_FAULT_MGMT=http://guest:guest@${IP}:${MGMT_PORT}"
         echo "SIMPUL_FAULT_DIR=${DIR}"
         ;;
     wipe)

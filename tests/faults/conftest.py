@@ -18,6 +18,12 @@ import pytest
 import structlog
 
 from hub.transport.management import ManagementClient, ManagementError
+from tests.cluster_node import (  # noqa: F401  (the 3-node clusters' fixtures)
+    cluster,
+    fresh_vhost,
+    netns_cluster,
+    netns_vhost,
+)
 from tests.faults.ledger import RESULTS
 from tests.faults.own_node import OWN_MGMT, arabbit, rabbit
 from tests.integration.conftest import (  # noqa: F401  (fixtures, re-exported for this package)

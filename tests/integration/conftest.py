@@ -20,6 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from hub.transport.management import ManagementClient, ManagementError
+from tests.cluster_node import cluster, fresh_vhost  # noqa: F401  (the 3-node cluster's fixtures)
 from tests.proxy import FaultyLink
 
 MANAGEMENT_URL = os.environ.get("SIMPUL_TEST_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")

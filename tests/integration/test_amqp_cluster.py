@@ -1,0 +1,168 @@
+"""The AMQP transport over several addresses: skipping dead ones at start, moving to another address when
+its connection dies, and failing over on a real 3-node cluster (``ops/scripts/cluster.sh``) when the node
+it publishes through is killed with ``kill -9``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+import pytest
+
+from hub.errors import BrokerUnavailable
+from hub.transport.amqp import AmqpTransport
+from hub.transport.topology import Topology, default_topology, with_replicas
+from tests.cluster_node import Cluster
+from tests.proxy import FaultyLink
+
+pytestmark = pytest.mark.broker
+
+DEAD_AMQP = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens on port 1: connection refused at once
+DEAD_MGMT = "http://guest:guest@127.0.0.1:1"
+
+
+def _topology() -> Topology:
+    return default_topology("simpul", delivery_limit=5)
+
+
+async def _publish_until(
+    transport: AmqpTransport,
+    start: int,
+    stop: int,
+    confirmed: list[tuple[int, float]],
+    halfway: asyncio.Event | None = None,
+) -> None:
+    """Publish messages ``start..stop-1`` in order, each retried until confirmed (at-least-once); sets
+    ``halfway`` after a fifth of them."""
+    exchange = transport.topology.ingest_exchange
+    for n in range(start, stop):
+        while True:
+            try:
+                await transport.publish(exchange, "t.v1.32", b"{}", message_id=f"m-{n}")
+                confirmed.append((n, time.monotonic()))
+                if halfway is not None and n - start >= (stop - start) // 5:
+                    halfway.set()
+                break
+            except BrokerUnavailable:
+                await asyncio.sleep(0.1)
+
+
+async def _drain(transport: AmqpTransport, queue: str, want: set[str], timeout: float) -> set[str]:
+    seen: set[str] = set()
+    async with asyncio.timeout(timeout):
+        async for delivery in transport.consume(queue, prefetch=100):
+            seen.add(delivery.message_id or "")
+            await delivery.ack()
+            if want <= seen:
+                break
+    return seen
+
+
+async def test_start_skips_unreachable_addresses(broker_vhost: str) -> None:
+    """Dead addresses (AMQP and management) are skipped, whatever the shuffle; the live one is used."""
+    live = f"amqp://guest:guest@127.0.0.1:5672/{quote(broker_vhost, safe='')}"
+    dead = DEAD_AMQP + quote(broker_vhost, safe="")
+    transport = AmqpTransport(
+        dead,
+        _topology(),
+        urls=[dead.replace(":1/", ":2/"), live],
+        management_url=DEAD_MGMT,
+        management_urls=["http://guest:guest@127.0.0.1:15672"],
+        connect_timeout=3,
+    )
+    await transport.start()
+    try:
+        assert transport.connected_address("publish") == "127.0.0.1:5672"
+        assert transport.connected_address("consume") == "127.0.0.1:5672"
+        confirmed: list[tuple[int, float]] = []
+        await _publish_until(transport, 0, 3, confirmed)
+        assert [n for n, _ in confirmed] == [0, 1, 2]
+    finally:
+        await transport.close()
+
+
+async def test_only_dead_addresses_is_broker_unavailable(broker_vhost: str) -> None:
+    transport = AmqpTransport(
+        DEAD_AMQP, _topology(), urls=[DEAD_AMQP.replace(":1/", ":2/")], connect_timeout=2
+    )
+    with pytest.raises(BrokerUnavailable):
+        await transport.start()
+
+
+@pytest.fixture
+async def two_links() -> AsyncIterator[list[FaultyLink]]:
+    links = [FaultyLink("127.0.0.1", 5672), FaultyLink("127.0.0.1", 5672)]
+    for link in links:
+        await link.start()
+    try:
+        yield links
+    finally:
+        for link in links:
+            await link.close()
+
+
+async def test_reconnects_through_another_address_when_its_link_dies(
+    broker_vhost: str, two_links: list[FaultyLink]
+) -> None:
+    """The address in use goes away for good: the next reconnect attempt uses the other address, publishes
+    confirm again within seconds, and the consumer resumes there (aio-pika alone would retry the dead one)."""
+    urls = [link.url_for(broker_vhost) for link in two_links]
+    transport = AmqpTransport(urls[0], _topology(), urls=urls[1:], heartbeat=5, reconnect_interval=0.5)
+    await transport.start()
+    try:
+        confirmed: list[tuple[int, float]] = []
+        await _publish_until(transport, 0, 20, confirmed)
+        in_use = transport.connected_address("publish")
+        by_address = {f"127.0.0.1:{link.port}": link for link in two_links}
+        cut = time.monotonic()
+        await by_address[str(in_use)].close()  # the listener closes too: reconnecting there is refused
+        await _publish_until(transport, 20, 40, confirmed)
+        after = [t for n, t in confirmed if n >= 20]
+        assert after[0] - cut < 10, f"first confirm {after[0] - cut:.1f} s after the cut"
+        assert transport.connected_address("publish") != in_use
+        seen = await _drain(transport, transport.topology.central_queue, {f"m-{n}" for n in range(40)}, 30)
+        assert {f"m-{n}" for n in range(40)} <= seen
+    finally:
+        await transport.close()
+
+
+async def test_cluster_publisher_survives_kill_9_of_its_node(cluster: Cluster, fresh_vhost: str) -> None:
+    """On the 3-node cluster, with quorum queues on 3 replicas: kill -9 of the node the publisher is
+    connected to mid-stream. Publishing resumes on another node within 10 s, and every confirmed message is
+    in the central queue afterwards (the consumer may have been on the killed node too)."""
+    vhost = fresh_vhost
+    urls = cluster.urls(vhost)
+    topology = with_replicas(_topology(), cluster.size)
+    transport = AmqpTransport(
+        urls[0],
+        topology,
+        urls=urls[1:],
+        management_url=cluster.management(1),
+        management_urls=cluster.management_urls()[1:],
+        heartbeat=5,
+        publish_timeout=5,
+    )
+    await transport.start()
+    try:
+        members = await cluster.members(vhost, topology.central_queue)
+        assert len(members) == cluster.size, members
+        confirmed: list[tuple[int, float]] = []
+        halfway = asyncio.Event()
+        publishing = asyncio.create_task(_publish_until(transport, 0, 1500, confirmed, halfway))
+        await asyncio.wait_for(halfway.wait(), 60)
+        victim = cluster.index_of(transport.connected_address("publish"))
+        killed_at = await cluster.kill(victim)
+        await asyncio.wait_for(publishing, 120)
+        after = [t for _, t in confirmed if t > killed_at]
+        recovery = after[0] - killed_at
+        print(f"\ncluster kill -9 of the publisher's node {victim}: first confirm after {recovery:.2f} s")
+        assert recovery < 10
+        assert cluster.index_of(transport.connected_address("publish")) != victim
+        want = {f"m-{n}" for n, _ in confirmed}
+        assert len(want) == 1500
+        seen = await _drain(transport, topology.central_queue, want, 60)
+        assert want <= seen, f"{len(want - seen)} confirmed messages missing"
+    finally:
+        await transport.close()
