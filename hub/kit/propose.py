@@ -317,8 +317,14 @@ def _distinct(columns: dict[str, list[Any]], column: str) -> list[str]:
     return list(seen)
 
 
+# Words that turn a value into its opposite: "TIDAK AKTIF" is not `aktif`, "Sudah LPJ" is not `belum_lpj`.
+_NEGATIONS = frozenset({"tidak", "belum", "bukan", "tak", "non", "not"})
+
+
 def _enum_map(values: list[str], choices: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Source value -> enum member by words; the values no member fits."""
+    """Source value -> enum member by words; the values no member fits. A value and a member that
+    disagree on a negation word never match by their other words: a wrong code that validates is worse
+    than a TODO."""
     table: dict[str, str] = {}
     missing: list[str] = []
     for value in values:
@@ -329,6 +335,8 @@ def _enum_map(values: list[str], choices: list[str]) -> tuple[dict[str, str], li
             if loose_key(value) == loose_key(choice):
                 best, best_score = choice, 9.0
                 break
+            if (v & _NEGATIONS) != (c & _NEGATIONS):
+                continue
             shared = len(v & c) + sum(
                 0.5 for a in v for b in c if a != b and len(a) >= 4 and len(b) >= 4 and (a in b or b in a)
             )

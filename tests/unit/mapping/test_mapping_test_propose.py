@@ -234,7 +234,7 @@ def _worked_examples() -> list[list[str]]:
     docs = (Path(__file__).resolve().parents[3] / "docs" / "adapters.md").read_text(encoding="utf-8")
     table = docs[docs.index("## Worked examples per source kind") :].split("\n\n")[2]
     rows = [[c.strip().strip("`") for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
-    return [r for r in rows if r[2].startswith("tests/") or not r[2].startswith("..")]
+    return [r for r in rows if r[6].isdigit()]  # a hand-written config has no proposal to compare with
 
 
 @pytest.mark.parametrize("row", _worked_examples(), ids=lambda r: r[1])
@@ -327,3 +327,16 @@ def test_mapping_test_shows_notes_masked_as_stored(
         "  note     waktu_kejadian  value_unparseable  date_format; left unknown; raw text: kemarin malam"
         in human
     )
+
+
+def test_a_negated_value_never_maps_to_the_plain_code() -> None:
+    """ "TIDAK AKTIF" shares the word aktif with the code `aktif` but means the opposite: it is left for a
+    person to decide (a wrong code that validates is worse than a TODO); "Sudah LPJ" is not `belum_lpj`."""
+    from hub.kit.propose import _enum_map
+
+    table, missing = _enum_map(["AKTIF", "TIDAK AKTIF"], ["aktif", "kedaluwarsa", "dibekukan"])
+    assert table == {"AKTIF": "aktif"} and missing == ["TIDAK AKTIF"]
+    table, missing = _enum_map(["Sudah LPJ", "Belum LPJ"], ["sudah_lpj", "belum_lpj"])
+    assert table == {"Sudah LPJ": "sudah_lpj", "Belum LPJ": "belum_lpj"}
+    table, _ = _enum_map(["Sudah LPJ"], ["belum_lpj", "lpj_diterima"])
+    assert table.get("Sudah LPJ") != "belum_lpj"
