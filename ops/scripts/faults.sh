@@ -11,7 +11,7 @@
 #   ops/scripts/faults.sh -- -k alarm          pass arguments to pytest
 #
 # The cluster scenarios (tests/faults/test_cluster.py, test_cluster_partition.py; issue 19) start and wipe
-# their own 3-node clusters through ops/scripts/cluster.sh (on 5701-5703, and inside network namespaces
+# their own 3-node clusters through ops/scripts/cluster.sh (on 5751-5753, and inside network namespaces
 # simpul-n1..3 for the partition rows; root is needed for those), about 15 more minutes.
 #
 # The fast scenarios run with the normal test command (ops/scripts/test.sh).
