@@ -30,6 +30,7 @@ import re
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -813,12 +814,15 @@ def propose(kind: str, schema: str, office: str, sample: Path) -> Proposal:
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def _key(key: str) -> str:
+def toml_key(key: str) -> str:
+    """A TOML key: bare when it can be, quoted otherwise."""
     return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
 
 
 def toml_value(value: Any) -> str:
-    """One TOML value, inline (tables as inline tables)."""
+    """One TOML value, inline (tables as inline tables; dates and times as TOML's own)."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -828,7 +832,7 @@ def toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{toml_key(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
     if value is None:
         raise ConfigError("TOML has no null")
     return json.dumps(str(value), ensure_ascii=False)
@@ -854,7 +858,7 @@ def render(proposal: Proposal) -> str:
         if value is None:
             continue
         todo = "   # TODO" if isinstance(value, str) and "TODO" in value else ""
-        lines.append(f"{_key(key)} = {toml_value(value)}{todo}")
+        lines.append(f"{toml_key(key)} = {toml_value(value)}{todo}")
     for note in proposal.read.notes:
         lines.append(f"# read: {note}")
     lines += ["", "[sources.mapping]"]
@@ -874,7 +878,7 @@ def render(proposal: Proposal) -> str:
         if path.startswith("$"):
             continue
         if path in fields:
-            lines.append(f"{_key(path)} = {toml_value(fields[path])}   # {comment}")
+            lines.append(f"{toml_key(path)} = {toml_value(fields[path])}   # {comment}")
         else:
             lines.append(f"# {path}: {comment}")
     return "\n".join(lines) + "\n"

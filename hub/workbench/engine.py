@@ -29,7 +29,6 @@ the proposal is the kit's ``Proposer`` (``hub.kit.propose``) and the test is the
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from pydantic import ValidationError
 from hub.adapters.model import SampleRead
 from hub.adapters.registry import get as get_adapter
 from hub.errors import ConfigError
+from hub.kit.propose import toml_key, toml_value
 from hub.model.records import SourceRecord
 from hub.settings import SourceEntry
 from schemas.catalog import annotation_text
@@ -324,7 +324,7 @@ def render_block(block: dict[str, Any], rows: list[Row]) -> str:
         if row.get("confidence"):
             comment += f" (confidence {row['confidence']:.1f})"
         lines.append(
-            f"{_key(row['field'])} = {_inline(value)}" + (f"  # {comment.strip()}" if comment else "")
+            f"{toml_key(row['field'])} = {toml_value(value)}" + (f"  # {comment.strip()}" if comment else "")
         )
     return "\n".join(lines) + "\n"
 
@@ -398,7 +398,9 @@ def _patched(source_toml: str, rows: list[Row], lists: dict[str, list[Any] | Non
             todo = _TODO.sub("", note) or "nothing mapped"
             fields.append(f"# {row['field']}: TODO: {todo}")
         else:
-            fields.append(f"{_key(row['field'])} = {_inline(value)}" + (f"   # {note}" if note else ""))
+            fields.append(
+                f"{toml_key(row['field'])} = {toml_value(value)}" + (f"   # {note}" if note else "")
+            )
     out = [*lines[: start + 1], *fields, *([""] if end < len(lines) else []), *lines[end:]]
     for key, value in lists.items():
         at = [i for i, line in enumerate(out[:start]) if re.match(rf"^{key}\s*=", line)]
@@ -409,7 +411,7 @@ def _patched(source_toml: str, rows: list[Row], lists: dict[str, list[Any] | Non
             del out[at[0]]
             start -= 1
         else:
-            out[at[0]] = f"{key} = {_inline(value)}" + (f"   # {comment}" if comment else "")
+            out[at[0]] = f"{key} = {toml_value(value)}" + (f"   # {comment}" if comment else "")
     return "\n".join(out) + "\n"
 
 
@@ -458,19 +460,6 @@ def parse_block(source_toml: str) -> dict[str, Any]:
         raise ConfigError("give exactly one [[sources]] block", key="toml")
     block: dict[str, Any] = sources[0]
     return block
-
-
-def _key(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name, ensure_ascii=False)
-
-
-def _inline(value: Any) -> str:
-    """A TOML inline value (inline tables for dicts; tomli_w formats the scalars)."""
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(str(k))} = {_inline(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(_inline(v) for v in value) + "]"
-    return str(tomli_w.dumps({"v": value}).split("=", 1)[1].strip())
 
 
 def node_config(source_toml: str) -> dict[str, Any]:
