@@ -34,7 +34,8 @@ def _time(fn: Callable[[], Any], n: int, repeat: int = 3) -> float:
 def measure(n: int) -> dict[str, float]:
     """Microseconds per record per stage (best of 3)."""
     from adapters.postgres_sink.rows import prepare as pg_prepare
-    from hub import codec, gc_tuning
+    from hub import gc_tuning
+    from hub.model import codec
     from hub.consume.sink_worker import SinkWorker
     from hub.ingest.pipeline import Pipeline
     from hub.ingest.validation import Validator
