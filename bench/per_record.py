@@ -35,11 +35,11 @@ def measure(n: int) -> dict[str, float]:
     """Microseconds per record per stage (best of 3)."""
     from adapters.postgres_sink.rows import prepare as pg_prepare
     from hub import gc_tuning
-    from hub.model import codec
     from hub.consume.sink_worker import SinkWorker
     from hub.ingest.pipeline import Pipeline
     from hub.ingest.validation import Validator
     from hub.metrics import Metrics
+    from hub.model import codec
     from hub.model.records import SourceRecord, passthrough
     from hub.settings import load_settings
     from hub.trust import build_signer, build_verifier

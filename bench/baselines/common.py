@@ -1,5 +1,6 @@
 """What the peer pipelines share with each other and with Simpul: the records, the envelope, the pydantic
-validation at both ends, and the PostgreSQL warehouse sink (``adapters.postgres_sink``, batched upserts).
+validation at both ends, and a PostgreSQL warehouse writer of their own (``bench.baselines.warehouse``:
+Simpul's batched-upsert write path as it was before issue 21, frozen).
 
 A team without Simpul would validate the payload with the same pydantic model before publishing and again
 after consuming, wrap it with the same identity rules, and write it to the same warehouse table; only the
@@ -20,7 +21,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.postgres_sink import PostgresSink, PostgresSinkConfig
+from bench.baselines.warehouse import BaselineWarehouse
 from bench.common import PG, kab_kota_codes, payload
 from schemas.envelope import (
     Envelope,
@@ -77,14 +78,14 @@ def check(env: Envelope) -> Envelope:
     return env
 
 
-def make_sink(schema: str) -> PostgresSink:
-    return PostgresSink(PostgresSinkConfig(**PG, db_schema=schema, pool_max=4), name="warehouse")
+def make_sink(schema: str) -> BaselineWarehouse:
+    return BaselineWarehouse(PG, schema, pool_max=4)
 
 
 class GroupWriter:
     """Group commit over a sink: ``put`` returns once a committed batch held the envelopes."""
 
-    def __init__(self, sink: PostgresSink, max_rows: int = 3200) -> None:
+    def __init__(self, sink: BaselineWarehouse, max_rows: int = 3200) -> None:
         self._sink = sink
         self._max_rows = max_rows
         self._pending: list[tuple[Envelope, asyncio.Future[None]]] = []
