@@ -10,8 +10,8 @@ import pytest
 
 from adapters.postgres_sink import PLUGIN, PostgresSinkConfig
 from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, prepare
-from adapters.postgres_sink.sink import _decide, _log_columns
-from adapters.postgres_sink.statements import build, lock_id
+from adapters.postgres_sink.sink import _decide, _log_rows
+from adapters.postgres_sink.statements import LOG_COLUMNS, STAGE_COLUMNS, build
 from adapters.sqlite_sink.rows import prepare as sqlite_prepare
 from schemas.periods import period_of, status_of
 from tests.helpers import example
@@ -107,8 +107,10 @@ def test_log_rows_are_aggregated_per_idempotency_key() -> None:
     """A key delivered three times in one batch is one log row with deliveries=3 (one upsert per key)."""
     rows = [prepare(e) for e in (env("a", 1), env("a", 1), env("a", 1, {"y": 2}), env("b", 1))]
     results, _ = _decide(rows, {})
-    keys, _record_keys, revisions, applied, counts, conflicts, last, mids, traces = _log_columns(
-        rows, results
+    log = _log_rows(rows, results)
+    assert all(len(row) == len(LOG_COLUMNS) for row in log)
+    keys, _record_keys, revisions, applied, counts, conflicts, last, mids, traces = map(
+        list, zip(*log, strict=True)
     )
     assert len(keys) == 2 and counts == [3, 1] and conflicts == [1, 0]
     assert applied == [True, True] and last == ["conflict", "applied"] and revisions == [1, 1]
@@ -116,12 +118,14 @@ def test_log_rows_are_aggregated_per_idempotency_key() -> None:
 
 
 def test_statements_are_schema_qualified_and_constant() -> None:
-    """Every statement names the configured schema; lock ids are signed 32-bit."""
+    """Every statement names the configured schema and takes its rows in ascending key order (the lock
+    order that keeps concurrent writers from deadlocking)."""
     sql = build("kesbang")
-    assert (
-        "INSERT INTO kesbang.records" in sql.upsert
-        and "kesbang.records.revision < excluded.revision" in sql.upsert
-    )
-    assert "kesbang.applied_log" in sql.log and "ORDER BY k" in sql.lock
-    assert sql.upsert.count("$") == len(COLUMNS)
-    assert lock_id("ffffffff" + "0" * 24) == 2**31 - 1 and lock_id("0" * 32) == -(2**31)
+    for statement in (sql.merge, sql.upsert):
+        assert "INSERT INTO kesbang.records" in statement
+        assert "kesbang.records.revision < excluded.revision" in statement
+        assert 'record_key COLLATE "C"' in statement
+    assert "kesbang.applied_log" in sql.log and 'ORDER BY idempotency_key COLLATE "C"' in sql.log
+    assert sql.upsert.count("$") == len(COLUMNS) and "$" not in sql.merge + sql.log
+    assert ("i", *(c for c, _ in COLUMNS)) == STAGE_COLUMNS
+    assert "pg_advisory_xact_lock_shared($1::int, 0)" in sql.begin and -(2**31) <= sql.lock_class < 2**31
