@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from typing import Any
 
+import asyncpg
 import pytest
 
 from adapters.postgres_sink import PLUGIN, PostgresSinkConfig
 from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, prepare
-from adapters.postgres_sink.sink import _decide, _log_rows
-from adapters.postgres_sink.statements import LOG_COLUMNS, STAGE_COLUMNS, build
+from adapters.postgres_sink.sink import _Batch, _decide, _log_rows
+from adapters.postgres_sink.statements import LOG_COLUMNS, REVISION, STAGE_COLUMNS, build
 from adapters.sqlite_sink.rows import prepare as sqlite_prepare
 from schemas.periods import period_of, status_of
 from tests.helpers import example
@@ -129,3 +131,54 @@ def test_statements_are_schema_qualified_and_constant() -> None:
     assert sql.upsert.count("$") == len(COLUMNS) and "$" not in sql.merge + sql.log
     assert ("i", *(c for c, _ in COLUMNS)) == STAGE_COLUMNS
     assert "pg_advisory_xact_lock_shared($1::int, 0)" in sql.begin and -(2**31) <= sql.lock_class < 2**31
+
+
+def _merge_report(batch: _Batch, stored: dict[str, tuple[int, str]]) -> list[tuple[int, bool]]:
+    """What the merge statement reports for ``batch`` against ``stored``: a single candidate that was not
+    written (a row at least as new is stored), and every lock-only candidate with whether it inserted."""
+    report = []
+    for n, staged in enumerate(batch.staged()):
+        key, revision = staged[1], staged[1 + REVISION]
+        held = stored.get(str(key))
+        if revision < 0:  # type: ignore[operator]
+            report.append((n, held is None))
+        elif held is not None and held[0] >= revision:  # type: ignore[operator]
+            report.append((n, False))
+    return report
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_batch_decides_as_the_reference_rules(seed: int) -> None:
+    """Random batches (keys repeated, revisions out of order, same revision with other content,
+    withdrawals) against random stored rows: the merge-report path gives the results of ``_decide``,
+    and the second pass writes exactly the winners of repeated keys."""
+    rnd = random.Random(seed)
+    envs = [
+        env(f"k{rnd.randrange(6)}", rnd.randrange(1, 5), {"v": rnd.randrange(2)},
+            op=rnd.choice(["upsert", "upsert", "withdraw"]))
+        for _ in range(rnd.randrange(1, 25))
+    ]  # fmt: skip
+    rows = [prepare(e) for e in envs]
+    stored: dict[str, tuple[int, str]] = {}
+    for r in rows:
+        if rnd.random() < 0.4:
+            stored[r.record_key] = (
+                rnd.randrange(0, 5),
+                prepare(env("x", 1, {"v": rnd.randrange(2)})).content_hash,
+            )
+    expected, winners = _decide(rows, dict(stored))
+    batch = _Batch(rows)
+    reread = set(batch.unwritten(_merge_report(batch, stored)))
+    results, second = batch.decide({k: v for k, v in stored.items() if k in reread})
+    assert results == expected
+    repeated = {k for k, idx in batch.keys.items() if len(idx) > 1}
+    assert {r.record_key: r for r in second} == {k: w for k, w in winners.items() if k in repeated}
+    assert reread <= set(stored)  # only rows the merge found (and so locked) are read back
+
+
+def test_batch_refuses_a_revision_postgres_cannot_store() -> None:
+    """Negative revisions (-1 marks a lock-only row) and revisions beyond bigint fail before any I/O."""
+    for revision in (-1, 2**63):
+        e = env("r", 1).model_copy(update={"revision": revision})
+        with pytest.raises(asyncpg.DataError):
+            _Batch([prepare(e)])
