@@ -11,7 +11,8 @@ disjoint records (competing consumers).
 Besides the rates, per record and round: the CPU of this process (the sink: ``time.process_time``) and of
 the PostgreSQL backends serving the sink's pool (``/proc/<pid>/stat`` of the sessions named
 ``simpul-bench``; the WAL writer and checkpointer are not counted). CPU times are less disturbed by other
-load on the machine than the rates; each figure is the best of ``--repeat`` runs.
+load on the machine than the rates; each figure is the best of ``--repeat`` runs. The garbage collector
+is set as a running node sets it (``hub.gc_tuning``).
 
 ``--prepare`` instead prints the cost of row preparation (``adapters.postgres_sink.rows.prepare``) and of
 its parts, in microseconds per record (best of 3).
@@ -148,10 +149,12 @@ async def one(total: int, batch: int, writers: int, kb: float) -> dict[str, tupl
     admin = await asyncpg.connect(**DSN)
     out: dict[str, tuple[float, float, float]] = {}
     try:
-        await sink.write(build(writers, revision=0, kb=kb))  # opens the pool's connections before timing
+        # One write per pool connection at once, before timing: each prepares its statements once.
+        warm = build(pool, revision=0, kb=kb)
+        await asyncio.gather(*(sink.write([e]) for e in warm))
         for name, batch_envs in zip(ROUNDS, (envs, envs, newer), strict=True):
             out[name] = await run(sink, batch_envs, batch, writers, lambda: _pids(admin, schema))
-        assert await sink.count() == total and len(await sink.applied_keys()) == 2 * total + writers
+        assert await sink.count() == total and len(await sink.applied_keys()) == 2 * total + pool
     finally:
         await sink.close()
         await admin.execute(f"DROP SCHEMA {schema} CASCADE")
@@ -223,6 +226,9 @@ def _option(name: str, default: str) -> str:
 
 
 async def main() -> None:
+    from hub import gc_tuning
+
+    gc_tuning.settle_after_start()  # as a running node: start-up objects frozen, collections spaced out
     writers = int(_option("--concurrent", "1"))
     repeat = int(_option("--repeat", "3"))
     kb = float(_option("--kb", "1"))

@@ -9,16 +9,17 @@ arriving later cannot resurrect it. Results come back in input order; ``write`` 
 The write path (``statements``): the batch's candidate rows go by binary COPY into this connection's
 temporary staging table, and one merge statement (``INSERT ... SELECT ... ORDER BY record_key ON CONFLICT
 DO UPDATE ... WHERE stored revision < new revision``) writes them; the applied_log rows likewise. Nothing
-is decided before the merge: it reports the candidates it did not write, and only their rows are read
-back to classify them (``_Batch``).
+is read before the merge: it skips and reports the keys already stored at a revision the batch cannot
+beat, reports the candidates it did not write, and only those rows are read back (``_Batch``).
 
 Concurrency: several consumers (processes) may write overlapping keys at once. The merge inserts, updates
-or (``ON CONFLICT DO UPDATE`` does this even when its WHERE is false) locks the row of every key of the
-batch, in ascending key order, and holds it to COMMIT; a concurrent insert of the same key makes it wait
-for that transaction's end. So the keys of a batch are owned by one transaction at a time, in the same
-order for everyone (no deadlock), and the read after the merge sees exactly the row the merge decided
-against: a record is applied once and classified as if the writers had run one after the other. It runs
-at READ COMMITTED on purpose: each statement sees every transaction that committed before it, where
+or (``ON CONFLICT DO UPDATE`` does this even when its WHERE is false) locks the row of every key it
+writes, in ascending key order, and holds it to COMMIT; a concurrent insert of the same key makes it wait
+for that transaction's end. So a key is written by one transaction at a time, in the same order for
+everyone (no deadlock), and the read after the merge sees exactly the row the merge decided against: a
+record is applied once and classified as if the writers had run one after the other. A key the batch
+cannot change is decided against the merge's snapshot and never locked (nothing of it is written). It
+runs at READ COMMITTED on purpose: each statement sees every transaction that committed before it, where
 REPEATABLE READ would fail on (or read a snapshot from before) a row another writer had just changed.
 """
 
@@ -109,7 +110,7 @@ class PostgresSink:
                 records=batch.staged(),
             )  # fmt: skip
             unwritten = await conn.fetch(sql.merge)
-            reread = batch.unwritten(unwritten)
+            reread = batch.report(unwritten)
             stored = await conn.fetch(sql.current, reread) if reread else []
             results, second = batch.decide(
                 {r["record_key"]: (r["revision"], r["content_hash"]) for r in stored}
@@ -169,16 +170,26 @@ class PostgresSink:
 class _Batch:
     """One batch's candidates and how their outcome turns into results.
 
-    Per record key one candidate goes to the merge: the key's row, or, when the key repeats in the batch,
-    the first of its highest revisions (the only one that can be stored: an earlier or equal revision
-    after it is never applied). A key that occurs once needs nothing more: the merge either wrote it
-    (``applied``), or found a row at least as new, locked it, and the re-read row decides. A repeated key's
-    results depend on exactly what was stored before, which an applied merge would hide, so its candidate
-    goes in as a lock-only row (revision -1: its WHERE is never true, it only inserts where nothing is
-    stored); the stored row, or its absence, then decides in Python, and a second pass writes the winner.
+    Per record key one candidate goes to the staging table: the key's row or, when the key repeats in the
+    batch, the first of its highest revisions (the only one that can be stored: an earlier or equal
+    revision after it is never applied), with ``top``, the key's highest revision in the batch. The merge
+    reports three kinds of keys:
+
+    * held: the stored row was already at ``top`` or above when the statement started, so nothing of the
+      batch can apply. The merge leaves it alone (no JSON parsed, no lock taken: a redelivery costs
+      little) and returns its revision and hash; the key's results are decided against that row, as if
+      the batch had come just then (it writes nothing there, so no later writer can see otherwise).
+    * not written: the merge found a row at least as new only at its insert (another writer committed
+      meanwhile) and locked it; the re-read row decides.
+    * the rest were written: ``applied``.
+
+    A repeated key's results depend on exactly what was stored before, which an applied merge would hide,
+    so its candidate goes in as a lock-only row (revision -1: its WHERE is never true, it only inserts
+    where nothing is stored, and the merge reports whether it did); the stored row, or its absence, then
+    decides in Python, and a second pass writes the winner.
     """
 
-    __slots__ = ("inserted", "keys", "rows", "unread")
+    __slots__ = ("held", "inserted", "keys", "rows", "unread")
 
     def __init__(self, rows: list[PreparedRow]) -> None:
         self.rows = rows
@@ -191,25 +202,31 @@ class _Batch:
                 raise asyncpg.DataError(f"revision of record {n} of the batch is out of bigint range")
         self.inserted: set[str] = set()
         self.unread: set[str] = set()
+        self.held: dict[str, tuple[int, str]] = {}
 
     def staged(self) -> list[tuple[object, ...]]:
-        """The staging rows: ``(candidate number, *values)``, revision -1 for a repeated key."""
+        """The staging rows: ``(candidate number, highest revision of the key in the batch, *values)``,
+        revision -1 for a repeated key."""
         out: list[tuple[object, ...]] = []
         rows = self.rows
         for n, idx in enumerate(self.keys.values()):
             if len(idx) == 1:
-                out.append((n, *rows[idx[0]].values))
+                row = rows[idx[0]]
+                out.append((n, row.revision, *row.values))
             else:
-                values = list(rows[max(idx, key=lambda i: rows[i].revision)].values)  # max: first of the top
+                top = max(idx, key=lambda i: rows[i].revision)  # max: the first of the highest
+                values = list(rows[top].values)
                 values[statements.REVISION] = -1
-                out.append((n, *values))
+                out.append((n, rows[top].revision, *values))
         return out
 
-    def unwritten(self, returned: list[Any]) -> list[str]:
+    def report(self, returned: list[Any]) -> list[str]:
         """Takes the merge's report; returns the keys whose stored row must be read (all locked now)."""
         keys = list(self.keys)
-        for n, done in returned:
-            if done:
+        for n, done, revision, content_hash in returned:
+            if done is None:  # stored at least as new as anything of the batch: left alone, not locked
+                self.held[keys[n]] = (revision, content_hash)
+            elif done:
                 self.inserted.add(keys[n])  # a lock-only candidate inserted: nothing was stored before
             else:
                 self.unread.add(keys[n])
@@ -218,12 +235,13 @@ class _Batch:
     def decide(self, stored: dict[str, tuple[int, str]]) -> tuple[list[ApplyResult], list[PreparedRow]]:
         """Results in input order, and the winners of repeated keys still to write."""
         rows = self.rows
+        stored.update(self.held)
         statuses: list[ApplyStatus | None] = [None] * len(rows)
         second: list[PreparedRow] = []
         for key, idx in self.keys.items():
             if len(idx) == 1:
                 r = rows[idx[0]]
-                if key not in self.unread:
+                if key not in self.unread and key not in self.held:
                     statuses[idx[0]] = "applied"
                     continue
                 status = judge(_locked(stored, key), r.revision, r.content_hash)
@@ -249,7 +267,7 @@ class _Batch:
 
 
 def _locked(stored: dict[str, tuple[int, str]], key: str) -> tuple[int, str]:
-    """The re-read row of a key the merge locked (it exists: the merge would have inserted otherwise)."""
+    """The held or re-read row of a key (it exists: the merge would have inserted otherwise)."""
     held = stored.get(key)
     if held is None:
         raise SinkUnavailable("warehouse row locked by the merge is missing; batch retried")

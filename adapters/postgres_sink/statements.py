@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from adapters.postgres_sink.rows import COLUMNS
 
 STAGE = "simpul_stage"
-"""Temporary table of one batch's candidate rows: ``i`` (the candidate's number) then ``COLUMNS``."""
+"""Temporary table of one batch's candidate rows: ``i`` (the candidate's number), ``top`` (the highest
+revision of its key in the batch), then ``COLUMNS``."""
 STAGE_LOG = "simpul_stage_log"
 """Temporary table of one batch's applied_log rows, one per idempotency key (``LOG_COLUMNS``)."""
-STAGE_COLUMNS = ("i", *(c for c, _ in COLUMNS))
+STAGE_COLUMNS = ("i", "top", *(c for c, _ in COLUMNS))
 LOG_COLUMNS = (
     ("idempotency_key", "text"), ("record_key", "text"), ("revision", "bigint"), ("applied", "boolean"),
     ("deliveries", "integer"), ("conflicts", "integer"), ("last_status", "text"), ("message_id", "text"),
@@ -60,7 +61,7 @@ def build(schema: str) -> Statements:
     stage_cols = ", ".join(f"{c} {'text' if t == 'jsonb' else t}" for c, t in COLUMNS)
     log_cols = ", ".join(f"{c} {'text' if t == 'jsonb' else t}" for c, t in LOG_COLUMNS)
     staging = (
-        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (i integer NOT NULL, {stage_cols}) "
+        f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (i integer NOT NULL, top bigint NOT NULL, {stage_cols}) "
         f"WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS; "
         f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_LOG} ({log_cols}) "
         f"WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS"
@@ -73,23 +74,35 @@ def build(schema: str) -> Statements:
     lock_class = zlib.crc32(f"simpul-records:{s}".encode()) - 2**31
     begin = (
         f"SELECT pg_advisory_xact_lock_shared($1::int, 0), set_config('work_mem', '{WORK_MEM}', true), "
-        "set_config('default_toast_compression', $2, true)"
+        "set_config('default_toast_compression', $2, true), set_config('enable_hashjoin', 'off', true), "
+        "set_config('enable_mergejoin', 'off', true), set_config('enable_seqscan', 'off', true), "
+        "set_config('jit', 'off', true)"
     )
-    # ORDER BY: every writer locks the rows of its batch in the same (ascending key) order, so two writers
-    # with overlapping keys queue on the first common key instead of deadlocking. ON CONFLICT DO UPDATE
-    # locks a conflicting row even when its WHERE is false, so after this statement every key of the
-    # batch is locked (or inserted) by this transaction until it ends. Returned: the candidates that were
-    # not written (done = false), and every lock-only candidate (revision -1) with whether it inserted.
+    # held: keys stored at a revision the batch cannot beat (as of the statement's snapshot); they are
+    # left out of the insert (no JSON parsed, no lock: a redelivered batch costs little) and returned
+    # with their revision and hash. ORDER BY: every writer locks the rows of its batch in the same
+    # (ascending key) order, so two writers with overlapping keys queue on the first common key instead
+    # of deadlocking. ON CONFLICT DO UPDATE locks a conflicting row even when its WHERE is false, so
+    # after this statement every other key of the batch is locked (or inserted) by this transaction
+    # until it ends. Also returned: the candidates that were not written (done = false), and every
+    # lock-only candidate (revision -1) with whether it inserted.
     cast = ", ".join(f"{c}::jsonb" if t == "jsonb" else c for c, t in COLUMNS)
     merge = f"""
-WITH up AS (
+WITH held AS MATERIALIZED (
+    SELECT s.i, r.revision, r.content_hash FROM pg_temp.{STAGE} AS s
+    JOIN {s}.records AS r ON r.record_key = s.record_key WHERE r.revision >= s.top),
+up AS (
     INSERT INTO {s}.records ({names}, applied_at)
-    SELECT {cast}, now() FROM pg_temp.{STAGE} ORDER BY record_key COLLATE "C"
+    SELECT {cast}, now() FROM pg_temp.{STAGE} WHERE i NOT IN (SELECT i FROM held)
+    ORDER BY record_key COLLATE "C"
     {on_conflict}
     RETURNING record_key)
-SELECT i, done FROM (
-    SELECT i, revision, record_key IN (SELECT record_key FROM up) AS done FROM pg_temp.{STAGE}) AS c
-WHERE revision < 0 OR NOT done"""
+SELECT i, done, NULL::bigint AS revision, NULL::text AS content_hash FROM (
+    SELECT i, revision, record_key IN (SELECT record_key FROM up) AS done FROM pg_temp.{STAGE}
+    WHERE i NOT IN (SELECT i FROM held)) AS c
+WHERE revision < 0 OR NOT done
+UNION ALL
+SELECT i, NULL, revision, content_hash FROM held"""
     arrays = ", ".join(f"${i + 1}::{'text' if t == 'jsonb' else t}[]" for i, (_, t) in enumerate(COLUMNS))
     select = ", ".join(f"u.{c}::jsonb" if t == "jsonb" else f"u.{c}" for c, t in COLUMNS)
     upsert = (
