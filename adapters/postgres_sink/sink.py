@@ -260,9 +260,11 @@ class _Batch:
                 second.append(winner)
             elif key in self.inserted:  # a placeholder row must never be committed
                 raise SinkUnavailable("warehouse placeholder row without a winner; batch retried")
-        results = [
-            ApplyResult(r.idempotency_key, r.record_key, s) for r, s in zip(rows, statuses, strict=True) if s
-        ]
+        results = []
+        for r, decided in zip(rows, statuses, strict=True):
+            if decided is None:  # every row belongs to one key, and every key decides all of its rows
+                raise RuntimeError("warehouse batch left a record undecided")
+            results.append(ApplyResult(r.idempotency_key, r.record_key, decided))
         return results, second
 
 
