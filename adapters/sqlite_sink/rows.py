@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
 from hub.quarantine.entry import province_of
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, Hop, Note, SourceIdentity
 
 _CANON = orjson.OPT_SORT_KEYS
+_ENVELOPE = orjson.OPT_UTC_Z  # pydantic writes a timestamp at offset zero with "Z"
+_ZERO = timedelta(0)
+_ENVELOPE_FIELDS = len(Envelope.model_fields)
 # The fast path serialises the payload as it is, but refuses (TypeError) anything whose JSON form
 # pydantic defines differently from orjson (dates, dataclasses, str/int subclasses...), so both paths
 # give the same bytes, and so the same hash, for the same content.
@@ -58,11 +61,55 @@ def serialise(envelope: Envelope) -> Serialised:
     payload_json = canonical_payload(envelope)
     return Serialised(
         payload_json.decode(),
-        envelope.model_dump_json(exclude={"payload"}),
+        envelope_json(envelope),
         content_hash(envelope.op, payload_json),
         "withdrawn" if envelope.op == "withdraw" else "active",
         trace_json(envelope),
     )
+
+
+def envelope_json(envelope: Envelope) -> str:
+    """The envelope's JSON without the payload: exactly ``envelope.model_dump_json(exclude={"payload"})``
+    (the same bytes, so stored rows do not change) at a fraction of the cost: the field values straight
+    from the model's ``__dict__`` (in field order, however the model was built), nested models as dicts,
+    one orjson call. orjson writes strings, numbers, enums and timestamps (``OPT_UTC_Z``) as pydantic
+    does. Anything not of the declared types (an envelope built with ``model_construct`` from other
+    values, a subclass) takes pydantic's own serialiser, and so does anything orjson refuses."""
+    fields = envelope.__dict__
+    src = fields["source"]
+    lineage = fields["lineage"]
+    notes = fields["notes"]
+    if (
+        type(envelope) is not Envelope
+        or len(fields) != _ENVELOPE_FIELDS
+        or type(src) is not SourceIdentity
+        or any(type(h) is not Hop for h in lineage)
+        or any(type(n) is not Note for n in notes)
+        or not _minute_offset(fields["received_at"])
+        or not _minute_offset(fields["reported_at"])
+        or (fields["occurred_at"] is not None and not _minute_offset(fields["occurred_at"]))
+        or any(not _minute_offset(h.at) for h in lineage)
+    ):
+        return envelope.model_dump_json(exclude={"payload"})
+    out = dict(fields)
+    del out["payload"]
+    out["source"] = src.__dict__
+    if notes:
+        out["notes"] = [n.__dict__ for n in notes]
+    else:  # ``exclude_if``: no key at all when there are none
+        del out["notes"]
+    out["lineage"] = [h.__dict__ for h in lineage]
+    try:
+        return orjson.dumps(out, option=_ENVELOPE).decode()
+    except TypeError:
+        return envelope.model_dump_json(exclude={"payload"})
+
+
+def _minute_offset(value: datetime) -> bool:
+    """Whether orjson writes this timestamp as pydantic does: aware, at an offset of whole minutes
+    (pydantic drops the seconds of an offset like +07:07:12, orjson rounds them)."""
+    offset = value.utcoffset()
+    return offset is not None and not (offset.seconds % 60 or offset.microseconds)
 
 
 def trace_json(envelope: Envelope) -> str:
@@ -70,20 +117,26 @@ def trace_json(envelope: Envelope) -> str:
     version, receipt), the hops of ``envelope.lineage`` and, when it has any, ``envelope.notes`` (why a
     field is unknown, why a moved region was accepted) exactly as the envelope carries them, i.e. masked
     by the validator as stored. Small (no payload), built by hand: cheap."""
+    src = envelope.source
     trace: dict[str, object] = {
         "schema": f"{envelope.schema_name}@{envelope.schema_version}",
-        "system": envelope.source.system,
-        "office": envelope.source.office,
-        "adapter": envelope.source.adapter,
+        "system": src.system,
+        "office": src.office,
+        "adapter": src.adapter,
         "mapping_version": envelope.mapping_version,
         "source_record_id": envelope.source_record_id,
         "kode_wilayah": envelope.kode_wilayah,
-        "received_at": _utc_iso(envelope.received_at),
-        "hops": [[h.node, h.level, _utc_iso(h.at), h.status] for h in envelope.lineage],
+        "received_at": _utc(envelope.received_at),
+        "hops": [[h.node, h.level, _utc(h.at), h.status] for h in envelope.lineage],
     }
     if envelope.notes:
         trace["notes"] = [{"loc": n.loc, "rule": n.rule, "detail": n.detail} for n in envelope.notes]
-    return orjson.dumps(trace).decode()
+    try:
+        return orjson.dumps(trace).decode()
+    except TypeError:  # a timestamp orjson would not write as isoformat() does (see _utc)
+        trace["received_at"] = _utc_iso(envelope.received_at)
+        trace["hops"] = [[h.node, h.level, _utc_iso(h.at), h.status] for h in envelope.lineage]
+        return orjson.dumps(trace).decode()
 
 
 def content_hash(op: str, payload_json: bytes) -> str:
@@ -93,6 +146,14 @@ def content_hash(op: str, payload_json: bytes) -> str:
     a conflict rather than a duplicate.
     """
     return hashlib.sha256(op.encode() + b"\x00" + payload_json).hexdigest()
+
+
+def _utc(value: datetime | None) -> datetime | str | None:
+    """``_utc_iso(value)`` as orjson will write it: a datetime already at offset zero goes as it is (orjson
+    writes it as ``isoformat()`` does, ``+00:00`` included), saving the conversion and the string."""
+    if type(value) is datetime and value.utcoffset() == _ZERO:
+        return value
+    return _utc_iso(value)
 
 
 def _utc_iso(value: datetime | None) -> str | None:

@@ -231,3 +231,131 @@ async def test_trace_for_lineage(sink: PostgresSink) -> None:
     assert old["first_applied_at"] is not None
     assert (await sink.trace(second.message_id))["status"] == "applied"  # type: ignore[index]
     assert await sink.trace("nope") is None
+
+
+async def test_repeated_keys_in_one_batch_against_stored_rows(sink: PostgresSink) -> None:
+    """A batch repeating keys (stored and new ones, withdrawals, same revision with other content) gives
+    the reference rules' results (``_decide`` over the stored rows) and stores each key's winner."""
+    from adapters.postgres_sink.rows import prepare
+    from adapters.postgres_sink.sink import _decide
+
+    await sink.write([env("s", 2), env("t", 5)])
+    batch = [
+        env("s", 2), env("n", 1), env("s", 3, {"v": "a"}), env("s", 3, {"v": "b"}), env("n", 1),
+        env("s", 1), env("t", 5, op="withdraw"), env("t", 4), env("n", 2, op="withdraw"), env("s", 4),
+        env("s", 4), env("t", 5), env("u", 1),
+    ]  # fmt: skip
+    stored = {r.record_key: (r.revision, r.content_hash) for r in map(prepare, (env("s", 2), env("t", 5)))}
+    expected, _ = _decide([prepare(e) for e in batch], stored)
+    got = await sink.write(batch)
+    assert got == expected
+    assert [r.status for r in got] == [
+        "duplicate", "applied", "applied", "conflict", "duplicate", "stale", "conflict", "stale", "applied",
+        "applied", "duplicate", "duplicate", "applied"]  # fmt: skip
+    assert {k: ((await sink.get(env(k).record_key)) or {}).get("revision") for k in "sntu"} == {
+        "s": 4, "n": 2, "t": 5, "u": 1}  # fmt: skip
+    n_row, s_row = await sink.get(env("n").record_key), await sink.get(env("s").record_key)
+    assert (
+        n_row is not None
+        and n_row["state"] == "withdrawn"
+        and n_row["idempotency_key"] == batch[8].idempotency_key
+    )
+    assert s_row is not None and s_row["payload"] == {"nama": "Ormas A", "n": 4}
+    counts = await sink.delivery_counts()
+    assert counts[batch[1].idempotency_key] == 2 and counts[batch[9].idempotency_key] == 2
+    assert batch[2].idempotency_key in await sink.applied_keys()
+    # Again: everything is now a duplicate, stale or conflict, and nothing moves.
+    again = await sink.write(batch)
+    assert "applied" not in {r.status for r in again}
+    assert (await sink.get(env("s").record_key)) == s_row
+
+
+async def test_staging_survives_failed_transactions(schema: str) -> None:
+    """One connection, three failed writes (COPY refused by the server, the merge refused by a trigger,
+    the applied_log merge refused by a trigger): each rolls back whole, the staging tables stay usable and
+    carry nothing of a failed batch into the next one."""
+    s = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema, pool_min=1, pool_max=1))
+    await s.start()
+    try:
+        poison_rec, poison_log = env("poison-rec", 1), env("poison-log", 1)
+        conn = await asyncpg.connect(**PG)
+        try:
+            for table, key in (("records", poison_rec.record_key), ("applied_log", poison_log.record_key)):
+                await conn.execute(
+                    f"CREATE FUNCTION {schema}.refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"BEGIN IF NEW.record_key = '{key}' THEN RAISE EXCEPTION 'refused by test'; END IF; "
+                    f"RETURN NEW; END $$; CREATE TRIGGER refuse BEFORE INSERT ON {schema}.{table} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_{table}()"
+                )
+        finally:
+            await conn.close()
+        nul_text = env("bad\x00id", 1)  # text columns refuse NUL: the server fails the COPY itself
+        with pytest.raises(asyncpg.PostgresError):
+            await s.write([env("a", 1), nul_text])
+        for poison in (poison_rec, poison_log):
+            with pytest.raises(asyncpg.RaiseError):
+                await s.write([env("a", 1), env("b", 1), poison, env("a", 2)])
+        assert await s.count() == 0 and await s.delivery_counts() == {}
+        async with s._pool.acquire() as c:
+            staged = await c.fetchval("SELECT count(*) FROM pg_temp.simpul_stage")
+            staged += await c.fetchval("SELECT count(*) FROM pg_temp.simpul_stage_log")
+        assert staged == 0
+        assert [r.status for r in await s.write([env("b", 1), env("a", 1)])] == ["applied", "applied"]
+        assert await s.count() == 2 and set((await s.delivery_counts()).values()) == {1}
+    finally:
+        await s.close()
+
+
+async def test_competing_writers_classify_as_one_after_another(schema: str) -> None:
+    """Six sinks (own pools, as separate consumer processes have) write the same 60 records at once:
+    revisions 1..4 in two contents each, shuffled, keys repeated within batches. Every (record, revision)
+    is applied at most once; a duplicate always carries the applied content and a conflict other
+    content; a stale one always has a higher revision applied; each record ends at the highest applied
+    revision with that content; the applied_log counts every delivery. No deadlock."""
+    sinks = [PostgresSink(PostgresSinkConfig(**PG, db_schema=schema, pool_max=2)) for _ in range(6)]
+    await asyncio.gather(*(s.start() for s in sinks))
+    try:
+        envs = [
+            env(f"k{i}", rev, {"v": v, "rev": rev}) for i in range(60) for rev in range(1, 5) for v in "ab"
+        ]
+        rnd = random.Random(21)
+
+        async def lane(s: PostgresSink) -> list[tuple[Any, str]]:
+            mine = [e for e in envs if rnd.random() < 0.7] + rnd.sample(envs, 60)  # repeats, in batches too
+            rnd.shuffle(mine)
+            out: list[tuple[Any, str]] = []
+            for i in range(0, len(mine), 97):
+                chunk = mine[i : i + 97]
+                out += zip(chunk, [r.status for r in await s.write(chunk)], strict=True)
+            return out
+
+        lanes = await asyncio.wait_for(asyncio.gather(*(lane(s) for s in sinks)), 120)
+        seen = [pair for lane_ in lanes for pair in lane_]
+        applied: dict[tuple[str, int], str] = {}
+        for e, status in seen:
+            if status == "applied":
+                assert (e.record_key, e.revision) not in applied  # applied once
+                applied[(e.record_key, e.revision)] = e.payload["v"]
+        top = {}
+        for (key, rev), v in applied.items():
+            top[key] = max(top.get(key, (0, "")), (rev, v))
+        for e, status in seen:
+            won = applied.get((e.record_key, e.revision))
+            if status == "duplicate":
+                assert won == e.payload["v"]
+            elif status == "conflict":
+                assert won is not None and won != e.payload["v"]
+            elif status == "stale":
+                assert top[e.record_key][0] > e.revision
+        for key, (rev, v) in top.items():
+            row = await sinks[0].get(key)
+            assert row is not None and row["revision"] == rev and row["payload"]["v"] == v
+        assert await sinks[0].count() == len(top) == 60
+        counts = await sinks[0].delivery_counts()
+        assert sum(counts.values()) == len(seen)
+        assert await sinks[0].applied_keys() == {
+            e.idempotency_key for e, status in seen if status == "applied"
+        }
+    finally:
+        for s in sinks:
+            await s.close()

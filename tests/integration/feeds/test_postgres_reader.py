@@ -71,8 +71,8 @@ async def test_paging_is_stable_under_concurrent_writers(
         try:
             sql = statements.build(config.db_schema)
             async with conn.transaction():
-                # As the sink does: its record's advisory lock first, then it writes (and so has an id).
-                await conn.fetchval(sql.lock, sql.lock_class, [statements.lock_id(slow_env.record_key)])
+                # As the sink does: the writers' shared advisory lock, then it writes (and so has an id).
+                await conn.execute(sql.begin, sql.lock_class, "pglz")
                 await conn.fetchval("SELECT pg_current_xact_id()")  # its id is now older than the others'
                 slow_open.set()
                 await others_done.wait()

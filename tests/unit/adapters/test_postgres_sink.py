@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from typing import Any
 
+import asyncpg
 import pytest
 
 from adapters.postgres_sink import PLUGIN, PostgresSinkConfig
 from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, prepare
-from adapters.postgres_sink.sink import _decide, _log_columns
-from adapters.postgres_sink.statements import build, lock_id
+from adapters.postgres_sink.sink import _Batch, _decide, _log_rows
+from adapters.postgres_sink.statements import LOG_COLUMNS, REVISION, STAGE_COLUMNS, build
 from adapters.sqlite_sink.rows import prepare as sqlite_prepare
 from schemas.periods import period_of, status_of
 from tests.helpers import example
@@ -107,8 +109,10 @@ def test_log_rows_are_aggregated_per_idempotency_key() -> None:
     """A key delivered three times in one batch is one log row with deliveries=3 (one upsert per key)."""
     rows = [prepare(e) for e in (env("a", 1), env("a", 1), env("a", 1, {"y": 2}), env("b", 1))]
     results, _ = _decide(rows, {})
-    keys, _record_keys, revisions, applied, counts, conflicts, last, mids, traces = _log_columns(
-        rows, results
+    log = _log_rows(rows, results)
+    assert all(len(row) == len(LOG_COLUMNS) for row in log)
+    keys, _record_keys, revisions, applied, counts, conflicts, last, mids, traces = map(
+        list, zip(*log, strict=True)
     )
     assert len(keys) == 2 and counts == [3, 1] and conflicts == [1, 0]
     assert applied == [True, True] and last == ["conflict", "applied"] and revisions == [1, 1]
@@ -116,12 +120,79 @@ def test_log_rows_are_aggregated_per_idempotency_key() -> None:
 
 
 def test_statements_are_schema_qualified_and_constant() -> None:
-    """Every statement names the configured schema; lock ids are signed 32-bit."""
+    """Every statement names the configured schema and takes its rows in ascending key order (the lock
+    order that keeps concurrent writers from deadlocking)."""
     sql = build("kesbang")
-    assert (
-        "INSERT INTO kesbang.records" in sql.upsert
-        and "kesbang.records.revision < excluded.revision" in sql.upsert
-    )
-    assert "kesbang.applied_log" in sql.log and "ORDER BY k" in sql.lock
-    assert sql.upsert.count("$") == len(COLUMNS)
-    assert lock_id("ffffffff" + "0" * 24) == 2**31 - 1 and lock_id("0" * 32) == -(2**31)
+    for statement in (sql.merge, sql.upsert):
+        assert "INSERT INTO kesbang.records" in statement
+        assert "kesbang.records.revision < excluded.revision" in statement
+        assert 'record_key COLLATE "C"' in statement
+    assert "kesbang.applied_log" in sql.log and 'ORDER BY idempotency_key COLLATE "C"' in sql.log
+    assert sql.upsert.count("$") == len(COLUMNS) and "$" not in sql.merge + sql.log
+    assert ("i", "top", *(c for c, _ in COLUMNS)) == STAGE_COLUMNS
+    assert "pg_advisory_xact_lock_shared($1::int, 0)" in sql.begin and -(2**31) <= sql.lock_class < 2**31
+
+
+def _merge_report(
+    batch: _Batch, stored: dict[str, tuple[int, str]], snapshot: dict[str, tuple[int, str]]
+) -> list[tuple[int, bool | None, int | None, str | None]]:
+    """What the merge statement reports for ``batch``: keys whose row in the statement's ``snapshot`` is
+    at least as new as the batch's highest revision are held (with that row); of the others, a single
+    candidate that was not written (``stored``, the row at lock time, is at least as new) and every
+    lock-only candidate with whether it inserted."""
+    report: list[tuple[int, bool | None, int | None, str | None]] = []
+    for n, staged in enumerate(batch.staged()):
+        top, key, revision = staged[1], str(staged[2]), staged[2 + REVISION]
+        seen, held = snapshot.get(key), stored.get(key)
+        if seen is not None and seen[0] >= top:  # type: ignore[operator]
+            report.append((n, None, *seen))
+        elif revision < 0:  # type: ignore[operator]
+            report.append((n, held is None, None, None))
+        elif held is not None and held[0] >= revision:  # type: ignore[operator]
+            report.append((n, False, None, None))
+    return report
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_batch_decides_as_the_reference_rules(seed: int) -> None:
+    """Random batches (keys repeated, revisions out of order, same revision with other content,
+    withdrawals) against random stored rows, some of them changed between the merge's snapshot and its
+    locks: the merge-report path gives the results of ``_decide``, and the second pass writes exactly
+    the winners of repeated keys."""
+    rnd = random.Random(seed)
+    envs = [
+        env(f"k{rnd.randrange(6)}", rnd.randrange(1, 5), {"v": rnd.randrange(2)},
+            op=rnd.choice(["upsert", "upsert", "withdraw"]))
+        for _ in range(rnd.randrange(1, 25))
+    ]  # fmt: skip
+    rows = [prepare(e) for e in envs]
+    hashes = [prepare(env("x", 1, {"v": v})).content_hash for v in range(2)]
+    stored: dict[str, tuple[int, str]] = {}  # the rows when the merge locks them
+    snapshot: dict[str, tuple[int, str]] = {}  # the same rows, or older ones, when the merge started
+    for r in rows:
+        if rnd.random() < 0.4:
+            stored[r.record_key] = (rnd.randrange(0, 5), rnd.choice(hashes))
+            if rnd.random() < 0.7:
+                revision = rnd.randrange(0, stored[r.record_key][0] + 1)
+                same = revision == stored[r.record_key][0]
+                snapshot[r.record_key] = stored[r.record_key] if same else (revision, rnd.choice(hashes))
+    batch = _Batch(rows)
+    reread = set(batch.report(_merge_report(batch, stored, snapshot)))
+    results, second = batch.decide({k: v for k, v in stored.items() if k in reread})
+    # A held key is decided against the snapshot's row (the batch changes nothing there); any other
+    # against the row the merge locked.
+    held = set(batch.held)
+    expected, winners = _decide(rows, {k: snapshot[k] if k in held else v for k, v in stored.items()})
+    assert results == expected
+    repeated = {k for k, idx in batch.keys.items() if len(idx) > 1}
+    assert {r.record_key: r for r in second} == {k: w for k, w in winners.items() if k in repeated}
+    assert reread <= set(stored) and not reread & held  # only rows the merge locked are read back
+    assert all(status != "applied" for r, status in zip(rows, expected, strict=True) if r.record_key in held)
+
+
+def test_batch_refuses_a_revision_postgres_cannot_store() -> None:
+    """Negative revisions (-1 marks a lock-only row) and revisions beyond bigint fail before any I/O."""
+    for revision in (-1, 2**63):
+        e = env("r", 1).model_copy(update={"revision": revision})
+        with pytest.raises(asyncpg.DataError):
+            _Batch([prepare(e)])
