@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS evidence (
 _ADDED = (("version", "INTEGER"), ("covers", "TEXT"), ("roots", "TEXT"))  # since hash version 2
 _FIELDS = ("seq", "at", "message_id", "office", "key_id", "schema_name", "decision", "reason")
 _ROW = "seq, at, message_id, office, key_id, schema_name, decision, reason, prev_hash, hash"
+_INSERT = f"INSERT INTO evidence ({_ROW}, version, covers, roots) VALUES ({', '.join('?' * 13)})"
 
 
 @dataclass(frozen=True)
@@ -130,10 +131,7 @@ class EvidenceLog:
                         digest = entry_hash_v2(prev, fields, covers, roots)
                         rows.append((*fields, prev, digest, VERSION, covers, roots))
                     prev = digest
-                self._conn.executemany(
-                    f"INSERT INTO evidence ({_ROW}, version, covers, roots) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
+                self._conn.executemany(_INSERT, rows)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
