@@ -18,7 +18,8 @@ or as ``validation_failed`` with field details if the record is not an envelope 
 
 Validated once: a record is validated where it enters the hub, and the node that validated it signed it.
 A record whose signature verified here is exactly that record, so its payload is not validated again
-(~15-20 us per record); only a payload upcast to a newer schema version is (that payload is new). The
+(~15-20 us per record); only a payload upcast to a newer schema version is, by the upcast itself
+(``schemas.evolution.upcast_payload`` validates its result against the current version). The
 envelope is still validated with pydantic (``Envelope.model_validate``, ~5 us): building it with
 ``model_construct`` after hand-written checks measured slower (~13 us; ~10 us even bypassing
 ``model_construct``), and the validation names the fields of a malformed envelope. Without a verifier,
@@ -268,8 +269,10 @@ class SinkWorker:
             if self._verifier is not None:  # on the dict as it arrived, before any upcast changes it
                 verified = self._verifier.check_record(item, user_id, now)
                 trusted, root = verified.key is not None, verified.root
-            current = upcast_for_sink(envelope, self._metrics, seen)  # sinks see the current version only
-            if not trusted or current is not envelope:  # unsigned, or a payload nobody validated yet
+            # Sinks see the current version only. An upcast payload is validated against the current
+            # version by the upcast itself (``schemas.evolution.upcast_payload``): nobody had seen it.
+            current = upcast_for_sink(envelope, self._metrics, seen)
+            if not trusted:  # no verifier, or unsigned: validated here as before
                 get_schema(current.schema_name).model.model_validate(current.payload)
         except RecordError as err:
             return err
