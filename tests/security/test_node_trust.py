@@ -200,6 +200,22 @@ async def test_redrive_keeps_or_renews_the_signature(node: Node) -> None:
     assert row["envelope"]["signature"].startswith("dev-pusat:")  # vouched for by this node
 
 
+async def test_redrive_does_not_sign_a_correction_whose_payload_does_not_fit(node: Node) -> None:
+    """The sink does not validate a verified payload again, so this node validates a correction before it
+    signs it: a payload that does not fit its schema is refused with the field, the entry stays open."""
+    from hub.errors import RequestError
+
+    original = {**signed(Signer.development("32.01"), now_envelope("RD3")), "revision": 2}
+    await inject(node, original)
+    await quarantined(node, "signature_invalid")
+    entry = node.quarantine_store.list(reason="signature_invalid")[0]
+    correction = {**original, "signature": None, "payload": {**original["payload"], "kronologi": 7}}
+    with pytest.raises(RequestError, match="payload.kronologi"):
+        await node.redriver.redrive(entry.entry_id, correction)
+    assert node.quarantine_store.status_of(entry.entry_id)[0] == "open"  # type: ignore[index]
+    assert applied(node) == 0
+
+
 async def test_a_level_verifies_before_forwarding(tmp_path: Path) -> None:
     """A kab/kota node's level worker refuses a tampered or unsigned record (quarantined, not forwarded)
     and forwards a signed one whose signature still verifies at pusat after the hop was appended."""
