@@ -77,6 +77,8 @@ class Verifier:
         self._verified: dict[tuple[bytes, bytes], Ed25519PublicKey] = {}
         # "<key id>:<base64 signature>" -> (key id, raw signature): shared by every record of a batch.
         self._heads: dict[str, tuple[str, bytes]] = {}
+        # (inner node, rest of its path) -> the root that walk leads to (see ``_root_of``).
+        self._walked: dict[bytes, bytes] = {}
 
     def now(self) -> datetime:
         """The verifier's clock: a consumer reads it once per group and passes it to ``check_record``."""
@@ -124,7 +126,7 @@ class Verifier:
             self._verify_cached(key, raw, canonical)
             return Verified(key, merkle.leaf_hash(canonical))
         try:
-            root = merkle.root_of(merkle.leaf_hash(canonical), path)
+            root = self._root_of(merkle.leaf_hash(canonical), path)
         except ValueError as exc:
             raise _invalid(str(exc)) from None
         self._verify_cached(key, raw, merkle.signed_message(root))
@@ -147,6 +149,32 @@ class Verifier:
                 raise _invalid("the signature is not valid base64") from None
             return parsed[0], parsed[1], path
         return split_signature(signature)
+
+    def _root_of(self, leaf: bytes, path: bytes) -> bytes:
+        """``merkle.root_of``, memoised: batch-mates share the upper part of their paths, so a walk stops
+        at the first (node, rest of the path) already walked, whose root is then known. Exactly
+        ``merkle.root_of``'s result and errors (a pure function's memo; the steps walked are checked as
+        there, the rest were checked when first walked); about two hashes per record instead of six
+        for a batch of 64."""
+        if len(path) % merkle.STEP or len(path) // merkle.STEP > merkle.MAX_DEPTH:
+            return merkle.root_of(leaf, path)  # raises
+        memo = self._walked
+        node = leaf
+        seen: list[bytes] = []
+        for at in range(0, len(path), merkle.STEP):
+            node = merkle.root_of(node, path[at : at + merkle.STEP])  # one step
+            token = node + path[at + merkle.STEP :]
+            root = memo.get(token)
+            if root is not None:
+                break
+            seen.append(token)
+        else:
+            root = node
+        for token in seen:
+            memo[token] = root
+        if len(memo) > self._cache_size:
+            memo.clear()  # a memo only: batches in flight refill it at once
+        return root
 
     def _verify_cached(self, key: KeyEntry, raw: bytes, message: bytes) -> None:
         # Each signed message is checked cryptographically once per key: a dict look-up stands in for an

@@ -5,6 +5,7 @@ entries covering their ids and Merkle roots."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import timedelta, timezone
@@ -286,3 +287,26 @@ async def test_accepted_records_are_one_evidence_entry_covering_their_ids(tmp_pa
     assert log.count() == 5 and log.entries() == 2
     log.close()
     assert verify_chain(tmp_path / "evidence.sqlite3").ok
+
+
+def test_memoised_merkle_walk_equals_root_of() -> None:
+    """The verifier's memoised path walk gives merkle.root_of's root for every record of a batch, and its
+    errors: a path whose tail is malformed after a step batch-mates share is refused as before."""
+    verifier = _verifier()
+    items = _signed([_envelope("voter_participation", "1.0.0", f"M-{i}") for i in range(64)])
+    for item in items:
+        _, _, path = split_signature(item["signature"])
+        assert path is not None
+        leaf = merkle.leaf_hash(canonical_bytes(item))
+        assert verifier._root_of(leaf, path) == merkle.root_of(leaf, path)
+        assert verifier.check_record(item, USER).root == merkle.root_of(leaf, path)
+    head = items[5]["signature"].rpartition(":")[0]
+    _, _, path = split_signature(items[5]["signature"])
+    assert path is not None
+    for bad in (path[:-1], path[:33] + b"\x07" + path[34:], path + path[:33] * 30):
+        with pytest.raises(ValueError):
+            merkle.root_of(merkle.leaf_hash(canonical_bytes(items[5])), bad)
+        forged = {**items[5], "signature": f"{head}:{base64.b64encode(bad).decode()}"}
+        with pytest.raises(RecordError) as exc:
+            verifier.check_record(forged, USER)
+        assert exc.value.reason == "signature_invalid"
