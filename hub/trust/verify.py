@@ -36,6 +36,8 @@ from hub.trust.signing import canonical_bytes, split_signature, verify_message
 from schemas.envelope import Envelope
 from schemas.regions import default_index
 
+_WALK_MEMO = 8192  # (node, rest of path) entries: ~2 per record, so a few thousand records in flight
+
 
 @dataclass(frozen=True)
 class TrustPolicy:
@@ -172,8 +174,8 @@ class Verifier:
             root = node
         for token in seen:
             memo[token] = root
-        if len(memo) > self._cache_size:
-            memo.clear()  # a memo only: batches in flight refill it at once
+        if len(memo) > _WALK_MEMO:
+            memo.clear()  # a memo only: the batches in flight refill it at once
         return root
 
     def _verify_cached(self, key: KeyEntry, raw: bytes, message: bytes) -> None:
