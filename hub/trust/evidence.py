@@ -171,6 +171,7 @@ class ChainReport:
     head_seq: int
     head_hash: str
     problems: list[str]
+    records: int = 0  # the records the entries speak for (a batch entry: each id it covers)
 
     @property
     def ok(self) -> bool:
@@ -188,7 +189,7 @@ def verify_chain(path: str | Path, expect_head: tuple[int, str] | None = None) -
     finally:
         conn.close()
     problems: list[str] = []
-    prev, expected_seq = GENESIS, 1
+    prev, expected_seq, records = GENESIS, 1, 0
     for row in rows:
         seq, stored_prev, stored_hash, version = row[0], row[8], row[9], row[10]
         if seq != expected_seq:
@@ -203,6 +204,7 @@ def verify_chain(path: str | Path, expect_head: tuple[int, str] | None = None) -
             digest = None  # an unknown version, or covers on a version-1 entry: not written by us
         if digest != stored_hash:
             problems.append(f"entry {seq}: content does not match its hash (modified)")
+        records += 1 if row[11] is None else _count(row[11])
         prev, expected_seq = stored_hash, seq + 1
     head = (rows[-1][0], rows[-1][9]) if rows else (0, GENESIS)
     if expect_head is not None:
@@ -212,7 +214,15 @@ def verify_chain(path: str | Path, expect_head: tuple[int, str] | None = None) -
             problems.append(f"entries after {head[0]} up to {seq} are missing (the log was cut short)")
         elif hashes.get(seq) != digest_:
             problems.append(f"entry {seq}: does not carry the expected head hash (rewritten)")
-    return ChainReport(len(rows), head[0], head[1], problems)
+    return ChainReport(len(rows), head[0], head[1], problems, records)
+
+
+def _count(covers: str) -> int:
+    try:
+        ids = orjson.loads(covers)
+    except orjson.JSONDecodeError:
+        return 0  # a mangled entry: already reported as modified
+    return len(ids) if isinstance(ids, list) else 0
 
 
 def covered(path: str | Path, message_id: str) -> list[int]:

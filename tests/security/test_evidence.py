@@ -179,6 +179,15 @@ def test_batch_entry_counts_every_record_it_covers(tmp_path: Path) -> None:
     log.close()
     assert verify_chain(path).ok
     assert covered(path, "m-3") == [2] and covered(path, "m-5") == [3] and covered(path, "m-9") == []
+    report = verify_chain(path)
+    assert (report.entries, report.records) == (3, 6)
+
+
+def test_audit_verify_prints_entries_and_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`simpul audit verify` says how many records the entries speak for."""
+    path = batched(tmp_path)
+    assert main(["audit", "verify", "--path", str(path)]) == 0
+    assert "3 entries (6 records)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
