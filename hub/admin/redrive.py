@@ -8,7 +8,8 @@ again for the same reason, the entry stays open.
 
 Signatures: a ``consume`` entry redriven as it was keeps its original signature (so a record refused as
 tampered or from a revoked key is refused again). One redriven with an operator's correction is re-signed
-by this node (``signer``) and stamped as received now: this node vouches for the correction, and the
+by this node (``signer``) and stamped as received now, after its payload was validated against its schema
+(a bad correction is refused with the fields at fault): this node vouches for the correction, and the
 admin audit log names the operator who made it.
 """
 
@@ -22,7 +23,7 @@ import orjson
 import structlog
 from pydantic import ValidationError
 
-from hub.errors import Conflict, NotFound, Outcome, RequestError
+from hub.errors import Conflict, NotFound, Outcome, RecordError, RequestError
 from hub.ingest.items import to_source_record
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.publisher import BatchingPublisher
@@ -35,6 +36,7 @@ from hub.quarantine.sealing import Sealer
 from hub.quarantine.store import QuarantineStore
 from hub.trust.pii import catalogue_pii_keys
 from hub.trust.signing import Signer
+from schemas.catalog import get as get_schema
 from schemas.envelope import Envelope, SourceIdentity
 
 log = structlog.get_logger(__name__)
@@ -156,6 +158,17 @@ class Redriver:
             issues = "; ".join(f"{i.loc}: {i.rule}" for i in issues_from(exc))
             raise RequestError(f"the corrected envelope is invalid ({issues})") from None
         if corrected and self._signer is not None:
+            # Signing vouches that the record was validated (the sink does not validate a verified
+            # payload again), so the operator's payload is checked here, as ingest would.
+            try:
+                get_schema(envelope.schema_name, envelope.schema_version).model.model_validate(
+                    envelope.payload
+                )
+            except RecordError as err:
+                raise RequestError(f"the corrected envelope is invalid ({err})") from None
+            except ValidationError as exc:
+                issues = "; ".join(f"{i.loc}: {i.rule}" for i in issues_from(exc, "payload."))
+                raise RequestError(f"the corrected payload does not fit its schema ({issues})") from None
             # Through the model, so the signed time is in pydantic's JSON form (what a re-dump gives).
             envelope = envelope.model_copy(update={"received_at": now_utc()})
         data = envelope.model_dump(mode="json")

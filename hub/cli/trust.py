@@ -67,7 +67,10 @@ def audit_verify(args: argparse.Namespace) -> int:
         raise ConfigError("no evidence log there", key=str(path))
     expect = _head(args.expect_head) if args.expect_head else None
     report = verify_chain(path, expect)
-    print(f"{path}: {report.entries} entries, head {report.head_seq}:{report.head_hash}")
+    print(
+        f"{path}: {report.entries} entries ({report.records} records), "
+        f"head {report.head_seq}:{report.head_hash}"
+    )
     for problem in report.problems:
         print(f"BROKEN {problem}")
     print("chain intact" if report.ok else f"chain broken: {len(report.problems)} problem(s)")

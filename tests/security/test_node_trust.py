@@ -17,7 +17,7 @@ from hub.model.router import routing_key
 from hub.node import Node
 from hub.transport.factory import topology_for
 from hub.transport.memory import MemoryTransport
-from hub.trust.evidence import verify_chain
+from hub.trust.evidence import covered, verify_chain
 from hub.trust.signing import Signer
 from schemas.envelope import Envelope, make_record_key
 from tests.helpers import item, make_envelope, node_settings, until
@@ -86,7 +86,9 @@ async def test_ingested_records_are_signed_and_accepted(node: Node) -> None:
     row = store(node).get(make_record_key("ormas_registration", "sitimdu-bogor", "S0"))
     assert row is not None and row["envelope"]["signature"].startswith("dev-pusat:")  # kept for later proof
     report = verify_chain(node.evidence.path)
-    assert report.ok and report.entries == 5
+    # Accepted together: batch entries (one per group) covering the five records, not five entries.
+    assert report.ok and report.entries == node.evidence.entries() < 5
+    assert row is not None and covered(node.evidence.path, row["envelope"]["message_id"])
 
 
 @pytest.mark.parametrize(
@@ -196,6 +198,22 @@ async def test_redrive_keeps_or_renews_the_signature(node: Node) -> None:
     row = store(node).get(correction["record_key"])
     assert row is not None and row["revision"] == 2
     assert row["envelope"]["signature"].startswith("dev-pusat:")  # vouched for by this node
+
+
+async def test_redrive_does_not_sign_a_correction_whose_payload_does_not_fit(node: Node) -> None:
+    """The sink does not validate a verified payload again, so this node validates a correction before it
+    signs it: a payload that does not fit its schema is refused with the field, the entry stays open."""
+    from hub.errors import RequestError
+
+    original = {**signed(Signer.development("32.01"), now_envelope("RD3")), "revision": 2}
+    await inject(node, original)
+    await quarantined(node, "signature_invalid")
+    entry = node.quarantine_store.list(reason="signature_invalid")[0]
+    correction = {**original, "signature": None, "payload": {**original["payload"], "kronologi": 7}}
+    with pytest.raises(RequestError, match=r"payload\.kronologi"):
+        await node.redriver.redrive(entry.entry_id, correction)
+    assert node.quarantine_store.status_of(entry.entry_id)[0] == "open"  # type: ignore[index]
+    assert applied(node) == 0
 
 
 async def test_a_level_verifies_before_forwarding(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ class _Evidence:
         self._order = order
 
     def append(self, entries: Any, at: Any = None) -> None:
-        ids = [e.message_id for e in entries]
+        ids = [i for e in entries for i in (e.covers if e.covers is not None else (e.message_id,))]
         self.appended.append(ids)
         self._order.append(f"evidence:{ids[0]}")
 
