@@ -21,6 +21,7 @@ too: ``quarantined_at_ingest`` or, for a refused batch, ``refused_at_ingest`` (w
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 
@@ -121,24 +122,28 @@ class Pipeline:
         counts: Counter[tuple[str, str, str | None]] = Counter()
         latest: set[tuple[str, str | None]] = set()
         debug = log.bind()  # once: each call on the module's lazy logger binds anew (~3 us)
+        # One line per record only at debug level: at thousands of records a second a line each cost
+        # ~20 us of CPU per record (docs/performance.md); at info callers log one summary line. Asked
+        # once, so that below debug not even the arguments are built.
+        enabled = getattr(debug, "is_enabled_for", None)  # structlog's filtering loggers; others: log
+        per_record = enabled(logging.DEBUG) if callable(enabled) else True
         outcomes = []
         for record, prepared in confirmed:
             env = prepared.data  # the JSON form: building the Envelope model here cost ~10 us a record
             province = province_of(env["kode_wilayah"])
             counts[record.source.adapter, env["schema_name"], province] += 1
             latest.add((record.source.adapter, province))
-            # One line per record only at debug level: at thousands of records a second a line each cost
-            # ~20 us of CPU per record (docs/performance.md); at info callers log one summary line.
-            debug.debug(
-                "record_published",
-                adapter=record.source.adapter,
-                schema=env["schema_name"],
-                version=env["schema_version"],
-                province=province,
-                message_id=prepared.message_id,
-                revision=env["revision"],
-                op=env["op"],
-            )
+            if per_record:
+                debug.debug(
+                    "record_published",
+                    adapter=record.source.adapter,
+                    schema=env["schema_name"],
+                    version=env["schema_version"],
+                    province=province,
+                    message_id=prepared.message_id,
+                    revision=env["revision"],
+                    op=env["op"],
+                )
             outcomes.append(Outcome("published", message_id=prepared.message_id))
         for (adapter, schema, province), count in counts.items():
             self._metrics.records.labels(
