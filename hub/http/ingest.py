@@ -27,15 +27,16 @@ import time
 from datetime import UTC, datetime
 from datetime import time as day_time
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import structlog
 from aiohttp import web
+from pydantic import BaseModel
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
 from hub.http.admission import Admission
-from hub.ingest.items import BodyError, parse_body, to_source_record
+from hub.ingest.items import BodyError, IngestItem, parse_body, to_source_record, validate_batch
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.validation import Prepared, mask_name
 from hub.model.records import SourceRecord
@@ -182,10 +183,16 @@ class IngestHandler:
             items = parse_body(await request.read(), request.content_type, self._settings.max_batch_records)
         except BodyError as exc:
             return problem(exc.status, "bad_body", str(exc))
-        if any(depth_exceeds(item, self._max_depth) for item in items):
+        # All items valid (the common case): one validation call for the request. Else item by item,
+        # depth first, for the answer that names every issue (validate_batch never decides an error).
+        typed = validate_batch(items, spec, self._pipeline.validation_context, self._max_depth)
+        if typed is None and any(depth_exceeds(item, self._max_depth) for item in items):
             return problem(400, "bad_body", f"an item nests deeper than {self._max_depth} levels")
         source = SourceIdentity(system=caller.system, office=caller.office, adapter=ADAPTER)
-        records, checked = self._check(items, schema_name, source, pinned)
+        if typed is not None:
+            records, checked = self._check_typed(items, typed, schema_name, source, pinned)
+        else:
+            records, checked = self._check(items, schema_name, source, pinned)
         failures = [(i, c) for i, c in enumerate(checked) if isinstance(c, RecordError)]
         if failures and mode == "reject":
             await self._pipeline.note_refused([(records[i], e) for i, e in failures], "refused_at_ingest")
@@ -238,6 +245,43 @@ class IngestHandler:
                 raise prepared  # not the record's fault (the passthrough mapper raises nothing else)
             checked[i] = prepared
         return records, [c for c in checked if c is not None]
+
+    def _check_typed(
+        self,
+        items: list[Any],
+        typed: list[IngestItem],
+        schema_name: str,
+        source: SourceIdentity,
+        version: str | None,
+    ) -> tuple[list[SourceRecord], list[Prepared | RecordError]]:
+        """``_check`` for items already validated (``validate_batch``): their payload models go to the
+        pipeline as they are. A record refused after all (region, size) is given the source record the
+        per-item way makes, so that its quarantine entry or evidence is the same (``original`` included)."""
+        records = [
+            SourceRecord(
+                schema=schema_name,
+                schema_version=version,
+                raw=raw["data"],
+                source=source,
+                source_record_id=item.id,
+                revision=item.revision,
+                op=item.op,
+                occurred_at=item.occurred_at,
+                reported_at=item.reported_at,
+                classification=item.classification,
+                correlation_id=item.correlation_id,
+            )
+            for raw, item in zip(items, typed, strict=True)
+        ]
+        models = [cast(BaseModel, item.data) for item in typed]
+        checked: list[Prepared | RecordError] = []
+        for i, prepared in enumerate(self._pipeline.prepare_many(records, models=models)):
+            if not isinstance(prepared, Prepared | RecordError):
+                raise prepared  # not the record's fault (the passthrough mapper raises nothing else)
+            if isinstance(prepared, RecordError):
+                records[i] = to_source_record(items[i], schema_name, source, version)[0]
+            checked.append(prepared)
+        return records, checked
 
     async def _deliver(
         self, records: list[SourceRecord], checked: list[Prepared | RecordError]

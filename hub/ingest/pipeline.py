@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Awaitable, Sequence
 
 import structlog
+from pydantic import BaseModel
 
 from hub.errors import MappingError, Outcome, RecordError, RecordSkipped
 from hub.ingest.publisher import BatchingPublisher
@@ -60,6 +61,11 @@ class Pipeline:
         self._quarantiner = quarantiner
         self._metrics = metrics
 
+    @property
+    def validation_context(self) -> dict[str, object]:
+        """The context payloads are validated with (``Validator.context``)."""
+        return self._validator.context
+
     def prepare(self, record: SourceRecord, mapper: Mapper = passthrough) -> Prepared:
         """Map and validate one record into a publishable envelope; raises a ``RecordError``."""
         prepared = self.prepare_many([record], mapper)[0]
@@ -68,10 +74,18 @@ class Pipeline:
         return prepared
 
     def prepare_many(
-        self, records: Sequence[SourceRecord], mapper: Mapper = passthrough
+        self,
+        records: Sequence[SourceRecord],
+        mapper: Mapper = passthrough,
+        *,
+        models: Sequence[BaseModel] | None = None,
     ) -> list[Prepared | Exception]:
         """Map and validate records into publishable envelopes signed together; per record, in order, the
-        envelope or the exception refusing it (a ``RecordError``, or what the mapper raised)."""
+        envelope or the exception refusing it (a ``RecordError``, or what the mapper raised).
+
+        ``models``: per record its payload already validated as its schema's model, from the payload the
+        mapper passes on (``passthrough``), with ``Validator.context`` (HTTP ingest validates a request
+        in one call); then it is not validated again."""
         checked: list[Prepared | Exception | None] = [None] * len(records)
         drafts: list[Draft] = []
         drafted_at: list[int] = []
@@ -94,7 +108,8 @@ class Pipeline:
                     if isinstance(partial, dict):
                         exc.issues.extend(self._validator.schema_issues(spec, partial, exc.issues))
                     raise
-                drafts.append(self._validator.draft(record, mapped, spec, received_at))
+                model = models[i] if models is not None else None
+                drafts.append(self._validator.draft(record, mapped, spec, received_at, model))
             except Exception as exc:  # the caller decides: quarantine a RecordError, raise the rest
                 checked[i] = exc
                 continue

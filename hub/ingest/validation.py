@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
 from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
 from hub.model.records import MappedRecord, SourceRecord
@@ -264,8 +264,19 @@ class Validator:
             raise sealed
         return sealed
 
+    @property
+    def context(self) -> dict[str, object]:
+        """The validation context payloads are validated with (NIK tokenizer, JSON floats): a caller
+        validating payloads itself (``hub.ingest.items.validate_batch``) passes it on. Do not change it."""
+        return self._context
+
     def draft(
-        self, record: SourceRecord, mapped: MappedRecord, spec: SchemaSpec, received_at: datetime
+        self,
+        record: SourceRecord,
+        mapped: MappedRecord,
+        spec: SchemaSpec,
+        received_at: datetime,
+        model: BaseModel | None = None,
     ) -> Draft:
         """Validate ``mapped`` against ``spec`` and build its envelope, unsigned; raises a ``RecordError``.
 
@@ -273,13 +284,17 @@ class Validator:
         types the ``Envelope`` model would pass through unchanged (``_envelope_head``): the same keys,
         order and values as ``Envelope(...).model_dump(mode="json")`` (tests/unit/test_envelope_fast.py
         compares them byte for byte) at a fraction of the cost. Anything else goes through the model, which
-        validates it and names the issue."""
-        try:
-            model = spec.model.model_validate(dict(mapped.payload), context=self._context)
-        except ValidationError as exc:
-            raise ValidationFailed(
-                f"payload does not fit {spec.ref}", issues=issues_from(exc, "data.")
-            ) from None
+        validates it and names the issue.
+
+        ``model``: the payload already validated as ``spec.model`` from ``mapped.payload`` with
+        ``context`` (HTTP ingest validates a request's items in one call); it is not validated again."""
+        if model is None:
+            try:
+                model = spec.model.model_validate(dict(mapped.payload), context=self._context)
+            except ValidationError as exc:
+                raise ValidationFailed(
+                    f"payload does not fit {spec.ref}", issues=issues_from(exc, "data.")
+                ) from None
         kode: str = model.kode_wilayah  # type: ignore[attr-defined]  # every payload schema has it
         successor = self._check_region(kode, spec, record.source.office)
         notes = masked_notes(mapped.notes, spec.pii_paths) if mapped.notes else ()
