@@ -9,6 +9,8 @@ duplicates (rows beyond one per record id; the ledger's redeliveries beside it),
 the peak RSS of every hub process (VmRSS sampled every 0.2 s).
 
     .venv/bin/python -m bench.election [--records 820000] [--batch 500] [--procs 2]
+    .venv/bin/python -m bench.election --records 60000      # quick: one 108-record batch per region
+    .venv/bin/python -m bench.election --waiting 0          # 503 at once beyond the limit (no line)
 """
 
 from __future__ import annotations
@@ -31,11 +33,19 @@ async def run(
     concurrent: int = 8,
     timeout: float = 1200,
     expect100: bool = True,
+    waiting: int | None = None,
+    wait_s: float | None = None,
 ) -> dict[str, Any]:
     regions = election_regions()
     keys = {f"key-{code}": {"system": f"kpu-{code}", "office": code} for code in regions}
-    # ``concurrent``: http.max_concurrent_requests, the ingest node's admission limit (its memory bound).
-    hub = {**HUB_SETTINGS, "http": {"api_keys": keys, "max_concurrent_requests": concurrent}}
+    # ``concurrent``: http.max_concurrent_requests, the ingest node's admission limit (its memory bound);
+    # ``waiting``/``wait_s``: the line of requests waiting for a place (None: the node's defaults).
+    http: dict[str, Any] = {"api_keys": keys, "max_concurrent_requests": concurrent}
+    if waiting is not None:
+        http["max_waiting_requests"] = waiting
+    if wait_s is not None:
+        http["max_wait_s"] = wait_s
+    hub = {**HUB_SETTINGS, "http": http}
     async with vhost() as amqp_url, pg_schema() as schema:
         nodes: list[Proc] = []
         if procs == 1:
@@ -89,6 +99,8 @@ async def run(
         "batch": batch,
         "procs": procs,
         "max_concurrent_requests": concurrent,
+        "max_waiting_requests": waiting,
+        "max_wait_s": wait_s,
         "expect_100_continue": expect100,
         "seconds": round(done_at - started, 1),
         "rate": round(seen / (done_at - started)),
@@ -110,6 +122,10 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=2, choices=(1, 2))
     parser.add_argument("--concurrent", type=int, default=8, help="http.max_concurrent_requests")
     parser.add_argument(
+        "--waiting", type=int, default=None, help="http.max_waiting_requests (default: the node's)"
+    )
+    parser.add_argument("--wait-s", type=float, default=None, help="http.max_wait_s (default: the node's)")
+    parser.add_argument(
         "--no-expect100",
         action="store_true",
         help="clients send bodies without asking (Expect: 100-continue)",
@@ -121,6 +137,8 @@ def main() -> None:
         procs=args.procs,
         concurrent=args.concurrent,
         expect100=not args.no_expect100,
+        waiting=args.waiting,
+        wait_s=args.wait_s,
     )
     print(json.dumps(asyncio.run(result), indent=1))
 

@@ -161,6 +161,9 @@ def measure(n: int) -> dict[str, float]:
     out["consume: worker call (split+check+evidence+metrics, CPU)"] = _time(
         worker_all, n, clock=time.process_time
     )
+    # --- begin: ingest21 lines (HTTP ingest body handling, pipeline+publisher); keys above unchanged ---
+    out.update(_ingest_lines(n, pipeline, metrics, regions))
+    # --- end: ingest21 lines ---
     return out
 
 
@@ -182,6 +185,84 @@ class _Applied:
     def __init__(self, key: str) -> None:
         self.idempotency_key = key
         self.status = "applied"
+
+
+# --- begin: ingest21 helpers ---------------------------------------------------------------------------
+def _ingest_lines(n: int, pipeline: Any, metrics: Any, regions: list[str]) -> dict[str, float]:
+    """HTTP ingest's body handling (parse, checks, prepare: everything before the publish) in 500-record
+    bodies, one-call validation vs item by item; and ``offer_many`` (prepare, publisher, outcomes) against
+    a transport that confirms at once, 4 sources x 500 records, 100 consecutive records per kab/kota."""
+    import orjson
+
+    from hub.http.ingest import IngestHandler
+    from hub.ingest.items import parse_body, validate_batch
+    from hub.ingest.pipeline import Pipeline
+    from hub.ingest.publisher import BatchingPublisher
+    from hub.logging import configure_logging
+    from hub.model.records import SourceRecord
+    from hub.settings import HttpSettings
+    from hub.trust.limits import depth_exceeds
+    from schemas.catalog import get as get_schema
+    from schemas.envelope import SourceIdentity
+
+    configure_logging("warning", "json")  # as the benchmark nodes run: no per-record debug lines
+    out: dict[str, float] = {}
+    handler = IngestHandler(pipeline, None, HttpSettings())  # type: ignore[arg-type]  # body handling only
+    spec = get_schema(SCHEMA)
+    source = SourceIdentity(system="kpu", office="pusat", adapter="http_ingest")
+    bodies = [
+        orjson.dumps(
+            [{"id": f"h-{j}", "revision": 1, "data": payload(j, regions[s % 514])} for j in range(s, s + 500)]
+        )
+        for s in range(0, n, 500)
+    ]
+
+    def one_call() -> None:
+        for body in bodies:
+            items = parse_body(body, "application/json", 5000)
+            typed = validate_batch(items, spec, pipeline.validation_context, 32)
+            assert typed is not None
+            handler._check_typed(items, typed, SCHEMA, source, None)
+
+    def per_item() -> None:
+        for body in bodies:
+            items = parse_body(body, "application/json", 5000)
+            assert not any(depth_exceeds(i, 32) for i in items)
+            handler._check(items, SCHEMA, source, None)
+
+    out["http: body -> prepared (one validation call)"] = _time(one_call, len(bodies) * 500)
+    out["http: body -> prepared (item by item)"] = _time(per_item, len(bodies) * 500)
+
+    class _Confirming:
+        ready = True
+
+        async def publish(self, *args: Any, **kwargs: Any) -> None:
+            await asyncio.sleep(0)
+
+    records = [
+        SourceRecord(
+            SCHEMA, payload(i, regions[(i // 100) % 514]), source, source_record_id=f"o-{i}", revision=1
+        )
+        for i in range(n)
+    ]
+
+    async def offer_all() -> None:
+        publisher = BatchingPublisher(_Confirming(), "x", metrics)  # type: ignore[arg-type]
+        offering = Pipeline(pipeline._validator, publisher, None, metrics)  # type: ignore[arg-type]
+
+        async def source_task(k: int) -> None:
+            for i in range(k * 500, n, 2000):
+                await offering.offer_many(records[i : i + 500])
+
+        await asyncio.gather(*(source_task(k) for k in range(4)))
+
+    out["pipeline: offer_many (prepare+publisher, confirms at once)"] = _time(
+        lambda: asyncio.run(offer_all()), n
+    )
+    return out
+
+
+# --- end: ingest21 helpers -----------------------------------------------------------------------------
 
 
 class _NullSink:

@@ -63,7 +63,17 @@ _RUPIAH_JSON_FLOAT_LIMIT = Decimal(10) ** 13  # below it, a JSON number with 2 d
 # --- KodeWilayah -------------------------------------------------------------------------------------
 
 
+# Codes already found in the reference set, as sent -> dotted: the packaged index never changes within a
+# process, and the look-up (format regex, then the index) cost ~8 us of every record's validation. Only
+# known codes are kept, and at most _KNOWN_CAP spellings of them.
+_KNOWN_CODES: dict[str, str] = {}
+_KNOWN_CAP = 200_000
+
+
 def _check_kode_wilayah(value: str) -> str:
+    known = _KNOWN_CODES.get(value)
+    if known is not None:
+        return known
     index = default_index()
     code = index.normalize(value)
     if code is None:
@@ -74,6 +84,8 @@ def _check_kode_wilayah(value: str) -> str:
         raise PydanticCustomError(
             "kode_wilayah_unknown", "kode wilayah is not in the reference set {ref}", {"ref": REGION_REF}
         )
+    if len(_KNOWN_CODES) < _KNOWN_CAP:
+        _KNOWN_CODES[value] = code
     return code
 
 

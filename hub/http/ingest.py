@@ -12,23 +12,31 @@ keep working when the centre publishes the next one. Drafts are not accepted. A 
 is still accepted, and every answer (202 and 422) says so: ``Deprecation`` and ``Sunset`` headers
 (RFC 9745, RFC 8594) and a ``warnings`` entry in the JSON body.
 
-While the broker is unreachable or blocked the answer is 503 with ``Retry-After``; nothing is buffered.
+At most ``http.max_concurrent_requests`` requests are handled at once; up to ``http.max_waiting_requests``
+more wait in line (at most ``http.max_wait_s``) for a place *before* their body is read (with ``Expect:
+100-continue``, before the 100), the rest get 503 ``busy`` with a ``Retry-After`` of about the line's
+length (``hub.http.admission``). While the broker is unreachable or blocked the answer is 503 with
+``Retry-After``; nothing is buffered.
 An office over its rate (``trust.ingest_rate_per_s``, per API key's office) gets 429 with ``Retry-After``
 before its body is read; an item nested deeper than ``trust.max_nesting_depth`` makes the body a 400.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+import time
+from datetime import UTC, datetime
+from datetime import time as day_time
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import structlog
 from aiohttp import web
+from pydantic import BaseModel
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
-from hub.ingest.items import BodyError, parse_body, to_source_record
+from hub.http.admission import Admission
+from hub.ingest.items import BodyError, IngestItem, parse_body, to_source_record, validate_batch
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.validation import Prepared, mask_name
 from hub.model.records import SourceRecord
@@ -43,6 +51,8 @@ from schemas.registry import SchemaSpec
 
 log = structlog.get_logger(__name__)
 ADAPTER = "http_ingest"
+# Set on a request while it holds an admission place: when it was admitted (time.monotonic()).
+_ADMITTED = web.RequestKey("simpul.ingest.admitted", float)
 
 
 class IngestHandler:
@@ -60,7 +70,9 @@ class IngestHandler:
         self._pipeline = pipeline
         self._transport = transport
         self._settings = settings
-        self._active = 0
+        self._admission = Admission(
+            settings.max_concurrent_requests, settings.max_waiting_requests, settings.max_wait_s
+        )
         self._limiter = limiter
         self._max_depth = max_depth
 
@@ -72,9 +84,10 @@ class IngestHandler:
     async def expect(self, request: web.Request) -> web.Response | None:
         """Answer ``Expect: 100-continue`` before the body is sent: refuse an unknown key (401), a down
         broker or a full house (503, ``Connection: close``) without receiving a byte of the body, else
-        let the client send it. On election day hundreds of clients each hold a 300 KB batch; refusing
-        them here keeps those bodies out of the node's memory (and off the wire). A declared
-        ``Content-Length`` over the body limit is refused the same way (413), before any key check."""
+        take a place (waiting in line for one if need be) and let the client send it. On election day
+        hundreds of clients each hold a 300 KB batch; waiting or refusing here keeps those bodies out of
+        the node's memory (and off the wire). A declared ``Content-Length`` over the body limit is refused
+        the same way (413), before any key check. The place taken here is the one ``handle`` uses."""
         if request.headers.get("Expect", "").lower() != "100-continue" or request.version < (1, 1):
             return problem(417, "expectation_failed", "only Expect: 100-continue (HTTP/1.1) is understood")
         refusal: web.Response | None = None
@@ -84,20 +97,49 @@ class IngestHandler:
             refusal = problem(413, "body_too_large", f"the body exceeds the limit of {limit} bytes")
         elif self._authenticate(request) is None:
             refusal = problem(401, "unauthorized", "a valid API key is required")
-        elif not self._transport.ready:
-            refusal = problem(
-                503, "broker_unavailable", "the broker is unavailable; retry later", retry_after=5
-            )
-        elif self._active >= self._settings.max_concurrent_requests:
-            refusal = problem(503, "busy", "too many requests in progress; retry later", retry_after=1)
+        else:
+            refusal = await self._admit(request)
         if refusal is not None:
             refusal.force_close()  # the body was never sent: the connection cannot carry another request
             return refusal
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        try:
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        except BaseException:
+            self._leave(request)
+            raise
         request.writer.output_size = 0  # as aiohttp's own handler: the response proper has not started
         return None
 
+    async def _admit(self, request: web.Request) -> web.Response | None:
+        """Take a place for ``request`` (waiting in line for one); the 503 refusing it, or None."""
+        if not self._transport.ready:
+            return _broker_unavailable()
+        if not await self._admission.enter():
+            return problem(
+                503,
+                "busy",
+                "too many requests in progress; retry later",
+                retry_after=self._admission.retry_after(),
+            )
+        request[_ADMITTED] = time.monotonic()
+        if not self._transport.ready:  # the broker went away while the request waited
+            self._leave(request)
+            return _broker_unavailable()
+        return None
+
+    def _leave(self, request: web.Request) -> None:
+        """Give back the place ``request`` holds, if any (exactly once)."""
+        admitted = request.pop(_ADMITTED, None)
+        if admitted is not None:
+            self._admission.leave(time.monotonic() - admitted)
+
     async def handle(self, request: web.Request) -> web.Response:
+        try:
+            return await self._handle(request)
+        finally:
+            self._leave(request)  # the place taken in expect() or below, whatever the answer
+
+    async def _handle(self, request: web.Request) -> web.Response:
         wanted = request.match_info["schema"]
         caller = self._authenticate(request)
         if caller is None:
@@ -121,17 +163,14 @@ class IngestHandler:
         mode = request.query.get("on_invalid", "reject")
         if mode not in ("reject", "quarantine"):
             return problem(400, "bad_parameter", "on_invalid must be reject or quarantine")
-        if not self._transport.ready:
-            return problem(503, "broker_unavailable", "the broker is unavailable; retry later", retry_after=5)
         # Admission control: a request in progress holds its parsed body and its records' publisher slots,
-        # so past the limit the answer is 503 before the body is read, not more memory.
-        if self._active >= self._settings.max_concurrent_requests:
-            return problem(503, "busy", "too many requests in progress; retry later", retry_after=1)
-        self._active += 1
-        try:
-            response = await self._accept(request, caller, spec, mode)
-        finally:
-            self._active -= 1
+        # so past the limit a request waits for a place (bounded) before its body is read, or gets 503:
+        # not more memory. With Expect: 100-continue the place was taken in expect().
+        if _ADMITTED not in request and (refusal := await self._admit(request)) is not None:
+            return refusal
+        if not self._transport.ready:
+            return _broker_unavailable()
+        response = await self._accept(request, caller, spec, mode)
         return _with_deprecation(response, spec)
 
     async def _accept(
@@ -144,10 +183,16 @@ class IngestHandler:
             items = parse_body(await request.read(), request.content_type, self._settings.max_batch_records)
         except BodyError as exc:
             return problem(exc.status, "bad_body", str(exc))
-        if any(depth_exceeds(item, self._max_depth) for item in items):
+        # All items valid (the common case): one validation call for the request. Else item by item,
+        # depth first, for the answer that names every issue (validate_batch never decides an error).
+        typed = validate_batch(items, spec, self._pipeline.validation_context, self._max_depth)
+        if typed is None and any(depth_exceeds(item, self._max_depth) for item in items):
             return problem(400, "bad_body", f"an item nests deeper than {self._max_depth} levels")
         source = SourceIdentity(system=caller.system, office=caller.office, adapter=ADAPTER)
-        records, checked = self._check(items, schema_name, source, pinned)
+        if typed is not None:
+            records, checked = self._check_typed(items, typed, schema_name, source, pinned)
+        else:
+            records, checked = self._check(items, schema_name, source, pinned)
         failures = [(i, c) for i, c in enumerate(checked) if isinstance(c, RecordError)]
         if failures and mode == "reject":
             await self._pipeline.note_refused([(records[i], e) for i, e in failures], "refused_at_ingest")
@@ -201,10 +246,51 @@ class IngestHandler:
             checked[i] = prepared
         return records, [c for c in checked if c is not None]
 
+    def _check_typed(
+        self,
+        items: list[Any],
+        typed: list[IngestItem],
+        schema_name: str,
+        source: SourceIdentity,
+        version: str | None,
+    ) -> tuple[list[SourceRecord], list[Prepared | RecordError]]:
+        """``_check`` for items already validated (``validate_batch``): their payload models go to the
+        pipeline as they are. A record refused after all (region, size) is given the source record the
+        per-item way makes, so that its quarantine entry or evidence is the same (``original`` included)."""
+        records = [
+            SourceRecord(
+                schema=schema_name,
+                schema_version=version,
+                raw=raw["data"],
+                source=source,
+                source_record_id=item.id,
+                revision=item.revision,
+                op=item.op,
+                occurred_at=item.occurred_at,
+                reported_at=item.reported_at,
+                classification=item.classification,
+                correlation_id=item.correlation_id,
+            )
+            for raw, item in zip(items, typed, strict=True)
+        ]
+        models = [cast(BaseModel, item.data) for item in typed]
+        checked: list[Prepared | RecordError] = []
+        for i, prepared in enumerate(self._pipeline.prepare_many(records, models=models)):
+            if not isinstance(prepared, Prepared | RecordError):
+                raise prepared  # not the record's fault (the passthrough mapper raises nothing else)
+            if isinstance(prepared, RecordError):
+                records[i] = to_source_record(items[i], schema_name, source, version)[0]
+            checked.append(prepared)
+        return records, checked
+
     async def _deliver(
         self, records: list[SourceRecord], checked: list[Prepared | RecordError]
     ) -> list[Outcome]:
         return await self._pipeline.deliver(records, checked)
+
+
+def _broker_unavailable() -> web.Response:
+    return problem(503, "broker_unavailable", "the broker is unavailable; retry later", retry_after=5)
 
 
 def deprecation_warning(spec: SchemaSpec) -> dict[str, Any]:
@@ -229,11 +315,11 @@ def _with_deprecation(response: web.Response, spec: SchemaSpec) -> web.Response:
         return response
     since = spec.deprecated_since
     response.headers["Deprecation"] = (
-        f"@{int(datetime.combine(since, time(0), tzinfo=UTC).timestamp())}" if since else "true"
+        f"@{int(datetime.combine(since, day_time(0), tzinfo=UTC).timestamp())}" if since else "true"
     )
     if spec.deprecated_after is not None:
         # Support ends after that day: the sunset is the end of it (UTC), as an HTTP date.
-        end = datetime.combine(spec.deprecated_after, time(23, 59, 59), tzinfo=UTC)
+        end = datetime.combine(spec.deprecated_after, day_time(23, 59, 59), tzinfo=UTC)
         response.headers["Sunset"] = format_datetime(end, usegmt=True)
     current = get_schema(spec.name)
     if current.ref != spec.ref:

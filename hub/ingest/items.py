@@ -2,14 +2,21 @@
 
 Each item wraps one record: ``{"id", "revision", "op"?, "occurred_at"?, "reported_at"?,
 "classification"?, "correlation_id"?, "data": {...payload...}}``.
+
+Two ways to check items. ``validate_batch`` validates a whole request in one pydantic call, each item
+with its payload as the schema's model (``IngestItem`` with ``data`` typed): the common case, where every
+item is valid, costs one pass and no per-item model of its own. If any item is invalid it answers None and
+the caller takes the per-item way (``to_source_record``, then the pipeline's payload check), which names
+every issue of every item exactly as it always did: the fast way never decides an error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from hub.errors import RecordError, SimpulError, ValidationFailed
 from hub.ingest.validation import issues_from
@@ -17,6 +24,7 @@ from hub.model import codec
 from hub.model.records import SourceRecord
 from schemas.classification import Classification
 from schemas.envelope import SourceIdentity
+from schemas.registry import SchemaSpec
 
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 JSON_TYPES = frozenset({"application/json"})
@@ -119,3 +127,70 @@ def _id_of(raw: Any) -> str | None:
     """The item's id if it has a usable one (so a quarantined malformed item can still be found by id)."""
     rid = raw.get("id") if isinstance(raw, dict) else None
     return rid if isinstance(rid, str) and 0 < len(rid) <= 200 else None
+
+
+class _Typed:
+    """A schema version's one-call validator of a batch of items, and how deep a valid item can nest."""
+
+    def __init__(self, spec: SchemaSpec) -> None:
+        item = create_model(
+            f"IngestItem_{spec.name}_{spec.version.replace('.', '_')}",
+            __base__=IngestItem,
+            data=(spec.model, Field(description="The payload in the schema's shape")),
+        )
+        self.batch: TypeAdapter[list[IngestItem]] = TypeAdapter(list[item])  # type: ignore[arg-type]
+        payload = _schema_depth(spec.model.model_json_schema(), {}, frozenset())
+        self.depth = None if payload is None else 1 + payload  # the item object around the payload
+
+
+_TYPED: dict[str, _Typed] = {}
+
+
+def validate_batch(
+    items: list[Any], spec: SchemaSpec, context: Mapping[str, object], max_depth: int
+) -> list[IngestItem] | None:
+    """Every item validated in one call, ``data`` as ``spec.model`` (validated with ``context``, as the
+    pipeline would); None if any item is invalid, or if the schema lets a valid item nest deeper than
+    ``max_depth`` (then the caller's depth check must see the items first). The caller then checks item
+    by item, as before, for the answer naming every issue."""
+    typed = _TYPED.get(spec.ref)
+    if typed is None:
+        typed = _TYPED[spec.ref] = _Typed(spec)
+    if typed.depth is None or typed.depth > max_depth:
+        return None
+    try:
+        return typed.batch.validate_python(items, context=dict(context))
+    except ValidationError:
+        return None
+
+
+def _schema_depth(schema: Any, defs: dict[str, Any], seen: frozenset[str]) -> int | None:
+    """How many object/array levels a value valid under JSON Schema ``schema`` can nest (a scalar: 0);
+    None if unbounded (a recursive reference, an open object or array, a value of any type)."""
+    if not isinstance(schema, dict):
+        return None
+    defs = {**defs, **schema.get("$defs", {})}
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen or name not in defs:
+            return None
+        return _schema_depth(defs[name], defs, seen | {name})
+    branches = schema.get("anyOf") or schema.get("oneOf") or schema.get("allOf")
+    if branches:
+        depths = [_schema_depth(b, defs, seen) for b in branches]
+        return None if any(d is None for d in depths) else max(d for d in depths if d is not None)
+    kind = schema.get("type")
+    if kind in ("string", "integer", "number", "boolean", "null") or "enum" in schema or "const" in schema:
+        return 0
+    if kind == "array":
+        inner = _schema_depth(schema.get("items"), defs, seen)
+        return None if inner is None else 1 + inner
+    if kind == "object":
+        extra = schema.get("additionalProperties", True)
+        if extra is not False:
+            return None
+        depths = [_schema_depth(p, defs, seen) for p in schema.get("properties", {}).values()]
+        if any(d is None for d in depths):
+            return None
+        return 1 + max((d for d in depths if d is not None), default=0)
+    return None

@@ -21,10 +21,12 @@ too: ``quarantined_at_ingest`` or, for a refused batch, ``refused_at_ingest`` (w
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 
 import structlog
+from pydantic import BaseModel
 
 from hub.errors import MappingError, Outcome, RecordError, RecordSkipped
 from hub.ingest.publisher import BatchingPublisher
@@ -36,6 +38,7 @@ from hub.quarantine.entry import now_utc, province_of
 from hub.quarantine.filer import Quarantiner
 from hub.trust.evidence import Evidence, EvidenceLog
 from hub.trust.pii import catalogue_pii_keys
+from schemas.registry import SchemaSpec
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +61,11 @@ class Pipeline:
         self._quarantiner = quarantiner
         self._metrics = metrics
 
+    @property
+    def validation_context(self) -> dict[str, object]:
+        """The context payloads are validated with (``Validator.context``)."""
+        return self._validator.context
+
     def prepare(self, record: SourceRecord, mapper: Mapper = passthrough) -> Prepared:
         """Map and validate one record into a publishable envelope; raises a ``RecordError``."""
         prepared = self.prepare_many([record], mapper)[0]
@@ -66,19 +74,33 @@ class Pipeline:
         return prepared
 
     def prepare_many(
-        self, records: Sequence[SourceRecord], mapper: Mapper = passthrough
+        self,
+        records: Sequence[SourceRecord],
+        mapper: Mapper = passthrough,
+        *,
+        models: Sequence[BaseModel] | None = None,
     ) -> list[Prepared | Exception]:
         """Map and validate records into publishable envelopes signed together; per record, in order, the
-        envelope or the exception refusing it (a ``RecordError``, or what the mapper raised)."""
+        envelope or the exception refusing it (a ``RecordError``, or what the mapper raised).
+
+        ``models``: per record its payload already validated as its schema's model, from the payload the
+        mapper passes on (``passthrough``), with ``Validator.context`` (HTTP ingest validates a request
+        in one call); then it is not validated again."""
         checked: list[Prepared | Exception | None] = [None] * len(records)
         drafts: list[Draft] = []
         drafted_at: list[int] = []
         received_at = now_utc()
         offered: Counter[tuple[str, str]] = Counter()  # counted per batch: labels() costs ~2 us a call
+        specs: dict[tuple[str, str | None], SchemaSpec] = {}  # a catalogue look-up cost ~4 us a record
         for i, record in enumerate(records):
             offered[record.source.adapter, record.schema] += 1
             try:
-                spec = self._validator.spec_for(record)
+                wanted = (record.schema, record.schema_version)
+                spec = (
+                    specs[wanted]
+                    if wanted in specs
+                    else specs.setdefault(wanted, self._validator.spec_for(record))
+                )
                 try:
                     mapped = mapper(record)
                 except MappingError as exc:  # list the schema's issues with what was made too
@@ -86,7 +108,8 @@ class Pipeline:
                     if isinstance(partial, dict):
                         exc.issues.extend(self._validator.schema_issues(spec, partial, exc.issues))
                     raise
-                drafts.append(self._validator.draft(record, mapped, spec, received_at))
+                model = models[i] if models is not None else None
+                drafts.append(self._validator.draft(record, mapped, spec, received_at, model))
             except Exception as exc:  # the caller decides: quarantine a RecordError, raise the rest
                 checked[i] = exc
                 continue
@@ -114,25 +137,29 @@ class Pipeline:
         counts: Counter[tuple[str, str, str | None]] = Counter()
         latest: set[tuple[str, str | None]] = set()
         debug = log.bind()  # once: each call on the module's lazy logger binds anew (~3 us)
+        # One line per record only at debug level: at thousands of records a second a line each cost
+        # ~20 us of CPU per record (docs/performance.md); at info callers log one summary line. Asked
+        # once, so that below debug not even the arguments are built.
+        enabled = getattr(debug, "is_enabled_for", None)  # structlog's filtering loggers; others: log
+        per_record = enabled(logging.DEBUG) if callable(enabled) else True
         outcomes = []
         for record, prepared in confirmed:
-            env = prepared.envelope
-            province = province_of(env.kode_wilayah)
-            counts[record.source.adapter, env.schema_name, province] += 1
+            env = prepared.data  # the JSON form: building the Envelope model here cost ~10 us a record
+            province = province_of(env["kode_wilayah"])
+            counts[record.source.adapter, env["schema_name"], province] += 1
             latest.add((record.source.adapter, province))
-            # One line per record only at debug level: at thousands of records a second a line each cost
-            # ~20 us of CPU per record (docs/performance.md); at info callers log one summary line.
-            debug.debug(
-                "record_published",
-                adapter=record.source.adapter,
-                schema=env.schema_name,
-                version=env.schema_version,
-                province=province,
-                message_id=env.message_id,
-                revision=env.revision,
-                op=env.op,
-            )
-            outcomes.append(Outcome("published", message_id=env.message_id))
+            if per_record:
+                debug.debug(
+                    "record_published",
+                    adapter=record.source.adapter,
+                    schema=env["schema_name"],
+                    version=env["schema_version"],
+                    province=province,
+                    message_id=prepared.message_id,
+                    revision=env["revision"],
+                    op=env["op"],
+                )
+            outcomes.append(Outcome("published", message_id=prepared.message_id))
         for (adapter, schema, province), count in counts.items():
             self._metrics.records.labels(
                 adapter=adapter, schema=schema, province=province, outcome="published"

@@ -85,9 +85,13 @@ class BatchingPublisher:
         """
         futures: list[asyncio.Future[None]] = []
         held: dict[int, list[int]] = {}  # per AMQP message of this call: slots to give back when it ends
+        counted = 0  # records added but not yet in the pending gauge: one inc per run, not per record
         for routing_key, item, message_id in items:
+            if self._slots.locked():  # about to wait: the gauge shows what is already waiting
+                self._metrics.pending_records.inc(counted)
+                counted = 0
             await self._slots.acquire()
-            self._metrics.pending_records.inc()
+            counted += 1
             future = self._add(routing_key, item, message_id)
             futures.append(future)
             count = held.get(id(future))
@@ -95,6 +99,8 @@ class BatchingPublisher:
                 count = held[id(future)] = [0]
                 future.add_done_callback(functools.partial(self._give_back, count))
             count[0] += 1
+        if counted:
+            self._metrics.pending_records.inc(counted)
         if futures:
             await asyncio.wait(set(futures))
         return [_failure(f) for f in futures]

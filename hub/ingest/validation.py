@@ -14,22 +14,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
 from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
-from hub.model import codec
 from hub.model.records import MappedRecord, SourceRecord
 from hub.model.router import routing_key
-from hub.trust.signing import Signer
+from hub.trust.signing import Signer, canonical_unsigned
 from schemas.catalog import get as get_schema
+from schemas.classification import Classification
 from schemas.envelope import (
+    ENVELOPE_SPEC,
     Envelope,
     Note,
+    SourceIdentity,
     make_idempotency_key,
     make_message_id,
     make_record_key,
@@ -42,25 +43,59 @@ NATIONAL_OFFICE = "pusat"  # an office that may report for any region (ministry 
 _LEVEL_NAMES = {1: "provinsi", 2: "kab/kota", 3: "kecamatan", 4: "kelurahan/desa"}
 
 
-@dataclass(frozen=True)
 class Prepared:
-    """A record ready to publish: its envelope (as validated, without the signature), its serialised body
-    (signed, what is published), routing key and message id."""
+    """A record ready to publish: its envelope's JSON form (``data``, unsigned: no ``signature`` or
+    ``lineage``), its serialised body (signed, what is published), routing key and message id.
 
-    envelope: Envelope
-    body: bytes
-    routing_key: str
-    message_id: str
+    ``envelope`` is the ``Envelope`` model of ``data`` (as validated, without the signature), built on
+    first use: the hot path (publish) never needs it, so it does not pay for it."""
+
+    __slots__ = ("_envelope", "body", "data", "message_id", "routing_key")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        body: bytes,
+        routing_key: str,
+        message_id: str,
+        envelope: Envelope | None = None,
+    ) -> None:
+        self.data = data
+        self.body = body
+        self.routing_key = routing_key
+        self.message_id = message_id
+        self._envelope = envelope
+
+    @property
+    def envelope(self) -> Envelope:
+        if self._envelope is None:
+            self._envelope = Envelope.model_validate(self.data)
+        return self._envelope
 
 
-@dataclass(frozen=True)
 class Draft:
-    """A validated record whose envelope is not yet signed or serialised (see ``Validator.seal``)."""
+    """A validated record whose envelope is not yet signed or serialised (see ``Validator.seal``):
+    ``data`` is the envelope's unsigned JSON form (payload included), ``head`` the compact JSON of
+    ``data`` without its payload and ``payload`` the payload's, so that the body is joined from them and
+    the signature without serialising the envelope again."""
 
-    envelope: Envelope
-    data: dict[str, Any]  # the envelope's JSON form, what is signed and serialised
-    routing_key: str
-    message_id: str
+    __slots__ = ("data", "envelope", "head", "message_id", "payload", "routing_key")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        head: bytes,
+        payload: bytes,
+        routing_key: str,
+        message_id: str,
+        envelope: Envelope | None = None,
+    ) -> None:
+        self.data = data
+        self.head = head
+        self.payload = payload
+        self.routing_key = routing_key
+        self.message_id = message_id
+        self.envelope = envelope
 
 
 NAME_CAP = 64
@@ -92,6 +127,10 @@ def issues_from(exc: ValidationError, prefix: str = "") -> list[FieldIssue]:
 
 
 _NUL_ESCAPE = b"\\u0000"  # how orjson writes U+0000
+# The envelope's fields after its head: joined as bytes around the signature (``Validator.seal``).
+_BODY_TAIL: set[str] = {"lineage", "signature", "payload"}
+# The envelope's datetimes are written by pydantic's serializer (``Z`` for UTC, not orjson's ``+00:00``).
+_TIME_SERIALIZER = TypeAdapter(AwareDatetime).serializer
 # The envelope fields a sender chose, with the name the sender knows them by (the rest are derived).
 _SENDER_FIELDS = {"payload": "data", "source_record_id": "id", "correlation_id": "correlation_id"}
 
@@ -187,6 +226,10 @@ class Validator:
         self._route_depth = route_depth
         self._max_record_bytes = max_record_bytes
         self._signer = signer
+        self._last_time: tuple[object, str] = (None, "")
+        # Levels of regions already seen (an existing region's level never changes within one index);
+        # bounded by the regions that exist, ~84,000.
+        self._levels: dict[str, int] = {}
 
     def spec_for(self, record: SourceRecord) -> SchemaSpec:
         """The schema the record targets; raises ``UnknownSchema``."""
@@ -221,16 +264,37 @@ class Validator:
             raise sealed
         return sealed
 
+    @property
+    def context(self) -> dict[str, object]:
+        """The validation context payloads are validated with (NIK tokenizer, JSON floats): a caller
+        validating payloads itself (``hub.ingest.items.validate_batch``) passes it on. Do not change it."""
+        return self._context
+
     def draft(
-        self, record: SourceRecord, mapped: MappedRecord, spec: SchemaSpec, received_at: datetime
+        self,
+        record: SourceRecord,
+        mapped: MappedRecord,
+        spec: SchemaSpec,
+        received_at: datetime,
+        model: BaseModel | None = None,
     ) -> Draft:
-        """Validate ``mapped`` against ``spec`` and build its envelope, unsigned; raises a ``RecordError``."""
-        try:
-            model = spec.model.model_validate(dict(mapped.payload), context=self._context)
-        except ValidationError as exc:
-            raise ValidationFailed(
-                f"payload does not fit {spec.ref}", issues=issues_from(exc, "data.")
-            ) from None
+        """Validate ``mapped`` against ``spec`` and build its envelope, unsigned; raises a ``RecordError``.
+
+        The envelope's JSON form is built as a dict directly when the record's metadata has the plain
+        types the ``Envelope`` model would pass through unchanged (``_envelope_head``): the same keys,
+        order and values as ``Envelope(...).model_dump(mode="json")`` (tests/unit/test_envelope_fast.py
+        compares them byte for byte) at a fraction of the cost. Anything else goes through the model, which
+        validates it and names the issue.
+
+        ``model``: the payload already validated as ``spec.model`` from ``mapped.payload`` with
+        ``context`` (HTTP ingest validates a request's items in one call); it is not validated again."""
+        if model is None:
+            try:
+                model = spec.model.model_validate(dict(mapped.payload), context=self._context)
+            except ValidationError as exc:
+                raise ValidationFailed(
+                    f"payload does not fit {spec.ref}", issues=issues_from(exc, "data.")
+                ) from None
         kode: str = model.kode_wilayah  # type: ignore[attr-defined]  # every payload schema has it
         successor = self._check_region(kode, spec, record.source.office)
         notes = masked_notes(mapped.notes, spec.pii_paths) if mapped.notes else ()
@@ -239,55 +303,160 @@ class Validator:
         record_key = make_record_key(spec.name, record.source.system, mapped.source_record_id)
         idempotency_key = make_idempotency_key(record_key, mapped.revision)
         message_id = make_message_id(idempotency_key)
+        payload: dict[str, Any] = model.__pydantic_serializer__.to_python(model, mode="json")
+        envelope: Envelope | None = None
+        head = self._envelope_head(
+            record, mapped, spec, kode, notes, record_key, idempotency_key, message_id, received_at
+        )
+        if head is None:  # an unusual type among the metadata: the model validates it (or says why not)
+            try:
+                envelope = Envelope(
+                    message_id=message_id,
+                    schema_name=spec.name,
+                    schema_version=spec.version,
+                    op=mapped.op,
+                    source_record_id=mapped.source_record_id,
+                    revision=mapped.revision,
+                    record_key=record_key,
+                    idempotency_key=idempotency_key,
+                    source=record.source,
+                    kode_wilayah=kode,
+                    region_ref=REGION_REF,
+                    occurred_at=mapped.occurred_at,
+                    reported_at=mapped.reported_at or received_at,
+                    received_at=received_at,
+                    classification=mapped.classification or spec.default_classification,
+                    pii=spec.pii_paths,
+                    correlation_id=record.correlation_id,
+                    mapping_version=mapped.mapping_version,
+                    notes=notes,
+                    payload=payload,
+                )
+            except ValidationError as exc:
+                raise ValidationFailed("record metadata is invalid", issues=issues_from(exc)) from None
+            head = envelope.model_dump(mode="json", exclude=_BODY_TAIL)
         try:
-            envelope = Envelope(
-                message_id=message_id,
-                schema_name=spec.name,
-                schema_version=spec.version,
-                op=mapped.op,
-                source_record_id=mapped.source_record_id,
-                revision=mapped.revision,
-                record_key=record_key,
-                idempotency_key=idempotency_key,
-                source=record.source,
-                kode_wilayah=kode,
-                region_ref=REGION_REF,
-                occurred_at=mapped.occurred_at,
-                reported_at=mapped.reported_at or received_at,
-                received_at=received_at,
-                classification=mapped.classification or spec.default_classification,
-                pii=spec.pii_paths,
-                correlation_id=record.correlation_id,
-                mapping_version=mapped.mapping_version,
-                notes=notes,
-                payload=model.model_dump(mode="json"),
-            )
-        except ValidationError as exc:
-            raise ValidationFailed("record metadata is invalid", issues=issues_from(exc)) from None
-        # The payload is JSON-ready (dumped just above): reuse it rather than walk it again; it is the
-        # envelope's last field, so the bytes are the same (saves ~5 us per 1 KB record).
-        data = envelope.model_dump(mode="json", exclude={"payload"})
-        data["payload"] = envelope.payload
+            # The head (every field before ``lineage``) and the payload are serialised apart: the body is
+            # joined from them around the signature in ``seal``, without serialising the envelope again.
+            head_json = orjson.dumps(head)
+            payload_json = orjson.dumps(payload)
+        except orjson.JSONEncodeError:  # a lone surrogate (not UTF-8); anything else is not the record's
+            head["payload"] = payload
+            refusal = unstorable(head)
+            if refusal is None:
+                raise
+            raise refusal from None
+        head["payload"] = payload  # the unsigned JSON form: what is signed (sorted) and what ``envelope`` is
         key = routing_key(spec.name, spec.major, kode, self._route_depth)
-        return Draft(envelope, data, key, message_id)
+        return Draft(head, head_json, payload_json, key, message_id, envelope)
+
+    def _envelope_head(
+        self,
+        record: SourceRecord,
+        mapped: MappedRecord,
+        spec: SchemaSpec,
+        kode: str,
+        notes: tuple[Note, ...],
+        record_key: str,
+        idempotency_key: str,
+        message_id: str,
+        received_at: datetime,
+    ) -> dict[str, Any] | None:
+        """The envelope's JSON form up to ``lineage`` (without ``lineage``, ``signature`` and ``payload``),
+        or None if a value is not of the plain type (exact ``str``/``int``/aware ``datetime``/model) whose
+        validation by ``Envelope`` would pass it through unchanged: then the model decides."""
+        op, srid, revision, source = mapped.op, mapped.source_record_id, mapped.revision, record.source
+        correlation_id, mapping_version = record.correlation_id, mapped.mapping_version
+        classification = mapped.classification or spec.default_classification
+        if not (
+            type(op) is str
+            and (op == "upsert" or op == "withdraw")
+            and type(srid) is str
+            and 0 < len(srid) <= 200
+            and type(revision) is int
+            and revision >= 0
+            and type(source) is SourceIdentity
+            and type(classification) is Classification
+            and (correlation_id is None or type(correlation_id) is str)
+            and (mapping_version is None or type(mapping_version) is str)
+            and all(type(n) is Note for n in notes)
+        ):
+            return None
+        received = self._time_json(received_at)
+        if received is None:
+            return None
+        occurred: str | None = None
+        if mapped.occurred_at is not None and (occurred := self._time_json(mapped.occurred_at)) is None:
+            return None
+        reported = mapped.reported_at
+        reported_json = received if reported is None else self._time_json(reported)
+        if reported_json is None:
+            return None
+        head: dict[str, Any] = {
+            "spec": ENVELOPE_SPEC,
+            "message_id": message_id,
+            "schema_name": spec.name,
+            "schema_version": spec.version,
+            "op": op,
+            "source_record_id": srid,
+            "revision": revision,
+            "record_key": record_key,
+            "idempotency_key": idempotency_key,
+            "source": {"system": source.system, "office": source.office, "adapter": source.adapter},
+            "kode_wilayah": kode,
+            "region_ref": REGION_REF,
+            "occurred_at": occurred,
+            "reported_at": reported_json,
+            "received_at": received,
+            "classification": classification.value,
+            "pii": list(spec.pii_paths),
+            "correlation_id": correlation_id,
+            "mapping_version": mapping_version,
+        }
+        if notes:  # left out when empty, as Envelope.notes says
+            head["notes"] = [{"loc": n.loc, "rule": n.rule, "detail": n.detail} for n in notes]
+        return head
+
+    def _time_json(self, value: object) -> str | None:
+        """An aware ``datetime`` as the envelope writes it (pydantic's own serializer), or None if the
+        value is not one. The batch's ``received_at`` is one object: its text is made once."""
+        cached = self._last_time
+        if value is cached[0]:
+            return cached[1]
+        if type(value) is not datetime or value.utcoffset() is None:
+            return None
+        text: str = _TIME_SERIALIZER.to_python(value, mode="json")
+        self._last_time = (value, text)
+        return text
 
     def seal(self, drafts: Sequence[Draft]) -> list[Prepared | RecordError]:
         """Sign the drafts together (with a signer) and serialise each; per draft, in order, the
-        publishable record or the ``RecordError`` refusing it (too large)."""
-        if self._signer is not None and drafts:
-            signatures = self._signer.sign_many([d.data for d in drafts])
-            for draft, signature in zip(drafts, signatures, strict=True):
-                draft.data["signature"] = signature
-        return [self._serialised(draft) for draft in drafts]
+        publishable record or the ``RecordError`` refusing it (too large, or text no warehouse stores).
 
-    def _serialised(self, draft: Draft) -> Prepared | RecordError:
-        try:
-            body = codec.dumps(draft.data)
-        except orjson.JSONEncodeError:  # a lone surrogate (not UTF-8); anything else is not the record's
-            refusal = unstorable(draft.data)
-            if refusal is None:
-                raise
-            return refusal
+        Each draft's canonical bytes are made once from its unsigned JSON form (the signer needs them,
+        nothing else does); the body is the head, ``lineage`` and ``signature``, and the payload joined
+        as bytes: the same bytes the envelope's own serialisation would give."""
+        signatures: list[bytes] | None = None
+        if self._signer is not None and drafts:
+            signed = self._signer.sign_canonical([canonical_unsigned(d.data) for d in drafts])
+            signatures = [orjson.dumps(signature) for signature in signed]
+        out: list[Prepared | RecordError] = []
+        for i, draft in enumerate(drafts):
+            signature = b"null" if signatures is None else signatures[i]
+            body = b"".join(
+                (
+                    draft.head[:-1],
+                    b',"lineage":[],"signature":',
+                    signature,
+                    b',"payload":',
+                    draft.payload,
+                    b"}",
+                )
+            )
+            out.append(self._checked(draft, body))
+        return out
+
+    def _checked(self, draft: Draft, body: bytes) -> Prepared | RecordError:
         # Searches over bytes already made keep the hot path cheap (~0.2 us per 1 KB record without a
         # backslash, which is a memchr; ~0.5 us with one); the walk naming the field runs only on a hit
         # (a literal backslash-u0000 text is a false hit the walk clears).
@@ -300,11 +469,15 @@ class Validator:
                 reason="too_large",
             )
         # The envelope stays unsigned (a model copy per record cost ~6 us): the signed form is the body.
-        return Prepared(draft.envelope, body, draft.routing_key, draft.message_id)
+        return Prepared(draft.data, body, draft.routing_key, draft.message_id, draft.envelope)
 
     def _check_region(self, kode: str, spec: SchemaSpec, office: str) -> Note | None:
         """Refuse a region of the wrong level or outside the office; the note of a successor region."""
-        level = self._regions.level_of(kode)
+        level = self._levels.get(kode)
+        if level is None:
+            level = self._regions.level_of(kode)
+            if level is not None:
+                self._levels[kode] = level
         if level not in spec.region_levels:
             allowed = ", ".join(_LEVEL_NAMES[lv] for lv in sorted(spec.region_levels))
             raise RegionError(

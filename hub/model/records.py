@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
+from hub.errors import FieldIssue, MappingError
 from schemas.classification import Classification
 from schemas.envelope import Note, SourceIdentity
 
@@ -62,8 +63,18 @@ class MappedRecord:
 
         ``MappingError`` naming ``id`` and/or ``revision`` when the result has none.
         """
-        from hub.errors import FieldIssue, MappingError
-
+        if not decided and record.source_record_id and record.revision is not None:
+            # The common case (HTTP ingest's passthrough): the source's identity as it is, without the
+            # merge below (~3 us a record).
+            return cls(
+                payload,
+                record.source_record_id,
+                record.revision,
+                record.op,
+                record.occurred_at,
+                record.reported_at,
+                record.classification,
+            )
         ident = {
             "source_record_id": record.source_record_id,
             "revision": record.revision,

@@ -115,7 +115,16 @@ class HttpSettings(_Section):
     # 8, measured: 552 regions sending 500-record batches finished sooner with 8 than with 32 (365.6 s vs
     # 559 s), without confirm timeouts or redeliveries, and with less memory (479 vs 753 MB peak RSS).
     max_concurrent_requests: int = Field(
-        8, ge=1, le=10_000, description="Ingest requests handled at once; beyond it 503 + Retry-After"
+        8, ge=1, le=10_000, description="Ingest requests handled at once; beyond it they wait (below)"
+    )
+    # Waiting requests hold a connection, not a body (read only once admitted; with Expect: 100-continue
+    # not even sent): on election day waiting instead of 503 at once cut 503s and raised the rate
+    # (hub/http/admission.py, docs/performance.md).
+    max_waiting_requests: int = Field(
+        1024, ge=0, le=100_000, description="Ingest requests waiting for a place; beyond it 503 at once"
+    )
+    max_wait_s: float = Field(
+        20.0, ge=0, le=300, description="How long a request waits for a place before 503 + Retry-After"
     )
     api_keys: dict[str, ApiKey] = Field(default_factory=dict, description="API key -> source identity")
     tls_cert: Path | None = Field(None, description="PEM certificate (chain): serve HTTPS instead of HTTP")

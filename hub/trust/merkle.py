@@ -24,6 +24,7 @@ STEP = 33
 MAX_DEPTH = 32
 _RIGHT = 0  # the sibling is on the right: parent = H(0x01 || node || sibling)
 _LEFT = 1  # the sibling is on the left:  parent = H(0x01 || sibling || node)
+_RIGHT_STEP, _LEFT_STEP = bytes((_RIGHT,)), bytes((_LEFT,))
 
 
 def leaf_hash(canonical: bytes) -> bytes:
@@ -49,10 +50,12 @@ def build(leaves: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
         up_members: list[list[int]] = []
         for i in range(0, len(level) - 1, 2):
             left, right = level[i], level[i + 1]
+            step = _RIGHT_STEP + right  # made once per pair, appended to every leaf below it
             for leaf in members[i]:
-                paths[leaf] += bytes((_RIGHT,)) + right
+                paths[leaf] += step
+            step = _LEFT_STEP + left
             for leaf in members[i + 1]:
-                paths[leaf] += bytes((_LEFT,)) + left
+                paths[leaf] += step
             up.append(_parent(left, right))
             up_members.append(members[i] + members[i + 1])
         if len(level) % 2:  # the odd node out moves up unchanged

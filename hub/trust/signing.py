@@ -48,6 +48,15 @@ def canonical_bytes(data: Mapping[str, Any]) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
+def canonical_unsigned(data: Mapping[str, Any]) -> bytes:
+    """``canonical_bytes`` of a JSON form that holds no unsigned field (``signature``, ``lineage``), as
+    the validator builds it: the same bytes without the filtering copy. Raises ``ValueError`` if it does
+    hold one (a caller's bug: those fields must never be signed)."""
+    if not UNSIGNED_FIELDS.isdisjoint(data):
+        raise ValueError("canonical_unsigned was given a signature or lineage")
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
 def split_signature(signature: str) -> tuple[str, bytes, bytes | None]:
     """``key id``, raw signature bytes and Merkle path (None for a single-record signature) from
     ``keyid:base64[:base64 path]``; raises ``TrustError`` (signature_invalid)."""
@@ -123,12 +132,17 @@ class Signer:
     def sign_many(self, datas: Sequence[Mapping[str, Any]]) -> list[str]:
         """Signatures for several envelopes, in order: one Ed25519 signature per ``MAX_BATCH_LEAVES``
         records (``keyid:base64:path``); a lone record gets the single form."""
-        if len(datas) == 1:
-            return [self.sign(datas[0])]
+        return self.sign_canonical([canonical_bytes(d) for d in datas])
+
+    def sign_canonical(self, canonicals: Sequence[bytes]) -> list[str]:
+        """``sign_many`` for records whose canonical bytes (``canonical_bytes``) are already made."""
+        if len(canonicals) == 1:
+            raw = self._key.sign(canonicals[0])
+            return [f"{self.key_id}:{base64.b64encode(raw).decode()}"]
         signatures: list[str] = []
-        for start in range(0, len(datas), MAX_BATCH_LEAVES):
-            chunk = datas[start : start + MAX_BATCH_LEAVES]
-            root, paths = merkle.build([merkle.leaf_hash(canonical_bytes(d)) for d in chunk])
+        for start in range(0, len(canonicals), MAX_BATCH_LEAVES):
+            chunk = canonicals[start : start + MAX_BATCH_LEAVES]
+            root, paths = merkle.build([merkle.leaf_hash(c) for c in chunk])
             head = f"{self.key_id}:{base64.b64encode(self._key.sign(merkle.signed_message(root))).decode()}:"
             signatures.extend(head + base64.b64encode(path).decode() for path in paths)
         return signatures

@@ -199,11 +199,12 @@ async def test_health_ready_metrics(memory_node: Node) -> None:
 
 
 async def test_requests_beyond_the_concurrency_limit_get_503_at_once(tmp_path: Any) -> None:
-    """With confirms stalled, 2 requests fill a limit of 2; the third is refused at once with Retry-After."""
+    """With confirms stalled, 2 requests fill a limit of 2 and nobody may wait: the third is refused at
+    once with Retry-After."""
     from hub.transport.factory import topology_for
     from tests.helpers import node_settings
 
-    settings = node_settings(tmp_path, http={"max_concurrent_requests": 2})
+    settings = node_settings(tmp_path, http={"max_concurrent_requests": 2, "max_waiting_requests": 0})
     transport = MemoryTransport(topology_for(settings))
     async with Node(settings, transport=transport) as node:
         gate = stall_publishes(transport)
@@ -270,7 +271,7 @@ async def test_expect_continue_refuses_a_full_house_before_the_body(tmp_path: An
     from hub.transport.factory import topology_for
     from tests.helpers import node_settings
 
-    settings = node_settings(tmp_path, http={"max_concurrent_requests": 1})
+    settings = node_settings(tmp_path, http={"max_concurrent_requests": 1, "max_waiting_requests": 0})
     transport = MemoryTransport(topology_for(settings))
     async with Node(settings, transport=transport) as node:
         gate = stall_publishes(transport)
@@ -283,3 +284,99 @@ async def test_expect_continue_refuses_a_full_house_before_the_body(tmp_path: An
         assert b'"busy"' in rest
         gate.set()
         assert (await held)[0] == 202
+
+
+async def test_a_request_beyond_the_limit_waits_for_a_place_instead_of_503(tmp_path: Any) -> None:
+    """With a line to wait in, the request beyond the limit is held (its body unread) and answered 202
+    once a place frees; a request beyond the line is refused at once with a Retry-After."""
+    from hub.transport.factory import topology_for
+    from tests.helpers import node_settings
+
+    http = {"max_concurrent_requests": 1, "max_waiting_requests": 1, "max_wait_s": 30}
+    settings = node_settings(tmp_path, http=http)
+    transport = MemoryTransport(topology_for(settings))
+    async with Node(settings, transport=transport) as node:
+        gate = stall_publishes(transport)
+        first = asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", "W1")))
+        await asyncio.sleep(0.2)
+        waiting = asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", "W2")))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        status, body, _ = await post(node, "ormas_registration", item("ormas_registration", "W3"))
+        assert (status, body["error"]) == (503, "busy")
+        gate.set()
+        assert (await first)[0] == 202 and (await waiting)[0] == 202
+        assert sorted(e["source_record_id"] for e in central(node)) == ["W1", "W2"]
+
+
+async def test_a_wait_that_runs_out_is_answered_503(tmp_path: Any) -> None:
+    from hub.transport.factory import topology_for
+    from tests.helpers import node_settings
+
+    http = {"max_concurrent_requests": 1, "max_waiting_requests": 4, "max_wait_s": 0.3}
+    settings = node_settings(tmp_path, http=http)
+    transport = MemoryTransport(topology_for(settings))
+    async with Node(settings, transport=transport) as node:
+        gate = stall_publishes(transport)
+        held = asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", "T1")))
+        await asyncio.sleep(0.2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        status, body, _ = await post(node, "ormas_registration", item("ormas_registration", "T2"))
+        assert (status, body["error"]) == (503, "busy") and 0.25 < loop.time() - started < 2
+        gate.set()
+        assert (await held)[0] == 202
+        # The place is free again, and the line empty: the next request goes straight in.
+        assert (await post(node, "ormas_registration", item("ormas_registration", "T3")))[0] == 202
+
+
+async def test_expect_continue_waits_for_a_place_before_the_100(tmp_path: Any) -> None:
+    """A client that asked to continue is held before the 100 (it has not sent its body) and told to
+    continue once a place frees; its records are then published."""
+    from hub.transport.factory import topology_for
+    from tests.helpers import node_settings
+
+    http = {"max_concurrent_requests": 1, "max_waiting_requests": 4, "max_wait_s": 30}
+    settings = node_settings(tmp_path, http=http)
+    transport = MemoryTransport(topology_for(settings))
+    async with Node(settings, transport=transport) as node:
+        gate = stall_publishes(transport)
+        held = asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", "C1")))
+        await asyncio.sleep(0.2)
+        body = orjson.dumps([item("ormas_registration", f"C{i}") for i in range(2, 12)])
+        expecting = asyncio.create_task(_expecting(node, body, KEY_BOGOR, send_body_on_continue=True))
+        await asyncio.sleep(0.3)
+        assert not expecting.done()  # no 100 yet: the body stays with the client
+        gate.set()
+        first, final = await expecting
+        assert first.startswith(b"HTTP/1.1 100 Continue") and final.startswith(b"HTTP/1.1 202")
+        assert (await held)[0] == 202
+        assert len(central(node)) == 11
+
+
+async def test_a_waiting_client_that_goes_away_gives_up_its_place(tmp_path: Any) -> None:
+    """Clients that disconnect while waiting leave no place taken: afterwards requests go straight in."""
+    from hub.transport.factory import topology_for
+    from tests.helpers import node_settings
+
+    http = {"max_concurrent_requests": 1, "max_waiting_requests": 8, "max_wait_s": 30}
+    settings = node_settings(tmp_path, http=http)
+    transport = MemoryTransport(topology_for(settings))
+    async with Node(settings, transport=transport) as node:
+        gate = stall_publishes(transport)
+        held = asyncio.create_task(post(node, "ormas_registration", item("ormas_registration", "G1")))
+        await asyncio.sleep(0.2)
+        body = orjson.dumps(item("ormas_registration", "G2"))
+        gone = [
+            asyncio.create_task(_expecting(node, body, KEY_BOGOR, send_body_on_continue=True))
+            for _ in range(3)
+        ]
+        await asyncio.sleep(0.3)
+        for task in gone:
+            task.cancel()
+        await asyncio.gather(*gone, return_exceptions=True)
+        await asyncio.sleep(0.2)
+        gate.set()
+        assert (await held)[0] == 202
+        for i in range(3):  # one at a time: each finds the place free and the line empty
+            assert (await post(node, "ormas_registration", item("ormas_registration", f"G{i + 3}")))[0] == 202
