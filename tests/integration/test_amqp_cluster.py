@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
+import aio_pika
 import pytest
 
 from hub.errors import BrokerUnavailable
@@ -166,6 +167,54 @@ async def test_cluster_publisher_survives_kill_9_of_its_node(cluster: Cluster, f
         seen = await _drain(transport, topology.central_queue, want, 60)
         assert want <= seen, f"{len(want - seen)} confirmed messages missing"
     finally:
+        await transport.close()
+
+
+async def test_a_nack_renews_the_publisher_channel_once_per_burst(amqp_url: str, management_url: str) -> None:
+    """A nack makes the transport publish on a new channel (issue 19: on RabbitMQ 3.10 a channel whose
+    quorum-queue client was set up while the leader's node was down nacks every publish until that node is
+    back). A burst of nacks on one channel costs one new channel; the old one stays open for
+    ``publish_timeout`` (confirms may still be on their way) and is closed then. Here a length-0
+    reject-publish queue bound next to the central queue makes the broker nack every publish."""
+    transport = AmqpTransport(amqp_url, _topology(), management_url=management_url, publish_timeout=1.0)
+    await transport.start()
+    connection = await aio_pika.connect(amqp_url)
+    exchange = transport.topology.ingest_exchange
+
+    async def nacked(n: int) -> None:
+        with pytest.raises(BrokerUnavailable, match="nacked"):
+            await transport.publish(exchange, "t.v1.32", b"{}", message_id=f"m-{n}")
+
+    try:
+        channel = await connection.channel()
+        refusing = await channel.declare_queue(
+            "refuses-all", auto_delete=True, arguments={"x-max-length": 0, "x-overflow": "reject-publish"}
+        )
+        await refusing.bind(exchange, "#")
+        first = transport._pub_channel
+        assert first is not None
+        await asyncio.gather(*(nacked(n) for n in range(20)))
+        for _ in range(50):
+            if transport._pub_channel is not first:
+                break
+            await asyncio.sleep(0.1)
+        second = transport._pub_channel
+        assert second is not None and second is not first, "the nacks did not renew the channel"
+        await asyncio.sleep(0.5)
+        assert transport._pub_channel is second, "one burst of nacks renewed the channel more than once"
+        assert not first.is_closed, "closed while publishes on it could still be waiting for confirms"
+        await asyncio.sleep(1.0)  # publish_timeout after the renewal
+        assert first.is_closed
+        await nacked(20)  # more than a second after the renewal: renewed again
+        for _ in range(50):
+            if transport._pub_channel is not second:
+                break
+            await asyncio.sleep(0.1)
+        assert transport._pub_channel is not second
+        await refusing.unbind(exchange, "#")
+        await transport.publish(exchange, "t.v1.32", b"{}", message_id="m-21")  # confirmed
+    finally:
+        await connection.close()
         await transport.close()
 
 
