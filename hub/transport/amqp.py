@@ -11,6 +11,15 @@ What it guarantees, and the broker facts behind each choice (see ``/work/shared/
   republishes (the consumer side dedupes; this is at-least-once).
 - **Bounded**: at most ``max_inflight`` publishes wait for confirms at once (a semaphore; waiting for a
   slot counts against ``publish_timeout``); each consumer buffers at most ``prefetch`` deliveries.
+- **A nack renews the publisher channel** (at most once per ``_RENEW_AFTER_NACK_S``). RabbitMQ 3.10's
+  quorum-queue client lives in the channel, one per queue, and is set up on the channel's first publish to
+  that queue with the leader the queue record names *then*. If that node is down (the record is updated
+  only once the survivors have elected a new leader, and a hub that lost its node reconnects and publishes
+  within that window), every publish on the channel asks that dead node first, gets ``nodedown`` and is
+  nacked, until the node is back: measured, ~18-23 s of nacks while the killed node was restarted 15 s
+  later (issue 19; upstream rabbitmq-server#9241 makes this less likely from 3.11.x on). A new channel
+  starts from the record as it is now, so one nack costs one channel, not the outage. The old channel is
+  closed ``publish_timeout`` later, when none of its publishes can still be waiting for a confirm.
 - **Blocked publishers**: on a memory or disk alarm RabbitMQ sends ``connection.blocked`` and stops reading
   from publishing connections, so a publish would hang. While blocked, :attr:`AmqpTransport.ready` is
   False and :meth:`AmqpTransport.publish` raises :class:`~hub.errors.BrokerBlocked` at once; the timeout
@@ -118,6 +127,7 @@ log = structlog.get_logger(__name__)
 # Reasons to try a subscription again later; RuntimeError covers aio-pika's "connection was not opened".
 _RESUBSCRIBE_ERRORS: tuple[type[BaseException], ...] = (*LINK_ERRORS, RuntimeError, BrokerUnavailable)
 _REDECLARE_ERRORS: tuple[type[BaseException], ...] = (*_RESUBSCRIBE_ERRORS, TopologyError)
+_CHANNEL_OPEN_ERRORS: tuple[type[BaseException], ...] = (*LINK_ERRORS, RuntimeError)
 
 
 def _is_blocked(connection: AbstractConnection | None) -> bool:
@@ -169,6 +179,11 @@ def _is_connected(connection: AbstractConnection | None) -> bool:
 
 # The longest wait between reconnect rounds once every cluster address has failed in a row.
 _MAX_RECONNECT_INTERVAL = 10.0
+
+# At most one publisher channel renewal after a nack per this many seconds: a burst of nacks (every
+# publish in flight) costs one new channel, and a queue that keeps refusing (a length limit with
+# reject-publish) cannot make the transport churn channels at the publish rate.
+_RENEW_AFTER_NACK_S = 1.0
 
 
 class _ClusterConnection(aio_pika.RobustConnection):
@@ -290,6 +305,7 @@ class AmqpTransport:
         self._closing = False
         self._blocked_logged = False
         self._lost: set[str] = set()
+        self._renewed_at = float("-inf")  # loop time of the last renewal after a nack
 
     # -- Transport protocol ------------------------------------------------------------------------------
 
@@ -371,6 +387,7 @@ class AmqpTransport:
         task = asyncio.current_task()
         cancelling_before = task.cancelling() if task is not None else 0
         got_slot = False
+        channel: AbstractRobustChannel | None = None  # the one this publish went out on
         try:
             async with asyncio.timeout(self.publish_timeout):
                 async with self._slots:
@@ -379,6 +396,7 @@ class AmqpTransport:
                     self._inflight += 1
                     self._idle.clear()
                     try:
+                        channel = self._pub_channel  # _exchange takes it without suspending
                         exchange_obj = await self._exchange(exchange)
                         await exchange_obj.publish(message, routing_key, mandatory=True)
                     finally:
@@ -398,6 +416,7 @@ class AmqpTransport:
                 f"broker returned the message: no queue bound on {exchange!r} for {routing_key!r}"
             ) from None
         except DeliveryError:
+            self._renew_after_nack(channel)
             raise BrokerUnavailable("broker nacked the message (e.g. queue full, reject-publish)") from None
         except ChannelNotFoundEntity:
             raise TopologyError(f"exchange {exchange!r} does not exist") from None
@@ -795,6 +814,44 @@ class AmqpTransport:
         if old is not None:
             await _close_quietly(old)
         log.warning("publisher_channel_replaced", connection=f"{self.name}:publish")
+
+    def _renew_after_nack(self, channel: AbstractRobustChannel | None) -> None:
+        """Start renewing the publisher channel after a nack on ``channel`` (see the module doc), unless
+        ``channel`` is no longer the current one (a nack from before the last renewal) or the last
+        renewal is less than ``_RENEW_AFTER_NACK_S`` ago."""
+        now = asyncio.get_running_loop().time()
+        if (
+            channel is None
+            or channel is not self._pub_channel
+            or self._closing
+            or now - self._renewed_at < _RENEW_AFTER_NACK_S
+        ):
+            return
+        self._renewed_at = now
+        task = asyncio.create_task(self._renew_publisher_channel(channel), name=f"{self.name}:renew")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _renew_publisher_channel(self, old: AbstractRobustChannel) -> None:
+        """Publish on a new channel from now on; close ``old`` once none of its publishes can still be
+        waiting for a confirm (each waits at most ``publish_timeout``)."""
+        connection = self._pub_conn
+        if connection is None or self._closing or old is not self._pub_channel:
+            return
+        try:
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        except _CHANNEL_OPEN_ERRORS as exc:
+            # Not connected right now: the reconnect restores (or the watcher replaces) the channel.
+            log.warning("publisher_channel_renew_failed", connection=self.name, error=type(exc).__name__)
+            return
+        if self._closing or old is not self._pub_channel:  # closed or replaced meanwhile
+            await _close_quietly(channel)
+            return
+        self._pub_channel = channel
+        self._exchanges.clear()
+        log.warning("publisher_channel_renewed", connection=f"{self.name}:publish", reason="nack")
+        await asyncio.sleep(self.publish_timeout)
+        await _close_quietly(old)
 
     # -- consumers -----------------------------------------------------------------------------------------
 

@@ -5,10 +5,12 @@ it publishes through is killed with ``kill -9``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
+import aio_pika
 import pytest
 
 from hub.errors import BrokerUnavailable
@@ -164,5 +166,116 @@ async def test_cluster_publisher_survives_kill_9_of_its_node(cluster: Cluster, f
         assert len(want) == 1500
         seen = await _drain(transport, topology.central_queue, want, 60)
         assert want <= seen, f"{len(want - seen)} confirmed messages missing"
+    finally:
+        await transport.close()
+
+
+async def test_a_nack_renews_the_publisher_channel_once_per_burst(amqp_url: str, management_url: str) -> None:
+    """A nack makes the transport publish on a new channel (issue 19: on RabbitMQ 3.10 a channel whose
+    quorum-queue client was set up while the leader's node was down nacks every publish until that node is
+    back). A burst of nacks on one channel costs one new channel; the old one stays open for
+    ``publish_timeout`` (confirms may still be on their way) and is closed then. Here a length-0
+    reject-publish queue bound next to the central queue makes the broker nack every publish."""
+    transport = AmqpTransport(amqp_url, _topology(), management_url=management_url, publish_timeout=1.0)
+    await transport.start()
+    connection = await aio_pika.connect(amqp_url)
+    exchange = transport.topology.ingest_exchange
+
+    async def nacked(n: int) -> None:
+        with pytest.raises(BrokerUnavailable, match="nacked"):
+            await transport.publish(exchange, "t.v1.32", b"{}", message_id=f"m-{n}")
+
+    try:
+        channel = await connection.channel()
+        refusing = await channel.declare_queue(
+            "refuses-all", auto_delete=True, arguments={"x-max-length": 0, "x-overflow": "reject-publish"}
+        )
+        await refusing.bind(exchange, "#")
+        first = transport._pub_channel
+        assert first is not None
+        await asyncio.gather(*(nacked(n) for n in range(20)))
+        for _ in range(50):
+            if transport._pub_channel is not first:
+                break
+            await asyncio.sleep(0.1)
+        second = transport._pub_channel
+        assert second is not None and second is not first, "the nacks did not renew the channel"
+        await asyncio.sleep(0.5)
+        assert transport._pub_channel is second, "one burst of nacks renewed the channel more than once"
+        assert not first.is_closed, "closed while publishes on it could still be waiting for confirms"
+        await asyncio.sleep(1.0)  # publish_timeout after the renewal
+        assert first.is_closed
+        await nacked(20)  # more than a second after the renewal: renewed again
+        for _ in range(50):
+            if transport._pub_channel is not second:
+                break
+            await asyncio.sleep(0.1)
+        assert transport._pub_channel is not second
+        await refusing.unbind(exchange, "#")
+        await transport.publish(exchange, "t.v1.32", b"{}", message_id="m-21")  # confirmed
+    finally:
+        await connection.close()
+        await transport.close()
+
+
+async def _queue_member(cluster: Cluster, i: int, vhost: str, queue: str, action: str) -> None:
+    """``stop_server`` or ``restart_server`` of node ``i``'s Raft member of quorum queue ``queue`` (the
+    node itself keeps running: no pause_minority, only that queue loses a replica)."""
+    erlang = (
+        f'{{ok, Q}} = rabbit_amqqueue:lookup(rabbit_misc:r(<<"{vhost}">>, queue, <<"{queue}">>)), '
+        "{Name, _} = amqqueue:get_pid(Q), "
+        f"rabbit_quorum_queue:{action}({{Name, node()}})."
+    )
+    out = await cluster.node(i, "ctl", "eval", erlang, timeout=60)
+    assert out.strip() == "ok", out
+
+
+async def test_cluster_publish_recovers_from_a_channel_set_up_while_the_leader_was_gone(
+    cluster: Cluster, fresh_vhost: str
+) -> None:
+    """Issue 19, made deterministic. RabbitMQ 3.10 sets up a channel's quorum-queue client on its first
+    publish to the queue, with the leader the queue record names then; if that node is down, every later
+    publish on the channel is nacked until the node is back, new leader or not. Here the central queue's
+    leader c1 is killed while c2's replica is stopped (no quorum, so the record keeps naming c1), the
+    transport (on c3 only) publishes once (nacked), then c2's replica comes back and c2/c3 elect a leader.
+    The transport must confirm again within 10 s although c1 stays down (without renewing the channel
+    after the nack, it was nacked until c1 was restarted)."""
+    vhost = fresh_vhost
+    topology = with_replicas(_topology(), cluster.size)
+    central = topology.central_queue
+    declare = AmqpTransport(cluster.amqp(1, vhost), topology, management_url=cluster.management(1))
+    await declare.start()  # a new quorum queue's leader is the declaring connection's node
+    await declare.close()
+    assert await cluster.leader(vhost, central) == 1
+    transport = AmqpTransport(
+        cluster.amqp(3, vhost), topology, management_url=cluster.management(3), publish_timeout=5
+    )
+    await transport.start()  # no publish yet: the channel has no client for the central queue
+    try:
+        await _queue_member(cluster, 2, vhost, central, "stop_server")
+        await cluster.kill(1)
+        exchange = topology.ingest_exchange
+        with pytest.raises(BrokerUnavailable):  # no quorum: nacked (the channel's client names c1)
+            await transport.publish(exchange, "t.v1.32", b"{}", message_id="m-0")
+        await _queue_member(cluster, 2, vhost, central, "restart_server")
+        for _ in range(150):
+            with contextlib.suppress(AssertionError):
+                if await cluster.leader(vhost, central, avoid=1) != 1:
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("c2 and c3 elected no leader within 15 s")
+        elected = time.monotonic()
+        confirmed: list[tuple[int, float]] = []
+        try:
+            await asyncio.wait_for(_publish_until(transport, 1, 6, confirmed), 30)
+        except TimeoutError:
+            raise AssertionError("still nacked 30 s after c2 and c3 elected a leader") from None
+        waited = confirmed[0][1] - elected
+        print(f"\nfirst confirm {waited:.2f} s after the new leader was seen (c1 still down)")
+        assert waited < 10
+        assert not await cluster.running(1)
+        seen = await _drain(transport, central, {f"m-{n}" for n in range(1, 6)}, 30)
+        assert {f"m-{n}" for n in range(1, 6)} <= seen
     finally:
         await transport.close()
