@@ -34,9 +34,10 @@ WORK_MEM = "64MB"
 @dataclass(frozen=True)
 class Statements:
     """``staging`` (creates this connection's staging tables), ``begin`` (marks the transaction as a
-    warehouse writer and sizes its sort memory), ``merge`` (staged candidates into ``records``; returns
-    the candidates that did not apply), ``current`` (stored revision and hash), ``upsert`` (rows given as
-    arrays, for the few a second pass writes) and ``log`` (staged applied_log rows into ``applied_log``)."""
+    warehouse writer; its sort memory, compression and plan settings), ``merge`` (staged candidates into
+    ``records``; reports the held keys with their rows and the candidates that did not apply),
+    ``current`` (stored revision and hash), ``upsert`` (rows given as arrays, for the few a second pass
+    writes) and ``log`` (staged applied_log rows into ``applied_log``)."""
 
     lock_class: int
     staging: str
@@ -72,6 +73,10 @@ def build(schema: str) -> Statements:
     # $2: how this transaction compresses long values (lz4 where the server has it: it cost a quarter of
     # the merge's CPU less than pglz on 1 KB payloads, and reads back faster).
     lock_class = zlib.crc32(f"simpul-records:{s}".encode()) - 2**31
+    # Plan settings, for this transaction only: the held join must probe records_pkey however small the
+    # table was when the plan was cached (a hash join or a seq scan would read the whole table per batch),
+    # and with the disable costs that forces, JIT would compile the merge at every execution (200+ us a
+    # record, measured).
     begin = (
         f"SELECT pg_advisory_xact_lock_shared($1::int, 0), set_config('work_mem', '{WORK_MEM}', true), "
         "set_config('default_toast_compression', $2, true), set_config('enable_hashjoin', 'off', true), "

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
+from pydantic import AwareDatetime, TypeAdapter
 
 from hub.quarantine.entry import province_of
 from schemas.envelope import Envelope, Hop, Note, SourceIdentity
@@ -16,6 +17,9 @@ _CANON = orjson.OPT_SORT_KEYS
 _ENVELOPE = orjson.OPT_UTC_Z  # pydantic writes a timestamp at offset zero with "Z"
 _ZERO = timedelta(0)
 _ENVELOPE_FIELDS = len(Envelope.model_fields)
+_FIXED_TYPES = (timezone, type(TypeAdapter(AwareDatetime).validate_python("2000-01-01T00:00:00Z").tzinfo))
+"""Time zone types of one fixed offset: ``datetime.timezone`` and pydantic's ``TzInfo``."""
+_FIXED_ZONES: dict[object, timedelta | None] = {}
 # The fast path serialises the payload as it is, but refuses (TypeError) anything whose JSON form
 # pydantic defines differently from orjson (dates, dataclasses, str/int subclasses...), so both paths
 # give the same bytes, and so the same hash, for the same content.
@@ -79,16 +83,16 @@ def envelope_json(envelope: Envelope) -> str:
     src = fields["source"]
     lineage = fields["lineage"]
     notes = fields["notes"]
+    occurred = fields["occurred_at"]
     if (
         type(envelope) is not Envelope
         or len(fields) != _ENVELOPE_FIELDS
         or type(src) is not SourceIdentity
-        or any(type(h) is not Hop for h in lineage)
-        or any(type(n) is not Note for n in notes)
         or not _minute_offset(fields["received_at"])
         or not _minute_offset(fields["reported_at"])
-        or (fields["occurred_at"] is not None and not _minute_offset(fields["occurred_at"]))
-        or any(not _minute_offset(h.at) for h in lineage)
+        or (occurred is not None and not _minute_offset(occurred))
+        or (lineage and any(type(h) is not Hop or not _minute_offset(h.at) for h in lineage))
+        or (notes and any(type(n) is not Note for n in notes))
     ):
         return envelope.model_dump_json(exclude={"payload"})
     out = dict(fields)
@@ -105,10 +109,24 @@ def envelope_json(envelope: Envelope) -> str:
         return envelope.model_dump_json(exclude={"payload"})
 
 
+def _offset(value: datetime) -> timedelta | None:
+    """``value.utcoffset()``, remembered per fixed offset time zone (the stdlib's and pydantic's own):
+    asking the zone costs more than everything else done with a timestamp here."""
+    tz = value.tzinfo
+    if type(tz) not in _FIXED_TYPES:
+        return value.utcoffset()
+    offset = _FIXED_ZONES.get(tz)
+    if offset is None:
+        offset = value.utcoffset()
+        if len(_FIXED_ZONES) < 1000:
+            _FIXED_ZONES[tz] = offset
+    return offset
+
+
 def _minute_offset(value: datetime) -> bool:
     """Whether orjson writes this timestamp as pydantic does: aware, at an offset of whole minutes
     (pydantic drops the seconds of an offset like +07:07:12, orjson rounds them)."""
-    offset = value.utcoffset()
+    offset = _offset(value)
     return offset is not None and not (offset.seconds % 60 or offset.microseconds)
 
 
@@ -151,7 +169,7 @@ def content_hash(op: str, payload_json: bytes) -> str:
 def _utc(value: datetime | None) -> datetime | str | None:
     """``_utc_iso(value)`` as orjson will write it: a datetime already at offset zero goes as it is (orjson
     writes it as ``isoformat()`` does, ``+00:00`` included), saving the conversion and the string."""
-    if type(value) is datetime and value.utcoffset() == _ZERO:
+    if type(value) is datetime and _offset(value) == _ZERO:
         return value
     return _utc_iso(value)
 

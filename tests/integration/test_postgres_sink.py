@@ -6,9 +6,12 @@ Every test gets its own schema (``simpul_t_<random>``), dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -19,6 +22,7 @@ from tests.helpers import example
 from tests.unit.test_sqlite_store import env
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -306,56 +310,121 @@ async def test_staging_survives_failed_transactions(schema: str) -> None:
         await s.close()
 
 
+def _competition_envs() -> list[Any]:
+    """60 records, revisions 1..4, each in two contents."""
+    return [env(f"k{i}", rev, {"v": v, "rev": rev}) for i in range(60) for rev in range(1, 5) for v in "ab"]
+
+
+def _lanes(n: int, seed: int) -> list[list[int]]:
+    """Per writer, indexes into ``_competition_envs``: most of them, some twice, shuffled."""
+    rnd = random.Random(seed)
+    total = len(_competition_envs())
+    lanes = []
+    for _ in range(n):
+        mine = [i for i in range(total) if rnd.random() < 0.7] + rnd.sample(range(total), 60)
+        rnd.shuffle(mine)
+        lanes.append(mine)
+    return lanes
+
+
+async def _check_competition(seen: list[tuple[Any, str]], sink: PostgresSink) -> None:
+    """Every (record, revision) applied at most once; a duplicate always carries the applied content and
+    a conflict other content; a stale one always has a higher revision applied; each record ends at the
+    highest applied revision with that content; the applied_log counts every delivery."""
+    applied: dict[tuple[str, int], str] = {}
+    for e, status in seen:
+        if status == "applied":
+            assert (e.record_key, e.revision) not in applied  # applied once
+            applied[(e.record_key, e.revision)] = e.payload["v"]
+    top: dict[str, tuple[int, str]] = {}
+    for (key, rev), v in applied.items():
+        top[key] = max(top.get(key, (0, "")), (rev, v))
+    for e, status in seen:
+        won = applied.get((e.record_key, e.revision))
+        if status == "duplicate":
+            assert won == e.payload["v"]
+        elif status == "conflict":
+            assert won is not None and won != e.payload["v"]
+        elif status == "stale":
+            assert top[e.record_key][0] > e.revision
+    for key, (rev, v) in top.items():
+        row = await sink.get(key)
+        assert row is not None and row["revision"] == rev and row["payload"]["v"] == v
+    assert await sink.count() == len(top) == 60
+    assert sum((await sink.delivery_counts()).values()) == len(seen)
+    assert await sink.applied_keys() == {e.idempotency_key for e, status in seen if status == "applied"}
+
+
 async def test_competing_writers_classify_as_one_after_another(schema: str) -> None:
-    """Six sinks (own pools, as separate consumer processes have) write the same 60 records at once:
-    revisions 1..4 in two contents each, shuffled, keys repeated within batches. Every (record, revision)
-    is applied at most once; a duplicate always carries the applied content and a conflict other
-    content; a stale one always has a higher revision applied; each record ends at the highest applied
-    revision with that content; the applied_log counts every delivery. No deadlock."""
+    """Six sinks (own pools) write the same 60 records at once: revisions 1..4 in two contents each,
+    shuffled, keys repeated within batches of 97. The outcome is one the writers could have had one
+    after the other (``_check_competition``), and no deadlock."""
     sinks = [PostgresSink(PostgresSinkConfig(**PG, db_schema=schema, pool_max=2)) for _ in range(6)]
     await asyncio.gather(*(s.start() for s in sinks))
     try:
-        envs = [
-            env(f"k{i}", rev, {"v": v, "rev": rev}) for i in range(60) for rev in range(1, 5) for v in "ab"
-        ]
-        rnd = random.Random(21)
+        envs = _competition_envs()
 
-        async def lane(s: PostgresSink) -> list[tuple[Any, str]]:
-            mine = [e for e in envs if rnd.random() < 0.7] + rnd.sample(envs, 60)  # repeats, in batches too
-            rnd.shuffle(mine)
+        async def lane(s: PostgresSink, mine: list[int]) -> list[tuple[Any, str]]:
             out: list[tuple[Any, str]] = []
             for i in range(0, len(mine), 97):
-                chunk = mine[i : i + 97]
+                chunk = [envs[n] for n in mine[i : i + 97]]
                 out += zip(chunk, [r.status for r in await s.write(chunk)], strict=True)
             return out
 
-        lanes = await asyncio.wait_for(asyncio.gather(*(lane(s) for s in sinks)), 120)
-        seen = [pair for lane_ in lanes for pair in lane_]
-        applied: dict[tuple[str, int], str] = {}
-        for e, status in seen:
-            if status == "applied":
-                assert (e.record_key, e.revision) not in applied  # applied once
-                applied[(e.record_key, e.revision)] = e.payload["v"]
-        top = {}
-        for (key, rev), v in applied.items():
-            top[key] = max(top.get(key, (0, "")), (rev, v))
-        for e, status in seen:
-            won = applied.get((e.record_key, e.revision))
-            if status == "duplicate":
-                assert won == e.payload["v"]
-            elif status == "conflict":
-                assert won is not None and won != e.payload["v"]
-            elif status == "stale":
-                assert top[e.record_key][0] > e.revision
-        for key, (rev, v) in top.items():
-            row = await sinks[0].get(key)
-            assert row is not None and row["revision"] == rev and row["payload"]["v"] == v
-        assert await sinks[0].count() == len(top) == 60
-        counts = await sinks[0].delivery_counts()
-        assert sum(counts.values()) == len(seen)
-        assert await sinks[0].applied_keys() == {
-            e.idempotency_key for e, status in seen if status == "applied"
-        }
+        lanes = _lanes(len(sinks), 21)
+        done = await asyncio.wait_for(
+            asyncio.gather(*(lane(s, m) for s, m in zip(sinks, lanes, strict=True))), 120
+        )
+        await _check_competition([pair for lane_ in done for pair in lane_], sinks[0])
     finally:
         for s in sinks:
             await s.close()
+
+
+_LANE_PROCESS = """
+import asyncio, json, sys
+from adapters.postgres_sink import PostgresSink, PostgresSinkConfig
+from tests.integration.test_postgres_sink import PG, _competition_envs
+
+async def main():
+    envs, mine = _competition_envs(), json.loads(sys.stdin.read())
+    sink = PostgresSink(PostgresSinkConfig(**PG, db_schema=sys.argv[1], pool_max=2))
+    await sink.start()
+    out = []
+    for i in range(0, len(mine), 97):
+        out += [r.status for r in await sink.write([envs[n] for n in mine[i : i + 97]])]
+    await sink.close()
+    print("STATUSES " + json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+async def test_competing_consumer_processes(schema: str) -> None:
+    """The same as separate processes (competing consumers of one queue): three Python processes, each
+    with its own sink, write overlapping shuffled lanes at once; the outcome passes the same checks."""
+    lanes = _lanes(3, 7)
+
+    async def run(mine: list[int]) -> list[str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _LANE_PROCESS, schema, cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await proc.communicate(json.dumps(mine).encode())
+        assert proc.returncode == 0
+        line = next(x for x in out.decode().splitlines() if x.startswith("STATUSES "))
+        return list(json.loads(line.removeprefix("STATUSES ")))
+
+    statuses = await asyncio.wait_for(asyncio.gather(*(run(m) for m in lanes)), 180)
+    envs = _competition_envs()
+    seen = [
+        (envs[n], st)
+        for mine, got in zip(lanes, statuses, strict=True)
+        for n, st in zip(mine, got, strict=True)
+    ]
+    s = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema))
+    await s.start()
+    try:
+        await _check_competition(seen, s)
+    finally:
+        await s.close()
