@@ -6,8 +6,11 @@ kode wilayah is of a level the schema allows; it lies within the sending office'
 ``signer`` (the first hub), the envelope is signed over its canonical form (``hub.trust.signing``).
 
 Two steps, so that records offered together share one batch signature: ``draft`` validates one record
-and builds its envelope; ``seal`` signs a list of drafts (one Ed25519 signature per batch, a Merkle path
-per record) and serialises each. ``prepare`` does both for one record.
+and builds its envelope's JSON form (a dict, serialised in two parts: the fields before ``lineage``, and
+the payload); ``seal`` signs a list of drafts over canonical bytes made once from those dicts (one
+Ed25519 signature per batch, a Merkle path per record) and joins each body around its signature.
+``prepare`` does both for one record. No ``Envelope`` model is built on this path unless a value needs
+the model's validation (tests/unit/test_envelope_fast.py holds the bytes to the model's).
 """
 
 from __future__ import annotations
