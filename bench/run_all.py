@@ -219,10 +219,30 @@ def table(report: dict[str, Any]) -> str:
             + "; ".join(f"{k} records: {v}" for k, v in m["rss_at_mb"].items())
             + f"; peak {m['peak_rss_mb']}",
         ]
+    before = _before()
     if "cpu_us_per_record" in report:
-        lines += ["", "| stage (no I/O) | us per record |", "|---|---|"]
-        lines += [f"| {k.strip()} | {v} |" for k, v in report["cpu_us_per_record"].items()]
+        stages = before.get("stages_us_per_record", {})
+        lines += ["", f"| stage (no I/O) | us per record, before ({before.get('commit', '-')}) | now |"]
+        lines += ["|---|---|---|"]
+        for stage, now_us in report["cpu_us_per_record"].items():
+            lines.append(f"| {stage.strip()} | {stages.get(stage, '-')} | {now_us} |")
+    if "sustained" in report and before:
+        lines += ["", f"| CPU us per record, end to end | before ({before['commit']}) | now |"]
+        lines += ["|---|---|---|"]
+        for layout, was in before.get("processes_us_per_record", {}).items():
+            now = report["sustained"].get(layout, {}).get("cpu_us_per_record", {})
+            for name in dict.fromkeys([*was, *now]):
+                lines.append(f"| {layout}: {name} | {was.get(name, '-')} | {now.get(name, '-')} |")
+            total_was, total_now = sum(was.values()), sum(now.values())
+            lines.append(f"| {layout}: **whole path** | **{total_was}** | **{total_now}** |")
     return "\n".join(lines)
+
+
+def _before() -> dict[str, Any]:
+    """The figures of the code before issue 21 (``bench/results/per-stage-before.json``, measured with
+    this harness on the old commit), printed beside each run's so the gain stays attributed per stage."""
+    path = RESULTS / "per-stage-before.json"
+    return dict(json.loads(path.read_text())) if path.exists() else {}
 
 
 def cli() -> None:
