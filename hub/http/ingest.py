@@ -36,7 +36,7 @@ from pydantic import BaseModel
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
 from hub.http.admission import Admission
-from hub.ingest.items import BodyError, IngestItem, parse_body, to_source_record, validate_batch
+from hub.ingest.items import BodyError, IngestItem, parse_body, record_of, to_source_record, validate_batch
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.validation import Prepared, mask_name
 from hub.model.records import SourceRecord
@@ -258,19 +258,7 @@ class IngestHandler:
         pipeline as they are. A record refused after all (region, size) is given the source record the
         per-item way makes, so that its quarantine entry or evidence is the same (``original`` included)."""
         records = [
-            SourceRecord(
-                schema=schema_name,
-                schema_version=version,
-                raw=raw["data"],
-                source=source,
-                source_record_id=item.id,
-                revision=item.revision,
-                op=item.op,
-                occurred_at=item.occurred_at,
-                reported_at=item.reported_at,
-                classification=item.classification,
-                correlation_id=item.correlation_id,
-            )
+            record_of(item, raw["data"], schema_name, source, version)
             for raw, item in zip(items, typed, strict=True)
         ]
         models = [cast(BaseModel, item.data) for item in typed]

@@ -104,10 +104,24 @@ def to_source_record(
             ),
             ValidationFailed("the item is not a valid ingest record", issues=issues_from(exc)),
         )
-    record = SourceRecord(
+    # The whole item, id and revision included: what a redrive re-offers, and what makes two
+    # quarantined records with equal payloads two entries.
+    return record_of(item, item.data, schema_name, source, schema_version, original=codec.dumps(raw)), None
+
+
+def record_of(
+    item: IngestItem,
+    data: dict[str, Any],
+    schema_name: str,
+    source: SourceIdentity,
+    schema_version: str | None = None,
+    original: bytes | None = None,
+) -> SourceRecord:
+    """The ``SourceRecord`` of a valid ingest item whose payload is ``data`` (as sent)."""
+    return SourceRecord(
         schema=schema_name,
         schema_version=schema_version,
-        raw=item.data,
+        raw=data,
         source=source,
         source_record_id=item.id,
         revision=item.revision,
@@ -116,11 +130,8 @@ def to_source_record(
         reported_at=item.reported_at,
         classification=item.classification,
         correlation_id=item.correlation_id,
-        # The whole item, id and revision included: what a redrive re-offers, and what makes two
-        # quarantined records with equal payloads two entries.
-        original=codec.dumps(raw),
+        original=original,
     )
-    return record, None
 
 
 def _id_of(raw: Any) -> str | None:
