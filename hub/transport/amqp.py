@@ -20,6 +20,16 @@ What it guarantees, and the broker facts behind each choice (see ``/work/shared/
   later (issue 19; upstream rabbitmq-server#9241 makes this less likely from 3.11.x on). A new channel
   starts from the record as it is now, so one nack costs one channel, not the outage. The old channel is
   closed ``publish_timeout`` later, when none of its publishes can still be waiting for a confirm.
+- **A silent link is abandoned early.** A link cut without a FIN or RST (a partition, a pulled cable) is
+  noticed by aiormq's heartbeat only after ``3 x (heartbeat + 1)`` s without a frame, checked every
+  ``heartbeat // 2`` s: 18-20 s with ``heartbeat=5`` (measured 19.7 s, issue 19), while every publish on it
+  times out. RabbitMQ sends a frame at least every ~``heartbeat`` s on a live connection (a heartbeat
+  when it has sent nothing for ``heartbeat / 2`` s), so a publish confirm overdue (``publish_timeout``)
+  *and* no frame at all for ``1.5 x heartbeat`` s (7.5 s at 5) means the link is dead, not the broker
+  slow: the publishing connection is then dropped (``publisher_connection_abandoned``, at most once per
+  ``max(heartbeat, publish_timeout)``) and the robust reconnect moves to the next address (with one
+  address: tries it again). The publishes in flight fail with ``BrokerUnavailable`` and are republished
+  (at-least-once; they were never confirmed).
 - **Blocked publishers**: on a memory or disk alarm RabbitMQ sends ``connection.blocked`` and stops reading
   from publishing connections, so a publish would hang. While blocked, :attr:`AmqpTransport.ready` is
   False and :meth:`AmqpTransport.publish` raises :class:`~hub.errors.BrokerBlocked` at once; the timeout
@@ -170,6 +180,53 @@ def _install_frame_redaction() -> None:
             logger.addFilter(_RedactFrames())
 
 
+def _last_frame_at(connection: AbstractConnection | None) -> float | None:
+    """Loop time of the last frame aiormq read on ``connection`` (any frame: a confirm, a heartbeat), or
+    None if unknown.
+
+    aiormq 7 keeps it only in a name-mangled attribute, for its own stuck-connection check; if a future
+    aiormq renames it this returns None and the silent-link rule stays off (aiormq's heartbeat remains;
+    ``test_last_frame_time_is_readable`` would then fail).
+    """
+    if connection is None or connection.transport is None:
+        return None
+    value = getattr(connection.transport.connection, "_Connection__last_frame_time", None)
+    return value if isinstance(value, float) else None
+
+
+# A live RabbitMQ connection carries a frame at least every ~heartbeat s: the broker checks every
+# heartbeat/2 s whether it sent anything since the last check and sends a heartbeat if not, so two checks
+# (~heartbeat s) is its longest silence. 1.5x leaves room for timer and event-loop jitter (measured: a link
+# delaying every chunk 1.5 s showed 2.0 s gaps at heartbeat 2).
+_SILENCE_HEARTBEATS = 1.5
+
+
+def _link_is_silent(*, now: float, last_frame_at: float, overdue_at: float, heartbeat: float) -> bool:
+    """The silent-link rule (module doc): a confirm went overdue at ``overdue_at`` with no frame read since
+    then, and none for ``_SILENCE_HEARTBEATS`` heartbeats."""
+    return last_frame_at <= overdue_at and now - last_frame_at >= heartbeat * _SILENCE_HEARTBEATS
+
+
+def _drop_connection(connection: AbstractConnection) -> bool:
+    """Drop ``connection``'s link the way aiormq drops a stuck one: mark it stuck (so its writer aborts the
+    socket instead of sending ``Connection.Close`` and waiting for a flush that a dead link never does)
+    and stop its reader; the robust connection then reconnects. False if aiormq's internals are not as
+    expected (nothing is done then)."""
+    transport = connection.transport
+    if transport is None:
+        return False
+    inner = transport.connection
+    reader = getattr(inner, "_reader_task", None)  # an aiormq TaskWrapper around an asyncio.Task
+    if not callable(getattr(reader, "cancel", None)) or _last_frame_at(connection) is None:
+        return False
+    grace = getattr(inner, "_Connection__heartbeat_grace_timeout", None)
+    if not isinstance(grace, int | float):
+        return False
+    inner._Connection__last_frame_time = asyncio.get_running_loop().time() - grace - 1.0  # type: ignore[attr-defined]
+    reader.cancel()  # type: ignore[union-attr]
+    return True
+
+
 def _is_connected(connection: AbstractConnection | None) -> bool:
     if connection is None or connection.is_closed or not connection.connected.is_set():
         return False
@@ -232,7 +289,9 @@ class AmqpTransport:
     :param urls: more addresses of the same cluster (same user and vhost as ``url``); see the module doc.
     :param management_url: management API with credentials, for policies and their verification.
     :param management_urls: more management APIs of the same cluster, tried in order when one is unreachable.
-    :param heartbeat: AMQP heartbeat in seconds (10-20 recommended; a dead peer is noticed after ~2x).
+    :param heartbeat: AMQP heartbeat in seconds (10-20 recommended; aiormq notices a dead peer after
+        ``3 x (heartbeat + 1)`` s, a publishing link with a confirm overdue is dropped after
+        ``1.5 x heartbeat`` s of silence).
     :param publish_timeout: seconds a publish may take, waiting for a slot and for the confirm included.
     :param max_inflight: most publishes awaiting a confirm at once.
     :param name: connection name shown to operators (``<name>:publish`` and ``<name>:consume``);
@@ -306,6 +365,8 @@ class AmqpTransport:
         self._blocked_logged = False
         self._lost: set[str] = set()
         self._renewed_at = float("-inf")  # loop time of the last renewal after a nack
+        self._overdue_at: float | None = None  # loop time of a confirm timeout not yet cleared (silent link)
+        self._abandoned_at = float("-inf")  # loop time the publish connection was last dropped as silent
 
     # -- Transport protocol ------------------------------------------------------------------------------
 
@@ -410,6 +471,7 @@ class AmqpTransport:
                 raise BrokerUnavailable(
                     f"no free publish slot within {self.publish_timeout:g} s ({self.max_inflight} in flight)"
                 ) from None
+            self._confirm_overdue()
             raise BrokerUnavailable(f"no publisher confirm within {self.publish_timeout:g} s") from None
         except PublishError:
             raise Unroutable(
@@ -777,14 +839,16 @@ class AmqpTransport:
             raise BrokerBlocked("the broker is blocking publishers (memory or disk alarm)")
 
     async def _watch(self) -> None:
-        """Once a second: log ``broker_blocked`` / ``broker_unblocked`` transitions for operators, and
-        replace the publisher channel if it stayed closed for 3 s while the connection is up (aio-pika
-        restores it by itself after a reconnect or a channel error, but a failed restore is final)."""
+        """Once a second: drop a silent publish link (see the module doc), log ``broker_blocked`` /
+        ``broker_unblocked`` transitions for operators, and replace the publisher channel if it stayed
+        closed for 3 s while the connection is up (aio-pika restores it by itself after a reconnect or a
+        channel error, but a failed restore is final)."""
         was_blocked = False
         closed_for = 0
         while True:
             await asyncio.sleep(1.0)
             try:
+                self._abandon_if_silent()
                 blocked = _is_blocked(self._pub_conn)
                 if blocked != was_blocked:
                     was_blocked = blocked
@@ -803,6 +867,46 @@ class AmqpTransport:
                     closed_for = 0
             except Exception as exc:  # the watcher must outlive any single failure
                 log.warning("transport_watch_failed", connection=self.name, error=type(exc).__name__)
+
+    def _confirm_overdue(self) -> None:
+        """A publish confirm did not arrive within ``publish_timeout``: remember when (the first such
+        moment since the last frame counts), and drop the link at once if it is already silent."""
+        now = asyncio.get_running_loop().time()
+        last = _last_frame_at(self._pub_conn)
+        if self._overdue_at is None or (last is not None and last > self._overdue_at):
+            self._overdue_at = now
+        self._abandon_if_silent()
+
+    def _abandon_if_silent(self) -> None:
+        """Drop the publish connection if the silent-link rule holds (module doc), at most once per
+        ``max(heartbeat, publish_timeout)``, so a broker that keeps a link open without a word cannot make
+        the transport reconnect faster than that."""
+        overdue_at = self._overdue_at
+        connection = self._pub_conn
+        if overdue_at is None or connection is None or self._closing or not _is_connected(connection):
+            return
+        last = _last_frame_at(connection)
+        if last is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if last > overdue_at:  # frames came after the timeout: a live link, a slow broker
+            self._overdue_at = None
+            return
+        if not _link_is_silent(now=now, last_frame_at=last, overdue_at=overdue_at, heartbeat=self.heartbeat):
+            return
+        if now - self._abandoned_at < max(self.heartbeat, self.publish_timeout):
+            return
+        if not _drop_connection(connection):
+            return
+        self._abandoned_at = now
+        self._overdue_at = None
+        log.warning(
+            "publisher_connection_abandoned",
+            connection=f"{self.name}:publish",
+            address=connection.address if isinstance(connection, _ClusterConnection) else None,
+            silent_s=round(now - last, 1),
+            reason="confirm overdue, no frame from the broker",
+        )
 
     async def _replace_publisher_channel(self) -> None:
         if self._pub_conn is None or self._closing:

@@ -12,9 +12,10 @@ from urllib.parse import quote
 
 import aio_pika
 import pytest
+import structlog.testing
 
 from hub.errors import BrokerUnavailable
-from hub.transport.amqp import AmqpTransport
+from hub.transport.amqp import AmqpTransport, _last_frame_at
 from hub.transport.topology import Topology, default_topology, with_replicas
 from tests.cluster_node import Cluster
 from tests.proxy import FaultyLink
@@ -279,3 +280,119 @@ async def test_cluster_publish_recovers_from_a_channel_set_up_while_the_leader_w
         assert {f"m-{n}" for n in range(1, 6)} <= seen
     finally:
         await transport.close()
+
+
+def _abandoned(logs: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [e for e in logs if e.get("event") == "publisher_connection_abandoned"]
+
+
+async def test_aiormq_still_exposes_what_the_silent_link_rule_reads(broker_vhost: str) -> None:
+    """The rule reads aiormq's last-frame time and drops a link through its stuck-connection path (private
+    names); if an aiormq upgrade renames them, the rule would silently switch off, so this fails first."""
+    url = f"amqp://guest:guest@127.0.0.1:5672/{quote(broker_vhost, safe='')}"
+    transport = AmqpTransport(url, _topology(), heartbeat=5)
+    await transport.start()
+    try:
+        connection = transport._pub_conn
+        assert connection is not None and connection.transport is not None
+        last = _last_frame_at(connection)
+        assert last is not None and 0 <= asyncio.get_running_loop().time() - last < 10
+        inner = connection.transport.connection
+        assert isinstance(getattr(inner, "_Connection__heartbeat_grace_timeout", None), int | float)
+        assert callable(getattr(getattr(inner, "_reader_task", None), "cancel", None))
+    finally:
+        await transport.close()
+
+
+async def test_a_silent_link_is_abandoned_for_another_address_well_before_aiormq_notices(
+    broker_vhost: str, two_links: list[FaultyLink]
+) -> None:
+    """Issue 19: the link in use goes silent (no FIN, no RST: a partition). aiormq's heartbeat would notice
+    after 3 x (4 + 1) = 15-17 s (measured without the rule: 20.1 s at heartbeat 5); with a confirm overdue
+    and no frame for 1.5 heartbeats (6 s) the publish connection is dropped, the next address is used, and
+    publishes confirm again within 10 s of the cut."""
+    urls = [link.url_for(broker_vhost) for link in two_links]
+    transport = AmqpTransport(
+        urls[0], _topology(), urls=urls[1:], heartbeat=4, publish_timeout=2, reconnect_interval=0.5
+    )
+    await transport.start()
+    by_address = {f"127.0.0.1:{link.port}": link for link in two_links}
+    try:
+        confirmed: list[tuple[int, float]] = []
+        await _publish_until(transport, 0, 10, confirmed)
+        in_use = transport.connected_address("publish")
+        with structlog.testing.capture_logs() as logs:
+            cut = time.monotonic()
+            by_address[str(in_use)].stall()
+            await _publish_until(transport, 10, 20, confirmed)
+        after = [t for n, t in confirmed if n >= 10]
+        assert after[0] - cut < 10, f"first confirm {after[0] - cut:.1f} s after the cut"
+        assert transport.connected_address("publish") != in_use
+        assert len(_abandoned(logs)) == 1, _abandoned(logs)
+    finally:
+        for link in two_links:
+            link.heal()
+        await transport.close()
+
+
+async def test_a_silent_single_broker_link_is_dropped_once_and_publishing_resumes_after_the_heal(
+    broker_vhost: str,
+) -> None:
+    """One address: the silent link is dropped once (the reconnect then hangs in its handshake on the same
+    dead link, no storm of reconnects), and once the link heals the publishes confirm again, every one
+    confirmed (at-least-once: the timed-out ones are republished)."""
+    link = FaultyLink("127.0.0.1", 5672)
+    await link.start()
+    transport = AmqpTransport(
+        link.url_for(broker_vhost), _topology(), heartbeat=2, publish_timeout=1, reconnect_interval=0.5
+    )
+    await transport.start()
+    try:
+        confirmed: list[tuple[int, float]] = []
+        await _publish_until(transport, 0, 5, confirmed)
+        with structlog.testing.capture_logs() as logs:
+            link.stall()
+            task = asyncio.create_task(_publish_until(transport, 5, 15, confirmed))
+            await asyncio.sleep(8)
+            assert len(confirmed) == 5
+            dropped = _abandoned(logs)
+            link.heal()
+            healed = time.monotonic()
+            await asyncio.wait_for(task, timeout=30)
+        assert len(dropped) == 1, dropped
+        assert [n for n, _ in confirmed] == list(range(15))
+        assert confirmed[5][1] - healed < 15
+    finally:
+        link.heal()
+        await transport.close()
+        await link.close()
+
+
+async def test_a_slow_link_that_still_carries_frames_is_not_abandoned(broker_vhost: str) -> None:
+    """Confirms overdue on a slow but live link (every chunk delayed 1.5 s: each confirm takes >= 3 s
+    against a 1 s timeout, yet a frame arrives at least every ~2 s, under 1.5 x the 2 s heartbeat): the
+    link is kept, publishes fail with BrokerUnavailable and succeed once it is fast again."""
+    link = FaultyLink("127.0.0.1", 5672)
+    await link.start()
+    transport = AmqpTransport(link.url_for(broker_vhost), _topology(), heartbeat=2, publish_timeout=1)
+    await transport.start()
+    exchange = transport.topology.ingest_exchange
+    try:
+        with structlog.testing.capture_logs() as logs:
+            link.latency_s = 1.5
+            timeouts = 0
+            deadline = time.monotonic() + 8
+            while time.monotonic() < deadline:
+                with contextlib.suppress(BrokerUnavailable):
+                    await transport.publish(exchange, "t.v1.32", b"{}", message_id="slow")
+                    continue
+                timeouts += 1
+            link.latency_s = 0.0
+            await asyncio.sleep(2)
+            await transport.publish(exchange, "t.v1.32", b"{}", message_id="fast")
+        assert timeouts >= 3
+        assert _abandoned(logs) == []
+    finally:
+        link.heal()
+        await transport.close()
+        await link.close()
