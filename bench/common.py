@@ -114,11 +114,18 @@ class Warehouse:
     def __init__(self, schema: str) -> None:
         self.schema = schema
         self._conn: asyncpg.Connection | None = None
+        self.backend_pid: int | None = None
 
     async def _c(self) -> asyncpg.Connection:
         if self._conn is None:
             self._conn = await asyncpg.connect(**PG)
+            self.backend_pid = self._conn.get_server_pid()
         return self._conn
+
+    def poll_cpu_s(self) -> float:
+        """CPU seconds the PostgreSQL session behind these looks has used: the bench's own polling, which
+        the path's PostgreSQL figure leaves out (it is not part of the path)."""
+        return cpu_s(self.backend_pid) if self.backend_pid is not None else 0.0
 
     async def count(self) -> int:
         """Rows in ``records``; 0 while the sink has not created the table yet."""
@@ -130,17 +137,35 @@ class Warehouse:
         except asyncpg.InvalidSchemaNameError:
             return 0
 
-    async def wait_for(self, n: int, timeout: float, on_tick: Any = None) -> tuple[int, float]:
-        """Poll until ``n`` rows are present or ``timeout``; (rows seen, monotonic time seen)."""
-        deadline = time.monotonic() + timeout
+    async def wait_for(
+        self, n: int, timeout: float, on_tick: Any = None, marks: tuple[int, ...] = ()
+    ) -> tuple[int, float]:
+        """Poll until ``n`` rows are present or ``timeout``; (rows seen, monotonic time seen).
+
+        A count is a scan of the whole table (~0.15 us a row here): polled every 0.1 s it cost ~12 us of
+        PostgreSQL CPU per record of a 150,000-record run and, on election day's 820,000 rows, a good
+        part of a core, taken from the path it measures. So the next poll is aimed at half the time the
+        rate so far says the rest will take (to ``n``, or to the next of ``marks`` for ``on_tick``),
+        between 0.1 and 2 s: a few dozen counts a run, and still within 0.1 s of the end."""
+        started = time.monotonic()
+        deadline = started + timeout
         seen = 0
+        first: tuple[float, int] | None = None  # (time, rows) of the first count that found rows
         while time.monotonic() < deadline:
             seen = await self.count()
+            now = time.monotonic()
             if on_tick is not None:
                 on_tick(seen)
             if seen >= n:
                 break
-            await asyncio.sleep(0.1)
+            if seen and first is None:
+                first = (now, seen)
+            target = min([m for m in marks if m > seen] + [n])
+            interval = 0.1
+            if first is not None and seen > first[1] and now > first[0]:
+                rate = (seen - first[1]) / (now - first[0])
+                interval = min(2.0, max(0.1, 0.5 * (target - seen) / rate))
+            await asyncio.sleep(interval)
         return seen, time.monotonic()
 
     async def span(self) -> dict[str, float]:

@@ -79,7 +79,7 @@ async def run(
                     assert sampler is not None
                     rss_marks["100000"] = sampler.sample()
 
-            seen, done_at = await wh.wait_for(records, timeout, tick)
+            seen, done_at = await wh.wait_for(records, timeout, tick, (100_000,))
             rss_marks[str(seen)] = sampler.sample()
             http = await client.finish()
             rows = await wh.count()
