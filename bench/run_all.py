@@ -6,8 +6,8 @@
 
 Sections (``--only`` names): ``cpu`` (CPU per record per stage, no I/O); ``sustained`` (end to end through
 real nodes into PostgreSQL, 1 process and 2 processes); ``baselines`` (plain aio-pika and FastStream,
-same workload and sink, producer and consumer in two processes); ``latency`` (p50/p99 at 1,000 records/s
-and at half the measured maximum); ``election`` (820,000 records from 552 regions through HTTP ingest);
+same workload and sink, producer and consumer in two processes); ``latency`` (p50/p99 at 1,000 records/s,
+``runs`` times, and once at half the measured maximum); ``election`` (820,000 records from 552 regions through HTTP ingest);
 ``memory`` (RSS at 100,000 and 1,000,000 records). Rates are medians of ``runs`` runs; every figure
 carries the machine's load average while it was taken (other work on the machine lowers the rates; the
 CPU microseconds per record are the steadier figure).
@@ -134,11 +134,22 @@ async def main(quick: bool, only: set[str], runs: int) -> dict[str, Any]:
         half = round(best / 2) if best else 2000
         secs = size["latency_s"]
         report["latency"] = {}
-        for label, rate in (("1,000 records/s", 1000), (f"half max ({half:,} records/s)", half)):
-            result = await sustained.run(int(rate * secs), procs=2, rate=rate, sources=2)
-            result["target_rate"] = rate
-            result["load"] = load()
-            report["latency"][label] = result
+        # The p99 target holds "in three runs out of three": 1,000 records/s is run ``runs`` times, and
+        # the run with the median p99 is shown with every run's p99 beside it (``p99s_ms``).
+        for label, rate, times in (
+            ("1,000 records/s", 1000, runs),
+            (f"half max ({half:,} records/s)", half, 1),
+        ):
+            results = []
+            for _ in range(times):
+                result = await sustained.run(int(rate * secs), procs=2, rate=rate, sources=2)
+                result["target_rate"] = rate
+                result["load"] = load()
+                results.append(result)
+            results.sort(key=lambda r: r["p99_ms"])
+            chosen = dict(results[len(results) // 2])
+            chosen["p99s_ms"] = [r["p99_ms"] for r in results]
+            report["latency"][label] = chosen
     if "election" in only:
         result = await election.run(size["election"])
         result["load"] = load()
@@ -197,7 +208,9 @@ def table(report: dict[str, Any]) -> str:
             "|---|---|---|---|---|",
         ]
         for name, r in report["latency"].items():
-            ms = f"{r['p50_ms']:,.1f} | {r['p99_ms']:,.1f} | {r['max_ms']:,.1f}"
+            runs_p99 = r.get("p99s_ms", [])
+            every = f" (runs: {' / '.join(f'{v:,.1f}' for v in runs_p99)})" if len(runs_p99) > 1 else ""
+            ms = f"{r['p50_ms']:,.1f} | {r['p99_ms']:,.1f}{every} | {r['max_ms']:,.1f}"
             lines.append(f"| at {name} | {r['rate']:,} | {ms} |")
     if "election" in report:
         e = report["election"]
