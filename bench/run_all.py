@@ -7,10 +7,10 @@
 Sections (``--only`` names): ``cpu`` (CPU per record per stage, no I/O); ``sustained`` (end to end through
 real nodes into PostgreSQL, 1 process and 2 processes); ``baselines`` (plain aio-pika and FastStream,
 same workload and sink, producer and consumer in two processes); ``latency`` (p50/p99 at 1,000 records/s,
-``runs`` times, and once at half the measured maximum); ``election`` (820,000 records from 552 regions through HTTP ingest);
-``memory`` (RSS at 100,000 and 1,000,000 records). Rates are medians of ``runs`` runs; every figure
-carries the machine's load average while it was taken (other work on the machine lowers the rates; the
-CPU microseconds per record are the steadier figure).
+``runs`` times, and once at half the measured maximum); ``election`` (820,000 records from 552 regions
+through HTTP ingest); ``memory`` (RSS at 100,000 and 1,000,000 records). Rates are medians of ``runs``
+runs; every figure carries the machine's load average while it was taken (other work on the machine
+lowers the rates; the CPU microseconds per record are the steadier figure).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
+from adapters.sqlite_sink.rows import envelope_json
 from hub.consume.sink_worker import SinkWorker
 from hub.consume.upcast import VersionsSeen
 from hub.errors import RecordError
@@ -173,6 +174,8 @@ def test_fast_and_full_paths_give_equal_envelopes() -> None:
         assert a[0] == b[0] and a[0].model_fields_set == b[0].model_fields_set
         assert a[0].model_dump() == b[0].model_dump()
         assert a[0].model_dump_json() == b[0].model_dump_json()
+        assert list(a[0].__dict__) == list(b[0].__dict__)  # field order: the warehouse's JSON follows it
+        assert envelope_json(a[0]) == envelope_json(b[0])
         assert a[1] is not None and b[1] is None  # the root the signature covered, only when verified
         upcast += a[0].schema_version != item["schema_version"]
     assert upcast >= 2  # early_warning and research_permit 1.0.0 took the upcast path
