@@ -1,7 +1,10 @@
 """Transports: the seam between the hub and a message broker.
 
-``base`` holds the protocol every transport implements; ``amqp`` (with ``amqp_delivery`` and
-``amqp_stream``) is the RabbitMQ one, the only modules of the hub that import aio-pika, aiormq or pamqp;
+``base`` holds the protocol every transport implements; ``amqp`` is the RabbitMQ one, with its parts
+``amqp_publish`` (confirmed publishing), ``amqp_consume`` (supervised subscriptions), ``amqp_delivery``
+(what a consumer holds), ``amqp_stream`` (stream reads), ``amqp_connection`` (cluster connections and the
+link's state) and ``amqp_topology`` (policies and declarations on the broker): the only modules of the hub
+that import aio-pika, aiormq or pamqp;
 ``memory`` is an in-memory one with the same topic routing rules, for unit tests and adapter authors;
 ``topology``, ``policies`` and ``topic`` describe and check what is declared; ``factory`` builds the
 transport and topology a node's settings ask for; ``management`` talks to the management API.

@@ -27,7 +27,7 @@ from unittest import mock
 import pytest
 
 from hub.node import Node
-from hub.transport import amqp as amqp_module
+from hub.transport import amqp_connection
 from tests.cluster_node import NetnsCluster
 from tests.faults import harness as h
 from tests.faults.ledger import Ledger, Report, assert_ok
@@ -61,7 +61,7 @@ def _first_address(index: int) -> Iterator[None]:
             order = list(population)[:k]
             return [order[index], *(i for i in order if i != order[index])]
 
-    with mock.patch.object(amqp_module, "random", FirstAddress):
+    with mock.patch.object(amqp_connection, "random", FirstAddress):
         yield
 
 

@@ -15,7 +15,8 @@ import pytest
 import structlog.testing
 
 from hub.errors import BrokerUnavailable
-from hub.transport.amqp import AmqpTransport, _last_frame_at
+from hub.transport.amqp import AmqpTransport
+from hub.transport.amqp_connection import last_frame_at
 from hub.transport.topology import Topology, default_topology, with_replicas
 from tests.cluster_node import Cluster
 from tests.proxy import FaultyLink
@@ -295,7 +296,7 @@ async def test_aiormq_still_exposes_what_the_silent_link_rule_reads(broker_vhost
     try:
         connection = transport._pub_conn
         assert connection is not None and connection.transport is not None
-        last = _last_frame_at(connection)
+        last = last_frame_at(connection)
         assert last is not None and 0 <= asyncio.get_running_loop().time() - last < 10
         inner = connection.transport.connection
         assert isinstance(getattr(inner, "_Connection__heartbeat_grace_timeout", None), int | float)

@@ -6,8 +6,8 @@ import aio_pika
 import pytest
 from yarl import URL
 
-from hub.transport import amqp
-from hub.transport.amqp import _ClusterConnection
+from hub.transport import amqp_connection
+from hub.transport.amqp_connection import ClusterConnection
 
 ADDRESSES = [URL(f"amqp://guest:guest@127.0.0.1:{p}/v?reconnect_interval=1") for p in (5701, 5702, 5703)]
 
@@ -32,7 +32,7 @@ async def test_every_reconnect_attempt_moves_on_and_a_failed_round_doubles_the_p
             raise ConnectionRefusedError(port)
 
     monkeypatch.setattr(aio_pika.RobustConnection, "_RobustConnection__connect_transport", attempt)
-    connection = _ClusterConnection(ADDRESSES, 1)
+    connection = ClusterConnection(ADDRESSES, 1)
     assert connection.address == "127.0.0.1:5702"
     await connection._RobustConnection__connect_transport()  # first connect: the start address
     connection.connection_attempt = 1  # aio-pika counts successful connects
@@ -45,7 +45,7 @@ async def test_every_reconnect_attempt_moves_on_and_a_failed_round_doubles_the_p
     for _ in range(12):
         with pytest.raises(ConnectionRefusedError):
             await connection._RobustConnection__connect_transport()
-    assert connection.reconnect_interval == amqp._MAX_RECONNECT_INTERVAL
+    assert connection.reconnect_interval == amqp_connection.MAX_RECONNECT_INTERVAL
     up.add(5701)
     while True:
         try:

@@ -7,15 +7,16 @@ import asyncio
 
 import pytest
 
-from hub.transport import amqp
-from hub.transport.amqp import AmqpTransport, _link_is_silent
+from hub.transport import amqp_publish
+from hub.transport.amqp import AmqpTransport
+from hub.transport.amqp_connection import link_is_silent
 from hub.transport.topology import default_topology
 
 
 def test_the_rule_needs_an_overdue_confirm_with_no_frame_since_and_1_5_heartbeats_of_silence() -> None:
-    assert _link_is_silent(now=17.5, last_frame_at=10.0, overdue_at=15.0, heartbeat=5)
-    assert not _link_is_silent(now=17.4, last_frame_at=10.0, overdue_at=15.0, heartbeat=5)  # 7.4 s silent
-    assert not _link_is_silent(now=30.0, last_frame_at=16.0, overdue_at=15.0, heartbeat=5)  # a frame since
+    assert link_is_silent(now=17.5, last_frame_at=10.0, overdue_at=15.0, heartbeat=5)
+    assert not link_is_silent(now=17.4, last_frame_at=10.0, overdue_at=15.0, heartbeat=5)  # 7.4 s silent
+    assert not link_is_silent(now=30.0, last_frame_at=16.0, overdue_at=15.0, heartbeat=5)  # a frame since
 
 
 async def test_a_silent_link_is_dropped_at_most_once_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,9 +25,9 @@ async def test_a_silent_link_is_dropped_at_most_once_per_interval(monkeypatch: p
     transport._pub_conn = object()  # type: ignore[assignment]
     dropped: list[float] = []
     last_frame = [loop.time() - 100.0]  # silent for long
-    monkeypatch.setattr(amqp, "_is_connected", lambda _c: True)
-    monkeypatch.setattr(amqp, "_last_frame_at", lambda _c: last_frame[0])
-    monkeypatch.setattr(amqp, "_drop_connection", lambda _c: dropped.append(loop.time()) or True)
+    monkeypatch.setattr(amqp_publish, "is_connected", lambda _c: True)
+    monkeypatch.setattr(amqp_publish, "last_frame_at", lambda _c: last_frame[0])
+    monkeypatch.setattr(amqp_publish, "drop_connection", lambda _c: dropped.append(loop.time()) or True)
 
     transport._abandon_if_silent()
     assert dropped == []  # nothing overdue: silence alone (an idle link) is aiormq's business

@@ -23,7 +23,7 @@ def test_without_jitter_the_wait_doubles_to_the_cap() -> None:
 
 def test_the_runner_and_the_transport_share_it() -> None:
     from hub.adapters import runner
-    from hub.transport import amqp
+    from hub.transport import amqp_consume
 
-    assert runner.Backoff is Backoff and isinstance(amqp._RESUBSCRIBE_BACKOFF, Backoff)
-    assert amqp._RESUBSCRIBE_BACKOFF.jitter is False
+    assert runner.Backoff is Backoff and isinstance(amqp_consume._RESUBSCRIBE_BACKOFF, Backoff)
+    assert amqp_consume._RESUBSCRIBE_BACKOFF.jitter is False
