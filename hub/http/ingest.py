@@ -180,7 +180,9 @@ class IngestHandler:
         # Pinned (name@version): records carry that version; else the current one is used at validation.
         pinned = spec.version if "@" in request.match_info["schema"] else None
         try:
-            items = parse_body(await request.read(), request.content_type, self._settings.max_batch_records)
+            items = parse_body(
+                await read_body(request), request.content_type, self._settings.max_batch_records
+            )
         except BodyError as exc:
             return problem(exc.status, "bad_body", str(exc))
         # All items valid (the common case): one validation call for the request. Else item by item,
@@ -275,6 +277,26 @@ class IngestHandler:
         self, records: list[SourceRecord], checked: list[Prepared | RecordError]
     ) -> list[Outcome]:
         return await self._pipeline.deliver(records, checked)
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request's whole body, as ``request.read()`` gives it (over ``client_max_size``: aiohttp's 413,
+    which ``error_middleware`` answers), but not kept on the request.
+
+    ``request.read()`` caches its bytes on the request, and aiohttp's connection loop holds a keep-alive
+    connection's last request until the next one arrives: after a client's last batch, until the client
+    hangs up. On election day (552 clients, ~300 KB batches) the finished clients' idle connections held
+    ~130 MB of old bodies by the end of the run, the ingest node's RSS growing ~6 MB/s to 355-380 MB.
+    Read this way the body lives only as long as the handler keeps it."""
+    limit = request.client_max_size
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.readany():
+        size += len(chunk)
+        if limit and size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _broker_unavailable() -> web.Response:
