@@ -18,9 +18,23 @@ MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
 log = structlog.get_logger(__name__)
 
 
+class SentOnceResponse(web.Response):
+    """A ``web.Response`` that lets go of its body once it is sent.
+
+    aiohttp's connection loop keeps a keep-alive connection's last response until that connection's next
+    request is answered: for a client that is done, until it hangs up. An ingest answer names every
+    record (~75 bytes each, ~38 KB for a 500-record batch); on election day hundreds of finished clients'
+    idle connections each held one, and each pinned heap pages around it (~130 KB of RSS per connection
+    in a 300-connection test, ~25 KB with the body let go)."""
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        await super().write_eof(data)
+        self.body = None  # on the wire: nothing reads it again
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """A compact JSON response."""
-    return web.Response(
+    """A compact JSON response (its body let go once sent: ``SentOnceResponse``)."""
+    return SentOnceResponse(
         body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
     )
 
