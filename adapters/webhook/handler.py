@@ -34,7 +34,7 @@ from adapters.webhook.intake import Intake, IntakeClosed, IntakeFull
 from adapters.webhook.signature import verify
 from hub.adapters.model import AdapterContext
 from hub.model.records import SourceRecord
-from hub.responses import json_response, problem
+from hub.responses import json_response, problem, read_body
 
 log = structlog.get_logger(__name__)
 _EVENT_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # visible ASCII: UUIDs, ULIDs, numbers
@@ -68,7 +68,7 @@ class WebhookHandler:
         if request.content_length is not None and request.content_length > cfg.max_body_bytes:
             return _too_large(cfg.max_body_bytes), None
         try:
-            body = await request.read()
+            body = await read_body(request)
         except web.HTTPRequestEntityTooLarge:  # a chunked body that grew past client_max_size
             return _too_large(cfg.max_body_bytes), None
         if not verify(self._secret, body, request.headers.get(cfg.signature_header)):

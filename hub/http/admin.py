@@ -25,7 +25,7 @@ from hub.feeds.replay_jobs import ReplayJobs
 from hub.ingest.validation import mask_name
 from hub.quarantine.entry import QuarantineEntry
 from hub.quarantine.store import BULK_LIMIT, STATUSES, QuarantineStore
-from hub.responses import json_response, problem, read_json_object
+from hub.responses import json_response, problem, read_body, read_json_object
 from hub.settings import AdminToken
 
 Role = Literal["read", "act"]
@@ -273,7 +273,7 @@ class AdminApi:
         checked which node's config, and the verdict; never the text, which may hold secrets)."""
         who = self._caller(request, "read")
         try:
-            text = (await request.read()).decode("utf-8") if request.can_read_body else ""
+            text = (await read_body(request)).decode("utf-8") if request.can_read_body else ""
         except UnicodeDecodeError:
             await self._log(who, "config.validate", "-", "invalid: not UTF-8")
             return problem(400, "invalid_config", "the body is not UTF-8 text", problems=[])

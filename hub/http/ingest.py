@@ -40,7 +40,7 @@ from hub.ingest.items import BodyError, IngestItem, parse_body, record_of, to_so
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.validation import Prepared, mask_name
 from hub.model.records import SourceRecord
-from hub.responses import MAX_BODY_KEY, json_response, problem
+from hub.responses import MAX_BODY_KEY, json_response, problem, read_body
 from hub.settings import ApiKey, HttpSettings
 from hub.transport.base import Transport
 from hub.trust.limits import depth_exceeds
@@ -277,26 +277,6 @@ class IngestHandler:
         self, records: list[SourceRecord], checked: list[Prepared | RecordError]
     ) -> list[Outcome]:
         return await self._pipeline.deliver(records, checked)
-
-
-async def read_body(request: web.Request) -> bytes:
-    """The request's whole body, as ``request.read()`` gives it (over ``client_max_size``: aiohttp's 413,
-    which ``error_middleware`` answers), but not kept on the request.
-
-    ``request.read()`` caches its bytes on the request, and aiohttp's connection loop holds a keep-alive
-    connection's last request until the next one arrives: for a client that has sent its last batch,
-    until it hangs up. On election day (552 clients, ~300 KB batches) the finished clients' old bodies
-    made the ingest node's RSS climb to the end of the run: peak 356-380 MB, 226 MB with the body read
-    this way, 156 MB with the answers let go as well (``SentOnceResponse``; ``bench.election``)."""
-    limit = request.client_max_size
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await request.content.readany():
-        size += len(chunk)
-        if limit and size > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
-        chunks.append(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _broker_unavailable() -> web.Response:

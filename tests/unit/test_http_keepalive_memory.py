@@ -14,8 +14,7 @@ import pytest
 from aiohttp import StreamReader, web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
-from hub.http.ingest import read_body
-from hub.responses import json_response, problem
+from hub.responses import json_response, problem, read_body
 
 
 def _request(chunks: list[bytes], client_max_size: int = 1024**2) -> web.Request:
