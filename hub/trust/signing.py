@@ -44,7 +44,9 @@ MAX_BATCH_LEAVES = 64
 
 def canonical_bytes(data: Mapping[str, Any]) -> bytes:
     """The signed bytes: the envelope's JSON form minus ``signature`` and ``lineage``, keys sorted."""
-    body = {k: v for k, v in data.items() if k not in UNSIGNED_FIELDS}
+    body = dict(data)  # a C-level copy, then two deletions: a filtering comprehension cost ~1 us a record
+    for name in UNSIGNED_FIELDS:
+        body.pop(name, None)
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
