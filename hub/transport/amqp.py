@@ -1,6 +1,6 @@
 """The RabbitMQ transport (aio-pika / aiormq): :class:`AmqpTransport`, what the rest of the hub uses.
 
-What it guarantees, and the broker facts behind each choice (see ``/work/shared/RELIABILITY.md``), each
+What it guarantees, and the broker facts behind each choice (see ``docs/reliability.md``), each
 explained where it is done:
 
 - **Publish returns only after the broker's confirm**, at most ``max_inflight`` at once; **a nack renews

@@ -1,7 +1,7 @@
 """The consuming side of :class:`~hub.transport.amqp.AmqpTransport`: ``consume``, ``read_stream`` and the
 supervisors that keep each subscription alive.
 
-What it guarantees (see ``/work/shared/RELIABILITY.md``):
+What it guarantees (see ``docs/reliability.md``):
 
 - **Consumers are ours, not aio-pika's**: each subscription runs on its own channel of the consume
   connection, supervised by a task that re-subscribes after a reconnect or a channel error, and re-declares

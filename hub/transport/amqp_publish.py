@@ -1,7 +1,7 @@
 """The publishing side of :class:`~hub.transport.amqp.AmqpTransport`: confirmed publishes on one channel of
 the publish connection, and what keeps that channel and connection usable.
 
-What it guarantees, and the broker facts behind each choice (see ``/work/shared/RELIABILITY.md``):
+What it guarantees, and the broker facts behind each choice (see ``docs/reliability.md``):
 
 - **Publish returns only after the broker's confirm.** The publisher channel has publisher confirms and
   ``on_return_raises``; messages are persistent, ``mandatory``, carry ``message_id`` and ``user_id`` (the
