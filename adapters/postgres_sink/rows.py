@@ -13,7 +13,17 @@ from __future__ import annotations
 
 import re
 
-from adapters.sqlite_sink.rows import PreparedRow, canonical_payload, content_hash, envelope_json, trace_json
+from adapters.sqlite_sink.rows import (
+    PreparedRow,
+    canonical_payload,
+    canonical_payload_json,
+    content_hash,
+    envelope_json,
+    envelope_json_checked,
+    trace_json,
+    trace_json_checked,
+)
+from hub.consume.checked import CheckedRecord
 from schemas.envelope import Envelope
 from schemas.periods import period_of, status_of
 
@@ -84,3 +94,46 @@ def prepare(envelope: Envelope) -> PreparedRow:
         e.received_at,
     )
     return PreparedRow(e.record_key, e.idempotency_key, e.revision, content, values, e.message_id, trace)
+
+
+def prepare_checked(record: CheckedRecord) -> PreparedRow:
+    """``prepare`` for an envelope in its JSON form (``hub.consume.checked``, the sink worker's path for
+    verified records): the same row, read from the dict; tests/unit/test_checked_record.py compares the
+    two over the catalogue's examples. The dict's shape was checked, so every read below finds its type."""
+    d = record.data
+    payload = d["payload"]
+    op = d["op"]
+    payload_json = canonical_payload_json(payload)
+    content = content_hash(op, payload_json)
+    kode = d["kode_wilayah"]
+    parts = kode.split(".", 2)
+    period, start, end = period_of(payload)
+    record_key, idempotency_key, revision, message_id = (
+        d["record_key"], d["idempotency_key"], d["revision"], d["message_id"]
+    )  # fmt: skip
+    values = (
+        record_key,
+        d["schema_name"],
+        d["schema_version"],
+        d["source"]["system"],
+        d["source_record_id"],
+        kode,
+        parts[0] if kode else None,  # province_of
+        f"{parts[0]}.{parts[1]}" if len(parts) > 1 else None,  # kab_kota_of
+        period,
+        start,
+        end,
+        status_of(payload),
+        revision,
+        idempotency_key,
+        message_id,
+        op,
+        "withdrawn" if op == "withdraw" else "active",
+        content,
+        jsonb_text(payload_json.decode()),
+        jsonb_text(envelope_json_checked(record)),
+        record.occurred_at,
+        record.received_at,
+    )
+    trace = jsonb_text(trace_json_checked(record))
+    return PreparedRow(record_key, idempotency_key, revision, content, values, message_id, trace)

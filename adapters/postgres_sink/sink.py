@@ -33,10 +33,11 @@ import structlog
 
 from adapters.postgres_sink import migrations, statements
 from adapters.postgres_sink.config import PostgresSinkConfig
-from adapters.postgres_sink.rows import prepare
+from adapters.postgres_sink.rows import prepare, prepare_checked
 from adapters.postgres_sink.trace import read_trace
 from adapters.sqlite_sink.rows import PreparedRow
 from adapters.sqlite_sink.store import ApplyResult
+from hub.consume.checked import CheckedRecord
 from hub.consume.sink import ApplyStatus, judge
 from hub.errors import FatalError, SinkUnavailable
 from schemas.envelope import Envelope
@@ -96,11 +97,19 @@ class PostgresSink:
 
     async def write(self, envelopes: Sequence[Envelope]) -> list[ApplyResult]:
         """Apply a batch in one transaction; see the module docstring for the rules."""
-        if not envelopes:
+        # A payload that cannot be serialised fails before any I/O.
+        return await self._apply([prepare(e) for e in envelopes])
+
+    async def write_checked(self, records: Sequence[CheckedRecord]) -> list[ApplyResult]:
+        """``write`` for envelopes in their JSON form (``hub.consume.sink.CheckedSink``): the sink worker
+        hands verified records over without building a model for each."""
+        return await self._apply([prepare_checked(r) for r in records])
+
+    async def _apply(self, rows: list[PreparedRow]) -> list[ApplyResult]:
+        if not rows:
             return []
         if self._pool is None:
             raise RuntimeError("PostgresSink.write before start")
-        rows = [prepare(e) for e in envelopes]  # a payload that cannot be serialised fails before any I/O
         batch = _Batch(rows)
         sql = self._sql
         async with self._pool.acquire() as conn, conn.transaction(isolation="read_committed"):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import orjson
 from pydantic import AwareDatetime, TypeAdapter
 
+from hub.consume.checked import CheckedRecord
 from hub.quarantine.entry import province_of
 from schemas.envelope import Envelope, Hop, Note, SourceIdentity
 
@@ -157,6 +158,35 @@ def trace_json(envelope: Envelope) -> str:
         return orjson.dumps(trace).decode()
 
 
+def trace_json_checked(record: CheckedRecord) -> str:
+    """``trace_json`` of an envelope in its JSON form (``hub.consume.checked``): the same lineage record
+    (tests/unit/test_checked_record.py compares them)."""
+    data = record.data
+    src = data["source"]
+    trace: dict[str, object] = {
+        "schema": f"{data['schema_name']}@{data['schema_version']}",
+        "system": src["system"],
+        "office": src["office"],
+        "adapter": src["adapter"],
+        "mapping_version": data["mapping_version"],
+        "source_record_id": data["source_record_id"],
+        "kode_wilayah": data["kode_wilayah"],
+        "received_at": _utc(record.received_at),
+        "hops": [
+            [h["node"], h["level"], _utc_iso(datetime.fromisoformat(h["at"])), h["status"]]
+            for h in data["lineage"]
+        ],
+    }
+    notes = data.get("notes")
+    if notes:
+        trace["notes"] = [{"loc": n["loc"], "rule": n["rule"], "detail": n["detail"]} for n in notes]
+    try:
+        return orjson.dumps(trace).decode()
+    except TypeError:  # a timestamp orjson would not write as isoformat() does (see _utc)
+        trace["received_at"] = _utc_iso(record.received_at)
+        return orjson.dumps(trace).decode()
+
+
 def content_hash(op: str, payload_json: bytes) -> str:
     """sha256 over the op and the canonical payload JSON.
 
@@ -195,6 +225,23 @@ def canonical_payload(envelope: Envelope) -> bytes:
         return orjson.dumps(payload, option=_CANON)
     except TypeError:
         return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical_payload_json(payload: dict[str, object]) -> bytes:
+    """``canonical_payload`` of a payload decoded from JSON (``hub.consume.checked``): the same bytes;
+    integers beyond 64 bits, which orjson refuses, go through the standard library as there."""
+    try:
+        return orjson.dumps(payload, option=_CANON)
+    except TypeError:
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def envelope_json_checked(record: CheckedRecord) -> str:
+    """``envelope_json`` of an envelope in its JSON form: its fields but the payload, as they arrived
+    (the warehouse stores them as jsonb, where key order and spacing do not exist)."""
+    out = dict(record.data)
+    del out["payload"]
+    return orjson.dumps(out).decode()
 
 
 def prepare(envelope: Envelope) -> PreparedRow:

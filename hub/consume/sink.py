@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
+from hub.consume.checked import CheckedRecord
 from schemas.envelope import Envelope
 
 # What a sink reports per envelope. ``conflict`` means the same revision arrived with other content.
@@ -45,3 +46,12 @@ class Sink(Protocol):
     async def write(self, envelopes: Sequence[Envelope]) -> Sequence[SinkResult]: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class CheckedSink(Sink, Protocol):
+    """A sink that stores envelopes as JSON and so takes them as JSON too: ``write_checked`` is ``write``
+    for ``CheckedRecord``s (``hub.consume.checked``), the same rules and results, without an ``Envelope``
+    model built per record. The sink worker uses it when a sink has it."""
+
+    async def write_checked(self, records: Sequence[CheckedRecord]) -> Sequence[SinkResult]: ...

@@ -61,13 +61,17 @@ class VersionsSeen:
         return spec
 
     def add(self, envelope: Envelope, outcome: str) -> None:
-        key = (
+        self.add_json(
             envelope.schema_name,
             envelope.schema_version,
-            envelope.kode_wilayah[:2],
+            envelope.kode_wilayah,
             envelope.source.adapter,
             outcome,
         )
+
+    def add_json(self, schema_name: str, version: str, kode_wilayah: str, adapter: str, outcome: str) -> None:
+        """``add`` from an envelope's JSON form (``hub.consume.checked``): the same labels."""
+        key = (schema_name, version, kode_wilayah[:2], adapter, outcome)
         self._counts[key] = self._counts.get(key, 0) + 1
 
     def flush(self) -> None:
