@@ -259,3 +259,48 @@ def test_timestamps_are_parsed_once_and_kept_aware() -> None:
     assert form is not None
     assert form.received_at == datetime(2026, 12, 6, 10, 0, 0, 250000, tzinfo=UTC)
     assert form.occurred_at == datetime(2026, 12, 5, tzinfo=UTC)
+
+
+class _PoisonedCheckedSink(_CheckedSink):
+    """Refuses any batch holding one chosen record, as a warehouse refuses a row it cannot store."""
+
+    def __init__(self, poison: str) -> None:
+        super().__init__()
+        self.poison = poison
+        self.calls = 0
+
+    async def write_checked(self, records: Sequence[CheckedRecord]) -> list[Any]:
+        self.calls += 1
+        if any(r.data["source_record_id"] == self.poison for r in records):
+            raise ValueError("cannot store")
+        return await super().write_checked(records)
+
+
+class _FinalDelivery(_Delivery):
+    def __init__(self, items: list[dict[str, Any]], count: int) -> None:
+        super().__init__(items)
+        self.delivery_count = count
+
+
+@pytest.mark.parametrize("last_chance", [False, True])
+async def test_a_record_a_checked_sink_refuses_is_isolated_and_kept(last_chance: bool) -> None:
+    """The halving around a failing sink works on records as JSON too: its message-mates are written,
+    and the refused record is retried with its message, or quarantined (``sink_refused``, its JSON form
+    kept as it arrived) on the message's last delivery, which is then acked."""
+    verifier = _verifier()
+    items = [i for i in _items() if checked_form(i) is not None][:6]
+    poison = items[3]["source_record_id"]
+    sink, quarantiner = _PoisonedCheckedSink(poison), _Quarantiner()
+    worker = SinkWorker(sink, quarantiner, Metrics(), verifier=verifier, delivery_limit=5)  # type: ignore[arg-type]
+    delivery = _FinalDelivery(items, 4 if last_chance else 0)
+    if not last_chance:
+        with pytest.raises(ValueError):
+            await worker([delivery])  # type: ignore[list-item]
+        assert not delivery.acked and not quarantiner.filed
+        return
+    await worker([delivery])  # type: ignore[list-item]
+    assert delivery.acked
+    assert sorted(r.data["source_record_id"] for r in sink.written) == sorted(
+        i["source_record_id"] for i in items if i["source_record_id"] != poison
+    )
+    assert [(rid, err.reason) for rid, err in quarantiner.filed] == [(poison, "sink_refused")]
