@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel
@@ -56,7 +57,7 @@ class SchemaSpec:
     walidata: str = WALIDATA
     changes: str = ""
 
-    @property
+    @cached_property  # read per record on the ingest path (routing keys); a frozen spec never changes
     def major(self) -> int:
         return int(self.version.split(".", 1)[0])
 

@@ -103,7 +103,7 @@ def prepare_checked(record: CheckedRecord) -> PreparedRow:
     d = record.data
     payload = d["payload"]
     op = d["op"]
-    payload_json = canonical_payload_json(payload)
+    payload_json = record.payload_json or canonical_payload_json(payload)
     content = content_hash(op, payload_json)
     kode = d["kode_wilayah"]
     parts = kode.split(".", 2)

@@ -35,15 +35,17 @@ _CLASSIFICATIONS = frozenset(c.value for c in Classification)
 _MAX_REVISION = 2**63  # the warehouse's bigint; the model has no upper bound, the model path decides
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: the worker sets ``payload_json`` after the signature check
 class CheckedRecord:
     """One record the worker accepted, as JSON: ``data`` is the envelope's JSON form (``signature``,
     ``lineage`` and ``payload`` included: exactly what was signed and carried), with its two timestamps
-    the warehouse stores as such, parsed. Never mutate ``data``."""
+    the warehouse stores as such, parsed, and, when the signature check made them
+    (``hub.trust.verify.Verified``), the payload's canonical bytes. Never mutate ``data``."""
 
     data: dict[str, Any]
     received_at: datetime
     occurred_at: datetime | None
+    payload_json: bytes | None = None
 
     @classmethod
     def of(cls, envelope: Envelope) -> CheckedRecord:

@@ -291,6 +291,7 @@ class SinkWorker:
             try:
                 verified = self._verifier.check_record(item, user_id, now)
                 if verified.key is not None and self._is_current(item, seen):
+                    form.payload_json = verified.payload_json  # the warehouse hashes and stores it
                     return form, verified.root
             except RecordError as err:
                 return err

@@ -407,7 +407,7 @@ class Validator:
             and type(classification) is Classification
             and (correlation_id is None or type(correlation_id) is str)
             and (mapping_version is None or type(mapping_version) is str)
-            and all(type(n) is Note for n in notes)
+            and (not notes or all(type(n) is Note for n in notes))  # no generator for the common case
         ):
             return None
         received = self._time_json(received_at)
@@ -436,7 +436,7 @@ class Validator:
             "occurred_at": occurred,
             "reported_at": reported_json,
             "received_at": received,
-            "classification": classification.value,
+            "classification": classification._value_,  # not .value: an enum property costs ~0.3 us
             "pii": list(spec.pii_paths),
             "correlation_id": correlation_id,
             "mapping_version": mapping_version,

@@ -32,8 +32,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from hub.errors import ConfigError, FieldIssue, TrustError
 from hub.trust import merkle
+from schemas.envelope import Envelope
 
 UNSIGNED_FIELDS = frozenset({"signature", "lineage"})
+_NOT_IN_HEAD = ("signature", "lineage", "payload")
+_ENVELOPE_KEYS = frozenset(Envelope.model_fields)
+_SPLICE_KEYS = frozenset({"op", "pii"})
+_PII_KEY = b',"pii":'
+# ``canonical_with_payload`` relies on ``payload`` being the only envelope field sorting between these two.
+assert [k for k in sorted(_ENVELOPE_KEYS) if "op" < k < "pii"] == ["payload"]
 KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEV_KEY_PREFIX = "dev-"
 _DEV_SEED = b"simpul-development-signing-key-not-secret:"
@@ -48,6 +55,30 @@ def canonical_bytes(data: Mapping[str, Any]) -> bytes:
     for name in UNSIGNED_FIELDS:
         body.pop(name, None)
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def canonical_with_payload(data: Mapping[str, Any]) -> tuple[bytes, bytes | None]:
+    """``canonical_bytes(data)`` and, when it comes for nothing more, the payload's own canonical bytes
+    (what a warehouse hashes and stores), else None.
+
+    For an envelope dict (its keys among ``Envelope``'s, ``op`` and ``pii`` present, so that ``payload``
+    sorts right before ``pii``), the payload is serialised alone and spliced into the canonical bytes of
+    the rest at ``,"pii":``, found exactly once there (so it is the key itself: a value holding those
+    bytes makes two, and then the whole is serialised as ``canonical_bytes`` does). The result is the
+    same bytes as ``canonical_bytes`` (tests compare them), for one serialisation of the payload instead
+    of two: the signature check and the warehouse's content hash share it."""
+    payload = data.get("payload")
+    if type(payload) is not dict or not (data.keys() <= _ENVELOPE_KEYS and data.keys() >= _SPLICE_KEYS):
+        return canonical_bytes(data), None
+    head = dict(data)
+    for name in _NOT_IN_HEAD:
+        head.pop(name, None)
+    head_json = orjson.dumps(head, option=orjson.OPT_SORT_KEYS)
+    if head_json.count(_PII_KEY) != 1:
+        return canonical_bytes(data), None
+    payload_json = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    at = head_json.index(_PII_KEY)
+    return b"".join((head_json[:at], b',"payload":', payload_json, head_json[at:])), payload_json
 
 
 def canonical_unsigned(data: Mapping[str, Any]) -> bytes:

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.errors import FieldIssue, TrustError
 from hub.trust import merkle
 from hub.trust.keys import KeyEntry, KeyRegistry, covers
-from hub.trust.signing import canonical_bytes, split_signature, verify_message
+from hub.trust.signing import canonical_with_payload, split_signature, verify_message
 from schemas.envelope import Envelope
 from schemas.regions import default_index
 
@@ -53,10 +53,12 @@ class TrustPolicy:
 class Verified:
     """What a record passed verification with: its signing key (None: unsigned, and allowed) and the root
     of the Merkle tree its signature covers (for a record signed alone, its leaf hash: the root of a
-    one-leaf tree), which the evidence log names."""
+    one-leaf tree), which the evidence log names; and, for an envelope of the usual shape, its payload's
+    canonical bytes, made on the way (``signing.canonical_with_payload``), else None."""
 
     key: KeyEntry | None
     root: bytes | None
+    payload_json: bytes | None = None
 
 
 class Verifier:
@@ -123,16 +125,16 @@ class Verifier:
             raise _error("key_revoked", f"key {key_id!r} is revoked", "signature")
         # Every record's own canonical bytes are hashed and, for a batch signature, walked up its path:
         # only the Ed25519 check of the root is shared with its batch-mates.
-        canonical = canonical_bytes(data)
+        canonical, payload_json = canonical_with_payload(data)
         if path is None:
             self._verify_cached(key, raw, canonical)
-            return Verified(key, merkle.leaf_hash(canonical))
+            return Verified(key, merkle.leaf_hash(canonical), payload_json)
         try:
             root = self._root_of(merkle.leaf_hash(canonical), path)
         except ValueError as exc:
             raise _invalid(str(exc)) from None
         self._verify_cached(key, raw, merkle.signed_message(root))
-        return Verified(key, root)
+        return Verified(key, root, payload_json)
 
     def _split(self, signature: str) -> tuple[str, bytes, bytes | None]:
         """``split_signature``, with the key id and signature part parsed once per batch (all records of
