@@ -39,8 +39,10 @@ _NOT_IN_HEAD = ("signature", "lineage", "payload")
 _ENVELOPE_KEYS = frozenset(Envelope.model_fields)
 _SPLICE_KEYS = frozenset({"op", "pii"})
 _PII_KEY = b',"pii":'
-# ``canonical_with_payload`` relies on ``payload`` being the only envelope field sorting between these two.
-assert [k for k in sorted(_ENVELOPE_KEYS) if "op" < k < "pii"] == ["payload"]
+if [k for k in sorted(_ENVELOPE_KEYS) if "op" < k < "pii"] != ["payload"]:  # checked at import, never -O'd
+    raise RuntimeError(
+        "canonical_with_payload needs payload to be the only envelope field between op and pii"
+    )
 KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEV_KEY_PREFIX = "dev-"
 _DEV_SEED = b"simpul-development-signing-key-not-secret:"
