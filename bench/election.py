@@ -5,8 +5,9 @@ Hub: an ingest node (HTTP, publishing) and a warehouse node (consuming) in two p
 one node does both). Load: ``bench.election_client`` in its own process, one client per region, each
 with its own API key scoped to its region; 503/429 answers are retried after ``Retry-After``. Reported:
 seconds from the first request to the last row present, records lost (expected minus rows present),
-duplicates (rows beyond one per record id; the ledger's redeliveries beside it), the HTTP answers, and
-the peak RSS of every hub process (VmRSS sampled every 0.2 s).
+duplicates (rows beyond one per record id; the ledger's redeliveries beside it), the HTTP answers, the
+peak RSS of every hub process (VmRSS sampled every 0.2 s) and each hub process's CPU per record from the
+burst's start to the last row (``cpu_us_per_record``: which node bounds the day).
 
     .venv/bin/python -m bench.election [--records 820000] [--batch 500] [--procs 2]
     .venv/bin/python -m bench.election --records 60000      # quick: one 108-record batch per region
@@ -21,7 +22,16 @@ import json
 import time
 from typing import Any
 
-from bench.common import Proc, RssSampler, Warehouse, election_regions, hub_process, pg_schema, vhost
+from bench.common import (
+    Proc,
+    RssSampler,
+    Warehouse,
+    cpu_s,
+    election_regions,
+    hub_process,
+    pg_schema,
+    vhost,
+)
 from bench.sustained import HUB_SETTINGS
 
 
@@ -72,6 +82,7 @@ async def run(
             sampler.start()
             await client.start(timeout=300)  # READY once its bodies are built: the burst starts now
             started = time.monotonic()
+            cpu_at_start = {n.name: cpu_s(n.pid) for n in nodes}
             rss_marks: dict[str, dict[str, float]] = {}
 
             def tick(seen: int) -> None:
@@ -80,6 +91,7 @@ async def run(
                     rss_marks["100000"] = sampler.sample()
 
             seen, done_at = await wh.wait_for(records, timeout, tick, (100_000,))
+            cpu = {n.name: cpu_s(n.pid) - cpu_at_start[n.name] for n in nodes}
             rss_marks[str(seen)] = sampler.sample()
             http = await client.finish()
             rows = await wh.count()
@@ -108,6 +120,7 @@ async def run(
         "duplicates": rows - distinct,
         "redeliveries": deliveries - keys_logged,
         "http": http,
+        "cpu_us_per_record": {k: round(v / max(seen, 1) * 1e6) for k, v in cpu.items()},
         "peak_rss_mb": {k: round(v) for k, v in sampler.peak.items()},
         "rss_at_mb": {k: {n: round(v) for n, v in m.items()} for k, m in rss_marks.items()},
     }
