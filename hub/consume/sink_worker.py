@@ -51,6 +51,7 @@ from pydantic import ValidationError
 
 from hub import faultpoints
 from hub.consume.checked import CheckedRecord, checked_form
+from hub.consume.filing import quarantine_item, str_or_none
 from hub.consume.sink import CONFLICT, CheckedSink, Sink, SinkResult
 from hub.consume.upcast import VersionsSeen, upcast_for_sink
 from hub.errors import FieldIssue, RecordError, RetriableError, ValidationFailed
@@ -60,7 +61,6 @@ from hub.model import codec
 from hub.quarantine.filer import Quarantiner
 from hub.transport.base import Delivery
 from hub.trust.evidence import Evidence, EvidenceLog
-from hub.trust.pii import preview_pii_keys
 from hub.trust.signing import key_id_of
 from hub.trust.verify import Verified, Verifier
 from schemas.catalog import get as get_schema
@@ -341,10 +341,10 @@ class SinkWorker:
         source = item.get("source")
         self._decisions.append(
             Evidence(
-                message_id=_str_or_none(item.get("message_id")) or message_id,
-                office=_str_or_none(source.get("office")) if isinstance(source, dict) else None,
+                message_id=str_or_none(item.get("message_id")) or message_id,
+                office=str_or_none(source.get("office")) if isinstance(source, dict) else None,
                 key_id=key_id_of(item.get("signature")),
-                schema_name=_str_or_none(item.get("schema_name")),
+                schema_name=str_or_none(item.get("schema_name")),
                 decision=decision,
                 reason=reason,
             )
@@ -370,33 +370,6 @@ def _debug_enabled(logger: Any) -> bool:
     return bool(check(logging.DEBUG)) if check is not None else True
 
 
-async def quarantine_item(
-    quarantiner: Quarantiner, consumer: str, item: dict[str, Any], err: RecordError
-) -> None:
-    """File one consumed envelope (``item``, as decoded) in quarantine at stage ``consume``, with
-    ``err`` as the reason; returns after the broker confirmed the entry."""
-    source = item.get("source") if isinstance(item.get("source"), dict) else {}
-    assert isinstance(source, dict)
-    payload = item.get("payload")
-    await quarantiner.put(
-        err,
-        stage="consume",
-        adapter=consumer,
-        source_system=str(source.get("system", "unknown")),
-        office=_str_or_none(source.get("office")),
-        raw=payload if isinstance(payload, dict) else {},
-        original=codec.dumps(item),
-        schema_name=_str_or_none(item.get("schema_name")),
-        schema_version=_str_or_none(item.get("schema_version")),
-        kode_wilayah=_str_or_none(item.get("kode_wilayah")),
-        source_record_id=_str_or_none(item.get("source_record_id")),
-        revision=item.get("revision") if isinstance(item.get("revision"), int) else None,
-        correlation_id=_str_or_none(item.get("correlation_id")),
-        # Not only what the (untrusted) envelope declares: every schema's PII keys are masked.
-        pii_keys=preview_pii_keys(declared if isinstance(declared := item.get("pii"), list) else ()),
-    )
-
-
 def _json_form(record: Envelope | CheckedRecord) -> dict[str, Any]:
     """A written record's JSON form, for its quarantine entry."""
     return record.data if isinstance(record, CheckedRecord) else record.model_dump(mode="json")
@@ -404,7 +377,3 @@ def _json_form(record: Envelope | CheckedRecord) -> dict[str, Any]:
 
 def _message_id(record: Envelope | CheckedRecord) -> str:
     return str(record.data["message_id"]) if isinstance(record, CheckedRecord) else record.message_id
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None

@@ -21,7 +21,7 @@ import structlog
 from pydantic import ValidationError
 
 from hub import faultpoints
-from hub.consume.sink_worker import quarantine_item
+from hub.consume.filing import quarantine_item
 from hub.errors import RecordError, ValidationFailed
 from hub.ingest.validation import issues_from
 from hub.levels.rules import LevelRules
