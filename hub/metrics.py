@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from bisect import bisect_left
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import structlog
@@ -163,6 +164,36 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""
         return generate_latest(self.registry)
+
+
+def observe_many(histogram: Histogram, amounts: Sequence[float]) -> None:
+    """``histogram.observe(amount)`` for every amount (a labelled child, or a histogram without labels),
+    counted in one pass: each amount's bucket is found by bisection and every bucket, and the sum, is
+    incremented once per call instead of once per amount.
+
+    prometheus_client has no batch form, and one ``observe`` per record cost ~2.5 us of the warehouse
+    node's CPU (a linear scan of the bounds and two locked increments). This reads the histogram's own
+    bounds and values (``_upper_bounds``, ``_buckets``, ``_sum``), which prometheus_client has kept since
+    0.4; tests/unit/test_metrics.py compares the exposition with ``observe``'s. Without them (a future
+    version), each amount is observed as usual. No exemplars: the callers set none."""
+    if not amounts:
+        return
+    bounds = getattr(histogram, "_upper_bounds", None)
+    buckets = getattr(histogram, "_buckets", None)
+    total = getattr(histogram, "_sum", None)
+    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+        for amount in amounts:
+            histogram.observe(amount)
+        return
+    histogram._raise_if_not_observable()  # type: ignore[no-untyped-call]  # a labelled parent refuses
+    counts = [0] * len(bounds)
+    for amount in amounts:
+        if amount == amount:  # NaN falls in no bucket (observe's ``amount <= bound`` is never true)
+            counts[bisect_left(bounds, amount)] += 1
+    total.inc(sum(amounts))
+    for i, count in enumerate(counts):
+        if count:
+            buckets[i].inc(count)
 
 
 class QueueStats(NamedTuple):

@@ -56,7 +56,7 @@ from hub.consume.sink import CONFLICT, CheckedSink, Sink, SinkResult
 from hub.consume.upcast import VersionsSeen, upcast_for_sink
 from hub.errors import FieldIssue, RecordError, RetriableError, ValidationFailed
 from hub.ingest.validation import issues_from
-from hub.metrics import Metrics
+from hub.metrics import Metrics, observe_many
 from hub.model import codec
 from hub.quarantine.filer import Quarantiner
 from hub.transport.base import Delivery
@@ -162,7 +162,7 @@ class SinkWorker:
         each, covering their message ids."""
         now = datetime.now(UTC)
         # Metric children and the debug logger are looked up once per group (~2-5 us a lookup).
-        latency = self._metrics.end_to_end_latency.labels(adapter=self._sink.name)
+        latencies: list[float] = []  # observed together below (``observe_many``)
         counted: dict[tuple[str, str], int] = {}
         outcomes: dict[str, int] = {}
         accepted: dict[tuple[str, str | None, str, str], tuple[list[str], dict[bytes, None]]] = {}
@@ -216,7 +216,7 @@ class SinkWorker:
                     ids.append(message_id)
                     if root is not None:
                         group_roots[root] = None
-                latency.observe((now - received_at).total_seconds())
+                latencies.append((now - received_at).total_seconds())
             if per_record:
                 debug.debug(
                     "record_applied",
@@ -238,6 +238,7 @@ class SinkWorker:
                     roots=tuple(r.hex() for r in group_roots),
                 )
             )
+        observe_many(self._metrics.end_to_end_latency.labels(adapter=self._sink.name), latencies)
         for (schema, status), count in counted.items():
             self._metrics.sink_records.labels(adapter=self._sink.name, schema=schema, outcome=status).inc(
                 count

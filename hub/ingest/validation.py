@@ -6,11 +6,15 @@ kode wilayah is of a level the schema allows; it lies within the sending office'
 ``signer`` (the first hub), the envelope is signed over its canonical form (``hub.trust.signing``).
 
 Two steps, so that records offered together share one batch signature: ``draft`` validates one record
-and builds its envelope's JSON form (a dict, serialised in two parts: the fields before ``lineage``, and
-the payload); ``seal`` signs a list of drafts over canonical bytes made once from those dicts (one
-Ed25519 signature per batch, a Merkle path per record) and joins each body around its signature.
-``prepare`` does both for one record. No ``Envelope`` model is built on this path unless a value needs
-the model's validation (tests/unit/test_envelope_fast.py holds the bytes to the model's).
+and builds its envelope's JSON form (a dict, serialised in two parts with keys sorted: the fields before
+``lineage``, and the payload); ``seal`` joins each draft's canonical bytes from those two parts, signs
+them together (one Ed25519 signature per batch, a Merkle path per record) and joins each body from the
+same parts around its signature. ``prepare`` does both for one record. No ``Envelope`` model is built on
+this path unless a value needs the model's validation (tests/unit/test_envelope_fast.py holds the bodies
+to the model's JSON form).
+
+The body's keys: the head's, sorted; then ``lineage``, ``signature`` and ``payload`` (its keys sorted at
+every depth). JSON gives key order no meaning; this order lets the signed bytes reuse the body's parts.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
 from hub.model.records import MappedRecord, SourceRecord
 from hub.model.router import routing_key
-from hub.trust.signing import Signer, canonical_unsigned
+from hub.trust.signing import Signer, canonical_joined, canonical_unsigned
 from schemas.catalog import get as get_schema
 from schemas.classification import Classification
 from schemas.envelope import (
@@ -309,9 +313,9 @@ class Validator:
         """Validate ``mapped`` against ``spec`` and build its envelope, unsigned; raises a ``RecordError``.
 
         The envelope's JSON form is built as a dict directly when the record's metadata has the plain
-        types the ``Envelope`` model would pass through unchanged (``_envelope_head``): the same keys,
-        order and values as ``Envelope(...).model_dump(mode="json")`` (tests/unit/test_envelope_fast.py
-        compares them byte for byte) at a fraction of the cost. Anything else goes through the model, which
+        types the ``Envelope`` model would pass through unchanged (``_envelope_head``): the same keys and
+        values as ``Envelope(...).model_dump(mode="json")`` (tests/unit/test_envelope_fast.py compares
+        the bodies) at a fraction of the cost. Anything else goes through the model, which
         validates it and names the issue.
 
         ``model``: the payload already validated as ``spec.model`` from ``mapped.payload`` with
@@ -364,10 +368,11 @@ class Validator:
                 raise ValidationFailed("record metadata is invalid", issues=issues_from(exc)) from None
             head = envelope.model_dump(mode="json", exclude=_BODY_TAIL)
         try:
-            # The head (every field before ``lineage``) and the payload are serialised apart: the body is
-            # joined from them around the signature in ``seal``, without serialising the envelope again.
-            head_json = orjson.dumps(head)
-            payload_json = orjson.dumps(payload)
+            # The head (every field before ``lineage``) and the payload are serialised apart, keys sorted:
+            # the body and the signed bytes are both joined from them in ``seal``, without serialising
+            # the envelope again.
+            head_json = orjson.dumps(head, option=orjson.OPT_SORT_KEYS)
+            payload_json = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:  # a lone surrogate (not UTF-8); anything else is not the record's
             head["payload"] = payload
             refusal = unstorable(head)
@@ -461,12 +466,15 @@ class Validator:
         """Sign the drafts together (with a signer) and serialise each; per draft, in order, the
         publishable record or the ``RecordError`` refusing it (too large, or text no warehouse stores).
 
-        Each draft's canonical bytes are made once from its unsigned JSON form (the signer needs them,
-        nothing else does); the body is the head, ``lineage`` and ``signature``, and the payload joined
-        as bytes: the same bytes the envelope's own serialisation would give."""
+        Each draft's canonical bytes are joined from its head's and payload's serialisations
+        (``signing.canonical_joined``; from its whole unsigned JSON form in the rare case they cannot
+        be); the body is the head, ``lineage`` and ``signature``, and the payload joined as bytes: the
+        envelope's JSON form, keys in the order the module docstring gives."""
         signatures: list[bytes] | None = None
         if self._signer is not None and drafts:
-            signed = self._signer.sign_canonical([canonical_unsigned(d.data) for d in drafts])
+            signed = self._signer.sign_canonical(
+                [canonical_joined(d.head, d.payload) or canonical_unsigned(d.data) for d in drafts]
+            )
             signatures = [orjson.dumps(signature) for signature in signed]
         out: list[Prepared | RecordError] = []
         for i, draft in enumerate(drafts):

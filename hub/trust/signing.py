@@ -11,8 +11,9 @@ of two forms:
   the root of a Merkle tree of the batch's records, and this record's path to that root. One signature
   per batch of up to ``MAX_BATCH_LEAVES`` records, each record still verifiable alone.
 
-Signing is done on the dicts the validator serialises anyway: one extra sorted serialisation per record,
-and one Ed25519 signature per record or per batch (see ``bench/trust_sign.py`` for figures).
+The validator serialises an envelope's head and payload once each, keys sorted, and joins both the body
+and the signed bytes from those parts (``canonical_joined``); one Ed25519 signature per record or per
+batch (see ``bench/trust_sign.py`` for figures).
 """
 
 from __future__ import annotations
@@ -40,9 +41,7 @@ _ENVELOPE_KEYS = frozenset(Envelope.model_fields)
 _SPLICE_KEYS = frozenset({"op", "pii"})
 _PII_KEY = b',"pii":'
 if [k for k in sorted(_ENVELOPE_KEYS) if "op" < k < "pii"] != ["payload"]:  # checked at import, never -O'd
-    raise RuntimeError(
-        "canonical_with_payload needs payload to be the only envelope field between op and pii"
-    )
+    raise RuntimeError("the canonical splice needs payload to be the only envelope field between op and pii")
 KEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEV_KEY_PREFIX = "dev-"
 _DEV_SEED = b"simpul-development-signing-key-not-secret:"
@@ -79,8 +78,25 @@ def canonical_with_payload(data: Mapping[str, Any]) -> tuple[bytes, bytes | None
     if head_json.count(_PII_KEY) != 1:
         return canonical_bytes(data), None
     payload_json = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    return _spliced(head_json, payload_json), payload_json
+
+
+def canonical_joined(head_json: bytes, payload_json: bytes) -> bytes | None:
+    """The canonical bytes of an envelope from those of its two parts, or None if they cannot be joined.
+
+    ``head_json``: the signed fields but the payload (``op`` and ``pii`` among them), serialised with keys
+    sorted; ``payload_json``: the payload, likewise. The payload goes in at ``,"pii":`` when that occurs
+    exactly once in the head (so it is the key itself, as in ``canonical_with_payload``): the same bytes
+    as ``canonical_bytes`` of the whole (tests compare them). The validator serialises each part once for
+    the body and joins the signed bytes from them, instead of serialising the envelope a second time."""
+    if head_json.count(_PII_KEY) != 1:
+        return None
+    return _spliced(head_json, payload_json)
+
+
+def _spliced(head_json: bytes, payload_json: bytes) -> bytes:
     at = head_json.index(_PII_KEY)
-    return b"".join((head_json[:at], b',"payload":', payload_json, head_json[at:])), payload_json
+    return b"".join((head_json[:at], b',"payload":', payload_json, head_json[at:]))
 
 
 def canonical_unsigned(data: Mapping[str, Any]) -> bytes:

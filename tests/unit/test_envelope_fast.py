@@ -1,6 +1,7 @@
 """The validator builds an envelope's JSON form as a dict and its body from bytes, without an ``Envelope``
 model round trip (``Validator._envelope_head``, ``Validator.seal``). These tests hold it to the model: the
-body is byte for byte what ``Envelope(...).model_dump(mode="json")`` signed and serialised gives, for
+body is what ``Envelope(...).model_dump(mode="json")`` signed gives, serialised byte for byte in the
+body's key order (the head's keys sorted, then lineage, signature and the payload, keys sorted), for
 every schema example and every kind of metadata (notes, successor regions, offsets, ZoneInfo, withdraw,
 correlation ids, unsigned), the values the model would coerce go through the model, and every signature
 made this way verifies with ``hub.trust.verify`` as it stands."""
@@ -22,7 +23,7 @@ from hub.ingest.validation import Prepared, Validator, masked_notes
 from hub.model.records import MappedRecord, SourceRecord
 from hub.model.router import routing_key
 from hub.trust.keys import KeyRegistry
-from hub.trust.signing import Signer, canonical_bytes, canonical_unsigned
+from hub.trust.signing import Signer, canonical_bytes, canonical_joined, canonical_unsigned
 from hub.trust.verify import TrustPolicy, Verifier
 from schemas.catalog import get as get_schema
 from schemas.classification import Classification
@@ -89,7 +90,24 @@ def reference(
     if signer is not None:
         for data, signature in zip(datas, signer.sign_many(datas), strict=True):
             data["signature"] = signature
-    return [orjson.dumps(d) for d in datas]
+    return [wire_form(d) for d in datas]
+
+
+def wire_form(data: dict[str, Any]) -> bytes:
+    """An envelope's JSON form serialised in the body's key order (``hub.ingest.validation``)."""
+    head = {k: v for k, v in data.items() if k not in ("lineage", "signature", "payload")}
+    return b"".join(
+        (
+            orjson.dumps(head, option=orjson.OPT_SORT_KEYS)[:-1],
+            b',"lineage":',
+            orjson.dumps(data["lineage"]),
+            b',"signature":',
+            orjson.dumps(data["signature"]),
+            b',"payload":',
+            orjson.dumps(data["payload"], option=orjson.OPT_SORT_KEYS),
+            b"}",
+        )
+    )
 
 
 def fast(v: Validator, cases: Sequence[tuple[SourceRecord, MappedRecord]]) -> list[Prepared]:
@@ -146,7 +164,9 @@ CASES = [
 def test_bodies_are_byte_for_byte_the_models(signer: Signer | None) -> None:
     v = validator(signer)
     prepared = fast(v, CASES)
-    assert [p.body for p in prepared] == reference(v, CASES, signer)
+    expected = reference(v, CASES, signer)
+    assert [p.body for p in prepared] == expected
+    assert [orjson.loads(p.body) for p in prepared] == [orjson.loads(b) for b in expected]
     assert any("notes" in p.data for p in prepared)  # the cases do cover notes (and successors)
 
 
@@ -225,3 +245,41 @@ def test_message_id_is_uuid5(name: str) -> None:
     for i in range(50):
         key = f"{name}{i}"
         assert make_message_id(key) == str(uuid.uuid5(namespace, key))
+
+
+def test_signed_bytes_joined_from_the_parts_are_the_canonical_bytes() -> None:
+    """``canonical_joined`` of a head and a payload serialised apart is ``canonical_bytes`` of the whole;
+    a head where ``,"pii":`` occurs twice (a value holding it as a key) cannot be joined, and the
+    validator then signs the whole form: the signature still verifies."""
+    for prepared in fast(validator(), CASES):
+        data = prepared.data
+        head = {k: v for k, v in data.items() if k != "payload"}
+        joined = canonical_joined(
+            orjson.dumps(head, option=orjson.OPT_SORT_KEYS),
+            orjson.dumps(data["payload"], option=orjson.OPT_SORT_KEYS),
+        )
+        assert joined == canonical_bytes(data)
+    odd = orjson.dumps({"a": {"b": 1, "pii": 2}, "op": "upsert", "pii": []}, option=orjson.OPT_SORT_KEYS)
+    assert canonical_joined(odd, b"{}") is None
+    escaped = orjson.dumps({"a": ',"pii":', "op": "upsert", "pii": []}, option=orjson.OPT_SORT_KEYS)
+    assert canonical_joined(escaped, b"{}") == canonical_bytes(
+        {"a": ',"pii":', "op": "upsert", "pii": [], "payload": {}}
+    )
+
+
+def test_a_draft_whose_parts_cannot_be_joined_is_signed_whole() -> None:
+    verifier = Verifier(
+        KeyRegistry(None, dev_mode=True),
+        TrustPolicy(max_age_s=10 * 365 * 86400.0),
+        clock=lambda: RECEIVED + timedelta(minutes=1),
+    )
+    v = validator()
+    record, mapped = CASES[0]
+    draft = v.draft(record, mapped, v.spec_for(record), RECEIVED)
+    draft.data["source"] = {**draft.data["source"], "pii": 1}  # sorts after "office": ,"pii": twice
+    head = {k: v for k, v in draft.data.items() if k != "payload"}
+    draft.head = orjson.dumps(head, option=orjson.OPT_SORT_KEYS)
+    assert canonical_joined(draft.head, draft.payload) is None
+    (sealed,) = v.seal([draft])
+    assert isinstance(sealed, Prepared)
+    verifier.verify(orjson.loads(sealed.body))
