@@ -394,9 +394,40 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             raise ConfigError(f"not valid TOML ({exc})", key=str(path)) from exc
     data.update(overrides)
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_input=False)
         )
         raise ConfigError(problems) from None
+    wrong = unknown_offices(settings)
+    if wrong:
+        raise ConfigError("; ".join(f"{where}: {_NOT_AN_OFFICE}" for where in wrong))
+    return settings
+
+
+_NOT_AN_OFFICE = "is not an existing kode wilayah (write it dotted, e.g. 32.01), nor 'pusat'"
+
+
+def unknown_offices(settings: Settings) -> list[str]:
+    """Where ``settings`` name an office or region that is neither ``pusat`` nor an existing dotted kode
+    wilayah: ``region``, ``sources[<name>].office``, ``http.api_keys[...].office`` (an API key is a
+    secret: never named). ``broker_users`` check their own offices as they are read.
+
+    Not a field validator: pydantic's error location would name the API key. ``simpul config check``
+    reports the same codes with their lines (``hub.admin.config_check``); this keeps a node from starting
+    with them, where records would then be refused one by one as outside an office that does not exist."""
+    from schemas.regions import default_index
+
+    index = default_index()
+    written: list[tuple[str, str | None]] = [("region", settings.region)]
+    written += [(f"sources[{s.name}].office", s.office) for s in settings.sources]
+    written += [("http.api_keys[...].office", key.office) for key in settings.http.api_keys.values()]
+    wrong = []
+    for where, code in written:
+        if code is None or code == "pusat":
+            continue
+        region = index.get(code)
+        if region is None or region.code != code:
+            wrong.append(where)
+    return wrong

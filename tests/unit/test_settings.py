@@ -44,3 +44,32 @@ def test_development_key_refused_outside_dev_mode() -> None:
     with pytest.raises(ConfigError, match="token_key"):
         load_settings().key_bytes("token_key")
     assert load_settings(None, dev_mode=True).key_bytes("token_key")
+
+
+def test_a_node_does_not_start_with_an_office_that_does_not_exist(tmp_path: Path) -> None:
+    """``region``, a source's office and an API key's office must be ``pusat`` or an existing dotted kode
+    wilayah; the error names where, never the API key (a secret)."""
+    path = tmp_path / "node.toml"
+    path.write_text(
+        'region = "32.99"\n'
+        '[[sources]]\nname = "a"\nkind = "rest_poll"\nschema = "conflict_incident"\nsystem = "s"\n'
+        'office = "3201"\n'
+        '[http.api_keys.rahasia-sekali]\nsystem = "s"\noffice = "99"\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    text = str(err.value)
+    assert "region: is not an existing kode wilayah" in text
+    assert "sources[a].office: is not an existing kode wilayah" in text  # undotted is not accepted here
+    assert "http.api_keys[...].office: is not an existing kode wilayah" in text
+    assert "rahasia-sekali" not in text
+
+
+def test_existing_offices_and_pusat_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "node.toml"
+    path.write_text(
+        'region = "32.01"\n[[sources]]\nname = "a"\nkind = "rest_poll"\nschema = "conflict_incident"\n'
+        'system = "s"\noffice = "32.01.01"\n[http.api_keys.k]\nsystem = "s"\noffice = "pusat"\n'
+    )
+    settings = load_settings(path)
+    assert settings.region == "32.01" and settings.sources[0].office == "32.01.01"
