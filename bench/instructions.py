@@ -1,0 +1,177 @@
+"""Instructions per record of the hub's CPU-bound stages, counted by callgrind: a figure that does not move
+with the machine's minutes (on the shared benchmark machine timings moved by 20 % from one 20-second run
+to the next; instruction counts repeat to a few hundred per record).
+
+    .venv/bin/python -m bench.instructions [--records 2000] [--stages prepare,worker,parse]
+
+Each stage runs in a fresh interpreter under ``valgrind --tool=callgrind`` twice: once set up but with no
+record, once over ``--records`` records. Start-up and set-up are the same in both, so the difference over
+the count is the stage's own instructions per record. Stages:
+
+* ``prepare``: ``Pipeline.prepare_many``, 500 ``voter_participation`` records at a time, signer on (map,
+  validate, region checks, identity hashes, envelope, serialise, batch signature);
+* ``worker``: the sink worker's call on groups of 8 messages of 100 records (split, signature check,
+  checked form, metrics, acks) around a checked sink that only answers ``applied``: no I/O;
+* ``parse``: ``codec.split_batch`` of the same 100-record bodies.
+
+Instructions are not microseconds (a cache miss or a system call costs more than its count says), so
+this compares code with code, not Simpul with its peers: run it on two commits (``git worktree add``)
+and set the figures side by side. Needs valgrind (Debian's package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+from bench.common import ROOT, SCHEMA, kab_kota_codes, payload
+
+STAGES = ("prepare", "worker", "parse")
+_BATCH = 500  # records prepared together, as a source offers them
+_MESSAGE = 100  # records per AMQP message
+
+
+def _records(n: int) -> list[Any]:
+    from hub.model.records import SourceRecord
+    from schemas.envelope import SourceIdentity
+
+    source = SourceIdentity(system="bench", office="pusat", adapter="bench")
+    regions = kab_kota_codes()
+    return [
+        SourceRecord(SCHEMA, payload(i, regions[i % 514]), source, source_record_id=f"vp-{i}", revision=1)
+        for i in range(n)
+    ]
+
+
+def _child(stage: str, count: int, total: int) -> None:
+    """Set up ``total`` records for ``stage``, then run the stage over the first ``count`` of them."""
+    from hub import gc_tuning
+    from hub.ingest.pipeline import Pipeline
+    from hub.ingest.validation import Validator
+    from hub.logging import configure_logging
+    from hub.metrics import Metrics
+    from hub.model import codec
+    from hub.settings import load_settings
+    from hub.trust import build_signer, build_verifier
+    from schemas.pii import NikTokenizer
+    from schemas.regions import default_index
+
+    configure_logging("warning", "json")  # as the benchmark nodes run
+    settings = load_settings(None, dev_mode=True)
+    signer = build_signer(settings)
+    validator = Validator(default_index(), NikTokenizer(hashlib.sha256(b"k").digest()), signer=signer)
+    pipeline = Pipeline(validator, None, None, Metrics())  # type: ignore[arg-type]  # prepare only
+    records = _records(total + _BATCH)
+    pipeline.prepare_many(records[total:])  # warm: caches, the first signature, lazy imports
+    if stage == "prepare":
+        gc_tuning.settle_after_start()
+        for i in range(0, count, _BATCH):
+            pipeline.prepare_many(records[i : min(i + _BATCH, count)])
+        return
+    prepared = [p for i in range(0, total, _BATCH) for p in pipeline.prepare_many(records[i : i + _BATCH])]
+    bodies = [
+        codec.join_batch([p.body for p in prepared[i : i + _MESSAGE]]) for i in range(0, total, _MESSAGE)
+    ]
+    used = bodies[: count // _MESSAGE]
+    gc_tuning.settle_after_start()  # as a running node: set-up objects frozen, collections spaced out
+    if stage == "parse":
+        for body in used:
+            codec.split_batch(body)
+        return
+    from hub.consume.sink_worker import SinkWorker
+
+    worker = SinkWorker(_AppliedSink(), None, Metrics(), verifier=build_verifier(settings, signer))  # type: ignore[arg-type]
+
+    async def run() -> None:
+        for i in range(0, len(used), 8):
+            await worker([_Delivery(b) for b in used[i : i + 8]])
+
+    asyncio.run(run())
+
+
+class _Delivery:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.message_id = "bench"
+        self.user_id = "guest"
+        self.delivery_count = 0
+
+    async def ack(self) -> None:
+        return None
+
+    async def reject(self, *, requeue: bool) -> None:
+        raise AssertionError("the bench batches are well formed")
+
+
+class _Applied:
+    __slots__ = ("idempotency_key", "status")
+
+    def __init__(self, key: str) -> None:
+        self.idempotency_key = key
+        self.status = "applied"
+
+
+class _AppliedSink:
+    """A checked sink that stores nothing and answers ``applied`` for every record."""
+
+    name = "null"
+
+    async def write(self, envelopes: Any) -> list[_Applied]:
+        return [_Applied(e.idempotency_key) for e in envelopes]
+
+    async def write_checked(self, records: Any) -> list[_Applied]:
+        return [_Applied(r.data["idempotency_key"]) for r in records]
+
+    async def close(self) -> None:
+        return None
+
+
+def _instructions(stage: str, count: int, total: int) -> int:
+    argv = [
+        "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+        sys.executable, "-m", "bench.instructions", "--child", stage, str(count), str(total),
+    ]  # fmt: skip
+    # A fixed hash seed: string hashes decide dict and set probing, which moved counts by ~4k per record.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{stage}: callgrind run failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=2000, help="a multiple of 800 for the worker stage")
+    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--child", nargs=3, metavar=("STAGE", "COUNT", "TOTAL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        stage, count, total = args.child
+        _child(stage, int(count), int(total))
+        return
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    n = max(800, args.records // 800 * 800)  # whole groups of 8 messages of 100 records
+    out: dict[str, float] = {}
+    for stage in args.stages.split(","):
+        if stage not in STAGES:
+            raise SystemExit(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+        base, full = _instructions(stage, 0, n), _instructions(stage, n, n)
+        out[stage] = round((full - base) / n / 1000, 2)
+        print(f"{stage:<10} {out[stage]:10.2f} k instructions/record  ({n} records)", flush=True)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
