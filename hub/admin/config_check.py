@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from hub.errors import ConfigError
-from hub.settings import Settings
+from hub.settings import Settings, office_exists
 
 Problem = dict[str, Any]
 
@@ -273,9 +273,6 @@ def _unwrap(annotation: Any) -> Any:
 def _unknown_offices(data: dict[str, Any], lines: dict[tuple[str | int, ...], int]) -> list[Problem]:
     """Every office and region code written must be ``pusat`` or an existing dotted kode wilayah (read
     from the raw text, so these come out together with every other problem)."""
-    from schemas.regions import default_index
-
-    index = default_index()
     http = data.get("http")
     http = http if isinstance(http, dict) else {}
     keys = http.get("api_keys")
@@ -295,10 +292,9 @@ def _unknown_offices(data: dict[str, Any], lines: dict[tuple[str | int, ...], in
     ]
     problems = []
     for loc, where, code in written:
-        if not isinstance(code, str) or code == "pusat":
+        if not isinstance(code, str):
             continue  # absent, or not text (the settings' own rules say so)
-        region = index.get(code)
-        if region is None or region.code != code:
+        if not office_exists(code):
             problems.append(
                 _problem(
                     where,

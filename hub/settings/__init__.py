@@ -29,6 +29,8 @@ from hub.settings.node import (
     TrustSettings,
     UplinkSettings,
     load_settings,
+    office_exists,
+    unknown_offices,
 )
 
 __all__ = [
@@ -52,4 +54,6 @@ __all__ = [
     "TrustSettings",
     "UplinkSettings",
     "load_settings",
+    "office_exists",
+    "unknown_offices",
 ]

@@ -271,10 +271,7 @@ class BrokerUser(_Section):
     @field_validator("office")
     @classmethod
     def _office_exists(cls, value: str) -> str:
-        from schemas.regions import default_index
-
-        region = default_index().get(value) if value != "pusat" else None
-        if value != "pusat" and (region is None or region.code != value):
+        if not office_exists(value):
             raise ValueError("must be 'pusat' or an existing dotted kode wilayah such as 32.01")
         return value
 
@@ -414,20 +411,20 @@ def unknown_offices(settings: Settings) -> list[str]:
     wilayah: ``region``, ``sources[<name>].office``, ``http.api_keys[...].office`` (an API key is a
     secret: never named). ``broker_users`` check their own offices as they are read.
 
-    Not a field validator: pydantic's error location would name the API key. ``simpul config check``
+    Not a field validator: pydantic's error location would name the API key. ``simpul check-config``
     reports the same codes with their lines (``hub.admin.config_check``); this keeps a node from starting
     with them, where records would then be refused one by one as outside an office that does not exist."""
-    from schemas.regions import default_index
-
-    index = default_index()
     written: list[tuple[str, str | None]] = [("region", settings.region)]
     written += [(f"sources[{s.name}].office", s.office) for s in settings.sources]
     written += [("http.api_keys[...].office", key.office) for key in settings.http.api_keys.values()]
-    wrong = []
-    for where, code in written:
-        if code is None or code == "pusat":
-            continue
-        region = index.get(code)
-        if region is None or region.code != code:
-            wrong.append(where)
-    return wrong
+    return [where for where, code in written if code is not None and not office_exists(code)]
+
+
+def office_exists(code: str) -> bool:
+    """Whether ``code`` names an office: ``pusat``, or an existing kode wilayah written dotted."""
+    if code == "pusat":
+        return True
+    from schemas.regions import default_index
+
+    region = default_index().get(code)
+    return region is not None and region.code == code
