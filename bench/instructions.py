@@ -33,6 +33,7 @@ import sys
 from typing import Any
 
 from bench.common import ROOT, SCHEMA, kab_kota_codes, payload
+from bench.per_record import Applied, BenchDelivery
 
 STAGES = ("prepare", "worker", "parse")
 _BATCH = 500  # records prepared together, as a source offers them
@@ -92,31 +93,9 @@ def _child(stage: str, count: int, total: int) -> None:
 
     async def run() -> None:
         for i in range(0, len(used), 8):
-            await worker([_Delivery(b) for b in used[i : i + 8]])
+            await worker([BenchDelivery(b) for b in used[i : i + 8]])
 
     asyncio.run(run())
-
-
-class _Delivery:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-        self.message_id = "bench"
-        self.user_id = "guest"
-        self.delivery_count = 0
-
-    async def ack(self) -> None:
-        return None
-
-    async def reject(self, *, requeue: bool) -> None:
-        raise AssertionError("the bench batches are well formed")
-
-
-class _Applied:
-    __slots__ = ("idempotency_key", "status")
-
-    def __init__(self, key: str) -> None:
-        self.idempotency_key = key
-        self.status = "applied"
 
 
 class _AppliedSink:
@@ -124,11 +103,11 @@ class _AppliedSink:
 
     name = "null"
 
-    async def write(self, envelopes: Any) -> list[_Applied]:
-        return [_Applied(e.idempotency_key) for e in envelopes]
+    async def write(self, envelopes: Any) -> list[Applied]:
+        return [Applied(e.idempotency_key) for e in envelopes]
 
-    async def write_checked(self, records: Any) -> list[_Applied]:
-        return [_Applied(r.data["idempotency_key"]) for r in records]
+    async def write_checked(self, records: Any) -> list[Applied]:
+        return [Applied(r.data["idempotency_key"]) for r in records]
 
     async def close(self) -> None:
         return None

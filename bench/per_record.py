@@ -138,7 +138,7 @@ def measure(n: int) -> dict[str, float]:
     # The whole worker call as the node runs it, the sink aside: groups of 8 messages of 100 records
     # through split, checks, evidence (SQLite, synchronous=FULL), metrics and acks. Process CPU time
     # (the evidence thread included, the fsync wait not); a fresh worker and verifier per pass.
-    groups = [[_BenchDelivery(b) for b in bodies[i : i + 8]] for i in range(0, len(bodies), 8)]
+    groups = [[BenchDelivery(b) for b in bodies[i : i + 8]] for i in range(0, len(bodies), 8)]
 
     def worker_all() -> None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -167,7 +167,9 @@ def measure(n: int) -> dict[str, float]:
     return out
 
 
-class _BenchDelivery:
+class BenchDelivery:
+    """A delivery of one bench body, always acked (shared with ``bench.instructions``)."""
+
     def __init__(self, body: bytes) -> None:
         self.body = body
         self.message_id = "bench"
@@ -181,7 +183,11 @@ class _BenchDelivery:
         raise AssertionError("the bench batches are well formed")
 
 
-class _Applied:
+class Applied:
+    """A sink result saying ``applied`` (shared with ``bench.instructions``)."""
+
+    __slots__ = ("idempotency_key", "status")
+
     def __init__(self, key: str) -> None:
         self.idempotency_key = key
         self.status = "applied"
@@ -269,7 +275,7 @@ class _NullSink:
     name = "null"
 
     async def write(self, envelopes: Any) -> list[Any]:
-        return [_Applied(e.idempotency_key) for e in envelopes]
+        return [Applied(e.idempotency_key) for e in envelopes]
 
     async def close(self) -> None:
         return None
