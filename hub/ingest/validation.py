@@ -108,8 +108,8 @@ class Prepared:
 class Draft:
     """A validated record whose envelope is not yet signed or serialised (see ``Validator.seal``):
     ``data`` is the envelope's unsigned JSON form (payload included), ``head`` the compact JSON of
-    ``data`` without its payload and ``payload`` the payload's, so that the body is joined from them and
-    the signature without serialising the envelope again."""
+    ``data`` without its payload and ``payload`` the payload's, both with keys sorted, so that the body
+    and the signed bytes are joined from them without serialising the envelope again."""
 
     __slots__ = ("data", "envelope", "head", "message_id", "payload", "routing_key")
 

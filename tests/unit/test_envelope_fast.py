@@ -164,9 +164,7 @@ CASES = [
 def test_bodies_are_byte_for_byte_the_models(signer: Signer | None) -> None:
     v = validator(signer)
     prepared = fast(v, CASES)
-    expected = reference(v, CASES, signer)
-    assert [p.body for p in prepared] == expected
-    assert [orjson.loads(p.body) for p in prepared] == [orjson.loads(b) for b in expected]
+    assert [p.body for p in prepared] == reference(v, CASES, signer)
     assert any("notes" in p.data for p in prepared)  # the cases do cover notes (and successors)
 
 
@@ -249,8 +247,8 @@ def test_message_id_is_uuid5(name: str) -> None:
 
 def test_signed_bytes_joined_from_the_parts_are_the_canonical_bytes() -> None:
     """``canonical_joined`` of a head and a payload serialised apart is ``canonical_bytes`` of the whole;
-    a head where ``,"pii":`` occurs twice (a value holding it as a key) cannot be joined, and the
-    validator then signs the whole form: the signature still verifies."""
+    a head where ``,"pii":`` occurs twice (a value holding it as a key) cannot be joined; the same bytes
+    inside a string are escaped, and the head still can."""
     for prepared in fast(validator(), CASES):
         data = prepared.data
         head = {k: v for k, v in data.items() if k != "payload"}
@@ -268,6 +266,7 @@ def test_signed_bytes_joined_from_the_parts_are_the_canonical_bytes() -> None:
 
 
 def test_a_draft_whose_parts_cannot_be_joined_is_signed_whole() -> None:
+    """The validator then signs the whole unsigned form, and the signature verifies."""
     verifier = Verifier(
         KeyRegistry(None, dev_mode=True),
         TrustPolicy(max_age_s=10 * 365 * 86400.0),
@@ -277,7 +276,7 @@ def test_a_draft_whose_parts_cannot_be_joined_is_signed_whole() -> None:
     record, mapped = CASES[0]
     draft = v.draft(record, mapped, v.spec_for(record), RECEIVED)
     draft.data["source"] = {**draft.data["source"], "pii": 1}  # sorts after "office": ,"pii": twice
-    head = {k: v for k, v in draft.data.items() if k != "payload"}
+    head = {key: value for key, value in draft.data.items() if key != "payload"}
     draft.head = orjson.dumps(head, option=orjson.OPT_SORT_KEYS)
     assert canonical_joined(draft.head, draft.payload) is None
     (sealed,) = v.seal([draft])
