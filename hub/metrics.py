@@ -173,9 +173,9 @@ def observe_many(histogram: Histogram, amounts: Sequence[float]) -> None:
 
     prometheus_client has no batch form, and one ``observe`` per record cost ~2.5 us of the warehouse
     node's CPU (a linear scan of the bounds and two locked increments). This reads the histogram's own
-    bounds and values (``_upper_bounds``, ``_buckets``, ``_sum``), which prometheus_client has kept since
-    0.4; tests/unit/test_metrics.py compares the exposition with ``observe``'s. Without them (a future
-    version), each amount is observed as usual. No exemplars: the callers set none."""
+    bounds and values (``_upper_bounds``, ``_buckets``, ``_sum``, as in prometheus_client 0.26);
+    tests/unit/test_metrics.py compares the exposition with ``observe``'s, so a release that changes
+    them fails there. Without them, each amount is observed as usual. No exemplars: the callers set none."""
     if not amounts:
         return
     bounds = getattr(histogram, "_upper_bounds", None)
