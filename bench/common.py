@@ -203,7 +203,7 @@ class Warehouse:
     async def deliveries(self) -> tuple[int, int]:
         """(idempotency keys in the ledger, total deliveries): redeliveries show as the difference."""
         conn = await self._c()
-        sql = f"SELECT count(*), coalesce(sum(deliveries), 0) FROM {self.schema}.applied_log"
+        sql = f"SELECT count(*), coalesce(sum(deliveries), 0) FROM {self.schema}.ledger"
         row = await conn.fetchrow(sql)
         return int(row[0]), int(row[1])
 

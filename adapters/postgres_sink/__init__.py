@@ -1,7 +1,8 @@
 """``postgres``: the central warehouse sink on PostgreSQL (asyncpg).
 
 One ``records`` row per record with typed columns for consumers (schema, region, period, status, times)
-and the JSONB payload, plus an ``applied_log`` with delivery counts per idempotency key. The revision
+and the JSONB payload, plus a ``ledger`` view with delivery counts per idempotency key (the records rows,
+and an ``applied_log`` of what they cannot say: ``migrations``). The revision
 rules are those of the SQLite warehouse (``adapters.sqlite_sink``), whose row serialisation (canonical
 payload, content hash, lineage record) it shares. See ``adapters.postgres_sink.sink`` for the write
 contract and ``reader`` for how the feeds, completeness and ``simpul lineage`` read it back."""

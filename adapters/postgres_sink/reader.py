@@ -140,7 +140,7 @@ LIMIT $8"""
 SELECT r.record_key, r.kode_wilayah, r.payload::text AS payload, r.occurred_at,
        r.envelope->>'reported_at' AS reported_at, a.first
 FROM {self._s}.records r
-LEFT JOIN (SELECT record_key, min(first_applied_at) AS first FROM {self._s}.applied_log GROUP BY record_key) a
+LEFT JOIN (SELECT record_key, min(first_applied_at) AS first FROM {self._s}.ledger GROUP BY record_key) a
        ON a.record_key = r.record_key
 WHERE r.schema_name = $1 AND r.state = 'active'"""
         rows = await self._fetch(sql, schema)

@@ -1,5 +1,6 @@
 """An envelope as a warehouse row: the part every warehouse shares (``adapters.sqlite_sink.rows.serialise``:
-canonical payload, content hash, lineage record), plus the typed columns consumers query.
+canonical payload, content hash; the lineage record apart, ``trace_of``), plus the typed columns consumers
+query.
 
 Typed columns derived from the payload, whatever its schema:
 
@@ -58,7 +59,8 @@ def kab_kota_of(kode_wilayah: str) -> str | None:
 
 def prepare(envelope: Envelope) -> PreparedRow:
     """The PostgreSQL row of one envelope: what ``serialise`` (shared with the SQLite warehouse) computes,
-    from the same functions, plus the typed columns. Raises (pydantic errors) only if its payload is not
+    from the same functions, plus the typed columns, but the lineage record (``trace_of``, made only
+    when it is stored). Raises (pydantic errors) only if its payload is not
     JSON-able at all. Written out rather than calling ``serialise``: it runs once per record on the
     sink's hot path, and every attribute read and intermediate object shows."""
     e = envelope
@@ -68,7 +70,6 @@ def prepare(envelope: Envelope) -> PreparedRow:
     kode = e.kode_wilayah
     parts = kode.split(".", 2)
     period, start, end = period_of(payload)
-    trace = jsonb_text(trace_json(e))
     values = (
         e.record_key,
         e.schema_name,
@@ -93,7 +94,7 @@ def prepare(envelope: Envelope) -> PreparedRow:
         e.occurred_at,
         e.received_at,
     )
-    return PreparedRow(e.record_key, e.idempotency_key, e.revision, content, values, e.message_id, trace)
+    return PreparedRow(e.record_key, e.idempotency_key, e.revision, content, values, e.message_id)
 
 
 def prepare_checked(record: CheckedRecord) -> PreparedRow:
@@ -137,5 +138,15 @@ def prepare_checked(record: CheckedRecord) -> PreparedRow:
         record.occurred_at,
         record.received_at,
     )
-    trace = jsonb_text(trace_json_checked(record))
-    return PreparedRow(record_key, idempotency_key, revision, content, values, message_id, trace)
+    return PreparedRow(record_key, idempotency_key, revision, content, values, message_id)
+
+
+def trace_of(envelope: Envelope) -> str:
+    """The lineage record of one delivery as the applied_log stores it. Made only for the deliveries
+    that get an applied_log row (``sink._log_rows``), not for every row: the ledger by exception."""
+    return jsonb_text(trace_json(envelope))
+
+
+def trace_of_checked(record: CheckedRecord) -> str:
+    """``trace_of`` for an envelope in its JSON form (tests/unit/test_checked_record.py compares them)."""
+    return jsonb_text(trace_json_checked(record))

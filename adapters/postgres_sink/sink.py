@@ -8,9 +8,11 @@ arriving later cannot resurrect it. Results come back in input order; ``write`` 
 
 The write path (``statements``): the batch's candidate rows go by binary COPY into this connection's
 temporary staging table, and one merge statement (``INSERT ... SELECT ... ORDER BY record_key ON CONFLICT
-DO UPDATE ... WHERE stored revision < new revision``) writes them; the applied_log rows likewise. Nothing
-is read before the merge: it skips and reports the keys already stored at a revision the batch cannot
-beat, reports the candidates it did not write, and only those rows are read back (``_Batch``).
+DO UPDATE ... WHERE stored revision < new revision``) writes them; the applied_log rows likewise, when a
+batch has any (the ledger by exception, ``migrations`` 4 and ``_log_rows``: a new record delivered once
+writes none). Nothing is read before the merge: it skips and reports the keys already stored at a
+revision the batch cannot beat, reports the candidates it did not write, and only those rows are read
+back (``_Batch``).
 
 Concurrency: several consumers (processes) may write overlapping keys at once. The merge inserts, updates
 or (``ON CONFLICT DO UPDATE`` does this even when its WHERE is false) locks the row of every key it
@@ -25,7 +27,7 @@ REPEATABLE READ would fail on (or read a snapshot from before) a row another wri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -33,7 +35,7 @@ import structlog
 
 from adapters.postgres_sink import migrations, statements
 from adapters.postgres_sink.config import PostgresSinkConfig
-from adapters.postgres_sink.rows import prepare, prepare_checked
+from adapters.postgres_sink.rows import prepare, prepare_checked, trace_of, trace_of_checked
 from adapters.postgres_sink.trace import read_trace
 from adapters.sqlite_sink.rows import PreparedRow
 from adapters.sqlite_sink.store import ApplyResult
@@ -98,14 +100,18 @@ class PostgresSink:
     async def write(self, envelopes: Sequence[Envelope]) -> list[ApplyResult]:
         """Apply a batch in one transaction; see the module docstring for the rules."""
         # A payload that cannot be serialised fails before any I/O.
-        return await self._apply([prepare(e) for e in envelopes])
+        return await self._apply([prepare(e) for e in envelopes], lambda n: trace_of(envelopes[n]))
 
     async def write_checked(self, records: Sequence[CheckedRecord]) -> list[ApplyResult]:
         """``write`` for envelopes in their JSON form (``hub.consume.sink.CheckedSink``): the sink worker
         hands verified records over without building a model for each."""
-        return await self._apply([prepare_checked(r) for r in records])
+        return await self._apply(
+            [prepare_checked(r) for r in records], lambda n: trace_of_checked(records[n])
+        )
 
-    async def _apply(self, rows: list[PreparedRow]) -> list[ApplyResult]:
+    async def _apply(self, rows: list[PreparedRow], trace: Callable[[int], str]) -> list[ApplyResult]:
+        """Write ``rows``; ``trace(n)`` is the lineage record of row ``n``, asked for only if that row's
+        delivery gets an applied_log row."""
         if not rows:
             return []
         if self._pool is None:
@@ -130,11 +136,12 @@ class PostgresSink:
                 status = await conn.execute(sql.upsert, *zip(*(w.values for w in second), strict=True))
                 if status != f"INSERT 0 {len(second)}":
                     raise SinkUnavailable(f"warehouse wrote {status} of {len(second)} locked rows")
-            await conn.copy_records_to_table(
-                statements.STAGE_LOG, schema_name="pg_temp", columns=_LOG_NAMES,
-                records=_log_rows(rows, results),
-            )  # fmt: skip
-            await conn.execute(sql.log)
+            log_rows = _log_rows(rows, results, trace)
+            if log_rows:  # none when every record was new and delivered once: the usual batch
+                await conn.copy_records_to_table(
+                    statements.STAGE_LOG, schema_name="pg_temp", columns=_LOG_NAMES, records=log_rows
+                )
+                await conn.execute(sql.log)
         return results
 
     async def count(self, schema_name: str | None = None, state: str | None = None) -> int:
@@ -161,12 +168,12 @@ class PostgresSink:
 
     async def applied_keys(self) -> set[str]:
         """Every idempotency key applied at least once (for end-to-end ledger checks)."""
-        sql = f"SELECT idempotency_key FROM {self._schema}.applied_log WHERE first_applied_at IS NOT NULL"
+        sql = f"SELECT idempotency_key FROM {self._schema}.ledger WHERE first_applied_at IS NOT NULL"
         return {r[0] for r in await self._pool.fetch(sql)}
 
     async def delivery_counts(self) -> dict[str, int]:
         """Raw deliveries per idempotency key, whatever their outcome."""
-        rows = await self._pool.fetch(f"SELECT idempotency_key, deliveries FROM {self._schema}.applied_log")
+        rows = await self._pool.fetch(f"SELECT idempotency_key, deliveries FROM {self._schema}.ledger")
         return {r[0]: r[1] for r in rows}
 
     async def close(self) -> None:
@@ -304,19 +311,36 @@ def _decide(
     return results, winners
 
 
-def _log_rows(rows: list[PreparedRow], results: list[ApplyResult]) -> list[tuple[Any, ...]]:
-    """applied_log rows aggregated per idempotency key (a key may repeat within a batch; one upsert per
-    key and statement is all PostgreSQL allows), in ``statements.LOG_COLUMNS`` order."""
-    agg: dict[str, list[Any]] = {}
+def _log_rows(
+    rows: list[PreparedRow], results: list[ApplyResult], trace: Callable[[int], str]
+) -> list[tuple[Any, ...]]:
+    """The batch's applied_log rows, aggregated per idempotency key (a key may repeat within a batch; one
+    upsert per key and statement is all PostgreSQL allows), in ``statements.LOG_COLUMNS`` order.
+
+    The ledger by exception (migration 4): the delivery that applied the revision now stored in a records
+    row is said by that row, so a key stored by this batch gets a log row only for its other deliveries
+    in the batch (duplicates, conflicts), and none when it had none: the usual case, no row at all. Every
+    other key gets its whole entry, as before: one not applied, or applied and then superseded within this
+    batch (its revision never reaches the records table, and the trigger cannot see it). ``trace(n)``:
+    row ``n``'s lineage record, made only for the first delivery of a key that gets a row."""
+    stored: dict[str, str] = {}  # record key -> the idempotency key this batch leaves in its records row
     for row, result in zip(rows, results, strict=True):
-        entry = agg.get(row.idempotency_key)
-        if entry is None:
-            agg[row.idempotency_key] = entry = [
-                row.idempotency_key, row.record_key, row.revision, False, 0, 0, "", row.message_id, row.trace
-            ]  # fmt: skip
+        if result.status == "applied":
+            stored[row.record_key] = row.idempotency_key  # revisions rise: the last applied is stored
+    agg: dict[str, list[Any]] = {}
+    for n, (row, result) in enumerate(zip(rows, results, strict=True)):
+        key = row.idempotency_key
         status = result.status
+        entry = agg.get(key)
+        if entry is None:
+            agg[key] = entry = [key, row.record_key, row.revision, False, 0, 0, "", row.message_id, None]
+            if status == "applied" and stored[row.record_key] == key:
+                entry[6] = status  # the records row stands for this delivery
+                continue
+        if entry[8] is None:
+            entry[8] = trace(n)  # the first delivery the applied_log keeps (its COALESCE keeps the first)
         entry[3] = entry[3] or status == "applied"
         entry[4] += 1
         entry[5] += status == "conflict"
         entry[6] = status
-    return [tuple(e) for e in agg.values()]
+    return [tuple(e) for e in agg.values() if e[4]]

@@ -10,14 +10,15 @@ import json
 import random
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from adapters.postgres_sink import PostgresSink, PostgresSinkConfig
+from adapters.postgres_sink import PostgresSink, PostgresSinkConfig, migrations
 from tests.helpers import example
 from tests.unit.test_sqlite_store import env
 
@@ -90,7 +91,8 @@ async def test_results_in_order_in_one_mixed_batch(sink: PostgresSink) -> None:
 
 
 async def test_a_failing_batch_stores_nothing(sink: PostgresSink, schema: str) -> None:
-    """The applied_log insert fails after the records were upserted: the whole write rolls back."""
+    """The applied_log insert fails after the records were upserted: the whole write rolls back. (The
+    poison record is delivered twice, so that its duplicate needs an applied_log row.)"""
     poison = env("poison", 1)
     conn = await asyncpg.connect(**PG)
     try:
@@ -104,7 +106,7 @@ async def test_a_failing_batch_stores_nothing(sink: PostgresSink, schema: str) -
         await conn.close()
     good = env("g", 1)
     with pytest.raises(asyncpg.RaiseError):
-        await sink.write([good, poison])
+        await sink.write([good, poison, poison])
     assert await sink.count() == 0 and await sink.delivery_counts() == {}
     assert [r.status for r in await sink.write([good])] == ["applied"]
     with pytest.raises(asyncpg.DataError):  # a revision beyond bigint fails before the statement runs
@@ -180,7 +182,7 @@ async def test_parallel_starts_migrate_once(schema: str) -> None:
     await asyncio.gather(*(s.start() for s in sinks))
     try:
         versions = await _fetch(schema, "SELECT version FROM {s}.schema_migrations")
-        assert sorted(r[0] for r in versions) == [1, 2, 3]
+        assert sorted(r[0] for r in versions) == [v for v, _ in migrations.MIGRATIONS] == [1, 2, 3, 4]
         await sinks[0].write([env("m", 1)])
         assert await sinks[2].count() == 1
     finally:
@@ -296,9 +298,9 @@ async def test_staging_survives_failed_transactions(schema: str) -> None:
         nul_text = env("bad\x00id", 1)  # text columns refuse NUL: the server fails the COPY itself
         with pytest.raises(asyncpg.PostgresError):
             await s.write([env("a", 1), nul_text])
-        for poison in (poison_rec, poison_log):
+        for poison in (poison_rec, poison_log):  # delivered twice: its duplicate needs an applied_log row
             with pytest.raises(asyncpg.RaiseError):
-                await s.write([env("a", 1), env("b", 1), poison, env("a", 2)])
+                await s.write([env("a", 1), env("b", 1), poison, env("a", 2), poison])
         assert await s.count() == 0 and await s.delivery_counts() == {}
         async with s._pool.acquire() as c:
             staged = await c.fetchval("SELECT count(*) FROM pg_temp.simpul_stage")
@@ -432,7 +434,7 @@ async def test_competing_consumer_processes(schema: str) -> None:
 
 async def test_write_checked_stores_what_write_stores(schema: str) -> None:
     """The sink worker's path for verified records (``write_checked``, the envelope as JSON, no model)
-    leaves the same rows, applied_log entries and results as ``write`` with the models, in real
+    leaves the same rows, ledger entries and results as ``write`` with the models, in real
     PostgreSQL: every catalogue example with lineage at two offsets and notes, then a redelivery, a newer
     revision and a conflict."""
     from hub.consume.checked import checked_form
@@ -466,7 +468,7 @@ async def test_write_checked_stores_what_write_stores(schema: str) -> None:
         log = await _fetch(
             f"{schema}_{way}",
             "SELECT idempotency_key, record_key, revision, deliveries, conflicts, last_status, message_id, "
-            "trace FROM {s}.applied_log ORDER BY idempotency_key",
+            "trace, envelope FROM {s}.ledger ORDER BY idempotency_key",
         )
         tables.append(([_comparable(r) for r in rows], [tuple(r) for r in log], statuses))
         conn = await asyncpg.connect(**PG)
@@ -482,3 +484,92 @@ async def test_write_checked_stores_what_write_stores(schema: str) -> None:
 def _comparable(row: asyncpg.Record) -> dict[str, Any]:
     """A stored row without what depends on when or by which transaction it was written."""
     return {k: v for k, v in dict(row).items() if k not in ("applied_at", "change_txid", "change_seq")}
+
+
+def _log_every_delivery(
+    rows: list[Any], results: list[Any], trace: Callable[[int], str]
+) -> list[tuple[Any, ...]]:
+    """The applied_log rows as the writer made them before migration 4: every key of the batch, its
+    applying delivery included (``sink._log_rows`` before the ledger by exception)."""
+    agg: dict[str, list[Any]] = {}
+    for n, (row, result) in enumerate(zip(rows, results, strict=True)):
+        entry = agg.get(row.idempotency_key)
+        if entry is None:
+            agg[row.idempotency_key] = entry = [
+                row.idempotency_key, row.record_key, row.revision, False, 0, 0, "", row.message_id, trace(n)
+            ]  # fmt: skip
+        entry[3] = entry[3] or result.status == "applied"
+        entry[4] += 1
+        entry[5] += result.status == "conflict"
+        entry[6] = result.status
+    return [tuple(e) for e in agg.values()]
+
+
+def _ledger_batches() -> list[list[Any]]:
+    """Eight batches over 12 records: revisions 1..3 in two contents, out of order, keys repeated within
+    a batch (a revision applied and superseded in one batch), redeliveries, conflicts, stale ones, and
+    withdrawals; every delivery with its own hop, so a trace tells which delivery it came from."""
+    from schemas.envelope import Hop
+
+    rnd = random.Random(21)
+    batches: list[list[Any]] = []
+    n = 0
+    for _ in range(8):
+        batch = []
+        for _ in range(rnd.randint(5, 30)):
+            i, rev, v = rnd.randrange(12), rnd.randint(1, 3), rnd.choice("ab")
+            e = env(f"l{i}", rev, {"v": v}, op="withdraw" if rnd.random() < 0.1 else "upsert")
+            n += 1
+            hop = Hop(
+                node=f"kabkota-{n}",
+                level="kabkota",
+                at=datetime(2025, 1, 2, 3, tzinfo=UTC) + timedelta(seconds=n),
+            )
+            batch.append(e.model_copy(update={"lineage": [hop]}))
+        batches.append(batch)
+    return batches
+
+
+@pytest.mark.parametrize("before_migration", [0, 4])
+async def test_ledger_by_exception_tells_what_logging_every_delivery_told(
+    schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before_migration: int
+) -> None:
+    """The ledger of migration 4 (records rows, superseded revisions, applied_log of the rest) answers
+    exactly as the SQLite warehouse, which logs every delivery: per message id the outcome, deliveries,
+    conflicts, stored revision and the first delivery's trace; every key's delivery count; the applied
+    keys. Also across the migration itself: the first ``before_migration`` batches are written by the
+    writer before it, at schema version 3, then the sink restarts, migrates and writes the rest."""
+    from adapters.postgres_sink import sink as sink_module
+    from adapters.sqlite_sink import SqliteWarehouse
+
+    batches = _ledger_batches()
+    reference = SqliteWarehouse(tmp_path / "reference.db")
+    expected = [[r.status for r in reference.apply(b)] for b in batches]
+    assert {"applied", "duplicate", "conflict", "stale"} <= {st for sts in expected for st in sts}
+
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+        m.setattr(sink_module, "_log_rows", _log_every_delivery)
+        old = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema))
+        await old.start()
+        try:
+            got = [[r.status for r in await old.write(b)] for b in batches[:before_migration]]
+        finally:
+            await old.close()
+    s = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema))
+    await s.start()
+    try:
+        got += [[r.status for r in await s.write(b)] for b in batches[before_migration:]]
+        assert got == expected
+        assert await s.delivery_counts() == reference.delivery_counts()
+        assert await s.applied_keys() == reference.applied_keys()
+        superseded = await _fetch(schema, "SELECT count(*) FROM {s}.superseded")
+        assert superseded[0][0] > 0  # the trigger had revisions to keep
+        for mid in {e.message_id for b in batches for e in b}:
+            mine, theirs = await s.trace(mid), reference.trace(mid)
+            assert mine is not None and theirs is not None
+            assert (mine.pop("first_applied_at") is None) == (theirs.pop("first_applied_at") is None)
+            assert mine == theirs
+    finally:
+        await s.close()
+        reference.close()

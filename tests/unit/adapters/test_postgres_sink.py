@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from adapters.postgres_sink import PLUGIN, PostgresSinkConfig
-from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, prepare
+from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, prepare, trace_of
 from adapters.postgres_sink.sink import _Batch, _decide, _log_rows
 from adapters.postgres_sink.statements import LOG_COLUMNS, REVISION, STAGE_COLUMNS, build
 from adapters.sqlite_sink.rows import prepare as sqlite_prepare
@@ -106,17 +106,36 @@ def test_decide_against_stored_state() -> None:
 
 
 def test_log_rows_are_aggregated_per_idempotency_key() -> None:
-    """A key delivered three times in one batch is one log row with deliveries=3 (one upsert per key)."""
-    rows = [prepare(e) for e in (env("a", 1), env("a", 1), env("a", 1, {"y": 2}), env("b", 1))]
+    """A key delivered three times in one batch is one log row (one upsert per key). The ledger by
+    exception: the key this batch stores says its applying delivery itself, so its row counts the other
+    two (one of them a conflict), and a key stored and delivered once has no row at all."""
+    envs = (env("a", 1), env("a", 1), env("a", 1, {"y": 2}), env("b", 1))
+    rows = [prepare(e) for e in envs]
     results, _ = _decide(rows, {})
-    log = _log_rows(rows, results)
+    asked: list[int] = []
+    log = _log_rows(rows, results, lambda n: asked.append(n) or trace_of(envs[n]))
     assert all(len(row) == len(LOG_COLUMNS) for row in log)
     keys, _record_keys, revisions, applied, counts, conflicts, last, mids, traces = map(
         list, zip(*log, strict=True)
     )
-    assert len(keys) == 2 and counts == [3, 1] and conflicts == [1, 0]
-    assert applied == [True, True] and last == ["conflict", "applied"] and revisions == [1, 1]
-    assert mids == [rows[0].message_id, rows[3].message_id] and '"hops":[]' in traces[0]  # lineage
+    assert keys == [rows[0].idempotency_key] and counts == [2] and conflicts == [1]
+    assert applied == [False] and last == ["conflict"] and revisions == [1]
+    assert mids == [rows[0].message_id] and '"hops":[]' in traces[0]  # lineage
+    assert asked == [1]  # made once, for the first delivery the row keeps
+
+
+def test_log_rows_keep_whole_entries_of_keys_no_records_row_holds() -> None:
+    """A revision applied and superseded within the batch never reaches a records row, and a stale or
+    conflicting delivery applies nothing: their entries are written whole, applying delivery included."""
+    envs = [env("a", 1), env("a", 2), env("a", 1), env("b", 1)]
+    rows = [prepare(e) for e in envs]
+    a1, b1 = rows[0], rows[3]
+    results, _ = _decide(rows, {b1.record_key: (3, "other")})
+    assert [r.status for r in results] == ["applied", "applied", "stale", "stale"]
+    log = {row[0]: row for row in _log_rows(rows, results, lambda n: trace_of(envs[n]))}
+    assert set(log) == {a1.idempotency_key, b1.idempotency_key}  # a2 is stored: no row
+    assert log[a1.idempotency_key][3:7] == (True, 2, 0, "stale")  # applied, deliveries, conflicts, last
+    assert log[b1.idempotency_key][3:7] == (False, 1, 0, "stale")
 
 
 def test_statements_are_schema_qualified_and_constant() -> None:
