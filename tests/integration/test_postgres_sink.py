@@ -508,8 +508,9 @@ def _log_every_delivery(
 def _ledger_batches() -> list[list[Any]]:
     """Eight batches over 12 records: revisions 1..3 in two contents, out of order, keys repeated within
     a batch (a revision applied and superseded in one batch), redeliveries, conflicts, stale ones, and
-    withdrawals; every delivery with its own hop, so a trace tells which delivery it came from."""
-    from schemas.envelope import Hop
+    withdrawals; every delivery with its own hop (and most with a note), so a trace tells which delivery
+    it came from."""
+    from schemas.envelope import Hop, Note
 
     rnd = random.Random(21)
     batches: list[list[Any]] = []
@@ -525,7 +526,8 @@ def _ledger_batches() -> list[list[Any]]:
                 level="kabkota",
                 at=datetime(2025, 1, 2, 3, tzinfo=UTC) + timedelta(seconds=n),
             )
-            batch.append(e.model_copy(update={"lineage": [hop]}))
+            notes = [Note(loc="v", rule="value_unparseable", detail=f"delivery {n}")] if n % 3 else []
+            batch.append(e.model_copy(update={"lineage": [hop], "notes": notes}))
         batches.append(batch)
     return batches
 

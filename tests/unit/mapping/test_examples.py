@@ -288,7 +288,7 @@ async def test_lineage_of_a_stored_record_shows_its_notes(memory_node: Node) -> 
     """The warehouse's lineage record (``trace_json``, shared by the SQLite and PostgreSQL sinks) keeps
     the envelope's notes as stored, so `simpul lineage` says why waktu_kejadian is unknown; a record
     without notes has no notes key (its trace bytes are unchanged)."""
-    from adapters.postgres_sink.rows import prepare as postgres_row
+    from adapters.postgres_sink.rows import trace_of
     from hub.admin.lineage import lineage_lines, trace_record
     from schemas.envelope import Envelope
 
@@ -311,6 +311,6 @@ async def test_lineage_of_a_stored_record_shows_its_notes(memory_node: Node) -> 
     )
     shown = "note:            waktu_kejadian: value_unparseable: " + note["detail"]
     assert shown in lineage_lines(view)
-    # PostgreSQL's row is built from the same serialised trace.
+    # PostgreSQL's lineage record is built from the same serialised trace.
     envelope = Envelope.model_validate({**queue["envelope"], "payload": queue["payload"]})
-    assert orjson.loads(postgres_row(envelope).trace)["notes"] == [note]
+    assert orjson.loads(trace_of(envelope))["notes"] == [note]
