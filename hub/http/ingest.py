@@ -36,7 +36,17 @@ from pydantic import BaseModel
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
 from hub.http.admission import Admission
-from hub.ingest.items import BodyError, IngestItem, parse_body, record_of, to_source_record, validate_batch
+from hub.ingest.items import (
+    BodyError,
+    BodyItems,
+    IngestItem,
+    ItemPayload,
+    parse_body,
+    record_of,
+    to_source_record,
+    validate_batch,
+    validate_body,
+)
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.validation import Prepared, mask_name
 from hub.model.records import SourceRecord
@@ -179,29 +189,35 @@ class IngestHandler:
         schema_name = spec.name
         # Pinned (name@version): records carry that version; else the current one is used at validation.
         pinned = spec.version if "@" in request.match_info["schema"] else None
-        try:
-            items = parse_body(
-                await read_body(request), request.content_type, self._settings.max_batch_records
-            )
-        except BodyError as exc:
-            return problem(exc.status, "bad_body", str(exc))
-        # All items valid (the common case): one validation call for the request. Else item by item,
-        # depth first, for the answer that names every issue (validate_batch never decides an error).
-        typed = validate_batch(items, spec, self._pipeline.validation_context, self._max_depth)
-        if typed is None and any(depth_exceeds(item, self._max_depth) for item in items):
-            return problem(400, "bad_body", f"an item nests deeper than {self._max_depth} levels")
+        body = await read_body(request)
+        limit, context = self._settings.max_batch_records, self._pipeline.validation_context
+        # All items valid (the common case): one validation call for the request, on the body's bytes
+        # (its items parsed as dicts only if something asks for them). Else the body is parsed and item
+        # by item, depth first, for the answer that names every issue (the fast ways decide no error).
+        typed = validate_body(body, request.content_type, spec, context, self._max_depth, limit)
+        if typed is not None:
+            items = BodyItems(body, request.content_type, limit)
+        else:
+            try:
+                parsed = parse_body(body, request.content_type, limit)
+            except BodyError as exc:
+                return problem(exc.status, "bad_body", str(exc))
+            typed = validate_batch(parsed, spec, context, self._max_depth)
+            if typed is None and any(depth_exceeds(item, self._max_depth) for item in parsed):
+                return problem(400, "bad_body", f"an item nests deeper than {self._max_depth} levels")
+            items = BodyItems.of(parsed)
         source = SourceIdentity(system=caller.system, office=caller.office, adapter=ADAPTER)
         if typed is not None:
             records, checked = self._check_typed(items, typed, schema_name, source, pinned)
         else:
-            records, checked = self._check(items, schema_name, source, pinned)
+            records, checked = self._check(parsed, schema_name, source, pinned)
         failures = [(i, c) for i, c in enumerate(checked) if isinstance(c, RecordError)]
         if failures and mode == "reject":
             await self._pipeline.note_refused([(records[i], e) for i, e in failures], "refused_at_ingest")
             return problem(
                 422,
                 "validation_failed",
-                f"{len(failures)} of {len(items)} records are invalid; none was accepted",
+                f"{len(failures)} of {len(records)} records are invalid; none was accepted",
                 records=[_failure(i, e) for i, e in failures],
             )
         try:
@@ -250,7 +266,7 @@ class IngestHandler:
 
     def _check_typed(
         self,
-        items: list[Any],
+        items: BodyItems,
         typed: list[IngestItem],
         schema_name: str,
         source: SourceIdentity,
@@ -258,10 +274,11 @@ class IngestHandler:
     ) -> tuple[list[SourceRecord], list[Prepared | RecordError]]:
         """``_check`` for items already validated (``validate_batch``): their payload models go to the
         pipeline as they are. A record refused after all (region, size) is given the source record the
-        per-item way makes, so that its quarantine entry or evidence is the same (``original`` included)."""
+        per-item way makes, so that its quarantine entry or evidence is the same (``original`` included).
+        Each record's ``raw`` is its item's ``data`` as sent, parsed from the body only if read."""
         records = [
-            record_of(item, raw["data"], schema_name, source, version)
-            for raw, item in zip(items, typed, strict=True)
+            record_of(item, ItemPayload(items, i), schema_name, source, version)
+            for i, item in enumerate(typed)
         ]
         models = [cast(BaseModel, item.data) for item in typed]
         checked: list[Prepared | RecordError] = []

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from hub.errors import RecordError
 from hub.http.ingest import IngestHandler
 from hub.ingest import items as items_module
-from hub.ingest.items import _schema_depth, to_source_record, validate_batch
+from hub.ingest.items import BodyItems, _schema_depth, to_source_record, validate_batch, validate_body
 from hub.ingest.validation import Prepared
 from hub.node import Node
 from hub.trust.keys import KeyRegistry
@@ -37,15 +37,28 @@ def handler(node: Node) -> IngestHandler:
 def both_ways(
     node: Node, raw: list[dict[str, Any]], schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Any, Any]:
-    """(records, checked) item by item and in one call, for the same items and the same clock."""
+    """(records, checked) item by item and in one call, for the same items and the same clock. The one
+    call from the body's bytes (``validate_body``) is held to the one from parsed items here: the same
+    bytes published or refusals, the same source records (``raw`` read from the body when asked)."""
     monkeypatch.setattr("hub.ingest.pipeline.now_utc", lambda: RECEIVED)
-    items = orjson.loads(orjson.dumps(raw))  # as parse_body gives them
+    body = orjson.dumps(raw)
+    items = orjson.loads(body)  # as parse_body gives them
     spec = get_schema(schema)
     h = handler(node)
-    typed = validate_batch(items, spec, node.pipeline.validation_context, 32)
+    context = node.pipeline.validation_context
+    typed = validate_batch(items, spec, context, 32)
     assert typed is not None
-    one_call = h._check_typed(items, typed, schema, SOURCE, None)
-    per_item = h._check(orjson.loads(orjson.dumps(raw)), schema, SOURCE, None)
+    one_call = h._check_typed(BodyItems.of(items), typed, schema, SOURCE, None)
+    from_bytes = validate_body(body, "application/json", spec, context, 32, 1000)
+    assert from_bytes is not None
+    records, checked = h._check_typed(
+        BodyItems(body, "application/json", 1000), from_bytes, schema, SOURCE, None
+    )
+    assert bodies(checked) == bodies(one_call[1])
+    assert [(r.source_record_id, r.revision, r.op, r.original, dict(r.raw)) for r in records] == [
+        (r.source_record_id, r.revision, r.op, r.original, dict(r.raw)) for r in one_call[0]
+    ]
+    per_item = h._check(orjson.loads(body), schema, SOURCE, None)
     return per_item, one_call
 
 
@@ -149,18 +162,37 @@ async def test_bad_records_get_the_per_item_422(memory_node: Node, monkeypatch: 
 async def test_all_valid_requests_take_the_one_call_way(
     memory_node: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[int] = []
-    real = items_module.validate_batch
+    """A JSON array of valid items is validated from its bytes (``validate_body``), never parsed as
+    dicts; an NDJSON body is parsed, then validated in one call (``validate_batch``)."""
+    calls: list[tuple[str, int]] = []
 
-    def spy(*args: Any) -> Any:
-        result = real(*args)
-        calls.append(0 if result is None else len(result))
-        return result
+    def spy(name: str) -> Any:
+        real = getattr(items_module, name)
 
-    monkeypatch.setattr("hub.http.ingest.validate_batch", spy)
+        def call(*args: Any) -> Any:
+            result = real(*args)
+            calls.append((name, 0 if result is None else len(result)))
+            return result
+
+        return call
+
+    parsed: list[int] = []
+    real_parse = items_module.parse_body
+    monkeypatch.setattr("hub.http.ingest.validate_batch", spy("validate_batch"))
+    monkeypatch.setattr("hub.http.ingest.validate_body", spy("validate_body"))
+    monkeypatch.setattr("hub.http.ingest.parse_body", lambda *a: parsed.append(1) or real_parse(*a))
+    monkeypatch.setattr("hub.ingest.items.parse_body", lambda *a: parsed.append(1) or real_parse(*a))
     raw = [item("ormas_registration", f"SKT-{i}") for i in range(3)]
     status, body, _ = await post(memory_node, "ormas_registration", raw)
-    assert status == 202 and body["accepted"] == 3 and calls == [3]
+    assert status == 202 and body["accepted"] == 3
+    assert calls == [("validate_body", 3)] and parsed == []  # no dict of any item was made
+    calls.clear()
+    ndjson = b"\n".join(orjson.dumps(r) for r in raw)
+    status, body, _ = await post(
+        memory_node, "ormas_registration", None, raw=ndjson, ctype="application/x-ndjson"
+    )
+    assert status == 202 and body["accepted"] == 3
+    assert calls == [("validate_body", 0), ("validate_batch", 3)] and parsed == [1]
 
 
 class _Open(BaseModel):
