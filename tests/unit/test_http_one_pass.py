@@ -233,3 +233,33 @@ def test_every_published_schema_has_a_depth_bound_under_the_limit() -> None:
         depth = _schema_depth(spec.model.model_json_schema(), {}, frozenset())
         assert depth is not None and 1 + depth <= 32, spec.ref
     assert validate_batch([item("ormas_registration", "x")], get_schema("ormas_registration"), {}, 3) is None
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"123456789012345678901234567890", b"-1"],
+)
+async def test_hostile_numbers_are_answered_as_before(
+    memory_node: Node, monkeypatch: pytest.MonkeyPatch, literal: bytes
+) -> None:
+    """JSON the standard does not allow (NaN, Infinity: pydantic-core's parser reads them, orjson does
+    not), numbers beyond 64 bits and negative ones, in a count, a percentage and the revision: the bytes
+    way accepts none of them, and each body gets exactly the answer the parsed way gives it (400 from
+    the parse, or 422 naming the field), never a 500 or a record stored with another value."""
+    good = item("voter_participation", "VP-1", kode_wilayah="32.01.01")
+    good["data"].update(
+        dpt=260000, dptb=0, dpk=0, pengguna_hak_pilih=219440, partisipasi="84.40", per_generasi=[]
+    )
+    template = orjson.dumps([good])
+    for field in (b'"dpt":260000', b'"partisipasi":"84.40"', b'"revision":1'):
+        assert field in template
+        body = template.replace(field, field.split(b":")[0] + b":" + literal)
+        answers = []
+        for way in ("bytes", "parsed"):
+            if way == "parsed":
+                monkeypatch.setattr("hub.http.ingest.validate_body", lambda *a: None)
+            status, answer, _ = await post(memory_node, "voter_participation", None, raw=body)
+            answers.append((status, answer))
+        monkeypatch.undo()
+        assert answers[0] == answers[1], (field, literal)
+        assert answers[0][0] in (400, 422), (field, literal, answers[0])
