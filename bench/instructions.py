@@ -12,7 +12,12 @@ the count is the stage's own instructions per record. Stages:
   validate, region checks, identity hashes, envelope, serialise, batch signature);
 * ``worker``: the sink worker's call on groups of 8 messages of 100 records (split, signature check,
   checked form, metrics, acks) around a checked sink that only answers ``applied``: no I/O;
-* ``parse``: ``codec.split_batch`` of the same 100-record bodies.
+* ``parse``: ``codec.split_batch`` of the same 100-record bodies;
+* ``rows``: the PostgreSQL warehouse's rows of those records (``prepare_checked`` of their checked form);
+* ``ingest``: HTTP ingest's handling of 400-record JSON bodies before the publish, as the handler does it
+  (``validate_body`` on the bytes, then ``_check_typed``: envelope, serialise, batch signature);
+* ``ingest_parsed``: the same bodies the way before the fifth round of issue 21 (and NDJSON's now):
+  ``parse_body`` to dicts, ``validate_batch``, ``_check_typed``.
 
 Instructions are not microseconds (a cache miss or a system call costs more than its count says), so
 this compares code with code, not Simpul with its peers: run it on two commits (``git worktree add``)
@@ -35,9 +40,10 @@ from typing import Any
 from bench.common import ROOT, SCHEMA, kab_kota_codes, payload
 from bench.per_record import Applied, BenchDelivery
 
-STAGES = ("prepare", "worker", "parse")
+STAGES = ("prepare", "worker", "parse", "rows", "ingest", "ingest_parsed")
 _BATCH = 500  # records prepared together, as a source offers them
 _MESSAGE = 100  # records per AMQP message
+_BODY = 400  # records per HTTP ingest body (the election bench sends 500; 400 divides the record counts)
 
 
 def _records(n: int) -> list[Any]:
@@ -72,6 +78,9 @@ def _child(stage: str, count: int, total: int) -> None:
     pipeline = Pipeline(validator, None, None, Metrics())  # type: ignore[arg-type]  # prepare only
     records = _records(total + _BATCH)
     pipeline.prepare_many(records[total:])  # warm: caches, the first signature, lazy imports
+    if stage in ("ingest", "ingest_parsed"):
+        _ingest(stage, pipeline, count, total)
+        return
     if stage == "prepare":
         gc_tuning.settle_after_start()
         for i in range(0, count, _BATCH):
@@ -82,11 +91,21 @@ def _child(stage: str, count: int, total: int) -> None:
         codec.join_batch([p.body for p in prepared[i : i + _MESSAGE]]) for i in range(0, total, _MESSAGE)
     ]
     used = bodies[: count // _MESSAGE]
+    if stage == "rows":  # the checked forms are set up for every record; only ``count`` rows are made
+        from adapters.postgres_sink.rows import prepare_checked
+        from hub.consume.checked import checked_form
+
+        forms = [checked_form(item) for body in bodies for item in codec.split_batch(body)]
+        gc_tuning.settle_after_start()
+        for form in forms[:count]:
+            prepare_checked(form)  # type: ignore[arg-type]  # every bench record has the checked form
+        return
     gc_tuning.settle_after_start()  # as a running node: set-up objects frozen, collections spaced out
     if stage == "parse":
         for body in used:
             codec.split_batch(body)
         return
+
     from hub.consume.sink_worker import SinkWorker
 
     worker = SinkWorker(_AppliedSink(), None, Metrics(), verifier=build_verifier(settings, signer))  # type: ignore[arg-type]
@@ -96,6 +115,46 @@ def _child(stage: str, count: int, total: int) -> None:
             await worker([BenchDelivery(b) for b in used[i : i + 8]])
 
     asyncio.run(run())
+
+
+def _ingest(stage: str, pipeline: Any, count: int, total: int) -> None:
+    import orjson
+
+    from hub.http.ingest import IngestHandler
+    from hub.ingest.items import BodyItems, parse_body, validate_batch, validate_body
+    from hub.settings import HttpSettings
+    from schemas.catalog import get as get_schema
+    from schemas.envelope import SourceIdentity
+
+    handler = IngestHandler(pipeline, None, HttpSettings())  # type: ignore[arg-type]  # body handling only
+    spec, context = get_schema(SCHEMA), pipeline.validation_context
+    source = SourceIdentity(system="kpu", office="pusat", adapter="http_ingest")
+    regions = kab_kota_codes()
+    bodies = [
+        orjson.dumps(
+            [
+                {"id": f"h-{j}", "revision": 1, "data": payload(j, regions[j % 514])}
+                for j in range(s, s + _BODY)
+            ]
+        )
+        for s in range(0, total + _BODY, _BODY)
+    ]
+    handle = bodies[: count // _BODY]
+    warm = bodies[-1]  # the schema's batch validator, lazy imports
+    typed = validate_body(warm, "application/json", spec, context, 32, 5000)
+    handler._check_typed(BodyItems(warm, "application/json", 5000), typed, SCHEMA, source, None)  # type: ignore[arg-type]
+    from hub import gc_tuning
+
+    gc_tuning.settle_after_start()
+    for body in handle:
+        if stage == "ingest":
+            typed = validate_body(body, "application/json", spec, context, 32, 5000)
+            items = BodyItems(body, "application/json", 5000)
+        else:
+            parsed = parse_body(body, "application/json", 5000)
+            typed = validate_batch(parsed, spec, context, 32)
+            items = BodyItems.of(parsed)
+        handler._check_typed(items, typed, SCHEMA, source, None)  # type: ignore[arg-type]
 
 
 class _AppliedSink:
@@ -131,7 +190,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--records", type=int, default=2000, help="a multiple of 800 for the worker stage")
+    parser.add_argument(
+        "--records", type=int, default=2000, help="a multiple of 800 (worker: groups of 8 x 100)"
+    )
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--child", nargs=3, metavar=("STAGE", "COUNT", "TOTAL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
