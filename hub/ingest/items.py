@@ -160,6 +160,15 @@ class _Typed:
 _TYPED: dict[str, _Typed] = {}
 
 
+def _typed_within(spec: SchemaSpec, max_depth: int) -> _Typed | None:
+    """The schema version's batch validator, or None if a valid item of it may nest deeper than
+    ``max_depth`` (the caller's depth check must see the items first)."""
+    typed = _TYPED.get(spec.ref)
+    if typed is None:
+        typed = _TYPED[spec.ref] = _Typed(spec)
+    return None if typed.depth is None or typed.depth > max_depth else typed
+
+
 def validate_batch(
     items: list[Any], spec: SchemaSpec, context: Mapping[str, object], max_depth: int
 ) -> list[IngestItem] | None:
@@ -167,10 +176,8 @@ def validate_batch(
     pipeline would); None if any item is invalid, or if the schema lets a valid item nest deeper than
     ``max_depth`` (then the caller's depth check must see the items first). The caller then checks item
     by item, as before, for the answer naming every issue."""
-    typed = _TYPED.get(spec.ref)
+    typed = _typed_within(spec, max_depth)
     if typed is None:
-        typed = _TYPED[spec.ref] = _Typed(spec)
-    if typed.depth is None or typed.depth > max_depth:
         return None
     try:
         return typed.batch.validate_python(items, context=dict(context))
@@ -198,10 +205,8 @@ def validate_body(
     # it as before. A scan at memchr speed, ~0.1 us a record.
     if b"NaN" in body or b"Infinity" in body:
         return None
-    typed = _TYPED.get(spec.ref)
+    typed = _typed_within(spec, max_depth)
     if typed is None:
-        typed = _TYPED[spec.ref] = _Typed(spec)
-    if typed.depth is None or typed.depth > max_depth:
         return None
     try:
         items = typed.batch.validate_json(body, context=dict(context))
