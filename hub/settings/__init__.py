@@ -30,7 +30,6 @@ from hub.settings.node import (
     UplinkSettings,
     load_settings,
     office_exists,
-    unknown_offices,
 )
 
 __all__ = [
@@ -55,5 +54,4 @@ __all__ = [
     "UplinkSettings",
     "load_settings",
     "office_exists",
-    "unknown_offices",
 ]

@@ -397,7 +397,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_input=False)
         )
         raise ConfigError(problems) from None
-    wrong = unknown_offices(settings)
+    wrong = _unknown_offices(settings)
     if wrong:
         raise ConfigError("; ".join(f"{where}: {_NOT_AN_OFFICE}" for where in wrong))
     return settings
@@ -406,7 +406,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
 _NOT_AN_OFFICE = "is not an existing kode wilayah (write it dotted, e.g. 32.01), nor 'pusat'"
 
 
-def unknown_offices(settings: Settings) -> list[str]:
+def _unknown_offices(settings: Settings) -> list[str]:
     """Where ``settings`` name an office or region that is neither ``pusat`` nor an existing dotted kode
     wilayah: ``region``, ``sources[<name>].office``, ``http.api_keys[...].office`` (an API key is a
     secret: never named). ``broker_users`` check their own offices as they are read.
