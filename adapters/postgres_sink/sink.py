@@ -6,9 +6,11 @@ with other content is a ``conflict`` (nothing changes; the sink worker quarantin
 is ``stale``. A withdrawal is stored as the row in state ``withdrawn`` at its revision, so an older upsert
 arriving later cannot resurrect it. Results come back in input order; ``write`` returns after COMMIT.
 
-The write path (``statements``): the batch's candidate rows go by binary COPY into this connection's
-temporary staging table, and one merge statement (``INSERT ... SELECT ... ORDER BY record_key ON CONFLICT
-DO UPDATE ... WHERE stored revision < new revision``) writes them; the applied_log rows likewise, when a
+The write path (``statements``): a transaction opened in one round trip (``statements.begin``); the
+batch's candidate rows go by binary COPY into this connection's temporary staging table (a small batch,
+up to ``ARRAY_ROWS``, goes as arrays in the merge's own round trip instead), and one merge statement
+(``INSERT ... SELECT ... ORDER BY record_key ON CONFLICT DO UPDATE ... WHERE stored revision < new
+revision``) writes them; the applied_log rows likewise, when a
 batch has any (the ledger by exception, ``migrations`` 4 and ``_log_rows``: a new record delivered once
 writes none). Nothing is read before the merge: it skips and reports the keys already stored at a
 revision the batch cannot beat, reports the candidates it did not write, and only those rows are read
@@ -46,6 +48,10 @@ from schemas.envelope import Envelope
 
 log = structlog.get_logger(__name__)
 
+ARRAY_ROWS = 128
+"""Up to this many staged candidates, a write gives them to the merge as arrays (``merge_arrays``: one
+round trip); above, by binary COPY into the staging table (two round trips, less work per row). A low
+rate's small batches pay mostly round trips: see docs/performance.md."""
 TEMP_BUFFERS = "32MB"
 """Per connection, for the staging tables (3,200 rows of 1 KB are about 7 MB with their applied_log
 rows; the default 8 MB would make a larger batch spill to disk). Allocated only as used."""
@@ -61,6 +67,7 @@ class PostgresSink:
         self._pool: Any = None
         self._compression = "pglz"
         self._sql = statements.build(config.db_schema)
+        self._begin = statements.begin(self._sql.lock_class, self._compression)
 
     async def start(self) -> None:
         """Open the pool and create or upgrade the schema; auth or rights problems are fatal."""
@@ -80,6 +87,7 @@ class PostgresSink:
                 command_timeout=cfg.command_timeout_s,
                 server_settings={"application_name": f"simpul-{self.name}", "temp_buffers": TEMP_BUFFERS},
                 init=self._open_connection,
+                reset=_reset,
             )
             async with self._pool.acquire() as conn:
                 applied = await migrations.migrate(conn, self._schema)
@@ -87,6 +95,7 @@ class PostgresSink:
                     "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'"
                 )
                 self._compression = "lz4" if "lz4" in (methods or ()) else "pglz"
+                self._begin = statements.begin(self._sql.lock_class, self._compression)
         except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError,
                 asyncpg.InvalidCatalogNameError, asyncpg.InsufficientPrivilegeError) as exc:  # fmt: skip
             raise FatalError(f"postgres warehouse refused us ({type(exc).__name__}: {exc})") from None
@@ -117,31 +126,46 @@ class PostgresSink:
         if self._pool is None:
             raise RuntimeError("PostgresSink.write before start")
         batch = _Batch(rows)
+        async with self._pool.acquire() as conn:
+            # BEGIN and the transaction's settings in one round trip; COMMIT, or ROLLBACK on any failure
+            # (``_rollback``), by hand: asyncpg's transaction() would cost a round trip of its own.
+            await conn.execute(self._begin)
+            try:
+                results = await self._merge(conn, batch, rows, trace)
+                await conn.execute("COMMIT")
+            except BaseException:
+                await _rollback(conn)
+                raise
+        return results
+
+    async def _merge(
+        self, conn: Any, batch: _Batch, rows: list[PreparedRow], trace: Callable[[int], str]
+    ) -> list[ApplyResult]:
+        """The statements of one write, inside its transaction; returns the results."""
         sql = self._sql
-        async with self._pool.acquire() as conn, conn.transaction(isolation="read_committed"):
-            await conn.execute(sql.begin, sql.lock_class, self._compression)
+        staged = batch.staged()
+        if len(staged) <= ARRAY_ROWS:  # one round trip; COPY takes two, and is cheaper only for many rows
+            unwritten = await conn.fetch(sql.merge_arrays, *zip(*staged, strict=True))
+        else:
             await conn.copy_records_to_table(
-                statements.STAGE, schema_name="pg_temp", columns=statements.STAGE_COLUMNS,
-                records=batch.staged(),
-            )  # fmt: skip
-            unwritten = await conn.fetch(sql.merge)
-            reread = batch.report(unwritten)
-            stored = await conn.fetch(sql.current, reread) if reread else []
-            results, second = batch.decide(
-                {r["record_key"]: (r["revision"], r["content_hash"]) for r in stored}
+                statements.STAGE, schema_name="pg_temp", columns=statements.STAGE_COLUMNS, records=staged
             )
-            if second:
-                # Lock-only candidates (a key repeated in the batch) whose winner is now known; their rows
-                # are locked by this transaction, so this writes every one of them.
-                status = await conn.execute(sql.upsert, *zip(*(w.values for w in second), strict=True))
-                if status != f"INSERT 0 {len(second)}":
-                    raise SinkUnavailable(f"warehouse wrote {status} of {len(second)} locked rows")
-            log_rows = _log_rows(rows, results, trace)
-            if log_rows:  # none when every record was new and delivered once: the usual batch
-                await conn.copy_records_to_table(
-                    statements.STAGE_LOG, schema_name="pg_temp", columns=_LOG_NAMES, records=log_rows
-                )
-                await conn.execute(sql.log)
+            unwritten = await conn.fetch(sql.merge)
+        reread = batch.report(unwritten)
+        stored = await conn.fetch(sql.current, reread) if reread else []
+        results, second = batch.decide({r["record_key"]: (r["revision"], r["content_hash"]) for r in stored})
+        if second:
+            # Lock-only candidates (a key repeated in the batch) whose winner is now known; their rows
+            # are locked by this transaction, so this writes every one of them.
+            status = await conn.execute(sql.upsert, *zip(*(w.values for w in second), strict=True))
+            if status != f"INSERT 0 {len(second)}":
+                raise SinkUnavailable(f"warehouse wrote {status} of {len(second)} locked rows")
+        log_rows = _log_rows(rows, results, trace)
+        if log_rows:  # none when every record was new and delivered once: the usual batch
+            await conn.copy_records_to_table(
+                statements.STAGE_LOG, schema_name="pg_temp", columns=_LOG_NAMES, records=log_rows
+            )
+            await conn.execute(sql.log)
         return results
 
     async def count(self, schema_name: str | None = None, state: str | None = None) -> int:
@@ -293,6 +317,31 @@ def _locked(stored: dict[str, tuple[int, str]], key: str) -> tuple[int, str]:
 
 
 _LOG_NAMES = tuple(c for c, _ in statements.LOG_COLUMNS)
+
+
+async def _rollback(conn: Any) -> None:
+    """Ends a failed write's transaction. A connection that cannot (broken, or busy with a cancelled
+    statement) is closed: the pool opens another, and the server rolls back what it held."""
+    if conn.is_closed():
+        return
+    try:
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+    except Exception:  # the caller raises the write's own error
+        conn.terminate()
+    except BaseException:
+        conn.terminate()
+        raise
+
+
+async def _reset(conn: Any) -> None:
+    """What the pool does to a connection given back: roll back a transaction left open, if any.
+
+    asyncpg's default reset (unlock advisory locks, close cursors, unlisten, reset settings) is a round
+    trip per write that finds nothing to undo here: writes take transaction-scoped locks and settings
+    only (``statements.begin``), and the sink opens no cursor and listens to nothing."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 def _decide(

@@ -19,11 +19,20 @@ import asyncpg
 import pytest
 
 from adapters.postgres_sink import PostgresSink, PostgresSinkConfig, migrations
+from adapters.postgres_sink import sink as sink_module
 from tests.helpers import example
 from tests.unit.test_sqlite_store import env
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "test"}
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True, params=["arrays", "copy"])
+def staging_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: with a write's candidates given to the merge as arrays (how small batches
+    go) and staged by COPY (large ones). Processes a test starts use the default threshold."""
+    monkeypatch.setattr(sink_module, "ARRAY_ROWS", 10**9 if request.param == "arrays" else -1)
+    return str(request.param)
 
 
 @pytest.fixture
@@ -188,6 +197,73 @@ async def test_parallel_starts_migrate_once(schema: str) -> None:
     finally:
         for s in sinks:
             await s.close()
+
+
+async def _blocked_write(sink: PostgresSink, schema: str, blocker: asyncpg.Connection) -> asyncio.Task[Any]:
+    """A write of three records started while ``blocker`` holds the row lock of one of them (stored at
+    revision 1): it waits in its merge, inside its transaction, until the lock goes."""
+    await sink.write([env("held", 1)])
+    await blocker.execute("BEGIN")
+    await blocker.execute(
+        f"SELECT 1 FROM {schema}.records WHERE record_key = $1 FOR UPDATE", env("held").record_key
+    )
+    task = asyncio.create_task(sink.write([env("x1", 1), env("held", 2), env("x2", 1)]))
+    for _ in range(200):  # until the writer waits on the lock
+        waiting = await blocker.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND application_name LIKE 'simpul-%'"
+        )
+        if waiting:
+            return task
+        await asyncio.sleep(0.02)
+    raise AssertionError("the write never waited on the lock")
+
+
+async def test_a_write_whose_connection_dies_leaves_nothing_and_the_next_writes(
+    sink: PostgresSink, schema: str
+) -> None:
+    """The server ends the writer's session in the middle of its transaction: the write fails, nothing of
+    it is stored, and the next write gets a working connection (the broken one is not given out again)."""
+    blocker = await asyncpg.connect(**PG)
+    try:
+        task = await _blocked_write(sink, schema, blocker)
+        await blocker.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND application_name LIKE 'simpul-%'"
+        )
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            await task
+        await blocker.execute("ROLLBACK")
+    finally:
+        await blocker.close()
+    assert await sink.count() == 1
+    statuses = [(await sink.write([env("after", 1)]))[0].status for _ in range(3)]
+    assert statuses == ["applied", "duplicate", "duplicate"]
+    row = await sink.get(env("held").record_key)
+    assert row is not None and row["revision"] == 1
+
+
+async def test_a_cancelled_write_leaves_nothing_and_the_next_writes(sink: PostgresSink, schema: str) -> None:
+    """A write cancelled while its transaction is open (a node stopping) rolls back whole; the connection
+    goes back to the pool clean or closed, never in the middle of a transaction."""
+    blocker = await asyncpg.connect(**PG)
+    try:
+        task = await _blocked_write(sink, schema, blocker)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await blocker.execute("ROLLBACK")  # the lock goes: a transaction left open would now go on
+    finally:
+        await blocker.close()
+    await asyncio.sleep(0.2)
+    assert await sink.count() == 1
+    assert [r.status for r in await sink.write([env("x1", 1), env("held", 2)])] == ["applied", "applied"]
+    in_transaction = await _fetch(
+        schema,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'simpul-%' "
+        "AND state LIKE 'idle in transaction%'",
+    )
+    assert in_transaction[0][0] == 0
 
 
 async def test_write_returns_after_commit(sink: PostgresSink, schema: str) -> None:

@@ -70,14 +70,15 @@ async def test_paging_is_stable_under_concurrent_writers(
         conn = await asyncpg.connect(**PG)
         try:
             sql = statements.build(config.db_schema)
-            async with conn.transaction():
-                # As the sink does: the writers' shared advisory lock, then it writes (and so has an id).
-                await conn.execute(sql.begin, sql.lock_class, "pglz")
-                await conn.fetchval("SELECT pg_current_xact_id()")  # its id is now older than the others'
-                slow_open.set()
-                await others_done.wait()
-                await conn.execute(sql.upsert, *zip(prepare(slow_env).values, strict=True))
-                await asyncio.sleep(0.2)  # the reader pages meanwhile
+            # As the sink does: BEGIN with the writers' shared advisory lock, then it writes (and so has
+            # an id).
+            await conn.execute(statements.begin(sql.lock_class, "pglz"))
+            await conn.fetchval("SELECT pg_current_xact_id()")  # its id is now older than the others'
+            slow_open.set()
+            await others_done.wait()
+            await conn.execute(sql.upsert, *zip(prepare(slow_env).values, strict=True))
+            await asyncio.sleep(0.2)  # the reader pages meanwhile
+            await conn.execute("COMMIT")
         finally:
             await conn.close()
 

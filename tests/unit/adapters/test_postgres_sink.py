@@ -13,7 +13,7 @@ import pytest
 from adapters.postgres_sink import PLUGIN, PostgresSinkConfig
 from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, prepare, trace_of
 from adapters.postgres_sink.sink import _Batch, _decide, _log_rows
-from adapters.postgres_sink.statements import LOG_COLUMNS, REVISION, STAGE_COLUMNS, build
+from adapters.postgres_sink.statements import LOG_COLUMNS, REVISION, STAGE_COLUMNS, begin, build
 from adapters.sqlite_sink.rows import prepare as sqlite_prepare
 from schemas.periods import period_of, status_of
 from tests.helpers import example
@@ -142,14 +142,20 @@ def test_statements_are_schema_qualified_and_constant() -> None:
     """Every statement names the configured schema and takes its rows in ascending key order (the lock
     order that keeps concurrent writers from deadlocking)."""
     sql = build("kesbang")
-    for statement in (sql.merge, sql.upsert):
+    for statement in (sql.merge, sql.merge_arrays, sql.upsert):
         assert "INSERT INTO kesbang.records" in statement
         assert "kesbang.records.revision < excluded.revision" in statement
         assert 'record_key COLLATE "C"' in statement
     assert "kesbang.applied_log" in sql.log and 'ORDER BY idempotency_key COLLATE "C"' in sql.log
     assert sql.upsert.count("$") == len(COLUMNS) and "$" not in sql.merge + sql.log
     assert ("i", "top", *(c for c, _ in COLUMNS)) == STAGE_COLUMNS
-    assert "pg_advisory_xact_lock_shared($1::int, 0)" in sql.begin and -(2**31) <= sql.lock_class < 2**31
+    assert sql.merge_arrays.count("$") == len(STAGE_COLUMNS) and "pg_temp" not in sql.merge_arrays
+    assert -(2**31) <= sql.lock_class < 2**31
+    opening = begin(sql.lock_class, "lz4")
+    assert opening.startswith("BEGIN ISOLATION LEVEL READ COMMITTED;") and "$" not in opening
+    assert f"pg_advisory_xact_lock_shared({sql.lock_class}, 0)" in opening and "'lz4'" in opening
+    with pytest.raises(ValueError):
+        begin(sql.lock_class, "lz4'; DROP TABLE x; --")
 
 
 def _merge_report(
