@@ -10,7 +10,9 @@ same workload and sink, producer and consumer in two processes); ``latency`` (p5
 ``runs`` times, and once at half the measured maximum); ``election`` (820,000 records from 552 regions
 through HTTP ingest); ``memory`` (RSS at 100,000 and 1,000,000 records). Rates are medians of ``runs``
 runs; every figure carries the machine's load average while it was taken (other work on the machine
-lowers the rates; the CPU microseconds per record are the steadier figure).
+lowers the rates; the CPU microseconds per record are the steadier figure). Every run starts with a
+``CHECKPOINT`` of the warehouse server (``settle_warehouse``), so that no run measures the checkpoint of
+an earlier run's writes.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 from bench import election, sustained
 from bench.baselines import run as baselines
-from bench.common import PYTHON, ROOT
+from bench.common import PYTHON, ROOT, settle_warehouse
 
 RESULTS = ROOT / "bench" / "results"
 SIZES = {
@@ -74,6 +76,7 @@ async def repeated(runs: int, fn: Callable[[], Awaitable[dict[str, Any]]]) -> di
     """``runs`` runs of ``fn``; the run with the median rate, with every rate and the load beside it."""
     results = []
     for _ in range(runs):
+        await settle_warehouse()
         before = load()
         result = await fn()
         result["load"] = [before, load()]
@@ -104,6 +107,7 @@ async def main(quick: bool, only: set[str], runs: int) -> dict[str, Any]:
         "runs": runs,
         "machine": machine(),
         "hub_settings": sustained.HUB_SETTINGS,
+        "before_each_run": "CHECKPOINT of the warehouse server (bench.common.settle_warehouse)",
     }
     started = time.monotonic()
     if "cpu" in only:
@@ -142,6 +146,7 @@ async def main(quick: bool, only: set[str], runs: int) -> dict[str, Any]:
         ):
             results = []
             for _ in range(times):
+                await settle_warehouse()
                 result = await sustained.run(int(rate * secs), procs=2, rate=rate, sources=2)
                 result["target_rate"] = rate
                 result["load"] = load()
@@ -151,11 +156,13 @@ async def main(quick: bool, only: set[str], runs: int) -> dict[str, Any]:
             chosen["p99s_ms"] = [r["p99_ms"] for r in results]
             report["latency"][label] = chosen
     if "election" in only:
+        await settle_warehouse()
         result = await election.run(size["election"])
         result["load"] = load()
         report["election"] = result
     if "memory" in only:
         n = size["memory"]
+        await settle_warehouse()
         result = await sustained.run(n, procs=2, rss_at=(100_000, n), timeout=1200)
         result["load"] = load()
         report["memory"] = result
