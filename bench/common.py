@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -108,11 +109,21 @@ async def pg_schema() -> AsyncIterator[str]:
             await conn.close()
 
 
-async def settle_warehouse() -> None:
-    """``CHECKPOINT`` the warehouse server before a run: the run then pays for its own writes, not for the
-    dirty buffers and the checkpoint (spread over minutes) that an earlier, heavier run left behind. A
-    long run still checkpoints as it goes, as a live warehouse does. Skipped where the bench's user may
-    not checkpoint (it needs superuser or ``pg_checkpoint``)."""
+# Roll the write-ahead log over, give the log a moment to hand the closed file to the segment writer, and
+# wait until that has written it into the queues' segment files (ra's own calls).
+_ROLL_OVER = (
+    "ra_log_wal:force_roll_over(ra_log_wal), timer:sleep(200), "
+    "ra_log_segment_writer:await(ra_log_segment_writer)."
+)
+
+
+async def settle() -> None:
+    """Before a run: ``CHECKPOINT`` the warehouse server and roll RabbitMQ's quorum-queue write-ahead log
+    over, so that a run pays for its own writes and not for what an earlier, heavier run left behind (a
+    checkpoint of its dirty buffers spread over minutes; a log of up to 512 MB flushed into the queues'
+    segment files when it fills, a pause of tens of milliseconds). A long run still checkpoints and rolls
+    its log over as it goes, as a live system does. Either step is skipped where the bench may not take
+    it (``CHECKPOINT`` needs superuser or ``pg_checkpoint``; the roll-over a local ``rabbitmqctl``)."""
     conn = await asyncpg.connect(**PG)
     try:
         await conn.execute("CHECKPOINT")
@@ -120,6 +131,13 @@ async def settle_warehouse() -> None:
         pass
     finally:
         await conn.close()
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is not None and AMQP_BASE.endswith(("@127.0.0.1:5672", "@localhost:5672")):
+        proc = await asyncio.create_subprocess_exec(
+            ctl, "eval", _ROLL_OVER,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        await proc.wait()
 
 
 class Warehouse:

@@ -11,8 +11,8 @@ same workload and sink, producer and consumer in two processes); ``latency`` (p5
 through HTTP ingest); ``memory`` (RSS at 100,000 and 1,000,000 records). Rates are medians of ``runs``
 runs; every figure carries the machine's load average while it was taken (other work on the machine
 lowers the rates; the CPU microseconds per record are the steadier figure). Every run starts with a
-``CHECKPOINT`` of the warehouse server (``settle_warehouse``), so that no run measures the checkpoint of
-an earlier run's writes.
+``CHECKPOINT`` of the warehouse server and a roll-over of RabbitMQ's quorum-queue log (``settle``), so
+that no run measures the flushes an earlier, heavier run left due.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any
 
 from bench import election, sustained
 from bench.baselines import run as baselines
-from bench.common import PYTHON, ROOT, settle_warehouse
+from bench.common import PYTHON, ROOT, settle
 
 RESULTS = ROOT / "bench" / "results"
 SIZES = {
@@ -76,7 +76,7 @@ async def repeated(runs: int, fn: Callable[[], Awaitable[dict[str, Any]]]) -> di
     """``runs`` runs of ``fn``; the run with the median rate, with every rate and the load beside it."""
     results = []
     for _ in range(runs):
-        await settle_warehouse()
+        await settle()
         before = load()
         result = await fn()
         result["load"] = [before, load()]
@@ -107,7 +107,7 @@ async def main(quick: bool, only: set[str], runs: int) -> dict[str, Any]:
         "runs": runs,
         "machine": machine(),
         "hub_settings": sustained.HUB_SETTINGS,
-        "before_each_run": "CHECKPOINT of the warehouse server (bench.common.settle_warehouse)",
+        "before_each_run": "PostgreSQL CHECKPOINT, RabbitMQ quorum log roll-over (bench.common.settle)",
     }
     started = time.monotonic()
     if "cpu" in only:
@@ -146,7 +146,7 @@ async def main(quick: bool, only: set[str], runs: int) -> dict[str, Any]:
         ):
             results = []
             for _ in range(times):
-                await settle_warehouse()
+                await settle()
                 result = await sustained.run(int(rate * secs), procs=2, rate=rate, sources=2)
                 result["target_rate"] = rate
                 result["load"] = load()
@@ -156,13 +156,13 @@ async def main(quick: bool, only: set[str], runs: int) -> dict[str, Any]:
             chosen["p99s_ms"] = [r["p99_ms"] for r in results]
             report["latency"][label] = chosen
     if "election" in only:
-        await settle_warehouse()
+        await settle()
         result = await election.run(size["election"])
         result["load"] = load()
         report["election"] = result
     if "memory" in only:
         n = size["memory"]
-        await settle_warehouse()
+        await settle()
         result = await sustained.run(n, procs=2, rss_at=(100_000, n), timeout=1200)
         result["load"] = load()
         report["memory"] = result
