@@ -10,11 +10,10 @@ The write path (``statements``): a transaction opened in one round trip (``state
 batch's candidate rows go by binary COPY into this connection's temporary staging table (a small batch,
 up to ``ARRAY_ROWS``, goes as arrays in the merge's own round trip instead), and one merge statement
 (``INSERT ... SELECT ... ORDER BY record_key ON CONFLICT DO UPDATE ... WHERE stored revision < new
-revision``) writes them; the applied_log rows likewise, when a
-batch has any (the ledger by exception, ``migrations`` 4 and ``_log_rows``: a new record delivered once
-writes none). Nothing is read before the merge: it skips and reports the keys already stored at a
-revision the batch cannot beat, reports the candidates it did not write, and only those rows are read
-back (``_Batch``).
+revision``) writes them; the applied_log rows likewise, when a batch has any (the ledger by exception,
+``migrations`` 4 and ``_log_rows``: a new record delivered once writes none). Nothing is read before the
+merge: it skips and reports the keys already stored at a revision the batch cannot beat, reports the
+candidates it did not write, and only those rows are read back (``_Batch``).
 
 Concurrency: several consumers (processes) may write overlapping keys at once. The merge inserts, updates
 or (``ON CONFLICT DO UPDATE`` does this even when its WHERE is false) locks the row of every key it
@@ -129,8 +128,8 @@ class PostgresSink:
         async with self._pool.acquire() as conn:
             # BEGIN and the transaction's settings in one round trip; COMMIT, or ROLLBACK on any failure
             # (``_rollback``), by hand: asyncpg's transaction() would cost a round trip of its own.
-            await conn.execute(self._begin)
             try:
+                await conn.execute(self._begin)
                 results = await self._merge(conn, batch, rows, trace)
                 await conn.execute("COMMIT")
             except BaseException:
