@@ -199,6 +199,13 @@ async def test_parallel_starts_migrate_once(schema: str) -> None:
             await s.close()
 
 
+# This test's sink sessions (by the pool's application name) waiting on a lock: nothing else on the
+# server, another process's warehouse included, is counted or ended.
+_WAITING_WRITER = (
+    "SELECT {what} FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = $1"
+)
+
+
 async def _blocked_write(sink: PostgresSink, schema: str, blocker: asyncpg.Connection) -> asyncio.Task[Any]:
     """A write of three records started while ``blocker`` holds the row lock of one of them (stored at
     revision 1): it waits in its merge, inside its transaction, until the lock goes."""
@@ -209,10 +216,7 @@ async def _blocked_write(sink: PostgresSink, schema: str, blocker: asyncpg.Conne
     )
     task = asyncio.create_task(sink.write([env("x1", 1), env("held", 2), env("x2", 1)]))
     for _ in range(200):  # until the writer waits on the lock
-        waiting = await blocker.fetchval(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND application_name LIKE 'simpul-%'"
-        )
+        waiting = await blocker.fetchval(_WAITING_WRITER.format(what="count(*)"), f"simpul-{sink.name}")
         if waiting:
             return task
         await asyncio.sleep(0.02)
@@ -227,10 +231,7 @@ async def test_a_write_whose_connection_dies_leaves_nothing_and_the_next_writes(
     blocker = await asyncpg.connect(**PG)
     try:
         task = await _blocked_write(sink, schema, blocker)
-        await blocker.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND application_name LIKE 'simpul-%'"
-        )
+        await blocker.execute(_WAITING_WRITER.format(what="pg_terminate_backend(pid)"), f"simpul-{sink.name}")
         with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
             await task
         await blocker.execute("ROLLBACK")
@@ -260,8 +261,9 @@ async def test_a_cancelled_write_leaves_nothing_and_the_next_writes(sink: Postgr
     assert [r.status for r in await sink.write([env("x1", 1), env("held", 2)])] == ["applied", "applied"]
     in_transaction = await _fetch(
         schema,
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'simpul-%' "
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
         "AND state LIKE 'idle in transaction%'",
+        f"simpul-{sink.name}",
     )
     assert in_transaction[0][0] == 0
 
