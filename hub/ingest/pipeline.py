@@ -62,6 +62,12 @@ class Pipeline:
         self._metrics = metrics
 
     @property
+    def broker_ready(self) -> bool:
+        """Whether the broker takes publishes now (``Transport.ready``): a source backing off after a
+        ``BrokerUnavailable`` looks at it to resume as soon as the link is back. No I/O."""
+        return self._publisher.ready
+
+    @property
     def validation_context(self) -> dict[str, object]:
         """The context payloads are validated with (``Validator.context``)."""
         return self._validator.context

@@ -64,6 +64,11 @@ class BatchingPublisher:
         self._open: dict[str, _Batch] = {}
         self._sending: set[asyncio.Task[None]] = set()
 
+    @property
+    def ready(self) -> bool:
+        """Whether the transport can publish now (connected, not blocked by an alarm): no I/O."""
+        return self._transport.ready
+
     async def submit(self, routing_key: str, item: bytes, message_id: str) -> None:
         """Publish one serialised envelope; return after the broker confirmed it."""
         async with self._slots:

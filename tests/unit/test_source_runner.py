@@ -80,6 +80,40 @@ async def test_no_commit_while_the_broker_is_down_then_recovery(tmp_path: Path) 
         await until(lambda: source.committed == [0] and len(sink.rows) == 1)
 
 
+async def test_a_pause_for_a_broker_that_is_down_ends_when_it_is_back(tmp_path: Path) -> None:
+    """The default back-off (5-30 s after a few failures) does not hold records once the broker returns:
+    the pause ends within a poll of the transport turning ready."""
+    node, transport, sink = await _node(tmp_path, [_source_entry("src", [[item("ormas_registration", "X")]])])
+    async with node:
+        transport.set_ready(False)
+        runner = node.runners[0]
+        runner._backoff = Backoff(base_s=60.0, cap_s=60.0, jitter=False)  # a minute per pause
+        await until(lambda: runner.state == "backing_off")
+        await asyncio.sleep(0.3)  # well into the pause
+        transport.set_ready(True)
+        loop = asyncio.get_running_loop()
+        back_at = loop.time()
+        source = runner._adapter
+        assert isinstance(source, FakeSource)
+        await until(lambda: source.committed == [0] and len(sink.rows) == 1, timeout=5)
+        assert loop.time() - back_at < 2.0
+
+
+async def test_a_broker_that_is_ready_but_refuses_keeps_the_back_off(tmp_path: Path) -> None:
+    """A full queue (reject-publish) refuses while the link is up: no early wake, the pause runs out."""
+    node, transport, sink = await _node(tmp_path, [_source_entry("src", [[item("ormas_registration", "X")]])])
+    transport.max_queue_length = 0  # every publish is refused as by a full queue; the broker stays ready
+    async with node:
+        runner = node.runners[0]
+        runner._backoff = Backoff(base_s=60.0, cap_s=60.0, jitter=False)
+        await until(lambda: runner.state == "backing_off")
+        transport.max_queue_length = 10_000
+        await asyncio.sleep(1.0)  # four polls: a wake on readiness would have delivered by now
+        source = runner._adapter
+        assert isinstance(source, FakeSource)
+        assert source.committed == [] and not sink.rows and runner.state == "backing_off"
+
+
 class _Flaky:
     """A source whose system fails twice before answering."""
 
