@@ -21,341 +21,45 @@ Every field gets a comment saying how it was matched, or ``# TODO`` where nothin
 adapter's own id or revision when it has one; else an id-like column with distinct values, the form's
 timestamp column, or a TODO. ``reported_at`` is the form's timestamp column when there is one; otherwise
 the hub uses the time the record was read.
+
+The jobs around the proposer have modules of their own: ``propose_names`` (field-name matching),
+``propose_fields`` (the schema's leaf fields and their kinds), ``propose_values`` (rules tried on the
+sample's values, value helpers) and ``propose_render`` (the proposal and its TOML). This module holds the
+``Proposer`` and the entry points (``read_raw``, ``propose``, ``run_propose``).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import typing
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from enum import Enum
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from hub.adapters.model import SampleRead
 from hub.adapters.registry import get as get_adapter
-from hub.errors import ConfigError, MappingError
-from hub.mapping import compile_mapping
-from hub.mapping.countries import parse_country
-from hub.mapping.paths import loose_key
+from hub.errors import ConfigError
+from hub.kit.propose_fields import Target, _present, flatten, targets
+from hub.kit.propose_names import _ID_WORDS, _PERSONAL, _STAMP, _UPDATED, name_score, words
+from hub.kit.propose_render import Proposal, render, toml_value
+from hub.kit.propose_values import (
+    _country_code,
+    _distinct,
+    _enum_map,
+    _how,
+    _is_code,
+    _paths_in,
+    _test_rows,
+    _times,
+    _Trial,
+    norm_key,
+)
 from hub.mapping.spec import DEFAULT_NONE_VALUES
 from hub.model.records import SourceRecord
-from schemas.catalog import annotation_text
 from schemas.catalog import get as get_schema
 from schemas.envelope import SourceIdentity
-from schemas.pii import nested_models
 
-# Words that mean the same in the column names of regional systems (Indonesian, English, abbreviations).
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "nomor": ("no", "nomor", "nomer", "number", "num", "nr", "noreg", "nosurat"),
-    "tanggal": ("tgl", "tanggal", "tangal", "date", "tg"),
-    "waktu": ("waktu", "time", "jam", "pukul", "timestamp", "stempel", "cap"),
-    "nama": ("nama", "name", "nm"),
-    "paspor": ("paspor", "passport", "pasport", "passpor"),
-    "nik": ("nik", "ktp", "no_ktp"),
-    "kewarganegaraan": (
-        "kewarganegaraan",
-        "warganegara",
-        "nationality",
-        "kebangsaan",
-        "negara",
-        "wn",
-        "citizenship",
-        "country",
-        "asal_negara",
-    ),
-    "kecamatan": ("kecamatan", "kec", "distrik", "district", "subdistrict"),
-    "kabkota": ("kabkota", "kabupaten", "kota", "kab", "regency", "city", "kabupatenkota"),
-    "desa": ("desa", "kelurahan", "kel", "village", "kampung"),
-    "provinsi": ("provinsi", "prov", "province", "propinsi"),
-    "wilayah": ("wilayah", "region", "lokasi", "location", "tempat", "daerah", "kodewilayah"),
-    "kode": ("kode", "code", "kd"),
-    "status": ("status", "state", "keadaan"),
-    "judul": ("judul", "title", "topik"),
-    "mulai": ("mulai", "start", "awal", "dari", "from", "begin"),
-    "selesai": ("selesai", "end", "akhir", "sampai", "until", "berakhir", "finish", "sd"),
-    "kegiatan": ("kegiatan", "activity", "aktivitas", "acara"),
-    "pengajuan": ("pengajuan", "permohonan", "daftar", "pendaftaran", "application", "submitted", "masuk"),
-    "terbit": ("terbit", "issued", "diterbitkan", "penerbitan"),
-    "institusi": (
-        "institusi",
-        "instansi",
-        "institution",
-        "universitas",
-        "lembaga",
-        "asal",
-        "kampus",
-        "organisasi",
-    ),
-    "jumlah": ("jumlah", "jml", "count", "total", "banyak"),
-    "uraian": (
-        "uraian",
-        "deskripsi",
-        "description",
-        "keterangan",
-        "ket",
-        "kronologi",
-        "kronologis",
-        "catatan",
-        "notes",
-        "isi",
-    ),
-    "jenis": ("jenis", "type", "kind", "tipe", "kategori", "category", "klasifikasi"),
-    "tim": ("tim", "team", "anggota", "peneliti"),
-    "periode": ("periode", "period", "masa"),
-    "nilai": ("nilai", "value", "amount", "besaran", "nominal", "dana", "anggaran", "rp", "rupiah", "biaya"),
-    "partai": ("partai", "parpol", "party"),
-    "tahun": ("tahun", "year", "thn", "th"),
-    "laporan": ("laporan", "report", "lapor"),
-    "sumber": ("sumber", "source", "informasi", "info"),
-    "pelapor": ("pelapor", "reporter", "responden"),
-    "izin": ("izin", "ijin", "permit", "skp"),
-    "registrasi": ("registrasi", "register", "reg", "skt", "ahu", "pendaftaran_ormas"),
-    "tinggal": ("tinggal", "stay", "residence", "keimigrasian"),
-    "mengungsi": ("mengungsi", "ngungsi", "pengungsi", "displaced", "mengungsi"),
-    "anonim": ("anonim", "anonymous", "rahasiakan", "dirahasiakan", "rahasia", "disamarkan"),
-    "kerugian": ("kerugian", "loss", "kerusakan", "rugi"),
-    "lon": ("lon", "lng", "long", "longitude", "bujur"),
-    "lat": ("lat", "latitude", "lintang"),
-    "korban": ("korban", "victim", "victims"),
-    "meninggal": ("meninggal", "md", "tewas", "died", "dead"),
-    "luka": ("luka", "injured", "lb", "lr"),
-    "suara": ("suara", "votes", "vote"),
-    "pemilih": ("pemilih", "voters", "dpt"),
-}
-_CANON = {word: canon for canon, words in _SYNONYMS.items() for word in words}
-_NOISE = {"token", "kode_wilayah", "data", "the", "of", "dan", "yang", "di", "ke"}
-_GENERIC = {"tanggal", "nomor", "waktu", "jumlah", "nama", "kode"}
-_ID_WORDS = {"nomor", "kode", "id", "registrasi", "izin"}
-_STAMP = re.compile(r"timestamp|stempel|cap_waktu|submitted|dikirim|waktu_isi", re.I)
-_UPDATED = re.compile(r"updated|modified|diubah|diperbarui|tgl_update|last_update|tgl_ubah", re.I)
-_PERSONAL = {"pelapor", "reporter", "email", "telepon", "telp", "phone", "hp", "wa", "whatsapp", "nik", "ttl"}
 _ZERO_DATES = ["0000-00-00", "0000-00-00 00:00:00"]
 ENUM_MAX = 12
-
-
-def words(name: str) -> list[str]:
-    """Canonical words of a field or column name (``tgl_terbit`` -> ``tanggal``, ``terbit``)."""
-    parts = [p for p in re.split(r"[^0-9a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).casefold()) if p]
-    return [_CANON.get(p, p) for p in parts if p not in _NOISE]
-
-
-def name_score(target: str, column: str) -> float:
-    """How well a column name fits a target path: shared canonical words, the field's own last word
-    weighing double; 0 when the last word is not among the column's words."""
-    t = words(target.replace(".", "_"))
-    if not t:
-        return 0.0
-    c = set(words(column))
-    leaf = t[-1]
-    exact = loose_key(target.rsplit(".", 1)[-1]) == loose_key(column)
-    # The field's own last word must be there, unless the column says nothing beyond the field's words
-    # but generic ones ("singkatan" for singkatan_partai, "tgl_berlaku" for berlaku_sampai).
-    specific = c - _GENERIC
-    relaxed = leaf not in _ID_WORDS and bool(specific) and specific <= set(t)
-    if leaf not in c and not exact and not relaxed:
-        return 0.0
-    score = sum(2.0 if w == leaf else 1.0 for w in set(t) if w in c) / (len(set(t)) + 1)
-    return score + (1.0 if exact else 0.0) - 0.01 * len(c - set(t))  # fewer unrelated words: closer
-
-
-@dataclass
-class Target:
-    """One leaf field of the schema."""
-
-    path: str
-    kind: str
-    required: bool
-    annotation: Any
-    choices: list[str] = field(default_factory=list)
-
-
-def _enum_of(annotation: Any) -> type[Enum] | None:
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _enum_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _kind(text: str, annotation: Any) -> str:
-    base = text.replace(" | None", "").strip()
-    listed = base.startswith("list[")
-    inner = base[5:-1] if listed else base
-    kinds = {
-        "KodeWilayah": "region", "NikToken": "nik", "PasporToken": "passport", "CountryCode": "country",
-        "date": "date", "AwareDatetime": "datetime", "datetime": "datetime", "int": "int",
-        "NonNegInt": "int", "Rupiah": "rupiah", "Decimal": "decimal", "Percent": "decimal", "bool": "bool",
-        "FreeText": "freetext", "Latitude": "coord", "Longitude": "coord",
-    }  # fmt: skip
-    kind = kinds.get(inner) or ("enum" if _enum_of(annotation) else "text")
-    return f"list_{kind}" if listed else kind
-
-
-def targets(model: type[BaseModel], prefix: str = "", required: bool = True) -> Iterator[Target]:
-    """Every leaf field of a schema model (nested models flattened to dotted paths; a list of models is
-    one target of kind ``objects``)."""
-    for name, info in model.model_fields.items():
-        path = prefix + name
-        nested = list(nested_models(info.annotation))
-        if nested:
-            step, sub = nested[0]
-            if step:  # a list of objects
-                yield Target(path, "objects", info.is_required() and required, sub)
-            else:
-                yield from targets(sub, path + ".", info.is_required() and required)
-            continue
-        text = annotation_text(model, name)
-        enum = _enum_of(info.annotation)
-        choices = [str(m.value) for m in enum] if enum else []
-        yield Target(
-            path, _kind(text, info.annotation), info.is_required() and required, info.annotation, choices
-        )
-
-
-def flatten(raw: Any, prefix: str = "") -> dict[str, Any]:
-    """Leaf source paths of a raw record: nested objects dotted, lists kept whole."""
-    out: dict[str, Any] = {}
-    if isinstance(raw, dict):
-        for key, value in raw.items():
-            path = f"{prefix}{key}"
-            if isinstance(value, dict):
-                out.update(flatten(value, path + "."))
-            else:
-                out[path] = value
-    return out
-
-
-def _present(value: Any) -> bool:
-    return value is not None and not (
-        isinstance(value, str) and value.strip().casefold() in ("", "-", "null", "none", "nil", "n/a")
-    )
-
-
-@dataclass
-class Proposal:
-    """The proposed ``[[sources]]`` block and, per schema field, how it was matched."""
-
-    block: dict[str, Any]
-    comments: dict[str, str]
-    read: SampleRead
-    text: str = ""
-
-
-class _Trial:
-    """Candidate rules tried on every sample record with the hub's compiler."""
-
-    def __init__(self, records: list[SourceRecord], none_values: list[str]) -> None:
-        self.records = records
-        self.none_values = none_values
-
-    def outcome(self, rule: dict[str, Any]) -> tuple[int, int, list[Any]]:
-        """(records with a value, records with an issue, the values) of ``rule`` over the sample."""
-        spec = {"version": "trial", "fields": {"v": rule}, "none_values": self.none_values}
-        try:
-            mapper = compile_mapping(spec)
-        except ConfigError:
-            return 0, len(self.records) or 1, []
-        filled = bad = 0
-        values: list[Any] = []
-        for record in self.records:
-            result = mapper.evaluate(record)
-            if result.skipped is not None:
-                continue
-            if any(i.loc.startswith("v") for i in result.issues):
-                bad += 1
-            elif "v" in result.payload:
-                filled += 1
-                values.append(result.payload["v"])
-        return filled, bad, values
-
-    def works(self, rule: dict[str, Any]) -> tuple[bool, int]:
-        filled, bad, _ = self.outcome(rule)
-        return filled > 0 and bad == 0, filled
-
-
-TEST_ROW = r"^(test|tes|testing)\b|\babaikan\b|\b(uji )?coba\b|\bdummy\b"
-"""A cell of a test submission ("TEST - abaikan", "uji coba formulir"): searched case-folded."""
-
-
-def _test_rows(records: list[SourceRecord]) -> tuple[tuple[dict[str, Any], int] | None, list[SourceRecord]]:
-    """A skip rule for rows that look like test submissions, and the records it leaves (what the mapping
-    will see). The rule tests one text column: of those matching in some rows but fewer than half, the
-    one matching fewest rows, then the one with the shortest values (a title rather than a description).
-    Rows are tested with the hub's own compiler, so the rule proposed is the rule that runs."""
-    pattern = re.compile(TEST_ROW, re.I)
-    columns: dict[str, list[str]] = {}
-    for record in records:
-        for key, value in flatten(record.raw).items():
-            if isinstance(value, str) and _present(value):
-                columns.setdefault(key, []).append(" ".join(value.casefold().split()))
-    ranked = []
-    for column, values in columns.items():
-        hits = sum(1 for v in values if pattern.search(v))
-        if hits and 2 * hits < len(records) and not _PERSONAL & set(words(column)):
-            ranked.append((hits, sum(map(len, values)) / len(values), column))
-    if not ranked:
-        return None, records
-    column = min(ranked)[2]
-    rule = {"reason": "test submission", "when": {"path": column, "matches": TEST_ROW}}
-    mapper = compile_mapping({"version": "trial", "fields": {"v": {"const": 1}}, "skip": [rule]})
-    kept = [r for r in records if mapper.skip_reason(r) is None]
-    return (rule, len(records) - len(kept)), kept
-
-
-def _distinct(columns: dict[str, list[Any]], column: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in columns[column]:
-        if _present(value):
-            seen.setdefault(" ".join(str(value).split()), None)
-    return list(seen)
-
-
-# Words that turn a value into its opposite: "TIDAK AKTIF" is not `aktif`, "Sudah LPJ" is not `belum_lpj`.
-_NEGATIONS = frozenset({"tidak", "belum", "bukan", "tak", "non", "not"})
-
-
-def _enum_map(values: list[str], choices: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Source value -> enum member by words; the values no member fits. A value and a member that
-    disagree on a negation word never match by their other words: a wrong code that validates is worse
-    than a TODO."""
-    table: dict[str, str] = {}
-    missing: list[str] = []
-    for value in values:
-        v = set(words(value))
-        best, best_score = None, 0.0
-        for choice in choices:
-            c = set(words(choice))
-            if loose_key(value) == loose_key(choice):
-                best, best_score = choice, 9.0
-                break
-            if (v & _NEGATIONS) != (c & _NEGATIONS):
-                continue
-            shared = len(v & c) + sum(
-                0.5 for a in v for b in c if a != b and len(a) >= 4 and len(b) >= 4 and (a in b or b in a)
-            )
-            if shared > best_score:
-                best, best_score = choice, shared
-        if best is None:
-            missing.append(value)
-        else:
-            table[value] = best
-    return table, missing
-
-
-def _country_code(value: str) -> str | None:
-    """The ISO code the mapping's ``parse = "country"`` gives ``value``, or None."""
-    try:
-        return parse_country(value)
-    except MappingError:
-        return None
 
 
 class Proposer:
@@ -717,62 +421,6 @@ class Proposer:
         return mapping, self.comments
 
 
-def _paths_in(rule: Any) -> set[str]:
-    if isinstance(rule, dict):
-        found: set[str] = set()
-        for key, value in rule.items():
-            if key in ("path", "code", "provinsi", "kabkota", "kecamatan", "desa") and isinstance(value, str):
-                found.add(value)
-            else:
-                found |= _paths_in(value)
-        return found
-    if isinstance(rule, list):
-        return set().union(*(_paths_in(v) for v in rule)) if rule else set()
-    return set()
-
-
-def norm_key(value: str) -> str:
-    """A value-map key as the mapping compares it (case and repeated spaces ignored)."""
-    return " ".join(value.casefold().split())
-
-
-def _times(values: list[Any]) -> bool:
-    present = [str(v).strip() for v in values if _present(v)]
-    return bool(present) and all(
-        re.fullmatch(r"\d{1,2}[.:]\d{2}([.:]\d{2})?( ?WI[BT]A?)?", p) for p in present
-    )
-
-
-def _is_code(value: Any) -> bool:
-    return isinstance(value, str) and re.fullmatch(r"\d{2}(\.\d{2}){0,2}(\.\d{4})?", value) is not None
-
-
-def _how(kind: str, rule: dict[str, Any]) -> str:
-    how = rule.pop("_why", None) or _how_by_rule(kind, rule)
-    note = rule.pop("_note", None)
-    return f"{how}; {note}" if note else how
-
-
-def _how_by_rule(kind: str, rule: dict[str, Any]) -> str:
-    if kind == "country":
-        return "country names -> ISO 3166 alpha-2 (parse = country: CLDR names via Babel)"
-    if "split" in rule and "map" not in rule:
-        return "split into a list" + (" of kode wilayah" if kind == "list_region" else "")
-    if "map" in rule:
-        return "value map onto the schema's codes (the values seen, and every code by its label)"
-    if "region" in rule:
-        return "resolves inside the office"
-    if rule.get("parse") == "date_range":
-        return f"every value is a period; its {rule['part']}"
-    if "parse" in rule:
-        return f"every value parses as {rule['parse']}"
-    if "pii" in rule:
-        return {"nik": "NIKs check; stored as tokens", "passport": "passport numbers; stored as tokens"}.get(
-            rule["pii"], "free text, NIKs and phone numbers redacted"
-        )
-    return "text"
-
-
 def read_raw(kind: str, schema: str, office: str, sample: Path, config: Any = None) -> SampleRead:
     """The sample read by the ``kind`` adapter (``config`` None: settings guessed from the sample)."""
     plugin = get_adapter(kind)
@@ -807,81 +455,6 @@ def propose(kind: str, schema: str, office: str, sample: Path) -> Proposal:
     proposal = Proposal(block, comments, read)
     proposal.text = render(proposal)
     return proposal
-
-
-# --- TOML out, with a comment per field ------------------------------------------------------------------
-
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def toml_key(key: str) -> str:
-    """A TOML key: bare when it can be, quoted otherwise."""
-    return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
-
-
-def toml_value(value: Any) -> str:
-    """One TOML value, inline (tables as inline tables; dates and times as TOML's own)."""
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{toml_key(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
-    if value is None:
-        raise ConfigError("TOML has no null")
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def render(proposal: Proposal) -> str:
-    """The block as TOML: the adapter config, then the mapping with a comment on every schema field."""
-    block, comments = proposal.block, proposal.comments
-    mapping = block["mapping"]
-    lines = [
-        f"# Proposed by `simpul mapping propose` from a {block['kind']} sample: check every line, then put",
-        "# this block into the node config and run `simpul check-config` and `simpul mapping test`.",
-        "[[sources]]",
-    ]
-    lines += [f"{k} = {toml_value(block[k])}" for k in ("name", "kind", "schema", "system", "office")]
-    lines += [
-        "",
-        "[sources.config]                      # `simpul adapters show "
-        + block["kind"]
-        + "` lists every key",
-    ]
-    for key, value in block["config"].items():
-        if value is None:
-            continue
-        todo = "   # TODO" if isinstance(value, str) and "TODO" in value else ""
-        lines.append(f"{toml_key(key)} = {toml_value(value)}{todo}")
-    for note in proposal.read.notes:
-        lines.append(f"# read: {note}")
-    lines += ["", "[sources.mapping]"]
-    for key in ("version", "id", "revision", "reported_at", "none_values", "drop", "ignore"):
-        if key in mapping:
-            comment = comments.get(f"${key}")
-            lines.append(f"{key} = {toml_value(mapping[key])}" + (f"   # {comment}" if comment else ""))
-        elif f"${key}" in comments:
-            lines.append(f"# {key}: {comments[f'${key}']}")
-    for rule in mapping.get("skip", []):
-        comment = comments.get("$skip")
-        lines += ["", "[[sources.mapping.skip]]" + (f"   # {comment}" if comment else "")]
-        lines += [f"{key} = {toml_value(value)}" for key, value in rule.items()]
-    lines += ["", "[sources.mapping.fields]"]
-    fields = mapping["fields"]
-    for path, comment in comments.items():
-        if path.startswith("$"):
-            continue
-        if path in fields:
-            lines.append(f"{toml_key(path)} = {toml_value(fields[path])}   # {comment}")
-        else:
-            lines.append(f"# {path}: {comment}")
-    return "\n".join(lines) + "\n"
 
 
 def run_propose(kind: str, schema: str, office: str, sample: Path, out: Callable[[str], Any]) -> int:

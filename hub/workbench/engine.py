@@ -41,7 +41,7 @@ from pydantic import ValidationError
 from hub.adapters.model import SampleRead
 from hub.adapters.registry import get as get_adapter
 from hub.errors import ConfigError
-from hub.kit.propose import toml_key, toml_value
+from hub.kit.propose_render import toml_key, toml_value
 from hub.model.records import SourceRecord
 from hub.settings import SourceEntry
 from schemas.catalog import annotation_text
@@ -186,8 +186,11 @@ def propose(
 ) -> dict[str, Any]:
     """The kit's proposal (``hub.kit.propose.Proposer``: names, synonyms, two-row header groups and the values
     themselves, every rule tried with the hub's compiler) as TOML, and one form row per schema field."""
-    from hub.kit.propose import Proposal, Proposer, _paths_in, name_score
-    from hub.kit.propose import render as render_proposal
+    from hub.kit.propose import Proposer
+    from hub.kit.propose_names import name_score
+    from hub.kit.propose_render import Proposal
+    from hub.kit.propose_render import render as render_proposal
+    from hub.kit.propose_values import _paths_in
 
     spec = _schema(schema)
     read = _sample_read(kind, options, sample, filename, schema=spec.name, office=office)
@@ -333,7 +336,7 @@ def render(source_toml: str, rows: list[Row]) -> str:
     """Form -> TOML: ``source_toml`` with its fields replaced by the form's ``rows`` (the rest kept). A
     source field the form now reads leaves the mapping's ``ignore`` and ``drop`` lists (the proposal put
     unused columns there; reading a dropped one would be refused)."""
-    from hub.kit.propose import _paths_in
+    from hub.kit.propose_values import _paths_in
 
     block = parse_block(source_toml)
     mapping = block.get("mapping")

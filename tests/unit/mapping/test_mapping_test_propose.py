@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 
 from hub.cli.root import main
-from hub.kit.propose import TEST_ROW, name_score, propose, targets, words
+from hub.kit.propose import propose
+from hub.kit.propose_fields import targets
+from hub.kit.propose_names import name_score, words
+from hub.kit.propose_values import TEST_ROW
 from schemas.catalog import get as get_schema
 
 RAW = Path(__file__).resolve().parents[2] / "fixtures" / "raw"
@@ -147,7 +150,7 @@ def test_form_proposal_timestamp_drop_and_region_typo(capsys: pytest.CaptureFixt
 def test_test_rows_are_found_by_a_column_of_few_matches() -> None:
     """Only a column matching in fewer than half the rows makes a skip rule, and a report that merely
     contains "mencoba" is not a test row; personal columns are never the rule's column."""
-    from hub.kit.propose import _test_rows
+    from hub.kit.propose_values import _test_rows
     from hub.model.records import SourceRecord
     from schemas.envelope import SourceIdentity
 
@@ -219,7 +222,7 @@ def test_mapping_test_needs_a_config_or_kind_schema_office(capsys: pytest.Captur
 
 
 def _toml(data: dict[str, Any]) -> str:
-    from hub.kit.propose import toml_value
+    from hub.kit.propose_render import toml_value
 
     entry = data["sources"][0]
     lines = ["[[sources]]", *(f"{k} = {toml_value(v)}" for k, v in entry.items() if not isinstance(v, dict))]
@@ -332,7 +335,7 @@ def test_mapping_test_shows_notes_masked_as_stored(
 def test_a_negated_value_never_maps_to_the_plain_code() -> None:
     """ "TIDAK AKTIF" shares the word aktif with the code `aktif` but means the opposite: it is left for a
     person to decide (a wrong code that validates is worse than a TODO); "Sudah LPJ" is not `belum_lpj`."""
-    from hub.kit.propose import _enum_map
+    from hub.kit.propose_values import _enum_map
 
     table, missing = _enum_map(["AKTIF", "TIDAK AKTIF"], ["aktif", "kedaluwarsa", "dibekukan"])
     assert table == {"AKTIF": "aktif"} and missing == ["TIDAK AKTIF"]
