@@ -19,7 +19,9 @@ durable that the process or the broker wrote:
   file. Applications are counted by the warehouse itself: each applied record takes one ``change_seq``
   from ``change_counter`` in the same transaction as its row, so ``change_counter - |P|`` is the number of
   records applied more than once (every record here has one revision). Raw deliveries come from the
-  same log's ``deliveries`` column.
+  same log's ``deliveries`` column. For a PostgreSQL warehouse (``PostgresWarehouse``) P and the
+  deliveries come from its ``ledger`` view; it keeps no count of applications, so the test adds its own
+  trigger (see there).
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aio_pika
+import asyncpg
 import orjson
 
+from adapters.postgres_sink import PostgresSink, PostgresSinkConfig
 from hub.model import codec
 from tests.faults.ledger import Key, Ledger, Report
 
@@ -193,6 +197,125 @@ def read_warehouse(path: Path) -> WarehouseView:
 
 def applied_count(path: Path) -> int:
     return len(read_warehouse(path).applied)
+
+
+class WarehouseReader(Protocol):
+    """How a kill scenario reads the warehouse from outside the node, whichever engine holds it."""
+
+    async def read(self) -> WarehouseView: ...
+
+    async def applied_count(self) -> int: ...
+
+
+@dataclass
+class SqliteWarehouseReader:
+    """The SQLite warehouse file (``read_warehouse``) as a ``WarehouseReader``."""
+
+    path: Path
+
+    async def read(self) -> WarehouseView:
+        return read_warehouse(self.path)
+
+    async def applied_count(self) -> int:
+        return applied_count(self.path)
+
+
+APPLICATIONS = "test_applications"
+
+_INSTRUMENT = """
+CREATE TABLE {s}.{a} (record_key text NOT NULL, revision bigint NOT NULL);
+CREATE FUNCTION {s}.test_count_application() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO {s}.{a} VALUES (NEW.record_key, NEW.revision);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER test_count_application AFTER INSERT OR UPDATE ON {s}.records FOR EACH ROW
+    WHEN (NEW.revision >= 0) EXECUTE FUNCTION {s}.test_count_application();
+"""
+
+
+class PostgresWarehouse:
+    """A PostgreSQL warehouse in a fresh schema of its own, created before the node and read from outside.
+
+    ``create`` runs the sink's own migrations (``PostgresSink.start``), so the node finds the schema
+    current and the test's instrumentation is in place before any fault can fire. P and the raw
+    deliveries come from the ``<schema>.ledger`` view (one row per idempotency key; applied = a
+    ``first_applied_at``). PostgreSQL keeps nothing like SQLite's ``change_counter``, so applications are
+    counted by the test: an ``AFTER INSERT OR UPDATE`` row trigger on ``records`` adds one row to
+    ``test_applications`` in the writer's own transaction, so a rolled-back write counts nothing and a
+    committed one counts once per records row it wrote. That table has no unique index, so concurrent
+    writers never wait on each other there. Rows at revision -1 are not counted: they are the sink's
+    lock-only placeholders (``adapters.postgres_sink.sink._Batch``), which the same transaction either
+    overwrites with the winning revision (counted then) or rolls back. An ``ON CONFLICT DO UPDATE`` whose
+    WHERE is false (a redelivery) writes no row and fires no trigger. ``applications - |P|`` is then the
+    number of records applied more than once, as with SQLite.
+
+    ``drop`` removes the schema (CASCADE); ``async with`` drops it however the test ends.
+    """
+
+    def __init__(self, schema: str, *, host: str, user: str, database: str, port: int = 5432) -> None:
+        self.schema = schema
+        self._connect: dict[str, Any] = {"host": host, "port": port, "user": user, "database": database}
+        self._conn: Any = None
+
+    def sink_config(self) -> dict[str, Any]:
+        """The ``config`` of a ``[[sinks]]`` entry of kind ``postgres`` writing into this schema."""
+        return {**self._connect, "db_schema": self.schema}
+
+    async def create(self) -> None:
+        sink = PostgresSink(PostgresSinkConfig(**self.sink_config()))
+        try:
+            await sink.start()
+        finally:
+            await sink.close()
+        self._conn = await asyncpg.connect(**self._connect)
+        await self._conn.execute(_INSTRUMENT.format(s=self.schema, a=APPLICATIONS))
+
+    async def drop(self) -> None:
+        conn = self._conn or await asyncpg.connect(**self._connect)
+        self._conn = None
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+        finally:
+            await conn.close()
+
+    async def __aenter__(self) -> PostgresWarehouse:
+        try:
+            await self.create()
+        except BaseException:
+            await self.drop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.drop()
+
+    async def read(self) -> WarehouseView:
+        """P, raw deliveries and the applications, from one snapshot (the node may be writing)."""
+        s, conn = self.schema, self._open()
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            rows = await conn.fetch(
+                f"SELECT idempotency_key, deliveries, first_applied_at IS NOT NULL FROM {s}.ledger"
+            )
+            applications = await conn.fetchval(f"SELECT count(*) FROM {s}.{APPLICATIONS}")
+        deliveries: Counter[str] = Counter()
+        for key, n, _ in rows:
+            deliveries[key] += int(n)
+        return WarehouseView(
+            applied={key for key, _, applied in rows if applied},
+            deliveries=dict(deliveries),
+            applications=int(applications),
+        )
+
+    async def applied_count(self) -> int:
+        sql = f"SELECT count(DISTINCT idempotency_key) FROM {self.schema}.ledger "
+        return int(await self._open().fetchval(sql + "WHERE first_applied_at IS NOT NULL"))
+
+    def _open(self) -> Any:
+        if self._conn is None:
+            raise RuntimeError("PostgresWarehouse read before create")
+        return self._conn
 
 
 @dataclass

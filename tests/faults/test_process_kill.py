@@ -9,6 +9,11 @@ test checks the exit status really is -9, starts the node again without the faul
 is empty and everything is applied, stops it gracefully and checks the ledger from durable observations
 only (``tests/faults/outside.py``: a tap queue on the ingest exchange, the node's state database, the
 warehouse file).
+
+The production warehouse is PostgreSQL, so the sink-side fault points and the kills from outside run a
+second time with the node configured as an operator would run it there: ``[sink]`` off and a ``[[sinks]]``
+entry of kind ``postgres`` (its own queue bound with ``#``) writing into a fresh schema, whose ledger view
+the test reads instead of the SQLite file (``outside.PostgresWarehouse``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import os
 import signal
 import time
 import tomllib
+import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,9 +51,32 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "file_drop"
 ADAPTER, SYSTEM = "ormas-bogor", "ormas-register-bogor"
 MAIN_AMQP, MAIN_MGMT = "amqp://guest:guest@127.0.0.1:5672", "http://guest:guest@127.0.0.1:15672"
 FILES, ROWS, BATCH = 4, 250, 50
+PG_SINK = "warehouse-pg"
 
 
-def _config(tmp_path: Path, amqp_url: str, management_url: str, inbox: Path) -> dict[str, Any]:
+@pytest.fixture
+async def pg_warehouse() -> AsyncIterator[outside.PostgresWarehouse]:
+    """A fresh schema per test, migrated and instrumented before the node starts, dropped afterwards."""
+    schema = f"faults_{uuid.uuid4().hex[:10]}"
+    pg = outside.PostgresWarehouse(schema, host="127.0.0.1", user="postgres", database="test")
+    async with pg as warehouse:
+        yield warehouse
+
+
+def _config(
+    tmp_path: Path, amqp_url: str, management_url: str, inbox: Path,
+    pg: outside.PostgresWarehouse | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The node's configuration; with ``pg``, its warehouse is that PostgreSQL schema instead of SQLite."""
+    config = _sqlite_config(tmp_path, amqp_url, management_url, inbox)
+    if pg is not None:
+        # Only configuration, as a user would switch: no SQLite warehouse, one postgres [[sinks]] entry.
+        config["sink"] = {"enabled": False}
+        config["sinks"] = [{"name": PG_SINK, "kind": "postgres", "config": pg.sink_config()}]
+    return config
+
+
+def _sqlite_config(tmp_path: Path, amqp_url: str, management_url: str, inbox: Path) -> dict[str, Any]:
     mapping = tomllib.loads((FIXTURES / "ormas_mapping.toml").read_text(encoding="utf-8"))
     return {
         "node": "kab-bogor-proc",
@@ -92,6 +122,7 @@ POINTS = [
     ("sink_before_commit", 6),
     ("sink_committed_before_ack", 6),
 ]
+PG_POINTS = [p for p in POINTS if p[0].startswith("sink_")]
 
 
 def _text(path: Path) -> str:
@@ -115,8 +146,8 @@ class Outcome:
 
 
 async def _kill_and_restart(
-    config: Path, log: Path, fault: str, *, warehouse: Path, state_db: Path, files: list[outside.DropFile],
-    amqp_url: str, inbox: Path, offered: int,
+    config: Path, log: Path, fault: str, *, warehouse: outside.WarehouseReader, state_db: Path,
+    files: list[outside.DropFile], amqp_url: str, inbox: Path, offered: int,
 ) -> Outcome:  # fmt: skip
     """Run the node until the fault point kills it (exit -9), note what was durable then, restart it
     without the fault, wait until the inbox is empty and ``offered`` records are applied, stop it."""
@@ -128,7 +159,7 @@ async def _kill_and_restart(
         status = await first.wait(timeout=120)
         assert status == -signal.SIGKILL, f"exit {status}, expected the fault point's SIGKILL\n{first.tail()}"
         assert f"fault point {point} reached {nth} times" in _text(log)
-        at_kill = outside.read_warehouse(warehouse)
+        at_kill = await warehouse.read()
         acked_at_kill = outside.acked_to_source(state_db, ADAPTER, files)
         routed_at_kill = await outside.tap_depth(amqp_url)
         assert len(at_kill.applied) < offered, "the kill must fall mid-stream"
@@ -136,7 +167,7 @@ async def _kill_and_restart(
         recovery: float | None = None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            now = outside.applied_count(warehouse)
+            now = await warehouse.applied_count()
             if recovery is None and now > len(at_kill.applied):
                 recovery = time.monotonic() - second.started_at
             if now >= offered and not _waiting(inbox):
@@ -154,12 +185,12 @@ async def _kill_and_restart(
 
 async def _report(
     scenario: str, amqp_url: str, offered: list[Key], files: list[outside.DropFile], state_db: Path,
-    warehouse: Path, outcome: Outcome, inbox: Path,
+    warehouse: outside.WarehouseReader, outcome: Outcome, inbox: Path,
 ) -> Report:  # fmt: skip
     """The ledger report, and the checks every kill scenario shares."""
     routed = await outside.drain_tap(amqp_url)
     acked = outside.acked_to_source(state_db, ADAPTER, files)
-    view = outside.read_warehouse(warehouse)
+    view = await warehouse.read()
     report = outside.check(scenario, offered, routed, acked, view, recovery_s=outcome.recovery_s)
     report.notes.update(
         applied_at_kill=len(outcome.at_kill.applied),
@@ -180,19 +211,42 @@ async def test_hub_process_killed_at_a_fault_point(
     tmp_path: Path, amqp_url: str, management_url: str, point: str, nth: int
 ) -> None:
     """kill -9 at the point, restart on the same state: every row applied once, nothing lost."""
+    await _killed_at_a_fault_point(tmp_path, amqp_url, management_url, point, nth)
+
+
+@pytest.mark.parametrize(("point", "nth"), PG_POINTS, ids=[p for p, _ in PG_POINTS])
+@pytest.mark.fault("SIMPUL_FAULT_POINT=NAME:N in the sink worker of a postgres [[sinks]] entry; restarted")
+async def test_hub_process_killed_at_a_fault_point_postgres(
+    tmp_path: Path, amqp_url: str, management_url: str, pg_warehouse: outside.PostgresWarehouse,
+    point: str, nth: int,
+) -> None:  # fmt: skip
+    """The sink worker of the PostgreSQL warehouse dies before / after its COMMIT: every row applied
+    once, nothing lost."""
+    await _killed_at_a_fault_point(tmp_path, amqp_url, management_url, point, nth, pg_warehouse)
+
+
+async def _killed_at_a_fault_point(
+    tmp_path: Path, amqp_url: str, management_url: str, point: str, nth: int,
+    pg: outside.PostgresWarehouse | None = None,
+) -> None:  # fmt: skip
+    """One fault-point scenario, into the SQLite warehouse or (``pg``) that PostgreSQL schema."""
     inbox = tmp_path / "inbox"
     files = _drop_files(inbox)
     offered: list[Key] = [k for f in files for k in f.keys]
-    config = outside.write_config(tmp_path / "node.toml", _config(tmp_path, amqp_url, management_url, inbox))
-    warehouse, state_db = tmp_path / "warehouse.sqlite3", tmp_path / "state" / "sources.sqlite3"
+    config = outside.write_config(
+        tmp_path / "node.toml", _config(tmp_path, amqp_url, management_url, inbox, pg)
+    )
+    warehouse = _reader(tmp_path, pg)
+    state_db = tmp_path / "state" / "sources.sqlite3"
     await outside.install_tap(amqp_url, "simpul.ingest")
     outcome = await _kill_and_restart(
         config, tmp_path / "node.log", f"{point}:{nth}", warehouse=warehouse, state_db=state_db,
         files=files, amqp_url=amqp_url, inbox=inbox, offered=len(offered),
     )  # fmt: skip
     report = await _report(
-        f"hub process kill -9: {point}", amqp_url, offered, files, state_db, warehouse, outcome, inbox
-    )
+        f"hub process kill -9: {point}{_engine(pg)}", amqp_url, offered, files, state_db, warehouse, outcome,
+        inbox,
+    )  # fmt: skip
     if point in ("publish_confirmed_unseen", "source_confirmed_before_commit"):
         # The confirmed batch was not committed, so it was read and published again after the restart.
         assert report.notes["routed_copies"] > len(offered)
@@ -207,11 +261,29 @@ async def test_hub_process_killed_from_outside_three_times(
 ) -> None:
     """SIGKILL sent by the test (no fault point: the process may be anywhere, a publish in flight
     included) at three moments, a restart after each: every row applied once, nothing lost."""
+    await _killed_from_outside_three_times(tmp_path, amqp_url, management_url)
+
+
+@pytest.mark.fault("kill -9 of the simpul run process from outside, 3 times mid-stream; postgres [[sinks]]")
+async def test_hub_process_killed_from_outside_three_times_postgres(
+    tmp_path: Path, amqp_url: str, management_url: str, pg_warehouse: outside.PostgresWarehouse
+) -> None:
+    """As above, the node writing into the PostgreSQL warehouse: every row applied once, nothing lost."""
+    await _killed_from_outside_three_times(tmp_path, amqp_url, management_url, pg_warehouse)
+
+
+async def _killed_from_outside_three_times(
+    tmp_path: Path, amqp_url: str, management_url: str, pg: outside.PostgresWarehouse | None = None
+) -> None:
+    """Three kills from outside and a last run, into the SQLite warehouse or (``pg``) that schema."""
     inbox = tmp_path / "inbox"
     files = _drop_files(inbox)
     offered: list[Key] = [k for f in files for k in f.keys]
-    config = outside.write_config(tmp_path / "node.toml", _config(tmp_path, amqp_url, management_url, inbox))
-    warehouse, state_db = tmp_path / "warehouse.sqlite3", tmp_path / "state" / "sources.sqlite3"
+    config = outside.write_config(
+        tmp_path / "node.toml", _config(tmp_path, amqp_url, management_url, inbox, pg)
+    )
+    warehouse = _reader(tmp_path, pg)
+    state_db = tmp_path / "state" / "sources.sqlite3"
     await outside.install_tap(amqp_url, "simpul.ingest")
     log = tmp_path / "node.log"
     procs: list[outside.HubProcess] = []
@@ -222,21 +294,21 @@ async def test_hub_process_killed_from_outside_three_times(
             procs.append(proc)
             await proc.start()
             deadline = time.monotonic() + 60
-            while outside.applied_count(warehouse) < threshold:
+            while await warehouse.applied_count() < threshold:
                 assert time.monotonic() < deadline, f"never reached {threshold} applied\n{proc.tail()}"
                 assert proc.proc is not None and proc.proc.returncode is None, proc.tail()
                 await asyncio.sleep(0.02)
             assert proc.proc is not None
             proc.proc.send_signal(signal.SIGKILL)
             assert await proc.wait(timeout=30) == -signal.SIGKILL
-            at_kills.append(outside.applied_count(warehouse))
+            at_kills.append(await warehouse.applied_count())
         last = outside.HubProcess(config, log)
         procs.append(last)
         await last.start()
         recovery: float | None = None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            now = outside.applied_count(warehouse)
+            now = await warehouse.applied_count()
             if recovery is None and now > at_kills[-1]:
                 recovery = time.monotonic() - last.started_at
             if now >= len(offered) and not _waiting(inbox):
@@ -250,12 +322,22 @@ async def test_hub_process_killed_from_outside_three_times(
             await proc.kill()
     outcome = Outcome(outside.WarehouseView(), set(), 0, recovery, round(done_s, 1))
     report = await _report(
-        "hub process kill -9 from outside, x3", amqp_url, offered, files, state_db, warehouse, outcome, inbox
-    )
+        f"hub process kill -9 from outside, x3{_engine(pg)}", amqp_url, offered, files, state_db, warehouse,
+        outcome, inbox,
+    )  # fmt: skip
     for key in ("applied_at_kill", "acked_to_source_at_kill", "routed_at_kill"):
         report.notes.pop(key)
     report.notes["applied_at_kills"] = at_kills
     assert_ok(report)
+
+
+def _reader(tmp_path: Path, pg: outside.PostgresWarehouse | None) -> outside.WarehouseReader:
+    return pg if pg is not None else outside.SqliteWarehouseReader(tmp_path / "warehouse.sqlite3")
+
+
+def _engine(pg: outside.PostgresWarehouse | None) -> str:
+    """The scenario name's suffix: the SQLite rows keep their names, the PostgreSQL ones are told apart."""
+    return "" if pg is None else " (PostgreSQL warehouse)"
 
 
 LEVEL_POINTS = [("level_forwarded_before_ack", 5), ("publish_confirmed_unseen", 40)]
@@ -296,12 +378,13 @@ async def test_level_process_killed_at_a_fault_point(
         async with Node(up["pusat"], sink=SqliteSink(warehouse)), Node(up["jabar"]):
             await put_shovel(jabar_ln, up["jabar"])
             await put_shovel(kab_ln, load_settings(None, **kab_cfg))
+            reader = outside.SqliteWarehouseReader(warehouse)
             outcome = await _kill_and_restart(
-                config, tmp_path / "node.log", f"{point}:{nth}", warehouse=warehouse, state_db=state_db,
+                config, tmp_path / "node.log", f"{point}:{nth}", warehouse=reader, state_db=state_db,
                 files=files, amqp_url=amqp_url, inbox=inbox, offered=len(offered),
             )  # fmt: skip
             report = await _report(
-                f"level process kill -9: {point}", amqp_url, offered, files, state_db, warehouse, outcome,
+                f"level process kill -9: {point}", amqp_url, offered, files, state_db, reader, outcome,
                 inbox,
             )  # fmt: skip
             store = SqliteWarehouse(warehouse)
