@@ -30,7 +30,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from hub.errors import ConfigError
 from hub.responses import error_middleware, json_response, problem
-from hub.workbench import engine
+from hub.workbench import engine, engine_fields
 from hub.workbench.probe import probe
 
 MAX_SAMPLE_BYTES = 10 * 1024 * 1024
@@ -139,7 +139,7 @@ async def _schemas(_request: web.Request) -> web.Response:
 
 async def _schema(request: web.Request) -> web.Response:
     try:
-        spec = engine._schema(request.match_info["name"])
+        spec = engine_fields._schema(request.match_info["name"])
     except ConfigError as exc:
         return _bad(exc, status=404)
     from schemas.catalog import documented_fields
@@ -147,7 +147,7 @@ async def _schema(request: web.Request) -> web.Response:
     texts = {doc.path: doc.description_id for doc in documented_fields(spec)}
     fields = [
         {**f, "plain": plain_type(f), "description_id": texts.get(f["field"], "")}
-        for f in engine.schema_fields(spec)
+        for f in engine_fields.schema_fields(spec)
     ]
     return json_response(
         {
