@@ -6,6 +6,10 @@ May import only ``hub.errors`` and ``schemas`` (and pydantic): loading the setti
 pulls in no feature above the foundations.
 """
 
+from hub.settings.access import AdminToken, ApiKey, HttpSettings, TrustSettings
+from hub.settings.adapters import SinkEntry, SinkSettings, SourceEntry
+from hub.settings.base import office_exists
+from hub.settings.broker import BatchSettings, BrokerSettings, BrokerUser, FeedSettings, UplinkSettings
 from hub.settings.feeds import (
     CompletenessSettings,
     FeedApiSettings,
@@ -13,24 +17,7 @@ from hub.settings.feeds import (
     Obligation,
     PeriodKind,
 )
-from hub.settings.node import (
-    DEV_KEY,
-    AdminToken,
-    ApiKey,
-    BatchSettings,
-    BrokerSettings,
-    BrokerUser,
-    FeedSettings,
-    HttpSettings,
-    Settings,
-    SinkEntry,
-    SinkSettings,
-    SourceEntry,
-    TrustSettings,
-    UplinkSettings,
-    load_settings,
-    office_exists,
-)
+from hub.settings.node import DEV_KEY, Settings, load_settings
 
 __all__ = [
     "DEV_KEY",

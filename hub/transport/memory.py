@@ -45,16 +45,19 @@ Example::
 
 What it does not model: durability across restarts, publisher confirms timing, permissions, and
 ``user_id`` validation (every message carries the transport's ``user_id``).
+
+This module: the transport class (the protocol, the test controls, inspection, consuming). Its parts: the
+queues' state, :mod:`hub.transport.memory_state`; routing, settling and dead-lettering,
+:mod:`hub.transport.memory_broker` (a mixin of :class:`MemoryTransport`); what a consumer holds,
+:mod:`hub.transport.memory_delivery`. Imports the foundations (``hub.errors``, ``hub.metrics``) and the
+transport modules below it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import time
-from collections import deque
 from collections.abc import AsyncIterator, Collection, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,9 +66,18 @@ import structlog
 from hub.errors import BrokerBlocked, BrokerUnavailable, TopologyError, Unroutable
 from hub.metrics import QueueStats
 from hub.transport.base import HeaderValue, StreamOffset
+from hub.transport.memory_broker import MemoryBroker
+from hub.transport.memory_delivery import MemoryDelivery, MemoryStreamDelivery
+from hub.transport.memory_state import (
+    DeclaredTopology,
+    MemoryMessage,
+    PublishedMessage,
+    _ConsumerState,
+    _QueueState,
+)
 from hub.transport.policies import check_topology, queue_policies
-from hub.transport.topic import topic_matches, validate_routing_key
-from hub.transport.topology import BindingSpec, QueueSpec, Topology
+from hub.transport.topic import validate_routing_key
+from hub.transport.topology import BindingSpec, Topology
 
 __all__ = [
     "DeclaredTopology",
@@ -79,137 +91,7 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 
-@dataclass
-class MemoryMessage:
-    """A message held by a memory queue. ``body`` is left out of ``repr`` so it never reaches a log."""
-
-    body: bytes = field(repr=False)
-    exchange: str
-    routing_key: str
-    message_id: str | None
-    headers: dict[str, object]
-    content_type: str
-    user_id: str | None
-    delivery_count: int = 0
-    redelivered: bool = False
-
-
-@dataclass(frozen=True)
-class PublishedMessage:
-    """One confirmed publish, in order, for assertions: where it went and what it carried."""
-
-    exchange: str
-    routing_key: str
-    body: bytes = field(repr=False)
-    message_id: str
-    headers: Mapping[str, HeaderValue]
-    content_type: str
-    queues: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DeclaredTopology:
-    """What :meth:`MemoryTransport.start` declared, as a broker would list it."""
-
-    exchanges: frozenset[str]
-    queues: Mapping[str, QueueSpec]
-    bindings: tuple[BindingSpec, ...]
-    policies: Mapping[str, Mapping[str, Any]]
-
-
-@dataclass(eq=False)
-class _QueueState:
-    spec: QueueSpec
-    ready: deque[MemoryMessage] = field(default_factory=deque)
-    returns: deque[MemoryMessage] = field(default_factory=deque)  # delivered before `ready`, like RabbitMQ
-    unacked: dict[int, tuple[MemoryMessage, _ConsumerState]] = field(default_factory=dict)
-    log: list[tuple[datetime, MemoryMessage]] = field(default_factory=list)  # a stream's messages
-
-    def depth(self) -> int:
-        return len(self.ready) + len(self.returns) + len(self.unacked) + len(self.log)
-
-    def pop_next(self) -> MemoryMessage | None:
-        if self.returns:
-            return self.returns.popleft()
-        if self.ready:
-            return self.ready.popleft()
-        return None
-
-
-@dataclass(eq=False)
-class _ConsumerState:
-    """One subscription "channel": its deliveries go stale when it ends (close, connection loss)."""
-
-    queue: str
-    prefetch: int
-    tags: set[int] = field(default_factory=set)
-    active: bool = True
-
-
-@dataclass(eq=False)
-class MemoryDelivery:
-    """A delivery from a :class:`MemoryTransport` queue; implements :class:`hub.transport.base.Delivery`."""
-
-    body: bytes = field(repr=False)
-    routing_key: str
-    exchange: str
-    message_id: str | None
-    headers: Mapping[str, object]
-    redelivered: bool
-    delivery_count: int
-    user_id: str | None
-    content_type: str
-    queue: str
-    _transport: MemoryTransport = field(repr=False)
-    _consumer: _ConsumerState = field(repr=False)
-    _tag: int = field(repr=False)
-    _settled: bool = field(default=False, repr=False)
-    persistent: bool = True  # every message the hub publishes is persistent
-
-    @property
-    def stale(self) -> bool:
-        """True once its consumer ended (transport closed, iterator closed, simulated connection loss)."""
-        return not self._consumer.active
-
-    async def ack(self) -> None:
-        """Acknowledge; a stale or already settled delivery is logged and skipped, never raises."""
-        if self._begin("ack"):
-            self._transport._ack(self.queue, self._tag)
-
-    async def reject(self, *, requeue: bool) -> None:
-        """Requeue (counting a delivery attempt) or dead-letter the message."""
-        if self._begin("reject"):
-            self._transport._reject(self.queue, self._tag, requeue=requeue)
-
-    def _begin(self, action: str) -> bool:
-        if self._settled:
-            log.warning(
-                "delivery_already_settled", queue=self.queue, message_id=self.message_id, action=action
-            )
-            return False
-        self._settled = True
-        if self.stale:
-            log.info(f"stale_{action}_skipped", queue=self.queue, message_id=self.message_id, reason="stale")
-            return False
-        return True
-
-
-@dataclass(eq=False)
-class MemoryStreamDelivery:
-    """A message read from a memory stream; implements :class:`hub.transport.base.StreamDelivery`."""
-
-    body: bytes = field(repr=False)
-    routing_key: str
-    message_id: str | None
-    headers: Mapping[str, object]
-    offset: int
-    timestamp: datetime
-
-    async def ack(self) -> None:
-        """Nothing to do: the stream keeps the message."""
-
-
-class MemoryTransport:
+class MemoryTransport(MemoryBroker):
     """In-memory :class:`~hub.transport.base.Transport` with RabbitMQ quorum-queue semantics.
 
     :param topology: exchanges, queues and bindings to declare on :meth:`start`.
@@ -463,27 +345,6 @@ class MemoryTransport:
 
     # -- Internals ----------------------------------------------------------------------------------------
 
-    def _state(self, queue: str) -> _QueueState:
-        try:
-            return self._queues[queue]
-        except KeyError:
-            raise TopologyError(f"queue {queue!r} is not declared") from None
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def _route(self, exchange: str, routing_key: str) -> tuple[str, ...]:
-        targets: list[str] = []
-        for binding in self._bindings:
-            if (
-                binding.exchange == exchange
-                and binding.queue not in targets
-                and topic_matches(binding.pattern, routing_key)
-            ):
-                targets.append(binding.queue)
-        return tuple(targets)
-
     async def _consume(self, queue: str, prefetch: int) -> AsyncIterator[MemoryDelivery]:
         if not self._started:
             raise RuntimeError("call start() before consume()")
@@ -524,91 +385,3 @@ class MemoryTransport:
             if consumer.active:
                 self._end_consumer(consumer)
                 self._notify()
-
-    def _new_consumer(self, queue: str, prefetch: int) -> _ConsumerState:
-        consumer = _ConsumerState(queue, prefetch)
-        self._consumers.add(consumer)
-        return consumer
-
-    def _end_consumers(self) -> int:
-        return sum(self._end_consumer(c) for c in list(self._consumers))
-
-    def _end_consumer(self, consumer: _ConsumerState) -> int:
-        """Deactivate ``consumer`` and return its unacked messages in delivery order."""
-        consumer.active = False
-        self._consumers.discard(consumer)
-        state = self._queues[consumer.queue]
-        for tag in sorted(consumer.tags):
-            entry = state.unacked.pop(tag, None)
-            if entry is not None:
-                self._return(consumer.queue, state, entry[0])
-        returned = len(consumer.tags)
-        consumer.tags.clear()
-        return returned
-
-    def _ack(self, queue: str, tag: int) -> None:
-        entry = self._queues[queue].unacked.pop(tag, None)
-        if entry is not None:
-            entry[1].tags.discard(tag)
-        self._notify()
-
-    def _reject(self, queue: str, tag: int, *, requeue: bool) -> None:
-        state = self._queues[queue]
-        entry = state.unacked.pop(tag, None)
-        if entry is None:
-            return
-        message, consumer = entry
-        consumer.tags.discard(tag)
-        if requeue:
-            self._return(queue, state, message)
-        else:
-            self._dead_letter(queue, state, message, "rejected")
-        self._notify()
-
-    def _return(self, queue: str, state: _QueueState, message: MemoryMessage) -> None:
-        """A message comes back unacknowledged: count the attempt, dead-letter beyond the limit."""
-        message.delivery_count += 1
-        message.redelivered = True
-        limit = state.spec.delivery_limit
-        if limit is not None and message.delivery_count > limit:
-            self._dead_letter(queue, state, message, "delivery_limit")
-        else:
-            state.returns.append(message)
-
-    def _dead_letter(self, queue: str, state: _QueueState, message: MemoryMessage, reason: str) -> None:
-        dlx = state.spec.dead_letter_exchange
-        if dlx is None:
-            log.warning("message_dropped", queue=queue, message_id=message.message_id, reason=reason)
-            self.dropped.append((queue, message, reason))
-            return
-        death = {
-            "count": 1,
-            "reason": reason,
-            "queue": queue,
-            "exchange": message.exchange,
-            "routing-keys": [message.routing_key],
-            "time": int(time.time()),
-        }
-        headers = {k: v for k, v in message.headers.items() if k != "x-delivery-count"}
-        previous = headers.get("x-death")
-        headers["x-death"] = [death, *(previous if isinstance(previous, list) else [])]
-        headers.setdefault("x-first-death-queue", queue)
-        headers.setdefault("x-first-death-reason", reason)
-        headers.setdefault("x-first-death-exchange", message.exchange)
-        dead = MemoryMessage(
-            body=message.body,
-            exchange=dlx,
-            routing_key=message.routing_key,
-            message_id=message.message_id,
-            headers=headers,
-            content_type=message.content_type,
-            user_id=message.user_id,
-        )
-        targets = self._route(dlx, message.routing_key)
-        if not targets:
-            log.warning("dead_letter_unroutable", queue=queue, message_id=message.message_id, reason=reason)
-            self.stranded.append((queue, dead, reason))
-            return
-        log.info("message_dead_lettered", queue=queue, message_id=message.message_id, reason=reason)
-        for name in targets:
-            self._queues[name].ready.append(replace(dead, headers=dict(dead.headers)))  # a copy per queue

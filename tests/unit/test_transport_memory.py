@@ -12,7 +12,8 @@ import structlog
 from hub.errors import BrokerBlocked, BrokerUnavailable, ConfigError, TopologyError, Unroutable
 from hub.transport.base import Delivery, Transport
 from hub.transport.factory import make_transport
-from hub.transport.memory import MemoryDelivery, MemoryTransport
+from hub.transport.memory import MemoryTransport
+from hub.transport.memory_delivery import MemoryDelivery
 from hub.transport.policies import check_topology, queue_policies
 from hub.transport.topology import BindingSpec, ExchangeSpec, QueueSpec, Topology, default_topology
 
