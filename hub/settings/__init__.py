@@ -1,6 +1,7 @@
-"""Settings, a foundation: the node's configuration (``hub.settings.node``) and the feeds' and
-completeness sections (``hub.settings.feeds``), re-exported here so ``from hub.settings import Settings``
-is the one way in.
+"""Settings, a foundation: the node's configuration (``hub.settings.node``: ``Settings`` and
+``load_settings``, over its sections by area in ``broker``, ``access``, ``adapters`` and ``base``) and the
+feeds' and completeness sections (``hub.settings.feeds``), re-exported here so ``from hub.settings import
+Settings`` is the one way in.
 
 May import only ``hub.errors`` and ``schemas`` (and pydantic): loading the settings starts nothing and
 pulls in no feature above the foundations.

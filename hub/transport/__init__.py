@@ -5,7 +5,9 @@
 (what a consumer holds), ``amqp_stream`` (stream reads), ``amqp_connection`` (cluster connections and the
 link's state) and ``amqp_topology`` (policies and declarations on the broker): the only modules of the hub
 that import aio-pika, aiormq or pamqp;
-``memory`` is an in-memory one with the same topic routing rules, for unit tests and adapter authors;
+``memory`` is an in-memory one with the same topic routing rules, for unit tests and adapter authors,
+with its parts ``memory_state`` (plain data), ``memory_broker`` (routing, acks, dead-lettering) and
+``memory_delivery`` (what a consumer holds);
 ``topology``, ``policies`` and ``topic`` describe and check what is declared; ``factory`` builds the
 transport and topology a node's settings ask for; ``management`` talks to the management API.
 

@@ -299,17 +299,14 @@ class PostgresWarehouse:
                 f"SELECT idempotency_key, deliveries, first_applied_at IS NOT NULL FROM {s}.ledger"
             )
             applications = await conn.fetchval(f"SELECT count(*) FROM {s}.{APPLICATIONS}")
-        deliveries: Counter[str] = Counter()
-        for key, n, _ in rows:
-            deliveries[key] += int(n)
-        return WarehouseView(
+        return WarehouseView(  # the view has one row per idempotency key
             applied={key for key, _, applied in rows if applied},
-            deliveries=dict(deliveries),
+            deliveries={key: int(n) for key, n, _ in rows},
             applications=int(applications),
         )
 
     async def applied_count(self) -> int:
-        sql = f"SELECT count(DISTINCT idempotency_key) FROM {self.schema}.ledger "
+        sql = f"SELECT count(*) FROM {self.schema}.ledger "
         return int(await self._open().fetchval(sql + "WHERE first_applied_at IS NOT NULL"))
 
     def _open(self) -> Any:
