@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import structlog.testing
 
 from adapters.postgres_sink import PostgresSink, PostgresSinkConfig, migrations
 from adapters.postgres_sink import sink as sink_module
@@ -197,6 +198,54 @@ async def test_parallel_starts_migrate_once(schema: str) -> None:
     finally:
         for s in sinks:
             await s.close()
+
+
+async def test_start_opens_and_rehearses_every_connection_and_writes_nothing(schema: str) -> None:
+    """After ``start`` the pool holds ``pool_max`` connections, each with the merge already prepared
+    (a first busy moment waits for none of that), and the rehearsal stored nothing."""
+    s = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema, pool_min=1, pool_max=3))
+    await s.start()
+    try:
+        pool = s._pool
+        assert (pool.get_size(), pool.get_idle_size()) == (3, 3)
+        held = [await pool.acquire() for _ in range(3)]
+        try:
+            for conn in held:  # the server's view of each session: the merge is prepared there
+                prepared = await conn.fetch("SELECT statement FROM pg_prepared_statements")
+                assert s._sql.merge_arrays in [r["statement"] for r in prepared]
+                assert not conn.is_in_transaction()
+        finally:
+            for conn in held:
+                await pool.release(conn)
+        assert await s.count() == 0
+        assert await _fetch(schema, "SELECT * FROM {s}.applied_log") == []
+        assert (await s.write([env("m", 1)]))[0].status == "applied"
+    finally:
+        await s.close()
+
+
+async def test_a_warm_start_cut_short_leaves_a_working_sink(
+    schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm start is best effort: if a connection cannot be rehearsed (here: the rehearsal fails)
+    the sink starts anyway, with a warning, and writes."""
+    calls: list[object] = []
+
+    async def refuse(self: PostgresSink, conn: object) -> None:
+        calls.append(conn)
+        raise asyncpg.TooManyConnectionsError("sorry, too many clients already")
+
+    monkeypatch.setattr(PostgresSink, "_rehearse", refuse)
+    s = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema, pool_max=2))
+    with structlog.testing.capture_logs() as logs:
+        await s.start()
+    try:
+        assert calls and [e["event"] for e in logs if e["log_level"] == "warning"] == [
+            "warehouse_pool_not_warmed"
+        ]
+        assert (await s.write([env("m", 1)]))[0].status == "applied"
+    finally:
+        await s.close()
 
 
 # This test's sink sessions (by the pool's application name) waiting on a lock: nothing else on the
