@@ -18,6 +18,11 @@ the count is the stage's own instructions per record. Stages:
   (``validate_body`` on the bytes, then ``_check_typed``: envelope, serialise, batch signature);
 * ``ingest_parsed``: the same bodies the way before the fifth round of issue 21 (and NDJSON's now):
   ``parse_body`` to dicts, ``validate_batch``, ``_check_typed``.
+* ``trickle_offer``: ``Pipeline.offer_many`` of one record at a time, as a source at a low rate offers
+  them (each its own batch signature), through the batching publisher to a transport that confirms at
+  once: the per-call work a record pays when it travels alone;
+* ``trickle_worker``: the sink worker's call on groups of one message of one record (each signed alone),
+  evidence log (SQLite, in a temporary directory) included, around the same answering sink.
 
 Instructions are not microseconds (a cache miss or a system call costs more than its count says), so
 this compares code with code, not Simpul with its peers: run it on two commits (``git worktree add``)
@@ -40,7 +45,7 @@ from typing import Any
 from bench.common import ROOT, SCHEMA, kab_kota_codes, payload
 from bench.per_record import Applied, BenchDelivery
 
-STAGES = ("prepare", "worker", "parse", "rows", "ingest", "ingest_parsed")
+STAGES = ("prepare", "worker", "parse", "rows", "ingest", "ingest_parsed", "trickle_offer", "trickle_worker")
 _BATCH = 500  # records prepared together, as a source offers them
 _MESSAGE = 100  # records per AMQP message
 _BODY = 400  # records per HTTP ingest body (the election bench sends 500; 400 divides the record counts)
@@ -80,6 +85,9 @@ def _child(stage: str, count: int, total: int) -> None:
     pipeline.prepare_many(records[total:])  # warm: caches, the first signature, lazy imports
     if stage in ("ingest", "ingest_parsed"):
         _ingest(stage, pipeline, count, total)
+        return
+    if stage in ("trickle_offer", "trickle_worker"):
+        _trickle(stage, pipeline, records, count, total, settings, signer)
         return
     if stage == "prepare":
         gc_tuning.settle_after_start()
@@ -155,6 +163,68 @@ def _ingest(stage: str, pipeline: Any, count: int, total: int) -> None:
             typed = validate_batch(parsed, spec, context, 32)
             items = BodyItems.of(parsed)
         handler._check_typed(items, typed, SCHEMA, source, None)  # type: ignore[arg-type]
+
+
+def _trickle(
+    stage: str, pipeline: Any, records: list[Any], count: int, total: int, settings: Any, signer: Any
+) -> None:
+    """The ``trickle_*`` stages: records one at a time (see the module docstring)."""
+    import tempfile
+    from pathlib import Path
+
+    from hub import gc_tuning
+    from hub.consume.sink_worker import SinkWorker
+    from hub.ingest.pipeline import Pipeline
+    from hub.ingest.publisher import BatchingPublisher
+    from hub.metrics import Metrics
+    from hub.trust import build_verifier
+    from hub.trust.evidence import EvidenceLog
+
+    if stage == "trickle_offer":
+
+        class Confirming:
+            ready = True
+
+            async def publish(self, *args: Any, **kwargs: Any) -> None:
+                await asyncio.sleep(0)  # a confirm arrives on a later turn of the loop
+
+        async def offer() -> None:
+            metrics = Metrics()
+            publisher = BatchingPublisher(Confirming(), "x", metrics, linger_s=0.002)  # type: ignore[arg-type]
+            offering = Pipeline(pipeline._validator, publisher, None, metrics)  # type: ignore[arg-type]
+            await offering.offer_many(records[total : total + 1])  # warm: the publisher's first batch
+            gc_tuning.settle_after_start()
+            for record in records[:count]:
+                await offering.offer_many([record])
+
+        asyncio.run(offer())
+        return
+    bodies = [p.body for r in records[:total] for p in pipeline.prepare_many([r])]  # one signature each
+    with tempfile.TemporaryDirectory() as tmp:
+        evidence = EvidenceLog(Path(tmp) / "evidence.sqlite3")
+        worker = SinkWorker(
+            _AppliedSink(),
+            None,
+            Metrics(),
+            verifier=build_verifier(settings, signer),
+            evidence=evidence,  # type: ignore[arg-type]
+        )
+
+        async def run() -> None:
+            await worker([BenchDelivery(codec_join(bodies[-1]))])  # warm: the evidence thread, caches
+            gc_tuning.settle_after_start()
+            for body in bodies[:count]:
+                await worker([BenchDelivery(codec_join(body))])
+
+        asyncio.run(run())
+        evidence.close()
+
+
+def codec_join(body: bytes) -> bytes:
+    """A one-record AMQP body."""
+    from hub.model import codec
+
+    return codec.join_batch([body])
 
 
 class _AppliedSink:
