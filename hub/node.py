@@ -5,6 +5,10 @@ opens each part in order and pushes that part's close onto an ``AsyncExitStack``
 that fails half-way closes what it opened, in reverse, and re-raises. ``stop`` unwinds the same stack,
 which gives the shutdown order: stop intake (sources, then HTTP), drain records awaiting confirms, stop
 consumers after their current group, close the sinks and stores, close the transport.
+
+The node keeps the order and what it opened; its parts, in the layer just below it, do one job each:
+``hub.node_consumers`` which worker consumes which queue (and the queues' labels), ``hub.node_http`` the
+HTTP application it serves (and its TLS context), ``hub.node_sources`` the source runners (a mixin).
 """
 
 from __future__ import annotations
@@ -12,51 +16,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import ssl
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
 from aiohttp import web
 
-from hub.adapters.build import build_sink, build_source, check_adapters, validate_config
-from hub.adapters.model import SinkAdapter, SourceAdapter
+from hub.adapters.build import build_sink, check_adapters, validate_config
+from hub.adapters.model import SinkAdapter
 from hub.adapters.runner import SourceRunner
 from hub.adapters.state import StateStore
 from hub.admin.audit import AdminAudit
 from hub.admin.observer import NodeObserver, ObserverInputs
 from hub.admin.redrive import Redriver
-from hub.catalog.http import CatalogApi
-from hub.consume.consumer import BatchConsumer
 from hub.consume.sink import Sink
-from hub.consume.sink_worker import SinkWorker
-from hub.errors import ConfigError, NotFound
 from hub.feeds.face import FeedFace
 from hub.feeds.replay_jobs import ReplayJobs, amqp_replay_transports
-from hub.http.admin import AdminApi
-from hub.http.app import build_app
-from hub.http.ingest import IngestHandler
 from hub.http.server import JsonErrorRunner
-from hub.http.status_page import status_page_routes
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.publisher import BatchingPublisher
 from hub.ingest.validation import Validator
-from hub.levels.forwarder import LevelWorker
-from hub.levels.rules import LevelRules
 from hub.metrics import Metrics
 from hub.model.records import Mapper
+from hub.node_consumers import NodeConsumers, queue_roles_for, start_consumers
+from hub.node_http import node_app, tls_context
+from hub.node_sources import NodeSources
 from hub.quarantine.filer import Quarantiner
 from hub.quarantine.sealing import Sealer
 from hub.quarantine.store import QuarantineStore
-from hub.quarantine.worker import QuarantineWorker
-from hub.settings import Settings, SinkEntry, SourceEntry
+from hub.settings import Settings, SinkEntry
 from hub.transport.base import Transport
 from hub.transport.factory import amqp_transport_for, topology_for
-from hub.transport.topology import sink_queue
 from hub.trust import build_signer, build_verifier
 from hub.trust.evidence import EvidenceLog
-from hub.trust.ratelimit import RegionRateLimiter
 from schemas.pii import NikTokenizer
 from schemas.regions import default_index
 
@@ -68,13 +59,7 @@ WAREHOUSE_SINK = "sqlite_warehouse"
 """The instance name of the default warehouse sink (``[sink]``), built by the ``sqlite`` adapter plugin."""
 
 
-@dataclass
-class _Parts:
-    consumers: list[BatchConsumer] = field(default_factory=list)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-
-
-class Node:
+class Node(NodeSources):
     """A running node. ``start`` then ``stop``; or ``async with Node(settings):``.
 
     The stores (``quarantine_store``, ``source_state``, ``audit``, ``evidence``) and what is built on
@@ -92,13 +77,13 @@ class Node:
         self._warehouse = self._warehouse_entry() if sink is None and settings.sink.enabled else None
         if self._warehouse is not None:
             validate_config(self._warehouse)
-        self._tls = _tls_context(settings.http.tls_cert, settings.http.tls_key)
+        self._tls = tls_context(settings.http.tls_cert, settings.http.tls_key)
         if transport is None:
             transport = amqp_transport_for(settings, topology_for(settings))
         self.transport = transport
         self.topology = transport.topology
         self._sink = sink
-        self._parts = _Parts()
+        self._parts = NodeConsumers(transport)
         self._stack: contextlib.AsyncExitStack | None = None
         self.http_port: int | None = None
         self._http_runner: web.AppRunner | None = None
@@ -195,7 +180,7 @@ class Node:
                 stack.push_async_callback(self.replays.close)
             stack.push_async_callback(self.feeds.close)
             await self._open_sinks(stack)
-            self._parts = _Parts()
+            self._parts = NodeConsumers(self.transport)
             stack.push_async_callback(self._stop_consumers)
             self._start_consumers()
             stack.push_async_callback(self._drain_publisher)
@@ -275,102 +260,21 @@ class Node:
         return build_sink(entry, self.source_state, self.settings.state_dir, self.metrics, self.settings.node)
 
     def _start_consumers(self) -> None:
-        if self.settings.quarantine_consumer:  # worker processes leave filing to the node (one store)
-            self._consume(
-                self.topology.quarantine_queue, QuarantineWorker(self.quarantine_store), "quarantine"
-            )
-        if self._sink is not None:
-            s = self.settings.sink
-            self._consume(
-                self.topology.central_queue,
-                SinkWorker(
-                    self._sink,
-                    self.quarantiner,
-                    self.metrics,
-                    verifier=self.verifier,
-                    evidence=self.evidence,
-                    delivery_limit=self.settings.broker.delivery_limit,
-                ),
-                self._sink.name,
-                prefetch=s.prefetch,
-                max_messages=s.batch_messages,
-                linger_s=s.linger_ms / 1000,
-                concurrency=s.concurrency,
-            )
-        enabled = [e for e in self.settings.sinks if e.enabled]
-        for entry, sink in zip(enabled, self._extra_sinks, strict=True):
-            worker = SinkWorker(
-                sink,
-                self.quarantiner,
-                self.metrics,
-                verifier=self.verifier,
-                delivery_limit=self.settings.broker.delivery_limit,
-            )
-            queue = sink_queue(self.topology.prefix, entry.name)
-            self._consume(
-                queue, worker, entry.name, prefetch=entry.prefetch, max_messages=entry.batch_messages
-            )
-        self._start_level_worker()
-
-    def _start_level_worker(self) -> None:
-        """Below pusat: verify what reaches this level and forward it upward (or hold it here)."""
-        up = self.settings.uplink
-        if not up.enabled:
-            return
-        rules = LevelRules(
-            self.settings.node,
-            self.settings.level,
-            self.settings.region,
-            frozenset(up.hold_classifications),
-        )
-        worker = LevelWorker(
-            self.transport,
+        start_consumers(
+            self._parts,
+            self.settings,
             self.topology,
-            rules,
-            self.quarantiner,
-            self.metrics,
-            verify=self.verifier.verify,
-            max_batch_bytes=self.settings.batch.max_bytes,
+            quarantiner=self.quarantiner,
+            metrics=self.metrics,
+            verifier=self.verifier,
+            evidence=self.evidence,
+            quarantine_store=self.quarantine_store,
+            sink=self._sink,
+            extra_sinks=self._extra_sinks,
         )
-        self._consume(
-            self.topology.forward_queue, worker, "level", prefetch=up.prefetch, max_messages=up.batch_messages
-        )
-
-    def _consume(
-        self,
-        queue: str,
-        handler: SinkWorker | QuarantineWorker | LevelWorker,
-        name: str,
-        *,
-        prefetch: int = 64,
-        max_messages: int = 32,
-        linger_s: float = 0.01,
-        concurrency: int = 1,
-    ) -> None:
-        consumer = BatchConsumer(
-            self.transport,
-            queue,
-            handler,
-            name=name,
-            prefetch=prefetch,
-            max_messages=max_messages,
-            linger_s=linger_s,
-            concurrency=concurrency,
-        )
-        self._parts.consumers.append(consumer)
-        self._parts.tasks.append(asyncio.create_task(consumer.run(), name=f"consumer-{name}"))
 
     async def _stop_consumers(self) -> None:
-        """Let each consumer finish the group in hand (unacked ones are redelivered anyway), then cancel
-        whatever still runs after ``shutdown_timeout_s``."""
-        for consumer in self._parts.consumers:
-            await consumer.stop()
-        tasks = self._parts.tasks
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_timeout_s)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._parts.stop(self.settings.shutdown_timeout_s)
 
     async def _drain_publisher(self) -> None:
         """Wait (up to ``shutdown_timeout_s``) for the records already offered to be confirmed."""
@@ -379,33 +283,7 @@ class Node:
 
     async def _start_http(self, stack: contextlib.AsyncExitStack) -> None:
         h = self.settings.http
-        t = self.settings.trust
-        limiter = RegionRateLimiter(t.ingest_rate_per_s, t.ingest_burst) if t.ingest_rate_per_s > 0 else None
-        ingest = IngestHandler(
-            self.pipeline, self.transport, h, limiter=limiter, max_depth=t.max_nesting_depth
-        )
-        admin = AdminApi(
-            self.settings.admin_tokens,
-            lambda: self.runners,
-            self.restart_source,
-            self.status,
-            self.quarantine_store,
-            self.redriver,
-            self.audit,
-            overview=self.overview,
-            lineage=self.lineage,
-            replays=self.replays,
-        )
-        app = build_app(
-            ingest,
-            self.metrics,
-            self.readiness,
-            h.max_body_bytes,
-            admin,
-            extra_routes=[*status_page_routes(), *self.feeds.routes()],
-            before_scrape_async=self._refresh_scrape_metrics,
-            catalog=CatalogApi(self.settings, self.topology),
-        )
+        app = node_app(self, before_scrape=self._refresh_scrape_metrics)
         runner = JsonErrorRunner(app, shutdown_timeout=self.settings.shutdown_timeout_s, access_log=None)
         await runner.setup()
         self._http_runner = runner
@@ -415,64 +293,11 @@ class Node:
         stack.callback(self.feeds.stop_live)
         self.http_port = int(runner.addresses[0][1])  # the bound port, also when h.port is 0 (ephemeral)
 
-    def _start_sources(self) -> None:
-        for entry in self.settings.sources:
-            if entry.enabled:
-                self._launch(entry)
-
-    def _launch(self, entry: SourceEntry) -> SourceRunner:
-        def fresh() -> SourceAdapter:
-            adapter, self._mappers[entry.name] = build_source(
-                entry, self.source_state, self.settings.state_dir, self.metrics, lambda: self.transport.ready
-            )
-            return adapter
-
-        adapter = fresh()
-        runner = SourceRunner(
-            entry.name,
-            adapter,
-            self.pipeline,
-            self._mappers[entry.name],
-            fatal_retry_s=self.settings.source_fatal_retry_s,
-            metrics=self.metrics,
-            fresh=fresh,
-        )
-        self.runners = [r for r in self.runners if r.name != entry.name] + [runner]
-        self._runner_tasks[entry.name] = asyncio.create_task(runner.run(), name=f"source-{entry.name}")
-        return runner
-
-    async def _stop_sources(self) -> None:
-        """Stop intake from the sources: each unconfirmed batch is re-read on the next start."""
-        tasks = list(self._runner_tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def restart_source(self, name: str) -> None:
-        """Stop one source adapter (its unconfirmed batch is re-read) and start a fresh instance."""
-        entry = next((e for e in self.settings.sources if e.name == name), None)
-        if entry is None:
-            raise NotFound(f"no source adapter named {name!r}")
-        task = self._runner_tasks.pop(name, None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        self._launch(entry)
-
     # -- what operators see ----------------------------------------------------------------------------
 
     def queue_roles(self) -> dict[str, str]:
         """Broker queue name -> the ``adapter`` label its figures carry (whoever consumes the queue)."""
-        t = self.topology
-        roles = {
-            t.central_queue: self._sink.name if self._sink is not None else "central",
-            t.quarantine_queue: "quarantine",
-            t.dead_queue: "dead_letter",
-        }
-        for entry in self.settings.sinks:
-            if entry.enabled:
-                roles[sink_queue(t.prefix, entry.name)] = entry.name
-        return roles
+        return queue_roles_for(self.topology, self._sink, self.settings.sinks)
 
     async def status(self) -> dict[str, Any]:
         """A summary for operators: identity, readiness and quarantine counts."""
@@ -530,18 +355,3 @@ def _closing(stack: contextlib.AsyncExitStack, store: C) -> C:
     """``store``, its blocking ``close`` pushed onto ``stack`` to run in a thread."""
     stack.push_async_callback(asyncio.to_thread, store.close)
     return store
-
-
-def _tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
-    """A server TLS context from PEM files (TLS 1.2+), or None for plain HTTP."""
-    if cert is None or key is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        context.load_cert_chain(cert, key)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(
-            f"cannot load the TLS certificate or key ({type(exc).__name__})", key="http.tls_cert"
-        ) from None
-    return context

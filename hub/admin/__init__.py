@@ -4,5 +4,5 @@
 
 May import ``hub.completeness``, the adapter framework and every layer below it (consume, ingest,
 quarantine, mapping, trust, model, transport, the foundations); not its siblings (feeds, levels, kit) nor
-catalog, the HTTP face, the node or the CLI. (The observer still takes the whole ``Node`` for type
-checking, a known exception in the contracts until it gets narrow inputs.)"""
+catalog, the HTTP face, the node or the CLI. (The observer reads the node through ``ObserverInputs``, the
+narrow view the node hands it.)"""
