@@ -291,11 +291,14 @@ class Pipeline:
                     failed=len(errors) - published,
                 )
 
-        settled = await asyncio.gather(publish_ready(), *refused, return_exceptions=True)
-        if isinstance(settled[0], BaseException):
-            raise settled[0]
-        for i, outcome in zip(refused_at, settled[1:], strict=True):
-            results[i] = outcome
+        if refused:
+            settled = await asyncio.gather(publish_ready(), *refused, return_exceptions=True)
+            if isinstance(settled[0], BaseException):
+                raise settled[0]
+            for i, outcome in zip(refused_at, settled[1:], strict=True):
+                results[i] = outcome
+        else:  # the usual batch: awaited in place, no task and no gather for a lone coroutine
+            await publish_ready()
         done = [r for r in results if r is not None]
         assert len(done) == len(records), "every record has an outcome"
         return _unwrap(done)
