@@ -185,7 +185,10 @@ async def connect(
 ) -> ClusterConnection:
     """Connect to the first of ``urls`` that answers, in a shuffled order (hubs spread over a cluster), as
     the connection ``name`` operators see. Raises :class:`~hub.errors.ConfigError` when the broker refuses
-    the login and :class:`~hub.errors.BrokerUnavailable` when no address answers."""
+    the login and :class:`~hub.errors.BrokerUnavailable` when no address answers. A connection that did
+    not open is closed whatever the reason (refused, unreachable, cancelled): left to the garbage
+    collector, aio-pika's ``Connection.__del__`` schedules its ``close()`` from whichever thread the
+    collector runs in, and in one without an event loop that coroutine is never awaited."""
     addresses = [
         u.update_query(
             heartbeat=str(heartbeat),
@@ -212,6 +215,12 @@ async def connect(
             if len(addresses) > 1:
                 log.warning("broker_address_unreachable", address=connection.address, error=failure)
             continue
+        except BaseException:
+            # Cancelled (the caller's own timeout) or anything else: close it all the same. A robust
+            # connection keeps its reconnect task running after a cancelled connect, retrying (and, once
+            # an address answers, holding a connection open) with nobody to close it.
+            await _close_connection_quietly(connection)
+            raise
         log.info("broker_connected", connection=name, vhost=vhost, address=connection.address)
         return connection
     raise BrokerUnavailable(f"cannot connect to the broker ({failure})")

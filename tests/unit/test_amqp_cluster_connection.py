@@ -1,6 +1,10 @@
-"""The cluster connection's address rotation and back-off, with aio-pika's connect step faked (no broker)."""
+"""The cluster connection's address rotation and back-off, with aio-pika's connect step faked, and its
+close after a cancelled connect, against a socket that never answers (no broker)."""
 
 from __future__ import annotations
+
+import asyncio
+import socket
 
 import aio_pika
 import pytest
@@ -55,3 +59,32 @@ async def test_every_reconnect_attempt_moves_on_and_a_failed_round_doubles_the_p
             continue
     assert connection.address == "127.0.0.1:5701"
     assert connection.reconnect_interval == 1.0  # reset by the successful connect
+
+
+async def test_a_cancelled_connect_leaves_no_reconnect_loop_behind() -> None:
+    """A connect cancelled by the caller's timeout closes its connection: aio-pika's robust connection
+    would otherwise go on retrying in its reconnect task (and hold a connection once one opened), with
+    nobody left to close it; that task even swallows a cancel landing in an attempt, so the event loop's
+    own shutdown could wait on it for ever."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel completes the TCP handshake; no
+        port = silent.getsockname()[1]  # Connection.Start ever comes
+        url = URL(f"amqp://guest:guest@127.0.0.1:{port}/")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                amqp_connection.connect(
+                    [url], name="cancelled", heartbeat=5, reconnect_interval=0.1, timeout=1, vhost="/"
+                ),
+                timeout=0.3,
+            )
+        left = [
+            t
+            for t in asyncio.all_tasks()
+            if "connection_factory" in getattr(t.get_coro(), "__qualname__", "")
+        ]
+        for task in left:  # stop what was left behind (cancelled until one lands between attempts)
+            for _ in range(100):
+                if task.done():
+                    break
+                task.cancel()
+                await asyncio.wait([task], timeout=0.05)
+        assert left == []
