@@ -57,7 +57,8 @@ rows; the default 8 MB would make a larger batch spill to disk). Allocated only 
 
 
 class PostgresSink:
-    """A ``hub.consume.sink.Sink`` over an asyncpg pool. ``start`` connects and migrates; ``close`` closes."""
+    """A ``hub.consume.sink.Sink`` over an asyncpg pool. ``start`` connects, migrates and opens (and
+    rehearses) the pool's connections; ``close`` closes."""
 
     def __init__(self, config: PostgresSinkConfig, name: str = "postgres_warehouse") -> None:
         self.name = name
@@ -105,10 +106,11 @@ class PostgresSink:
         """Open the pool's connections up to ``size`` now, each with its staging tables (``init``).
 
         Otherwise the pool starts with ``pool_min`` and opens the rest when concurrent writes first
-        need them: TCP, authentication and the staging tables' DDL, several milliseconds each, paid
-        by the records of the first busy moment after a start (seen as the first 0.1 s of a latency
-        run: the sink took 15 ms p50 from a record's arrival to its transaction, 2-3 ms after). Idle
-        connections above ``pool_min`` still close after asyncpg's inactivity limit (300 s).
+        need them: TCP, authentication, the staging tables' DDL and (``_rehearse``) the first merge's
+        preparation on a fresh server process, paid by the records of the first busy moment after a
+        start (four concurrent first writes took 88-100 ms, 15-20 ms once warmed; docs/performance.md,
+        eighth round). Idle connections above ``pool_min`` still close after asyncpg's inactivity limit
+        (300 s).
 
         Best effort: a server that refuses more connections now (``max_connections``) leaves the pool
         as it would have been, with a warning; the writes open what they need later, as before."""
