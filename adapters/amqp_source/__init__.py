@@ -3,7 +3,8 @@
 acks each upstream message only after Simpul's broker confirmed every record it carried.
 
 See ``adapters.amqp_source.source`` (batches and acks), ``records`` (body -> records, identity paths),
-``upstream`` (the aio-pika consumer) and ``simulator`` (an early-warning app publishing to its broker).
+``upstream`` (the broker consumer) and ``simulator`` (an early-warning app publishing to its broker); the
+AMQP client code of both is ``hub.transport.amqp_foreign``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ that publishes its reports to an exchange on **its own** RabbitMQ vhost.
 
 Every message is ``{"event", "event_id", "versi", "dikirim", "laporan": <early_warning payload>}``;
 ``per_message`` > 1 sends a JSON array of such events in one message. Publishes are persistent and
-confirmed (the app is a well-behaved publisher; what Simpul must prove is its own side).
+confirmed (the app is a well-behaved publisher; what Simpul must prove is its own side), through
+``hub.transport.amqp_foreign.ForeignPublisher`` (only the transport imports aio-pika).
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import aio_pika
 import orjson
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
+from hub.transport.amqp_foreign import ForeignPublisher
 from schemas.payloads.early_warning import EXAMPLE
 from schemas.pii import NIK_PATTERN
 
@@ -63,49 +63,34 @@ class EarlyWarningApp:
     """The app's publisher. ``await start()``, ``publish(events)``, ``close()``."""
 
     def __init__(self, url: str, exchange: str = EXCHANGE) -> None:
-        self._url = url
-        self._exchange_name = exchange
-        self._connection: AbstractConnection | None = None
-        self._channel: AbstractChannel | None = None
-        self._exchange: AbstractExchange | None = None
+        self._publisher = ForeignPublisher(url, exchange)
 
     async def start(self) -> None:
         """Connect and declare the app's durable topic exchange."""
-        self._connection = await aio_pika.connect(self._url)
-        self._channel = await self._connection.channel(publisher_confirms=True)
-        self._exchange = await self._channel.declare_exchange(
-            self._exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
-        )
+        await self._publisher.start()
 
     async def publish(self, events: list[dict[str, Any]], per_message: int = 1) -> int:
         """Publish ``events``, ``per_message`` to a message (1 = an object, more = an array); returns
         the number of messages."""
-        assert self._exchange is not None, "start() first"
         count = 0
         for i in range(0, len(events), per_message):
             chunk = events[i : i + per_message]
             body = orjson.dumps(chunk[0] if per_message == 1 else chunk)
-            message = aio_pika.Message(
+            await self._publisher.publish(
                 body,
+                ROUTING_KEY,
                 content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 message_id=chunk[0]["event_id"] if per_message == 1 else None,
             )
-            await self._exchange.publish(message, ROUTING_KEY)
             count += 1
         return count
 
     async def publish_raw(self, body: bytes) -> None:
         """Publish any body (for poison-message tests)."""
-        assert self._exchange is not None, "start() first"
-        await self._exchange.publish(
-            aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), ROUTING_KEY
-        )
+        await self._publisher.publish(body, ROUTING_KEY)
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        await self._publisher.close()
 
 
 def source_config(url: str, **changes: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import structlog
 
 from adapters.amqp_source.config import AmqpSourceConfig
 from adapters.amqp_source.records import records_from
-from adapters.amqp_source.upstream import PikaUpstream, Upstream, UpstreamMessage
+from adapters.amqp_source.upstream import BrokerUpstream, Upstream, UpstreamMessage
 from hub.adapters.model import AdapterContext, SourceBatch
 from hub.model.records import SourceRecord
 
@@ -35,7 +35,7 @@ class AmqpSource:
     ) -> None:
         self._config = config
         self._context = context
-        self._upstream = upstream or PikaUpstream(config, context.name)
+        self._upstream = upstream or BrokerUpstream(config, context.name)
         self.acked = 0
 
     async def start(self) -> None:

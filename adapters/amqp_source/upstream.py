@@ -1,11 +1,13 @@
-"""Where an ``amqp_source`` takes messages from: the source system's broker (aio-pika), or memory (tests).
+"""Where an ``amqp_source`` takes messages from: the source system's broker, or memory (tests).
 
 An ``Upstream`` hands out ``UpstreamMessage`` s, at most ``prefetch`` unacknowledged at once. ``ack``
 never raises: a message whose channel has closed since it was delivered (a reconnect) is *stale*; its
 ack is skipped because the broker has already put it back and will deliver it again. Stale messages
 still buffered are dropped before they are batched, for the same reason.
 
-Why not ``hub.transport.amqp.AmqpTransport``: it owns its topology (quorum queues with dead-letter
+``BrokerUpstream`` reaches the source system's broker through ``hub.transport.amqp_foreign`` (the AMQP
+client code lives there: only the transport imports aio-pika). Why that and not
+``hub.transport.amqp.AmqpTransport``: the latter owns its topology (quorum queues with dead-letter
 policies set through the management API), while here the broker and the queue belong to the source
 system: an existing queue may be classic, and Simpul has no management rights on that broker.
 """
@@ -17,20 +19,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-import aio_pika
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
-from aio_pika.exceptions import ChannelInvalidStateError
-from aiormq.exceptions import AMQPError, ChannelNotFoundEntity, ProbableAuthenticationError
-from yarl import URL
 
 from adapters.amqp_source.config import AmqpSourceConfig
-from hub.errors import FatalError, SourceUnavailable
+from hub.transport.amqp_foreign import ForeignConsumer, ForeignQueue
 from hub.transport.base import Delivery, Transport
 
 log = structlog.get_logger(__name__)
-
-_LINK_ERRORS = (AMQPError, ConnectionError, OSError, TimeoutError, ChannelInvalidStateError, RuntimeError)
 
 
 class UpstreamMessage(Protocol):
@@ -87,95 +82,55 @@ class _Buffer:
             log.info("upstream_stale_message_dropped", message_id=message.message_id)
 
 
-class _PikaMessage:
-    """An aio-pika delivery; its ack is skipped once its channel is gone (the broker redelivers it)."""
-
-    def __init__(self, message: AbstractIncomingMessage) -> None:
-        self._message = message
-        self.body = message.body
-        self.message_id = message.message_id
-
-    @property
-    def stale(self) -> bool:
-        try:
-            return self._message.channel.is_closed
-        except ChannelInvalidStateError:
-            return True
-
-    async def ack(self) -> None:
-        try:
-            await self._message.ack()
-        except _LINK_ERRORS as exc:
-            log.info("upstream_stale_ack_skipped", message_id=self.message_id, error=type(exc).__name__)
-
-
-class PikaUpstream:
+class BrokerUpstream:
     """The source system's broker, over one robust connection (re-subscribes after a reconnect)."""
 
     def __init__(self, config: AmqpSourceConfig, name: str) -> None:
         self._config = config
         self._name = name
         self._buffer = _Buffer(2 * config.prefetch)
-        self._connection: AbstractRobustConnection | None = None
+        self._consumer = ForeignConsumer(
+            config.url.get_secret_value(),
+            self._origin(),
+            self._buffer.put,
+            connection_name=f"simpul:{name}:upstream",
+            prefetch=config.prefetch,
+            heartbeat_s=config.heartbeat_s,
+            connect_timeout_s=config.connect_timeout_s,
+        )
 
     @property
     def queue_name(self) -> str:
         c = self._config
         return c.queue or c.own_queue or f"simpul.{self._name}"
 
+    def _origin(self) -> ForeignQueue:
+        c = self._config
+        if c.queue is not None:
+            return ForeignQueue(c.queue)
+        assert c.exchange is not None
+        return ForeignQueue(
+            self.queue_name,
+            exchange=c.exchange,
+            binding_keys=tuple(c.binding_keys),
+            queue_type=c.own_queue_type,
+        )
+
     async def start(self) -> None:
         """Connect, check or declare the queue, subscribe. Idempotent; ``SourceUnavailable`` if the broker
         cannot be reached, ``FatalError`` if the login, the queue or the exchange is wrong."""
-        if self._connection is not None:
+        if self._consumer.started:
             return
+        await self._consumer.start()
         c = self._config
-        url = URL(c.url.get_secret_value()).update_query(
-            heartbeat=str(c.heartbeat_s),
-            name=f"simpul:{self._name}:upstream",
-            reconnect_interval="1",  # aio-pika waits 5 s by default; a source should resume quickly
-        )
-        try:
-            self._connection = await aio_pika.connect_robust(url, timeout=c.connect_timeout_s)
-            channel = await self._connection.channel()
-            await channel.set_qos(prefetch_count=c.prefetch)
-            queue = await self._queue(channel)
-            await queue.consume(self._on_message, no_ack=False)
-        except ProbableAuthenticationError:
-            await self.close()
-            raise FatalError("upstream broker refused the login (credentials, vhost)") from None
-        except ChannelNotFoundEntity:
-            await self.close()
-            what = f"queue {c.queue!r}" if c.queue else f"exchange {c.exchange!r}"
-            raise FatalError(f"upstream {what} does not exist") from None
-        except _LINK_ERRORS as exc:
-            await self.close()
-            raise SourceUnavailable(f"cannot reach the upstream broker ({type(exc).__name__})") from None
         log.info("upstream_subscribed", adapter=self._name, queue=self.queue_name, prefetch=c.prefetch)
-
-    async def _queue(self, channel: AbstractRobustChannel) -> aio_pika.abc.AbstractQueue:
-        c = self._config
-        if c.queue is not None:
-            return await channel.declare_queue(c.queue, passive=True)
-        queue = await channel.declare_queue(
-            self.queue_name, durable=True, arguments={"x-queue-type": c.own_queue_type}
-        )
-        assert c.exchange is not None
-        for key in c.binding_keys:
-            await queue.bind(c.exchange, key)
-        return queue
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        self._buffer.put(_PikaMessage(message))
 
     async def next(self, timeout: float | None) -> UpstreamMessage | None:
         return await self._buffer.next(timeout)
 
     async def close(self) -> None:
         """Close the connection; unacked messages go back to the upstream queue."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(*_LINK_ERRORS):
-                await asyncio.wait_for(connection.close(), timeout=5)
+        await self._consumer.close()
 
 
 class MemoryUpstream:

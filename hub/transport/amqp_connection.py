@@ -204,13 +204,13 @@ async def connect(
         try:
             await connection.connect(timeout=timeout)
         except (AuthenticationError, ProbableAuthenticationError):
-            await _close_connection_quietly(connection)
+            await close_connection_quietly(connection)
             raise ConfigError(
                 "broker refused the login (wrong credentials, unknown vhost or no permission)",
                 key="broker_url",
             ) from None
         except LINK_ERRORS as exc:  # AMQPConnectionError is an AMQPError
-            await _close_connection_quietly(connection)
+            await close_connection_quietly(connection)
             failure = type(exc).__name__
             if len(addresses) > 1:
                 log.warning("broker_address_unreachable", address=connection.address, error=failure)
@@ -219,7 +219,7 @@ async def connect(
             # Cancelled (the caller's own timeout) or anything else: close it all the same. A robust
             # connection keeps its reconnect task running after a cancelled connect, retrying (and, once
             # an address answers, holding a connection open) with nobody to close it.
-            await _close_connection_quietly(connection)
+            await close_connection_quietly(connection)
             raise
         log.info("broker_connected", connection=name, vhost=vhost, address=connection.address)
         return connection
@@ -231,7 +231,9 @@ def address_of(connection: AbstractConnection | None) -> str | None:
     return connection.address if isinstance(connection, ClusterConnection) else None
 
 
-async def _close_connection_quietly(connection: AbstractConnection) -> None:
+async def close_connection_quietly(connection: AbstractConnection) -> None:
+    """Close ``connection`` within 5 s, ignoring a link that is already gone; also one that never opened
+    (a robust one's reconnect task is stopped)."""
     with contextlib.suppress(*LINK_ERRORS, RuntimeError):
         await asyncio.wait_for(connection.close(), timeout=5)
 
