@@ -5,7 +5,8 @@ and the JSONB payload, plus a ``ledger`` view with delivery counts per idempoten
 and an ``applied_log`` of what they cannot say: ``migrations``). The revision
 rules are those of the SQLite warehouse (``adapters.sqlite_sink``), whose row serialisation (canonical
 payload, content hash, lineage record) it shares. See ``adapters.postgres_sink.sink`` for the write
-contract and ``reader`` for how the feeds, completeness and ``simpul lineage`` read it back."""
+contract (``batch`` decides a write's results, ``statements`` holds its SQL, ``rows`` makes its rows) and
+``reader`` for how the feeds, completeness and ``simpul lineage`` read it back."""
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def prepare_checked(record: CheckedRecord) -> PreparedRow:
 
 def trace_of(envelope: Envelope) -> str:
     """The lineage record of one delivery as the applied_log stores it. Made only for the deliveries
-    that get an applied_log row (``sink._log_rows``), not for every row: the ledger by exception."""
+    that get an applied_log row (``batch.log_rows``), not for every row: the ledger by exception."""
     return jsonb_text(trace_json(envelope))
 
 

@@ -246,7 +246,7 @@ class PostgresWarehouse:
     ``test_applications`` in the writer's own transaction, so a rolled-back write counts nothing and a
     committed one counts once per records row it wrote. That table has no unique index, so concurrent
     writers never wait on each other there. Rows at revision -1 are not counted: they are the sink's
-    lock-only placeholders (``adapters.postgres_sink.sink._Batch``), which the same transaction either
+    lock-only placeholders (``adapters.postgres_sink.batch.Batch``), which the same transaction either
     overwrites with the winning revision (counted then) or rolls back. An ``ON CONFLICT DO UPDATE`` whose
     WHERE is false (a redelivery) writes no row and fires no trigger. ``applications - |P|`` is then the
     number of records applied more than once, as with SQLite.

@@ -368,9 +368,9 @@ async def test_trace_for_lineage(sink: PostgresSink) -> None:
 
 async def test_repeated_keys_in_one_batch_against_stored_rows(sink: PostgresSink) -> None:
     """A batch repeating keys (stored and new ones, withdrawals, same revision with other content) gives
-    the reference rules' results (``_decide`` over the stored rows) and stores each key's winner."""
+    the reference rules' results (``decide`` over the stored rows) and stores each key's winner."""
+    from adapters.postgres_sink.batch import decide
     from adapters.postgres_sink.rows import prepare
-    from adapters.postgres_sink.sink import _decide
 
     await sink.write([env("s", 2), env("t", 5)])
     batch = [
@@ -379,7 +379,7 @@ async def test_repeated_keys_in_one_batch_against_stored_rows(sink: PostgresSink
         env("s", 4), env("t", 5), env("u", 1),
     ]  # fmt: skip
     stored = {r.record_key: (r.revision, r.content_hash) for r in map(prepare, (env("s", 2), env("t", 5)))}
-    expected, _ = _decide([prepare(e) for e in batch], stored)
+    expected, _ = decide([prepare(e) for e in batch], stored)
     got = await sink.write(batch)
     assert got == expected
     assert [r.status for r in got] == [
@@ -617,7 +617,7 @@ def _log_every_delivery(
     rows: list[Any], results: list[Any], trace: Callable[[int], str]
 ) -> list[tuple[Any, ...]]:
     """The applied_log rows as the writer made them before migration 4: every key of the batch, its
-    applying delivery included (``sink._log_rows`` before the ledger by exception)."""
+    applying delivery included (``batch.log_rows`` before the ledger by exception)."""
     agg: dict[str, list[Any]] = {}
     for n, (row, result) in enumerate(zip(rows, results, strict=True)):
         entry = agg.get(row.idempotency_key)
@@ -678,7 +678,7 @@ async def test_ledger_by_exception_tells_what_logging_every_delivery_told(
 
     with monkeypatch.context() as m:
         m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
-        m.setattr(sink_module, "_log_rows", _log_every_delivery)
+        m.setattr(sink_module, "log_rows", _log_every_delivery)
         old = PostgresSink(PostgresSinkConfig(**PG, db_schema=schema))
         await old.start()
         try:

@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from adapters.postgres_sink import PLUGIN, PostgresSinkConfig
+from adapters.postgres_sink.batch import Batch, decide, log_rows
 from adapters.postgres_sink.rows import COLUMNS, jsonb_text, kab_kota_of, prepare, trace_of
-from adapters.postgres_sink.sink import _Batch, _decide, _log_rows
 from adapters.postgres_sink.statements import LOG_COLUMNS, REVISION, STAGE_COLUMNS, begin, build
 from adapters.sqlite_sink.rows import prepare as sqlite_prepare
 from schemas.periods import period_of, status_of
@@ -91,7 +91,7 @@ def test_content_hash_matches_the_sqlite_warehouse() -> None:
 def test_decide_follows_the_revision_rules_within_a_batch() -> None:
     """New: applied; same again: duplicate; other content: conflict; older: stale; newer: applied."""
     rows = [prepare(e) for e in (env("a", 2), env("a", 2), env("a", 2, {"x": 1}), env("a", 1), env("a", 3))]
-    results, winners = _decide(rows, {})
+    results, winners = decide(rows, {})
     assert [r.status for r in results] == ["applied", "duplicate", "conflict", "stale", "applied"]
     assert winners[rows[0].record_key].revision == 3
 
@@ -99,7 +99,7 @@ def test_decide_follows_the_revision_rules_within_a_batch() -> None:
 def test_decide_against_stored_state() -> None:
     """The stored revision and hash decide: equal hash duplicate, lower stale."""
     stored = prepare(env("a", 5))
-    results, winners = _decide(
+    results, winners = decide(
         [prepare(env("a", 5)), prepare(env("a", 4))], {stored.record_key: (5, stored.content_hash)}
     )
     assert [r.status for r in results] == ["duplicate", "stale"] and winners == {}
@@ -111,9 +111,9 @@ def test_log_rows_are_aggregated_per_idempotency_key() -> None:
     two (one of them a conflict), and a key stored and delivered once has no row at all."""
     envs = (env("a", 1), env("a", 1), env("a", 1, {"y": 2}), env("b", 1))
     rows = [prepare(e) for e in envs]
-    results, _ = _decide(rows, {})
+    results, _ = decide(rows, {})
     asked: list[int] = []
-    log = _log_rows(rows, results, lambda n: asked.append(n) or trace_of(envs[n]))
+    log = log_rows(rows, results, lambda n: asked.append(n) or trace_of(envs[n]))
     assert all(len(row) == len(LOG_COLUMNS) for row in log)
     keys, _record_keys, revisions, applied, counts, conflicts, last, mids, traces = map(
         list, zip(*log, strict=True)
@@ -130,9 +130,9 @@ def test_log_rows_keep_whole_entries_of_keys_no_records_row_holds() -> None:
     envs = [env("a", 1), env("a", 2), env("a", 1), env("b", 1)]
     rows = [prepare(e) for e in envs]
     a1, b1 = rows[0], rows[3]
-    results, _ = _decide(rows, {b1.record_key: (3, "other")})
+    results, _ = decide(rows, {b1.record_key: (3, "other")})
     assert [r.status for r in results] == ["applied", "applied", "stale", "stale"]
-    log = {row[0]: row for row in _log_rows(rows, results, lambda n: trace_of(envs[n]))}
+    log = {row[0]: row for row in log_rows(rows, results, lambda n: trace_of(envs[n]))}
     assert set(log) == {a1.idempotency_key, b1.idempotency_key}  # a2 is stored: no row
     assert log[a1.idempotency_key][3:7] == (True, 2, 0, "stale")  # applied, deliveries, conflicts, last
     assert log[b1.idempotency_key][3:7] == (False, 1, 0, "stale")
@@ -159,7 +159,7 @@ def test_statements_are_schema_qualified_and_constant() -> None:
 
 
 def _merge_report(
-    batch: _Batch, stored: dict[str, tuple[int, str]], snapshot: dict[str, tuple[int, str]]
+    batch: Batch, stored: dict[str, tuple[int, str]], snapshot: dict[str, tuple[int, str]]
 ) -> list[tuple[int, bool | None, int | None, str | None]]:
     """What the merge statement reports for ``batch``: keys whose row in the statement's ``snapshot`` is
     at least as new as the batch's highest revision are held (with that row); of the others, a single
@@ -182,7 +182,7 @@ def _merge_report(
 def test_batch_decides_as_the_reference_rules(seed: int) -> None:
     """Random batches (keys repeated, revisions out of order, same revision with other content,
     withdrawals) against random stored rows, some of them changed between the merge's snapshot and its
-    locks: the merge-report path gives the results of ``_decide``, and the second pass writes exactly
+    locks: the merge-report path gives the results of ``decide``, and the second pass writes exactly
     the winners of repeated keys."""
     rnd = random.Random(seed)
     envs = [
@@ -201,13 +201,13 @@ def test_batch_decides_as_the_reference_rules(seed: int) -> None:
                 revision = rnd.randrange(0, stored[r.record_key][0] + 1)
                 same = revision == stored[r.record_key][0]
                 snapshot[r.record_key] = stored[r.record_key] if same else (revision, rnd.choice(hashes))
-    batch = _Batch(rows)
+    batch = Batch(rows)
     reread = set(batch.report(_merge_report(batch, stored, snapshot)))
     results, second = batch.decide({k: v for k, v in stored.items() if k in reread})
     # A held key is decided against the snapshot's row (the batch changes nothing there); any other
     # against the row the merge locked.
     held = set(batch.held)
-    expected, winners = _decide(rows, {k: snapshot[k] if k in held else v for k, v in stored.items()})
+    expected, winners = decide(rows, {k: snapshot[k] if k in held else v for k, v in stored.items()})
     assert results == expected
     repeated = {k for k, idx in batch.keys.items() if len(idx) > 1}
     assert {r.record_key: r for r in second} == {k: w for k, w in winners.items() if k in repeated}
@@ -220,4 +220,4 @@ def test_batch_refuses_a_revision_postgres_cannot_store() -> None:
     for revision in (-1, 2**63):
         e = env("r", 1).model_copy(update={"revision": revision})
         with pytest.raises(asyncpg.DataError):
-            _Batch([prepare(e)])
+            Batch([prepare(e)])
