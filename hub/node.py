@@ -60,7 +60,9 @@ WAREHOUSE_SINK = "sqlite_warehouse"
 
 
 class Node(NodeSources):
-    """A running node. ``start`` then ``stop``; or ``async with Node(settings):``.
+    """A running node. ``start`` then ``stop``; or ``async with Node(settings):``. A node starts once:
+    ``stop`` (or a ``start`` that failed) closes its transport, stores and sinks, a given sink included,
+    so starting the same object again raises ``RuntimeError``; build a new ``Node`` instead.
 
     The stores (``quarantine_store``, ``source_state``, ``audit``, ``evidence``) and what is built on
     them (``pipeline``, ``redriver``) exist from ``start`` on; asking for them before raises
@@ -85,6 +87,7 @@ class Node(NodeSources):
         self._sink = sink
         self._parts = NodeConsumers(transport)
         self._stack: contextlib.AsyncExitStack | None = None
+        self._started_once = False
         self.http_port: int | None = None
         self._http_runner: web.AppRunner | None = None
         self.runners: list[SourceRunner] = []
@@ -170,6 +173,9 @@ class Node(NodeSources):
         the sources. If any step raises, what the earlier steps opened is closed (in reverse) first."""
         if self._stack is not None:
             raise RuntimeError("the node is already started")
+        if self._started_once:  # what the first start opened is closed now, a given sink included
+            raise RuntimeError("a node starts once: build a new Node to start again")
+        self._started_once = True
         async with contextlib.AsyncExitStack() as stack:
             # Pushed before start: a transport that fails half-way (connected, then a topology error)
             # still closes its connections.

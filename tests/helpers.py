@@ -1,4 +1,5 @@
-"""Shared helpers for tests: example payloads, ingest items and node settings."""
+"""Shared helpers for tests: example payloads, ingest items, node settings, and AMQP connections that
+leave nothing behind."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import aio_pika
+from yarl import URL
 
 from hub.settings import Settings, load_settings
 from schemas import catalog as schema_catalog
@@ -89,6 +93,41 @@ async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+async def connect_or_close(url: str, *, timeout: float | None = None) -> aio_pika.abc.AbstractConnection:
+    """``aio_pika.connect(url, timeout=timeout)``, except that a connection that fails to open is closed.
+
+    ``aio_pika.connect`` drops it unclosed: it stays in a reference cycle (the error's traceback and
+    aiormq's futures) until the cyclic collector frees it, and then aio-pika's ``Connection.__del__``
+    passes a new ``close()`` coroutine to ``asyncio.ensure_future``. When the collector runs in a thread
+    without an event loop (over TLS there is one: the executor thread in which aiormq builds the SSL
+    context, and the one that joins it when the loop shuts down) that raises before a task is made,
+    aio-pika swallows the error, and "coroutine 'Connection.close' was never awaited" is reported. (The
+    hub's own transport closes such a connection in :func:`hub.transport.amqp_connection.connect`.)"""
+    connection = aio_pika.Connection(URL(url))
+    try:
+        await connection.connect(timeout=timeout)
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
+
+
+async def stop_leftover_reconnect_tasks() -> list[asyncio.Task[Any]]:
+    """The reconnect tasks of aio-pika's robust connections still running (``connection_factory``
+    coroutines), each stopped: cancelled until a cancel lands between its connect attempts. Returns
+    them, so a test asserts there were none (stopped first, so one that fails leaves nothing running)."""
+    left = [
+        t for t in asyncio.all_tasks() if "connection_factory" in getattr(t.get_coro(), "__qualname__", "")
+    ]
+    for task in left:
+        for _ in range(100):
+            if task.done():
+                break
+            task.cancel()
+            await asyncio.wait([task], timeout=0.05)
+    return left
 
 
 async def close_vhost_connections(vhost: str) -> int:

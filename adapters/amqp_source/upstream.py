@@ -118,7 +118,7 @@ class BrokerUpstream:
 
     async def start(self) -> None:
         """Connect, check or declare the queue, subscribe. Idempotent; ``SourceUnavailable`` if the broker
-        cannot be reached, ``FatalError`` if the login, the queue or the exchange is wrong."""
+        cannot be reached, ``FatalError`` if the login, the vhost, the queue or the exchange is wrong."""
         if self._consumer.started:
             return
         await self._consumer.start()

@@ -14,6 +14,8 @@ link that aio-pika does not say.
   is the silent-link rule that :mod:`hub.transport.amqp_publish` applies to the publishing connection.
 - **No message body in a log** (:func:`install_frame_redaction`): aiormq's frame logging is redacted at
   the source.
+- **A vhost the broker refuses** (:func:`refused_the_vhost`) is told apart from a broker that cannot be
+  reached: it is a setting to fix, not an outage to wait out.
 
 One of the modules of the hub allowed to import aio-pika, aiormq and pamqp (only ``hub.transport.amqp*``
 may); of the hub it imports only ``hub.errors`` and ``amqp_delivery``'s link errors.
@@ -33,7 +35,12 @@ import aiormq
 import aiormq.abc
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractConnection
-from aiormq.exceptions import AuthenticationError, ProbableAuthenticationError
+from aiormq.exceptions import (
+    AuthenticationError,
+    ConnectionNotAllowed,
+    InvalidFrameError,
+    ProbableAuthenticationError,
+)
 from pamqp.body import ContentBody
 from yarl import URL
 
@@ -74,6 +81,21 @@ class _RedactFrames(logging.Filter):
                 f"<{type(a).__name__} redacted>" if isinstance(a, self._types) else a for a in args
             )
         return True
+
+
+def refused_the_vhost(exc: BaseException) -> bool:
+    """Whether a connect failed because the broker answered ``Connection.Open`` with ``Connection.Close``:
+    NOT_ALLOWED (530), the vhost is unknown, the user has no access to it, or its connection limit is
+    reached. All are settings on one side or the other, not a link that is down.
+
+    aiormq 7 reports that answer as ``InvalidFrameError`` ("Expected one of ['Connection.OpenOk'], got
+    <Connection.Close ...>": ``Connection.Close`` is not among the answers it expects to ``Open``, so the
+    reply code and text are lost before its own 530 mapping is reached); ``ConnectionNotAllowed`` is what
+    it would raise if that were fixed. ``test_an_unknown_vhost_is_a_setting_not_an_outage`` pins this
+    against the real broker."""
+    if isinstance(exc, ConnectionNotAllowed):
+        return True
+    return isinstance(exc, InvalidFrameError) and "Connection.Close" in str(exc)
 
 
 def install_frame_redaction() -> None:
@@ -185,7 +207,8 @@ async def connect(
 ) -> ClusterConnection:
     """Connect to the first of ``urls`` that answers, in a shuffled order (hubs spread over a cluster), as
     the connection ``name`` operators see. Raises :class:`~hub.errors.ConfigError` when the broker refuses
-    the login and :class:`~hub.errors.BrokerUnavailable` when no address answers. A connection that did
+    the login, or every address refuses the vhost (:func:`refused_the_vhost`), and
+    :class:`~hub.errors.BrokerUnavailable` when no address answers. A connection that did
     not open is closed whatever the reason (refused, unreachable, cancelled): left to the garbage
     collector, aio-pika's ``Connection.__del__`` schedules its ``close()`` from whichever thread the
     collector runs in, and in one without an event loop that coroutine is never awaited."""
@@ -199,6 +222,7 @@ async def connect(
     ]
     order = random.sample(range(len(addresses)), len(addresses))
     failure = ""
+    refusals = 0  # addresses that answered but refused the vhost
     for start in order:
         connection = ClusterConnection(addresses, start, loop=asyncio.get_running_loop())
         try:
@@ -206,12 +230,13 @@ async def connect(
         except (AuthenticationError, ProbableAuthenticationError):
             await close_connection_quietly(connection)
             raise ConfigError(
-                "broker refused the login (wrong credentials, unknown vhost or no permission)",
+                "broker refused the login (wrong user name or password)",
                 key="broker_url",
             ) from None
         except LINK_ERRORS as exc:  # AMQPConnectionError is an AMQPError
             await close_connection_quietly(connection)
             failure = type(exc).__name__
+            refusals += refused_the_vhost(exc)
             if len(addresses) > 1:
                 log.warning("broker_address_unreachable", address=connection.address, error=failure)
             continue
@@ -223,6 +248,12 @@ async def connect(
             raise
         log.info("broker_connected", connection=name, vhost=vhost, address=connection.address)
         return connection
+    if refusals == len(addresses):  # one node refusing may be that node's trouble; all of them, a setting
+        raise ConfigError(
+            "broker refused the vhost (unknown vhost, no access to it for this user, or its connection "
+            "limit reached)",
+            key="broker_url",
+        )
     raise BrokerUnavailable(f"cannot connect to the broker ({failure})")
 
 

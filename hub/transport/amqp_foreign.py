@@ -17,18 +17,21 @@ management rights, and takes the queue as it is:
 - **One robust connection**, re-subscribing after a reconnect, retried every second (aio-pika waits 5 s by
   default; a source should resume quickly). A connection that did not open is closed whatever the reason
   (refused, unreachable, cancelled), as :func:`hub.transport.amqp_connection.connect` does.
-- **Errors** are Simpul's: :class:`~hub.errors.FatalError` when the broker refuses the login or the queue
-  or exchange does not exist, :class:`~hub.errors.SourceUnavailable` when the broker cannot be reached.
+- **Errors** are Simpul's: :class:`~hub.errors.FatalError` when the broker refuses the login or the vhost
+  (:func:`~hub.transport.amqp_connection.refused_the_vhost`), or the queue or exchange does not exist;
+  :class:`~hub.errors.SourceUnavailable` when the broker cannot be reached. A refused vhost is a setting
+  to fix, so it is not retried as an outage would be.
 
 :class:`ForeignPublisher` is the other side of such a broker: confirmed, persistent publishes to one
 durable topic exchange it declares (as the broker's owner would). Failures raise
-:class:`~hub.errors.ConfigError` (login refused) or :class:`~hub.errors.BrokerUnavailable`.
+:class:`~hub.errors.ConfigError` (login or vhost refused) or :class:`~hub.errors.BrokerUnavailable`.
 
 Used by the ``amqp_source`` adapter (``adapters.amqp_source.upstream``, ``simulator``), which thereby
 imports no AMQP client: one of the modules allowed to import aio-pika and aiormq (only
 ``hub.transport.amqp*`` may, the import-linter contract ``amqp-client`` over ``hub``, ``schemas`` and
 ``adapters``); of the hub it imports ``hub.errors``, ``amqp_delivery``'s link errors and
-``amqp_connection``'s quiet close. Message bodies are never logged.
+``amqp_connection``'s quiet close, vhost test and frame redaction. Message bodies are never logged, not
+even by aiormq at DEBUG (its frame logging is redacted as on the hub's own broker).
 """
 
 from __future__ import annotations
@@ -52,13 +55,18 @@ from aiormq.exceptions import ChannelInvalidStateError, ChannelNotFoundEntity, P
 from yarl import URL
 
 from hub.errors import BrokerUnavailable, ConfigError, FatalError, SourceUnavailable
-from hub.transport.amqp_connection import close_connection_quietly
+from hub.transport.amqp_connection import (
+    close_connection_quietly,
+    install_frame_redaction,
+    refused_the_vhost,
+)
 from hub.transport.amqp_delivery import LINK_ERRORS
 
 log = structlog.get_logger(__name__)
 
 # The link is not usable right now; RuntimeError covers aio-pika's "connection was not opened".
 _LINK_ERRORS: tuple[type[BaseException], ...] = (*LINK_ERRORS, RuntimeError)
+_VHOST_REFUSED = "unknown vhost, no access to it for this user, or its connection limit reached"
 
 
 class ForeignMessage:
@@ -139,10 +147,11 @@ class ForeignConsumer:
 
     async def start(self) -> None:
         """Connect, check or declare the queue, subscribe. Idempotent; ``SourceUnavailable`` if the broker
-        cannot be reached, ``FatalError`` if the login, the queue or the exchange is wrong. Whatever ends
-        it early (an error, a cancel) closes the connection first."""
+        cannot be reached, ``FatalError`` if the login, the vhost, the queue or the exchange is wrong.
+        Whatever ends it early (an error, a cancel) closes the connection first."""
         if self._connection is not None:
             return
+        install_frame_redaction()  # this link's frames carry source records too
         url = URL(self._url).update_query(
             heartbeat=str(self._heartbeat_s),
             name=self._connection_name,
@@ -160,12 +169,14 @@ class ForeignConsumer:
             await queue.consume(self._deliver, no_ack=False)
         except ProbableAuthenticationError:
             await self.close()
-            raise FatalError("upstream broker refused the login (credentials, vhost)") from None
+            raise FatalError("upstream broker refused the login (wrong user name or password)") from None
         except ChannelNotFoundEntity:
             await self.close()
             raise FatalError(f"upstream {self._queue.missing()} does not exist") from None
         except _LINK_ERRORS as exc:
             await self.close()
+            if refused_the_vhost(exc):
+                raise FatalError(f"upstream broker refused the vhost ({_VHOST_REFUSED})") from None
             raise SourceUnavailable(f"cannot reach the upstream broker ({type(exc).__name__})") from None
         except BaseException:
             await self.close()  # cancelled (the caller's timeout, a stop) or anything else
@@ -204,8 +215,9 @@ class ForeignPublisher:
 
     async def start(self) -> None:
         """Connect (one plain connection, no reconnect) and declare the exchange. ``ConfigError`` if the
-        broker refuses the login, ``BrokerUnavailable`` if it cannot be reached; a connection that did not
-        open is closed whatever the reason."""
+        broker refuses the login or the vhost, ``BrokerUnavailable`` if it cannot be reached; a connection
+        that did not open is closed whatever the reason."""
+        install_frame_redaction()
         self._connection = connection = aio_pika.Connection(URL(self._url), loop=asyncio.get_running_loop())
         try:
             await connection.connect()
@@ -215,9 +227,11 @@ class ForeignPublisher:
             )
         except ProbableAuthenticationError:
             await self.close()
-            raise ConfigError("broker refused the login (credentials, vhost)") from None
+            raise ConfigError("broker refused the login (wrong user name or password)") from None
         except _LINK_ERRORS as exc:
             await self.close()
+            if refused_the_vhost(exc):
+                raise ConfigError(f"broker refused the vhost ({_VHOST_REFUSED})") from None
             raise BrokerUnavailable(f"cannot connect to the broker ({type(exc).__name__})") from None
         except BaseException:
             await self.close()

@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import aio_pika
 import pytest
 import structlog.testing
+from yarl import URL
 
-from hub.errors import BrokerUnavailable
+from hub.errors import BrokerUnavailable, ConfigError
+from hub.transport import amqp_connection
 from hub.transport.amqp import AmqpTransport
 from hub.transport.amqp_connection import last_frame_at
 from hub.transport.topology import Topology, default_topology, with_replicas
@@ -93,6 +96,26 @@ async def test_only_dead_addresses_is_broker_unavailable(broker_vhost: str) -> N
     )
     with pytest.raises(BrokerUnavailable):
         await transport.start()
+
+
+async def test_an_unknown_vhost_is_a_setting_not_an_outage() -> None:
+    """A vhost the broker does not have is refused in answer to ``Connection.Open``. Every address saying
+    so is a ``ConfigError`` naming the vhost (the node stops with a setting to fix); with one address
+    refusing and another unreachable it may be that node's trouble, so it stays ``BrokerUnavailable``."""
+    wrong = f"amqp://guest:guest@127.0.0.1:5672/no-such-vhost-{uuid.uuid4().hex[:8]}"
+
+    async def connect(*urls: str) -> None:
+        connection = await amqp_connection.connect(
+            [URL(u) for u in urls], name="t", heartbeat=5, reconnect_interval=1, timeout=5, vhost="v"
+        )
+        await connection.close()  # not reached
+
+    with pytest.raises(ConfigError, match="broker_url: broker refused the vhost"):
+        await connect(wrong)
+    with pytest.raises(ConfigError, match="refused the vhost"):
+        await connect(wrong, wrong)
+    with pytest.raises(BrokerUnavailable):
+        await connect(wrong, DEAD_AMQP)
 
 
 @pytest.fixture

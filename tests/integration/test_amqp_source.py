@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -25,7 +26,9 @@ from adapters.amqp_source.simulator import (
 )
 from adapters.sqlite_sink.sink import SqliteSink
 from hub.adapters import registry
+from hub.errors import ConfigError, FatalError
 from hub.node import Node
+from hub.transport.amqp_foreign import ForeignConsumer, ForeignMessage, ForeignPublisher, ForeignQueue
 from hub.transport.management import ManagementClient, ManagementError
 from schemas.envelope import make_record_key
 from tests.helpers import node_settings, until
@@ -259,3 +262,68 @@ async def test_amqp_source_passes_the_contract_kit_on_the_real_broker(
     )
     assert report.records_read == 30 and report.applied == 30 and report.reread == 0
     assert await _ready_is(upstream_url, 0)
+
+
+async def test_an_upstream_vhost_the_broker_refuses_is_fatal_not_retried(upstream_url: str) -> None:
+    """A vhost that does not exist on the upstream broker is a setting to fix: the consumer fails with a
+    ``FatalError`` naming the vhost (not ``SourceUnavailable``, which the source would retry forever), and
+    the simulator's publisher with a ``ConfigError``."""
+    wrong = upstream_url.rsplit("/", 1)[0] + f"/no-such-vhost-{uuid.uuid4().hex[:8]}"
+    consumer = ForeignConsumer(
+        wrong,
+        ForeignQueue(QUEUE),
+        lambda _message: None,
+        connection_name="simpul:test:upstream",
+        prefetch=10,
+        heartbeat_s=5,
+        connect_timeout_s=10,
+        reconnect_interval_s=1,
+    )
+    with pytest.raises(FatalError, match="refused the vhost"):
+        await consumer.start()
+    assert not consumer.started
+    with pytest.raises(ConfigError, match="refused the vhost"):
+        await ForeignPublisher(wrong, EXCHANGE).start()
+
+
+async def test_upstream_bodies_never_reach_a_log_even_at_debug(
+    upstream_url: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With aiormq at DEBUG (it logs every frame) a source record's body read from the upstream broker, or
+    published to it, never reaches any log output: the foreign link's frames are redacted as the hub's own
+    broker's are."""
+    secret = "7271014507890004"  # looks like a NIK
+    for name in ("aiormq.connection", "aiormq.connection.marshall", "aiormq.channel"):
+        # Whatever an earlier test installed goes: the foreign link must install its own redaction.
+        monkeypatch.setattr(logging.getLogger(name), "filters", [])
+    caplog.set_level(logging.DEBUG, logger="aiormq")
+    caplog.set_level(logging.DEBUG, logger="aio_pika")
+    received: list[ForeignMessage] = []
+    publisher = ForeignPublisher(upstream_url, EXCHANGE)
+    await publisher.start()
+    consumer = ForeignConsumer(
+        upstream_url,
+        ForeignQueue(QUEUE, exchange=EXCHANGE, binding_keys=("laporan.#",)),
+        received.append,
+        connection_name="simpul:test:upstream",
+        prefetch=10,
+        heartbeat_s=5,
+        connect_timeout_s=10,
+        reconnect_interval_s=1,
+    )
+    try:
+        await consumer.start()
+        await publisher.publish(f'{{"nik": "{secret}"}}'.encode(), "laporan.konflik", message_id="m-secret")
+        await until(lambda: len(received) == 1, timeout=10)
+        assert secret.encode() in received[0].body
+        await received[0].ack()
+    finally:
+        await consumer.close()
+        await publisher.close()
+    assert any("frame" in r.getMessage() for r in caplog.records)  # the frames were logged...
+    assert secret not in caplog.text  # ...without the body
+    captured = capsys.readouterr()
+    assert secret not in captured.out and secret not in captured.err

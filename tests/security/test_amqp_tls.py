@@ -29,11 +29,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from yarl import URL
 
 from hub.errors import BrokerUnavailable
 from hub.transport.amqp import AmqpTransport
 from hub.transport.topology import default_topology
+from tests.helpers import connect_or_close
 
 pytestmark = pytest.mark.broker
 
@@ -143,25 +143,6 @@ def _url(tls: Path, *, cert: str | None = "client", ca: str = "ca") -> str:
     return f"amqps://guest:guest@127.0.0.1:{TLS_PORT}/?{urlencode(query)}"
 
 
-async def _connect(url: str, *, timeout: float) -> aio_pika.abc.AbstractConnection:
-    """``aio_pika.connect(url, timeout=timeout)``, except that a connection that fails to open is closed.
-
-    ``aio_pika.connect`` drops it unclosed: it stays in a reference cycle (the error's traceback and
-    aiormq's futures) until the cyclic collector frees it, and then aio-pika's ``Connection.__del__``
-    passes a new ``close()`` coroutine to ``asyncio.ensure_future``. When the collector runs in a thread
-    without an event loop (over TLS there is one: the executor thread in which aiormq builds the SSL
-    context, and the one that joins it when the loop shuts down) that raises before a task is made,
-    aio-pika swallows the error, and "coroutine 'Connection.close' was never awaited" is reported. (The
-    hub's own transport closes such a connection in :func:`hub.transport.amqp_connection.connect`.)"""
-    connection = aio_pika.Connection(URL(url))
-    try:
-        await connection.connect(timeout=timeout)
-    except BaseException:
-        await connection.close()
-        raise
-    return connection
-
-
 async def test_hub_transport_over_tls_with_client_certificate(tls_node: Path) -> None:
     """The hub's AMQP transport publishes (confirmed) and consumes over TLS with its client certificate.
 
@@ -195,7 +176,7 @@ async def test_wrong_or_missing_certificates_refused(
 ) -> None:
     """The TLS handshake fails; no AMQP connection is made."""
     with pytest.raises((ConnectionError, OSError, aio_pika.exceptions.AMQPConnectionError)):
-        connection = await _connect(_url(tls_node, cert=cert, ca=ca), timeout=10)
+        connection = await connect_or_close(_url(tls_node, cert=cert, ca=ca), timeout=10)
         await connection.close()
         pytest.fail(f"connected with {what}")
 
@@ -203,16 +184,16 @@ async def test_wrong_or_missing_certificates_refused(
 async def test_plain_amqp_on_the_tls_port_refused(tls_node: Path) -> None:
     """Speaking plain AMQP to the TLS listener gets no connection."""
     with pytest.raises((ConnectionError, OSError, aio_pika.exceptions.AMQPConnectionError, TimeoutError)):
-        connection = await _connect(f"amqp://guest:guest@127.0.0.1:{TLS_PORT}/", timeout=5)
+        connection = await connect_or_close(f"amqp://guest:guest@127.0.0.1:{TLS_PORT}/", timeout=5)
         await connection.close()
 
 
 async def test_refused_connections_are_closed(tls_node: Path) -> None:
-    """Every refused connection, aio-pika's own (through ``_connect``) and the hub transport's, is closed
-    before the error goes on, so the collector finds nothing to close even where the intermittent
-    "coroutine 'Connection.close' was never awaited" came from: a run in a thread without an event loop.
-    The collector is held off until then (otherwise it usually frees the connections harmlessly on the
-    loop's own thread, which is why the warning was intermittent)."""
+    """Every refused connection, aio-pika's own (through ``tests.helpers.connect_or_close``) and the hub
+    transport's, is closed before the error goes on, so the collector finds nothing to close even where
+    the intermittent "coroutine 'Connection.close' was never awaited" came from: a run in a thread without
+    an event loop. The collector is held off until then (otherwise it usually frees the connections
+    harmlessly on the loop's own thread, which is why the warning was intermittent)."""
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
@@ -222,7 +203,7 @@ async def test_refused_connections_are_closed(tls_node: Path) -> None:
             for cert, ca, _ in REFUSED:
                 url = _url(tls_node, cert=cert, ca=ca)
                 with pytest.raises((ConnectionError, OSError)):
-                    await _connect(url, timeout=10)
+                    await connect_or_close(url, timeout=10)
                 transport = AmqpTransport(
                     url,
                     default_topology("tls", delivery_limit=3),

@@ -30,7 +30,7 @@ from hub.node import Node
 from hub.transport.management import ManagementClient, ManagementError
 from hub.trust.keys import RegistryModel, write_registry
 from hub.trust.signing import Signer
-from tests.helpers import make_envelope, node_settings, until
+from tests.helpers import connect_or_close, make_envelope, node_settings, until
 from tests.integration.conftest import AMQP_BASE
 
 pytestmark = pytest.mark.broker
@@ -231,7 +231,7 @@ async def test_revoked_user(world: World) -> None:
     o = world.offices["33.01"]
     await world.api.request("DELETE", f"/users/{o.user}")
     with pytest.raises((aio_pika.exceptions.AMQPException, aiormq.exceptions.AMQPError, ConnectionError)):
-        await aio_pika.connect(o.url(world.vhost))
+        await connect_or_close(o.url(world.vhost))
     bogor = world.offices["32.01"]
     await world.api.request("DELETE", f"/permissions/{quote(world.vhost, safe='')}/{bogor.user}")
     with pytest.raises((aio_pika.exceptions.AMQPException, aiormq.exceptions.AMQPError, ConnectionError)):

@@ -8,10 +8,12 @@ import socket
 
 import aio_pika
 import pytest
+from aiormq.exceptions import ConnectionNotAllowed, InvalidFrameError
 from yarl import URL
 
 from hub.transport import amqp_connection
 from hub.transport.amqp_connection import ClusterConnection
+from tests.helpers import stop_leftover_reconnect_tasks
 
 ADDRESSES = [URL(f"amqp://guest:guest@127.0.0.1:{p}/v?reconnect_interval=1") for p in (5701, 5702, 5703)]
 
@@ -76,15 +78,16 @@ async def test_a_cancelled_connect_leaves_no_reconnect_loop_behind() -> None:
                 ),
                 timeout=0.3,
             )
-        left = [
-            t
-            for t in asyncio.all_tasks()
-            if "connection_factory" in getattr(t.get_coro(), "__qualname__", "")
-        ]
-        for task in left:  # stop what was left behind (cancelled until one lands between attempts)
-            for _ in range(100):
-                if task.done():
-                    break
-                task.cancel()
-                await asyncio.wait([task], timeout=0.05)
-        assert left == []
+        assert await stop_leftover_reconnect_tasks() == []
+
+
+def test_a_refused_vhost_is_told_from_other_connect_failures() -> None:
+    """aiormq 7's form (``InvalidFrameError`` quoting the ``Connection.Close`` it got instead of
+    ``OpenOk``) and the ``ConnectionNotAllowed`` a fixed aiormq would raise count; other failures do not."""
+    assert amqp_connection.refused_the_vhost(
+        InvalidFrameError("Expected one of ['Connection.OpenOk'], got <Connection.Close object at 0x7f>")
+    )
+    assert amqp_connection.refused_the_vhost(ConnectionNotAllowed(530, "NOT_ALLOWED - vhost x not found"))
+    assert not amqp_connection.refused_the_vhost(InvalidFrameError("No frame length"))
+    assert not amqp_connection.refused_the_vhost(ConnectionRefusedError(111, "refused"))
+    assert not amqp_connection.refused_the_vhost(TimeoutError())

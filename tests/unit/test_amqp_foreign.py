@@ -15,6 +15,7 @@ from aiormq.exceptions import ChannelInvalidStateError
 
 from hub.errors import BrokerUnavailable, SourceUnavailable
 from hub.transport.amqp_foreign import ForeignConsumer, ForeignMessage, ForeignPublisher, ForeignQueue
+from tests.helpers import stop_leftover_reconnect_tasks
 
 
 @pytest.fixture
@@ -78,16 +79,7 @@ async def test_a_cancelled_connect_leaves_no_reconnect_loop_behind(
     consumer = _consumer(silent_port, connect_timeout_s=1.0)
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(consumer.start(), timeout=0.3)
-    left = [
-        t for t in asyncio.all_tasks() if "connection_factory" in getattr(t.get_coro(), "__qualname__", "")
-    ]
-    for task in left:  # stop what was left behind (cancelled until one lands between attempts)
-        for _ in range(100):
-            if task.done():
-                break
-            task.cancel()
-            await asyncio.wait([task], timeout=0.05)
-    assert left == []
+    assert await stop_leftover_reconnect_tasks() == []
     assert not consumer.started
     assert made and all(c.is_closed for c in made)
 

@@ -116,6 +116,25 @@ async def test_constructing_a_node_opens_nothing(tmp_path: Path) -> None:
         assert node.sink is not None and node.sink.name == "sqlite_warehouse"
 
 
+async def test_a_node_starts_once(tmp_path: Path) -> None:
+    """After ``stop``, and after a start that failed, the node's sinks and stores are closed: starting the
+    same object again is refused with the way out, instead of running on a closed warehouse."""
+    settings = node_settings(tmp_path, sources=[_source("src")])
+    node = Node(settings, transport=MemoryTransport(topology_for(settings)))
+    async with node:
+        with pytest.raises(RuntimeError, match="already started"):
+            await node.start()
+    with pytest.raises(RuntimeError, match="a node starts once: build a new Node"):
+        await node.start()
+    failed = Node(settings, transport=RefusingTransport(topology_for(settings)))
+    with pytest.raises(BrokerUnavailable):
+        await failed.start()
+    with pytest.raises(RuntimeError, match="starts once"):
+        await failed.start()
+    async with Node(settings, transport=MemoryTransport(topology_for(settings))) as again:
+        assert again.sink is not None and again.quarantine_store.count() == 0  # a new one starts
+
+
 @pytest.mark.parametrize("where", ["transport", "sink", "http"])
 async def test_a_start_failing_half_way_leaves_nothing_open(
     tmp_path: Path, busy_port: int, where: str
