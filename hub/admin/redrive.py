@@ -24,10 +24,10 @@ import structlog
 from pydantic import ValidationError
 
 from hub.errors import Conflict, NotFound, Outcome, RecordError, RequestError
+from hub.ingest.issues import issues_from
 from hub.ingest.items import to_source_record
 from hub.ingest.pipeline import Pipeline
 from hub.ingest.publisher import BatchingPublisher
-from hub.ingest.validation import issues_from
 from hub.model import codec
 from hub.model.records import Mapper, SourceRecord, passthrough
 from hub.model.router import routing_key

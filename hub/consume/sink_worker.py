@@ -55,7 +55,7 @@ from hub.consume.filing import quarantine_item, str_or_none
 from hub.consume.sink import CONFLICT, CheckedSink, Sink, SinkResult
 from hub.consume.upcast import VersionsSeen, upcast_for_sink
 from hub.errors import FieldIssue, RecordError, RetriableError, ValidationFailed
-from hub.ingest.validation import issues_from
+from hub.ingest.issues import issues_from
 from hub.metrics import Metrics, observe_many
 from hub.model import codec
 from hub.quarantine.filer import Quarantiner

@@ -22,7 +22,7 @@ from hub.admin.config_check import check_config_text
 from hub.admin.redrive import Redriver
 from hub.errors import NotFound, RequestError
 from hub.feeds.replay_jobs import ReplayJobs
-from hub.ingest.validation import mask_name
+from hub.ingest.issues import mask_name
 from hub.quarantine.entry import QuarantineEntry
 from hub.quarantine.store import BULK_LIMIT, STATUSES, QuarantineStore
 from hub.responses import json_response, problem, read_body, read_json_object

@@ -36,6 +36,7 @@ from pydantic import BaseModel
 
 from hub.errors import FatalError, FieldIssue, Outcome, RecordError, RetriableError
 from hub.http.admission import Admission
+from hub.ingest.issues import mask_name
 from hub.ingest.items import (
     BodyError,
     BodyItems,
@@ -48,7 +49,7 @@ from hub.ingest.items import (
     validate_body,
 )
 from hub.ingest.pipeline import Pipeline
-from hub.ingest.validation import Prepared, mask_name
+from hub.ingest.prepared import Prepared
 from hub.model.records import SourceRecord
 from hub.responses import MAX_BODY_KEY, json_response, problem, read_body
 from hub.settings import ApiKey, HttpSettings

@@ -22,7 +22,7 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from hub.errors import RecordError, SimpulError, ValidationFailed
-from hub.ingest.validation import issues_from
+from hub.ingest.issues import issues_from
 from hub.model import codec
 from hub.model.records import SourceRecord
 from schemas.classification import Classification

@@ -29,8 +29,9 @@ import structlog
 from pydantic import BaseModel
 
 from hub.errors import MappingError, Outcome, RecordError, RecordSkipped
+from hub.ingest.prepared import Draft, Prepared
 from hub.ingest.publisher import BatchingPublisher
-from hub.ingest.validation import Draft, Prepared, Validator
+from hub.ingest.validation import Validator
 from hub.metrics import Metrics
 from hub.model import codec
 from hub.model.records import Mapper, SourceRecord, passthrough

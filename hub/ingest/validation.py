@@ -15,12 +15,14 @@ to the model's JSON form).
 
 The body's keys: the head's, sorted; then ``lineage``, ``signature`` and ``payload`` (its keys sorted at
 every depth). JSON gives key order no meaning; this order lets the signed bytes reuse the body's parts.
+
+What it hands on is in ``hub.ingest.prepared``; the wording of refusals in ``hub.ingest.issues``; the
+office rule in ``hub.ingest.offices``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +30,9 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
 from hub.errors import FieldIssue, RecordError, RegionError, ValidationFailed
+from hub.ingest.issues import issues_from, masked_notes, unstorable
+from hub.ingest.offices import successor_note, within_office
+from hub.ingest.prepared import Draft, Prepared
 from hub.model.records import MappedRecord, SourceRecord
 from hub.model.router import routing_key
 from hub.trust.signing import Signer, canonical_joined, canonical_unsigned
@@ -42,120 +47,11 @@ from schemas.envelope import (
     make_message_id,
     make_record_key,
 )
-from schemas.pii import MASK, NikTokenizer, redact_text
+from schemas.pii import NikTokenizer
 from schemas.regions import REGION_REF, RegionIndex
 from schemas.registry import SchemaSpec
 
-NATIONAL_OFFICE = "pusat"  # an office that may report for any region (ministry systems)
 _LEVEL_NAMES = {1: "provinsi", 2: "kab/kota", 3: "kecamatan", 4: "kelurahan/desa"}
-
-
-class Prepared:
-    """A record ready to publish: its serialised body (signed, what is published), routing key and
-    message id, and the few envelope fields the pipeline counts and logs by.
-
-    Nothing else of the envelope is kept: records wait for their confirms by the thousand, and every
-    object they hold is one more for the cyclic collector to walk (a full collection of a publishing
-    node's in-flight records took ~2 s of CPU on the loaded machine). ``data`` (the envelope's unsigned
-    JSON form) and ``envelope`` (its model, without the signature) are read back from the body on
-    demand: the hot path never needs them."""
-
-    __slots__ = (
-        "_envelope",
-        "body",
-        "kode_wilayah",
-        "message_id",
-        "op",
-        "revision",
-        "routing_key",
-        "schema_name",
-        "schema_version",
-    )
-
-    def __init__(
-        self,
-        data: Mapping[str, Any],
-        body: bytes,
-        routing_key: str,
-        message_id: str,
-        envelope: Envelope | None = None,
-    ) -> None:
-        self.body = body
-        self.routing_key = routing_key
-        self.message_id = message_id
-        self.kode_wilayah: str = data["kode_wilayah"]
-        self.schema_name: str = data["schema_name"]
-        self.schema_version: str = data["schema_version"]
-        self.revision: int = data["revision"]
-        self.op: str = data["op"]
-        self._envelope = envelope
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The envelope's JSON form without ``signature`` and ``lineage`` (what was signed), parsed from
-        the body each time."""
-        data: dict[str, Any] = orjson.loads(self.body)
-        del data["signature"], data["lineage"]
-        return data
-
-    @property
-    def envelope(self) -> Envelope:
-        if self._envelope is None:
-            self._envelope = Envelope.model_validate(self.data)
-        return self._envelope
-
-
-class Draft:
-    """A validated record whose envelope is not yet signed or serialised (see ``Validator.seal``):
-    ``data`` is the envelope's unsigned JSON form (payload included), ``head`` the compact JSON of
-    ``data`` without its payload and ``payload`` the payload's, both with keys sorted, so that the body
-    and the signed bytes are joined from them without serialising the envelope again."""
-
-    __slots__ = ("data", "envelope", "head", "message_id", "payload", "routing_key")
-
-    def __init__(
-        self,
-        data: dict[str, Any],
-        head: bytes,
-        payload: bytes,
-        routing_key: str,
-        message_id: str,
-        envelope: Envelope | None = None,
-    ) -> None:
-        self.data = data
-        self.head = head
-        self.payload = payload
-        self.routing_key = routing_key
-        self.message_id = message_id
-        self.envelope = envelope
-
-
-NAME_CAP = 64
-_DIGIT_RUN = re.compile(r"\d{6,}")
-
-
-def mask_name(name: str) -> str:
-    """A name the caller chose (a key, a path segment) made safe to echo, as values are: NIK-like and
-    phone-like numbers redacted, any other run of six or more digits replaced by ``[ANGKA]``, characters
-    that do not print (control bytes, NUL, surrogates) shown as ``?``, cut to ``NAME_CAP`` characters.
-    Names the schemas define pass unchanged."""
-    if name.isidentifier() and len(name) <= NAME_CAP and not any(c.isdigit() for c in name):
-        return name  # the common case (a schema's own field name), without a regex
-    masked = _DIGIT_RUN.sub("[ANGKA]", redact_text(name))
-    masked = "".join(c if c.isprintable() else "?" for c in masked)
-    return masked if len(masked) <= NAME_CAP else masked[: NAME_CAP - 3] + "..."
-
-
-def issues_from(exc: ValidationError, prefix: str = "") -> list[FieldIssue]:
-    """Field issues from a pydantic error, built without the submitted values; key names in ``loc``
-    (which the caller may have chosen: an unknown field) are masked by ``mask_name``."""
-    issues = []
-    for err in exc.errors(include_input=False, include_url=False, include_context=False):
-        loc = ".".join(str(part) if isinstance(part, int) else mask_name(part) for part in err["loc"])
-        issues.append(
-            FieldIssue(f"{prefix}{loc}" if loc else prefix.rstrip(".") or "$", err["type"], err["msg"])
-        )
-    return issues
 
 
 _NUL_ESCAPE = b"\\u0000"  # how orjson writes U+0000
@@ -163,81 +59,6 @@ _NUL_ESCAPE = b"\\u0000"  # how orjson writes U+0000
 _BODY_TAIL: set[str] = {"lineage", "signature", "payload"}
 # The envelope's datetimes are written by pydantic's serializer (``Z`` for UTC, not orjson's ``+00:00``).
 _TIME_SERIALIZER = TypeAdapter(AwareDatetime).serializer
-# The envelope fields a sender chose, with the name the sender knows them by (the rest are derived).
-_SENDER_FIELDS = {"payload": "data", "source_record_id": "id", "correlation_id": "correlation_id"}
-
-
-def _unstorable_text(text: str) -> bool:
-    """True if PostgreSQL ``text`` cannot hold ``text``: it has U+0000 or a lone surrogate (not UTF-8)."""
-    return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)
-
-
-def _unstorable_locs(value: Any, loc: str) -> list[str]:
-    if isinstance(value, str):
-        return [loc] if _unstorable_text(value) else []
-    found: list[str] = []
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            name = f"{loc}.{mask_name(str(key))}"  # mask_name shows NUL and surrogates as "?"
-            found.extend([name] if _unstorable_text(str(key)) else _unstorable_locs(inner, name))
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            found.extend(_unstorable_locs(inner, f"{loc}.{i}"))
-    return found
-
-
-def unstorable(data: dict[str, Any]) -> RecordError | None:
-    """The refusal of an envelope (its JSON form) with text a warehouse cannot store exactly, naming
-    each field (as the sender named it: ``data.uraian``, ``id``); None if there is none. Refusing at
-    ingest keeps every sink storing what was accepted (PostgreSQL refuses NUL; SQLite would keep it)."""
-    locs = [loc for field, name in _SENDER_FIELDS.items() for loc in _unstorable_locs(data.get(field), name)]
-    if not locs:
-        return None
-    return ValidationFailed(
-        "text holds U+0000 (NUL) or a lone surrogate, which the warehouses cannot store",
-        issues=[
-            FieldIssue(loc, "unstorable_text", "U+0000 and lone surrogates are not allowed in text")
-            for loc in locs
-        ],
-    )
-
-
-def within_office(kode_wilayah: str, office: str) -> bool:
-    """True if the region is the office's own region or lies below it."""
-    return office == NATIONAL_OFFICE or kode_wilayah == office or kode_wilayah.startswith(office + ".")
-
-
-def successor_note(regions: RegionIndex, kode_wilayah: str, office: str) -> Note | None:
-    """The note accepting a region outside ``office`` that was split off from the office's area (the
-    2022 Papua moves, from the region data's own history), or None if it was not.
-
-    An office's system built before the split still reports the places it covered (Papua Barat's office 92
-    reporting Kota Sorong, now 96.71 in Papua Barat Daya): the record keeps its true current code and the
-    note says why it was accepted."""
-    move = regions.succession_of(kode_wilayah)
-    if move is None or not within_office(move.old, office):
-        return None
-    kabkota, province = regions.get(move.new), regions.get(move.to_province)
-    return Note(
-        loc="kode_wilayah",
-        rule="region_successor",
-        detail=f"{move.new} {kabkota.name if kabkota else ''} (formerly {move.old}, province "
-        f"{move.from_province}) moved to province {move.to_province} {province.name if province else ''} "
-        f"by {move.law} ({move.on.isoformat()}); accepted as part of office {office}'s former area",
-    )
-
-
-def masked_notes(notes: Sequence[Note], pii_paths: Sequence[str]) -> tuple[Note, ...]:
-    """``notes`` with the raw text of a note about a personal field (a schema PII path) masked."""
-    personal = {p.lower() for p in pii_paths}
-    out = []
-    for note in notes:
-        loc = ".".join("*" if part.isdigit() else part for part in note.loc.lower().split("."))
-        if loc in personal or loc.rsplit(".", 1)[0] in personal:
-            head, marker, _ = note.detail.partition("raw text: ")
-            note = note.model_copy(update={"detail": f"{head}{marker}{MASK}" if marker else note.detail})
-        out.append(note)
-    return tuple(out)
 
 
 class Validator:

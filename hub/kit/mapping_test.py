@@ -39,7 +39,9 @@ from pydantic import ValidationError
 from hub.adapters.build import mapper_for, validate_config
 from hub.adapters.model import SampleRead, SkippedRow
 from hub.errors import ConfigError, FieldIssue, RecordError
-from hub.ingest.validation import Prepared, Validator, masked_notes
+from hub.ingest.issues import masked_notes
+from hub.ingest.prepared import Prepared
+from hub.ingest.validation import Validator
 from hub.kit.config_file import load_config, source_entry
 from hub.mapping import DeclarativeMapper
 from hub.model.records import SourceRecord

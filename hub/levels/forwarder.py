@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from hub import faultpoints
 from hub.consume.filing import quarantine_item
 from hub.errors import RecordError, ValidationFailed
-from hub.ingest.validation import issues_from
+from hub.ingest.issues import issues_from
 from hub.levels.rules import LevelRules
 from hub.metrics import Metrics
 from hub.model import codec

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Literal
 
 from hub.errors import FieldIssue, RegionError
-from hub.ingest.validation import successor_note, within_office
+from hub.ingest.offices import successor_note, within_office
 from schemas.classification import Classification
 from schemas.envelope import Envelope, Hop
 from schemas.regions import default_index

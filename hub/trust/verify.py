@@ -263,6 +263,6 @@ def _invalid(message: str) -> TrustError:
 
 def _split_off_from(office: str, region: str) -> bool:
     """True if ``region`` lies in a kab/kota split off in 2022 from ``office``'s area (the office's old
-    system still reports it; ``hub.ingest.validation.successor_note`` accepted it at ingest)."""
+    system still reports it; ``hub.ingest.offices.successor_note`` accepted it at ingest)."""
     move = default_index().succession_of(region)
     return move is not None and covers(office, move.old)

@@ -245,7 +245,7 @@ async def test_lone_surrogate_is_refused(memory_node: Node) -> None:
 def test_lone_surrogate_from_another_source_is_named() -> None:
     """Sources other than HTTP (a CSV read with surrogateescape) hand Python strings to the validator:
     the envelope check names the field instead of failing to serialise."""
-    from hub.ingest.validation import unstorable
+    from hub.ingest.issues import unstorable
 
     refusal = unstorable({"payload": {"uraian": "ab\udcff"}, "source_record_id": "r1"})
     assert refusal is not None and [i.loc for i in refusal.issues] == ["data.uraian"]

@@ -19,7 +19,9 @@ import orjson
 import pytest
 
 from hub.errors import RecordError, ValidationFailed
-from hub.ingest.validation import Prepared, Validator, masked_notes
+from hub.ingest.issues import masked_notes
+from hub.ingest.prepared import Prepared
+from hub.ingest.validation import Validator
 from hub.model.records import MappedRecord, SourceRecord
 from hub.model.router import routing_key
 from hub.trust.keys import KeyRegistry

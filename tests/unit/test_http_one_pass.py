@@ -16,7 +16,7 @@ from hub.errors import RecordError
 from hub.http.ingest import IngestHandler
 from hub.ingest import items as items_module
 from hub.ingest.items import BodyItems, _schema_depth, to_source_record, validate_batch, validate_body
-from hub.ingest.validation import Prepared
+from hub.ingest.prepared import Prepared
 from hub.node import Node
 from hub.trust.keys import KeyRegistry
 from hub.trust.verify import TrustPolicy, Verifier
