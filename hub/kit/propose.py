@@ -24,7 +24,8 @@ the hub uses the time the record was read.
 
 The jobs around the proposer have modules of their own: ``propose_names`` (field-name matching),
 ``propose_fields`` (the schema's leaf fields and their kinds), ``propose_values`` (rules tried on the
-sample's values, value helpers) and ``propose_render`` (the proposal and its TOML). This module holds the
+sample's values, value helpers), ``propose_identity`` (record id, revision and report time) and
+``propose_render`` (the proposal and its TOML). This module holds the
 ``Proposer`` and the entry points (``read_raw``, ``propose``, ``run_propose``).
 """
 
@@ -38,9 +39,10 @@ from typing import Any
 from hub.adapters.model import SampleRead
 from hub.adapters.registry import get as get_adapter
 from hub.errors import ConfigError
-from hub.kit.propose_fields import Target, _present, flatten, targets
-from hub.kit.propose_names import _ID_WORDS, _PERSONAL, _STAMP, _UPDATED, name_score, words
-from hub.kit.propose_render import Proposal, render, toml_value
+from hub.kit.propose_fields import Target, flatten, targets
+from hub.kit.propose_identity import identity
+from hub.kit.propose_names import _ID_WORDS, _PERSONAL, _STAMP, name_score, words
+from hub.kit.propose_render import Proposal, render
 from hub.kit.propose_values import (
     _country_code,
     _distinct,
@@ -312,74 +314,6 @@ class Proposer:
             return None, f"TODO: a list of objects; {found} (rows or each + fields)"
         return {"rows": [item]}, "one object per record from flat columns (" + "; ".join(notes) + ")"
 
-    def identity(self, mapping: dict[str, Any]) -> None:
-        records = self.records
-        if records and all(r.source_record_id for r in records) and self._adapter_id_stable():
-            self.comments["$id"] = "the adapter's record id"
-        else:
-            column = self._identity_column(mapping) or self._id_column()
-            if column is not None:
-                mapping["id"] = column
-                self.comments["$id"] = f"{toml_value(column)}: distinct in every record"
-            else:
-                self.comments["$id"] = "TODO: no column is distinct in every record; the adapter's id is used"
-        if records and all(r.revision is not None for r in records):
-            self.comments["$revision"] = "the adapter's revision"
-        else:
-            stamp = next((c for c in self.columns if _UPDATED.search(c)), None)
-            if stamp is not None and self.trial.works({"path": stamp, "parse": "datetime"})[0]:
-                mapping["revision"] = {"path": stamp, "parse": "datetime"}
-                self.comments["$revision"] = f"change stamp {stamp!r}"
-            else:
-                mapping["revision"] = {"from_content": True}
-                self.comments["$revision"] = (
-                    "the source has no change stamp: the revision follows the mapped content (kept in the "
-                    "source's state), so a later status change arrives as a newer revision, not a conflict"
-                )
-        stamp = next((c for c in self.columns if _STAMP.search(c)), None)
-        if stamp is not None:
-            rule = {"path": stamp, "parse": "datetime"}
-            if self.trial.works(rule)[0]:
-                mapping["reported_at"] = rule
-                self.comments["$reported_at"] = f"the source's own report time {stamp!r}"
-        self.comments.setdefault("$reported_at", "not mapped: the hub uses the time the record was read")
-
-    def _adapter_id_stable(self) -> bool:
-        # file_drop's fallback id (<digest>/<sheet>/<row>) changes with every new export of a register.
-        first = self.records[0].source_record_id or ""
-        return not re.fullmatch(r"[0-9a-f]{16}(/.*)?/\d+", first)
-
-    def _identity_column(self, mapping: dict[str, Any]) -> str | dict[str, str] | None:
-        """The columns the schema's identity fields were matched to (``nomor_kasus``; ``tahun_anggaran`` +
-        ``singkatan_partai``), as a path or a template, if together they are distinct in every record."""
-        paths = [mapping["fields"].get(f, {}).get("path") for f in self.spec.identity]
-        paths = [p for p in paths if isinstance(p, str)]
-        if not paths:
-            return None
-        keys = []
-        for row in self.rows:
-            parts = [row.get(p) for p in paths]
-            if not all(_present(v) for v in parts):
-                return None
-            keys.append("/".join(str(v).strip() for v in parts))
-        if len(set(keys)) != len(self.rows):
-            return None
-        return paths[0] if len(paths) == 1 else {"template": "/".join(f"{{{p}}}" for p in paths)}
-
-    def _id_column(self) -> str | None:
-        n = len(self.rows)
-        candidates = []
-        for column, values in self.columns.items():
-            present = [str(v).strip() for v in values if _present(v)]
-            if len(present) != n or len(set(present)) != n or n == 0 or column in self.personal:
-                continue
-            w = set(words(column))
-            running = all(p.isdigit() for p in present) and [int(p) for p in present] == list(range(1, n + 1))
-            rank = (0 if w & _ID_WORDS and not running else 1 if _STAMP.search(column) else 2, column)
-            candidates.append(rank)
-        candidates.sort()
-        return candidates[0][1] if candidates and candidates[0][0] < 2 else None
-
     def propose(self, name: str) -> tuple[dict[str, Any], dict[str, str]]:
         """The mapping for source ``name`` and, per schema field (and ``$id`` ...), how it was matched."""
         mapping: dict[str, Any] = {"version": f"{name}/1"}
@@ -400,7 +334,17 @@ class Proposer:
             self.comments[t.path] = why
         order = [t.path for t in targets(self.spec.model)]
         mapping["fields"] = {p: fields[p] for p in order if p in fields}
-        self.identity(mapping)
+        self.comments.update(
+            identity(
+                mapping,
+                identity_fields=self.spec.identity,
+                records=self.records,
+                rows=self.rows,
+                columns=self.columns,
+                personal=self.personal,
+                trial=self.trial,
+            )
+        )
         if self.none_values != list(DEFAULT_NONE_VALUES):
             mapping["none_values"] = self.none_values
         if self.skip is not None:
