@@ -8,7 +8,7 @@ import socket
 
 import aio_pika
 import pytest
-from aiormq.exceptions import ConnectionNotAllowed, InvalidFrameError
+from aiormq.exceptions import AMQPConnectionError, ConnectionNotAllowed, InvalidFrameError
 from yarl import URL
 
 from hub.transport import amqp_connection
@@ -24,43 +24,85 @@ def test_aio_pika_still_has_the_seam() -> None:
     assert hasattr(aio_pika.RobustConnection, "_RobustConnection__connect_transport")
 
 
-async def test_every_reconnect_attempt_moves_on_and_a_failed_round_doubles_the_pause(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _fake_attempts(monkeypatch: pytest.MonkeyPatch, up: set[int], failure: type[Exception]) -> list[int]:
+    """aio-pika's attempt replaced: the ports in ``up`` connect, the others raise ``failure``; returns the
+    ports tried, in order."""
     tried: list[int] = []
-    up = {5702}
 
     async def attempt(self: aio_pika.RobustConnection) -> None:
         port = self.url.port
         assert port is not None
         tried.append(port)
         if port not in up:
-            raise ConnectionRefusedError(port)
+            raise failure(port)
 
     monkeypatch.setattr(aio_pika.RobustConnection, "_RobustConnection__connect_transport", attempt)
+    return tried
+
+
+async def _fail(connection: ClusterConnection, times: int, failure: type[Exception]) -> None:
+    for _ in range(times):
+        with pytest.raises(failure):
+            await connection._RobustConnection__connect_transport()
+
+
+async def test_every_reconnect_attempt_moves_on_and_a_failed_round_doubles_the_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Attempts that reach nothing answering in time (here: the connection reset) double the pause after
+    each full round, up to the maximum; a successful connect resets it."""
+    up = {5702}
+    tried = _fake_attempts(monkeypatch, up, ConnectionResetError)
     connection = ClusterConnection(ADDRESSES, 1)
     assert connection.address == "127.0.0.1:5702"
     await connection._RobustConnection__connect_transport()  # first connect: the start address
     connection.connection_attempt = 1  # aio-pika counts successful connects
     up.clear()  # the whole cluster goes away
-    for _ in range(6):
-        with pytest.raises(ConnectionRefusedError):
-            await connection._RobustConnection__connect_transport()
+    await _fail(connection, 6, ConnectionResetError)
     assert tried == [5702, 5703, 5701, 5702, 5703, 5701, 5702]
     assert connection.reconnect_interval == 4.0  # two full rounds failed: 1 -> 2 -> 4
-    for _ in range(12):
-        with pytest.raises(ConnectionRefusedError):
-            await connection._RobustConnection__connect_transport()
+    await _fail(connection, 12, ConnectionResetError)
     assert connection.reconnect_interval == amqp_connection.MAX_RECONNECT_INTERVAL
     up.add(5701)
     while True:
         try:
             await connection._RobustConnection__connect_transport()
             break
-        except ConnectionRefusedError:
+        except ConnectionResetError:
             continue
     assert connection.address == "127.0.0.1:5701"
     assert connection.reconnect_interval == 1.0  # reset by the successful connect
+
+
+async def test_rounds_where_nothing_listens_keep_the_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broker down or restarting refuses the TCP connection at every address: such rounds keep the base
+    pause (the link is back within a pause of the port opening), in aiormq's form too (its
+    ``AMQPConnectionError`` caused by the ``ConnectionRefusedError``). One attempt of a round that reached
+    something (a reset) makes the round double it."""
+
+    class AiormqRefused(AMQPConnectionError):
+        def __init__(self, port: int) -> None:
+            super().__init__(111, f"Connect call failed ('127.0.0.1', {port})")
+            self.__cause__ = ConnectionRefusedError(111, "Connect call failed")
+
+    up = {5702}
+    _fake_attempts(monkeypatch, up, AiormqRefused)
+    connection = ClusterConnection(ADDRESSES, 1)
+    await connection._RobustConnection__connect_transport()
+    connection.connection_attempt = 1
+    up.clear()
+    await _fail(connection, 30, AiormqRefused)  # ten rounds, every address refused
+    assert connection.reconnect_interval == 1.0
+    _fake_attempts(monkeypatch, up, ConnectionRefusedError)
+    await _fail(connection, 3, ConnectionRefusedError)
+    assert connection.reconnect_interval == 1.0
+    await _fail(connection, 2, ConnectionRefusedError)
+    _fake_attempts(monkeypatch, up, ConnectionResetError)
+    await _fail(connection, 1, ConnectionResetError)  # the round's last address answered, then reset
+    assert connection.reconnect_interval == 2.0
+    _fake_attempts(monkeypatch, up, ConnectionRefusedError)
+    await _fail(connection, 3, ConnectionRefusedError)  # a round of refusals after it: kept, not reset
+    assert connection.reconnect_interval == 2.0
 
 
 async def test_a_cancelled_connect_leaves_no_reconnect_loop_behind() -> None:
