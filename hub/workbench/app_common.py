@@ -1,7 +1,8 @@
 """What every handler of the workbench's application (``hub.workbench.app``) shares: the caps on what an
 engineer uploads (``MAX_SAMPLE_BYTES`` for a sample, ``MAX_JSON_BYTES`` for a JSON body or a form part),
 ``TooLarge`` (raised past a cap, answered 413 by the endpoint), the security headers of everything the
-workbench serves itself, and ``_bad``: a 4xx in the hub's problem shape naming the field to fix.
+workbench serves itself, ``json_object`` (a JSON object from a body or a form part, or the error naming
+it), and ``_bad``: a 4xx in the hub's problem shape naming the field to fix.
 
 Imports ``hub.errors`` and ``hub.responses`` only (and aiohttp).
 """
@@ -9,7 +10,9 @@ Imports ``hub.errors`` and ``hub.responses`` only (and aiohttp).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import orjson
 from aiohttp import web
 
 from hub.errors import ConfigError
@@ -31,6 +34,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 class TooLarge(Exception):
     """An upload or body over its cap."""
+
+
+def json_object(raw: bytes | bytearray | str, *, key: str, what: str) -> dict[str, Any]:
+    """``raw`` parsed as a JSON object; otherwise ``ConfigError`` "<what> must be a JSON object" on ``key``
+    (never quoting what was sent)."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ConfigError(f"{what} must be a JSON object", key=key) from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{what} must be a JSON object", key=key)
+    return value
 
 
 def _bad(exc: ConfigError, status: int = 400) -> web.Response:

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from hub.errors import ConfigError
 from hub.responses import json_response, problem
 from hub.workbench import engine
-from hub.workbench.app_common import _HEADERS, MAX_JSON_BYTES, Handler, TooLarge, _bad
+from hub.workbench.app_common import _HEADERS, MAX_JSON_BYTES, Handler, TooLarge, _bad, json_object
 from hub.workbench.probe import probe
 
 
@@ -30,13 +29,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
         data += chunk
         if len(data) > MAX_JSON_BYTES:
             raise TooLarge
-    try:
-        body = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        raise ConfigError("the body must be a JSON object", key="body") from None
-    if not isinstance(body, dict):
-        raise ConfigError("the body must be a JSON object", key="body")
-    return body
+    return json_object(data, key="body", what="the body")
 
 
 def _json_endpoint(run: Callable[[dict[str, Any]], Awaitable[web.StreamResponse]]) -> Handler:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 import structlog
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -21,7 +20,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from hub.errors import ConfigError
 from hub.responses import json_response, problem
 from hub.workbench import engine
-from hub.workbench.app_common import MAX_JSON_BYTES, MAX_SAMPLE_BYTES, TooLarge, _bad
+from hub.workbench.app_common import MAX_JSON_BYTES, MAX_SAMPLE_BYTES, TooLarge, _bad, json_object
 
 _log = structlog.get_logger("hub.workbench")
 
@@ -121,11 +120,4 @@ def _text(form: dict[str, Any], key: str) -> str:
 
 
 def _options(form: dict[str, Any]) -> dict[str, Any]:
-    raw = form.get("options") or "{}"
-    try:
-        options = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ConfigError("options must be a JSON object", key="options") from None
-    if not isinstance(options, dict):
-        raise ConfigError("options must be a JSON object", key="options")
-    return options
+    return json_object(form.get("options") or "{}", key="options", what="options")
